@@ -1,0 +1,306 @@
+//! Node configuration: the embedded default file, an optional file of overrides, and `TRUSTNODE_*` environment
+//! variables, merged into one typed [`Config`].
+//!
+//! Loading reads files and the environment but does nothing else; validation of values happens here so that the
+//! rest of the node can take a `Config` as correct.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The default configuration, compiled in. The same text as `config/trustnode.toml`.
+pub const DEFAULT_CONFIG: &str = include_str!("../config/trustnode.toml");
+
+/// Prefix of the environment variables that override settings.
+pub const ENV_PREFIX: &str = "TRUSTNODE_";
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file named with `--config`.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The text is not valid TOML, or a setting has the wrong type or an unknown name.
+    #[error("invalid configuration in {origin}: {message}")]
+    Parse {
+        /// Where the text came from: a file path, "defaults" or "environment".
+        origin: String,
+        /// What the parser said.
+        message: String,
+    },
+    /// A setting has a value the node cannot use.
+    #[error("invalid setting {setting}: {message}")]
+    Invalid {
+        /// `section.key` of the setting.
+        setting: &'static str,
+        /// Why the value cannot be used.
+        message: String,
+    },
+}
+
+/// The whole node configuration. Field documentation lives in `config/trustnode.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP server settings.
+    pub server: ServerConfig,
+    /// Which methods are resolved.
+    pub resolver: ResolverConfig,
+    /// did:web fetching.
+    pub web: WebConfig,
+    /// did:web cache.
+    pub cache: CacheConfig,
+    /// Admin endpoints.
+    pub admin: AdminConfig,
+    /// Hosted registries.
+    #[serde(default)]
+    pub registries: Vec<RegistryConfig>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Per-request timeout in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Longest accepted identifier, in bytes.
+    pub max_identifier_bytes: usize,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Requests processed concurrently before answering 503.
+    pub max_concurrent_requests: usize,
+    /// Grace period for in-flight requests at shutdown, in seconds.
+    pub shutdown_grace_s: u64,
+}
+
+/// `[resolver]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolverConfig {
+    /// Enabled DID methods.
+    pub methods: Vec<String>,
+}
+
+/// `[web]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Whole-fetch timeout in milliseconds.
+    pub timeout_ms: u64,
+    /// Connect + TLS timeout in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Largest document in bytes.
+    pub max_document_bytes: usize,
+    /// Extra CA PEM file; empty for none.
+    pub extra_ca_file: String,
+    /// Lets the SSRF guard pass loopback/private targets.
+    pub allow_private_addresses: bool,
+    /// Host name → address pins.
+    pub host_overrides: BTreeMap<String, IpAddr>,
+}
+
+/// `[cache]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// TTL without Cache-Control, seconds.
+    pub default_ttl_s: u64,
+    /// Lower TTL bound, seconds.
+    pub min_ttl_s: u64,
+    /// Upper TTL bound, seconds.
+    pub max_ttl_s: u64,
+    /// Stale-if-error window past expiry, seconds.
+    pub max_stale_s: u64,
+    /// TTL of cached NOT_FOUND answers, seconds.
+    pub negative_ttl_s: u64,
+    /// Most entries kept.
+    pub max_entries: usize,
+}
+
+/// `[admin]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Bearer token; empty disables the admin endpoints.
+    pub token: String,
+}
+
+/// One `[[registries]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// Directory made by `trustnode registry init`.
+    pub source: PathBuf,
+}
+
+impl Config {
+    /// The embedded defaults with environment overrides applied.
+    pub fn load_default() -> Result<Config, ConfigError> {
+        Self::load(None, std::env::vars())
+    }
+
+    /// Defaults, then the file at `path` (if any), then `env` (pairs of name and value, normally
+    /// `std::env::vars()`): later sources override earlier ones key by key.
+    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let mut merged = parse_toml(DEFAULT_CONFIG, "defaults")?;
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+            let file = parse_toml(&text, &path.display().to_string())?;
+            merge(&mut merged, file);
+        }
+        apply_env(&mut merged, env)?;
+        let config: Config = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse { origin: "merged configuration".into(), message: e.message().to_owned() })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |setting, message: &str| Err(ConfigError::Invalid { setting, message: message.to_owned() });
+        for method in &self.resolver.methods {
+            if !matches!(method.as_str(), "key" | "jwk" | "web") {
+                return invalid("resolver.methods", &format!("unknown method {method:?}; known: key, jwk, web"));
+            }
+        }
+        if self.server.max_concurrent_requests == 0 {
+            return invalid("server.max_concurrent_requests", "must be at least 1");
+        }
+        if self.server.request_timeout_ms == 0 {
+            return invalid("server.request_timeout_ms", "must be at least 1");
+        }
+        if self.cache.min_ttl_s > self.cache.max_ttl_s {
+            return invalid("cache.min_ttl_s", "must not exceed cache.max_ttl_s");
+        }
+        if self.web.timeout_ms == 0 || self.web.connect_timeout_ms == 0 {
+            return invalid("web.timeout_ms", "timeouts must be at least 1 ms");
+        }
+        Ok(())
+    }
+}
+
+fn parse_toml(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
+    text.parse::<toml::Table>()
+        .map_err(|e| ConfigError::Parse { origin: origin.to_owned(), message: e.message().to_owned() })
+}
+
+/// Overlays `over` onto `base`: tables merge key by key, everything else (arrays included) is replaced.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(over_table)) => merge(base_table, over_table),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Applies `TRUSTNODE_SECTION__KEY=value` variables. Variables with the prefix but without a section separator
+/// (such as `TRUSTNODE_LOG`) are not settings and are left alone.
+fn apply_env(table: &mut toml::Table, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
+    for (name, raw) in env {
+        let Some(path) = name.strip_prefix(ENV_PREFIX) else { continue };
+        let Some((section, key)) = path.split_once("__") else { continue };
+        let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
+        let value = parse_env_value(&raw);
+        match table.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new())) {
+            toml::Value::Table(section_table) => {
+                section_table.insert(key, value);
+            }
+            _ => {
+                return Err(ConfigError::Parse {
+                    origin: "environment".into(),
+                    message: format!("{name}: [{section}] is not a table of settings"),
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads an environment value as a TOML value when it is one (`60`, `true`, `["key"]`, `{ a = "b" }`), else as
+/// a plain string (`0.0.0.0:8080`, `./data`).
+fn parse_env_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn embedded_defaults_load() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert_eq!(config.server.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.server.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.resolver.methods, ["key", "jwk", "web"]);
+        assert_eq!(config.registries.len(), 1);
+        assert!(!config.web.allow_private_addresses);
+    }
+
+    #[test]
+    fn environment_overrides_typed_and_string_values() {
+        let config = Config::load(
+            None,
+            env(&[
+                ("TRUSTNODE_SERVER__LISTEN", "0.0.0.0:9000"),
+                ("TRUSTNODE_CACHE__DEFAULT_TTL_S", "60"),
+                ("TRUSTNODE_WEB__ALLOW_PRIVATE_ADDRESSES", "true"),
+                ("TRUSTNODE_WEB__HOST_OVERRIDES", r#"{ "issuer.test" = "127.0.0.1" }"#),
+                ("TRUSTNODE_LOG", "debug"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.server.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(config.cache.default_ttl_s, 60);
+        assert!(config.web.allow_private_addresses);
+        assert_eq!(config.web.host_overrides["issuer.test"], "127.0.0.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn file_overrides_merge_with_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:9999\"\n").unwrap();
+        let config = Config::load(Some(&path), env(&[])).unwrap();
+        assert_eq!(config.server.listen.port(), 9999);
+        assert_eq!(config.server.request_timeout_ms, 10000);
+    }
+
+    #[test]
+    fn unknown_settings_and_bad_values_are_refused() {
+        let err = Config::load(None, env(&[("TRUSTNODE_SERVER__LISTN", "x")])).unwrap_err();
+        assert!(err.to_string().contains("listn"), "{err}");
+        let err = Config::load(None, env(&[("TRUSTNODE_RESOLVER__METHODS", r#"["key","ion"]"#)])).unwrap_err();
+        assert!(err.to_string().contains("ion"), "{err}");
+        let err = Config::load(None, env(&[("TRUSTNODE_SERVER__LISTEN", "nowhere")])).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }), "{err}");
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let err = Config::load(Some(Path::new("/nonexistent/trustnode.toml")), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/trustnode.toml"));
+    }
+}

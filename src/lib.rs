@@ -1,0 +1,8 @@
+//! trustnode: a DID resolver (did:key, did:jwk, did:web) and signed trust-registry node.
+//!
+//! Layout, from the pure core outwards:
+//! - [`did`]: DID syntax, key decoding and document building. No I/O.
+//! - [`config`]: the typed node configuration and how it is loaded.
+
+pub mod config;
+pub mod did;
