@@ -2,7 +2,9 @@
 //!
 //! Layout, from the pure core outwards:
 //! - [`did`]: DID syntax, key decoding and document building. No I/O.
+//! - [`resolver`]: method dispatch, options, dereferencing and rendering of results. No HTTP types.
 //! - [`config`]: the typed node configuration and how it is loaded.
 
 pub mod config;
 pub mod did;
+pub mod resolver;

@@ -1,0 +1,187 @@
+//! The resolver: turns a DID or DID URL plus options into a [`Resolution`], dispatching to the enabled methods,
+//! and renders it in the representation a client negotiated.
+//!
+//! This is the seam between the pure DID core (`crate::did`) and the edges: it owns method dispatch, options,
+//! dereferencing and timing, but no HTTP types, so the HTTP handlers and the `resolve` command share it.
+
+pub mod accept;
+pub mod dereference;
+pub mod options;
+pub mod render;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::did::error::{feature_not_supported, method_not_supported, ResolutionError};
+use crate::did::syntax::DidUrl;
+use crate::did::{jwk, key};
+use dereference::Dereferenced;
+pub use options::ResolutionOptions;
+
+/// A DID method this node can resolve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `did:key`: computed from the identifier.
+    Key,
+    /// `did:jwk`: computed from the identifier.
+    Jwk,
+    /// `did:web`: fetched over HTTPS.
+    Web,
+}
+
+impl Method {
+    /// The method name as it appears in a DID.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Key => "key",
+            Method::Jwk => "jwk",
+            Method::Web => "web",
+        }
+    }
+
+    /// The method with this name, if the node knows it.
+    pub fn from_name(name: &str) -> Option<Method> {
+        [Method::Key, Method::Jwk, Method::Web].into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// What a resolution produced, before it is rendered.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// The document, the dereferenced object or URL, or the error.
+    pub result: Result<Content, ResolutionError>,
+    /// True when the input was a DID URL (fragment, path or query) rather than a bare DID.
+    pub dereferencing: bool,
+    /// `didDocumentMetadata`.
+    pub document_metadata: Map<String, Value>,
+    /// Method-specific additions to the resolution metadata (e.g. did:web's `cache`).
+    pub extra_metadata: Map<String, Value>,
+    /// When the resolution ran.
+    pub retrieved: OffsetDateTime,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    /// The DID document of a bare DID.
+    Document(Value),
+    /// The verification method or service a fragment selected.
+    Object(Value),
+    /// The URL a service dereferenced to.
+    ServiceUrl(String),
+}
+
+/// What a resolution learns besides its result, gathered while it runs.
+#[derive(Debug, Default)]
+struct Metadata {
+    dereferencing: bool,
+    document: Map<String, Value>,
+    extra: Map<String, Value>,
+}
+
+/// Resolves DIDs of the configured methods.
+#[derive(Debug, Clone)]
+pub struct Resolver {
+    methods: Vec<Method>,
+}
+
+impl Resolver {
+    /// A resolver for `methods`, in the order `/1.0/methods` lists them.
+    pub fn new(methods: Vec<Method>) -> Resolver {
+        Resolver { methods }
+    }
+
+    /// The enabled methods.
+    pub fn methods(&self) -> &[Method] {
+        &self.methods
+    }
+
+    /// Resolves a DID, or resolves and dereferences a DID URL.
+    pub async fn resolve(&self, input: &str, options: &ResolutionOptions) -> Resolution {
+        let started = Instant::now();
+        let retrieved = OffsetDateTime::now_utc();
+        let mut metadata = Metadata::default();
+        let result = self.run(input, options, &mut metadata).await;
+        Resolution {
+            result,
+            dereferencing: metadata.dereferencing,
+            document_metadata: metadata.document,
+            extra_metadata: metadata.extra,
+            retrieved,
+            duration: started.elapsed(),
+        }
+    }
+
+    async fn run(
+        &self,
+        input: &str,
+        options: &ResolutionOptions,
+        metadata: &mut Metadata,
+    ) -> Result<Content, ResolutionError> {
+        let url = DidUrl::parse(input)?;
+        metadata.dereferencing = !url.is_bare_did();
+        if options.version_id.is_some() || options.version_time.is_some() {
+            return Err(feature_not_supported("did:key, did:jwk and did:web have no versions to select"));
+        }
+        for parameter in ["versionId", "versionTime"] {
+            if url.parameter(parameter)?.is_some() {
+                return Err(feature_not_supported(format!(
+                    "DID parameter {parameter} is not supported by did:{}",
+                    url.method
+                )));
+            }
+        }
+        let method = Method::from_name(url.method)
+            .filter(|m| self.methods.contains(m))
+            .ok_or_else(|| method_not_supported(format!("did:{} is not supported by this node", url.method)))?;
+        let document = match method {
+            Method::Key => key::resolve(url.did, url.method_specific_id, &options.key)?,
+            Method::Jwk => jwk::resolve(url.did, url.method_specific_id)?,
+            Method::Web => return Err(method_not_supported("did:web is not enabled in this build yet")),
+        };
+        Ok(match dereference::dereference(&document, &url)? {
+            Dereferenced::Document => Content::Document(document),
+            Dereferenced::Object(object) => Content::Object(object),
+            Dereferenced::ServiceUrl(url) => Content::ServiceUrl(url),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::did::error::ErrorCode;
+
+    fn resolve(input: &str, options: ResolutionOptions) -> Resolution {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(Resolver::new(vec![Method::Key, Method::Jwk]).resolve(input, &options))
+    }
+
+    #[test]
+    fn unknown_and_disabled_methods_are_not_supported() {
+        for input in ["did:example:123", "did:web:example.com"] {
+            let resolution = resolve(input, ResolutionOptions::default());
+            assert_eq!(resolution.result.unwrap_err().code, ErrorCode::MethodNotSupported, "{input}");
+        }
+    }
+
+    #[test]
+    fn versions_are_not_a_feature_of_these_methods() {
+        let options = ResolutionOptions { version_time: Some("2020-01-01T00:00:00Z".into()), ..Default::default() };
+        let resolution = resolve("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", options);
+        assert_eq!(resolution.result.unwrap_err().code, ErrorCode::FeatureNotSupported);
+        let resolution = resolve("did:jwk:abc?versionId=1", ResolutionOptions::default());
+        assert_eq!(resolution.result.unwrap_err().code, ErrorCode::FeatureNotSupported);
+        assert!(resolution.dereferencing);
+    }
+
+    #[test]
+    fn syntax_errors_come_first() {
+        let resolution = resolve("not-a-did", ResolutionOptions::default());
+        assert_eq!(resolution.result.unwrap_err().code, ErrorCode::InvalidDid);
+    }
+}
