@@ -64,6 +64,20 @@ pub struct Resolution {
     pub duration: Duration,
 }
 
+impl Resolution {
+    /// A resolution that failed before any method ran (a malformed request).
+    pub fn failed(error: ResolutionError) -> Resolution {
+        Resolution {
+            result: Err(error),
+            dereferencing: false,
+            document_metadata: Map::new(),
+            extra_metadata: Map::new(),
+            retrieved: OffsetDateTime::now_utc(),
+            duration: Duration::ZERO,
+        }
+    }
+}
+
 /// A successful answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Content {

@@ -105,7 +105,7 @@ fn result_body(resolution: &Resolution, content: &Content, dialect: Dialect) -> 
         Content::ServiceUrl(_) => "text/uri-list",
         _ => inner_content_type(dialect),
     };
-    let metadata = Value::Object(base_metadata(resolution, content_type));
+    let metadata = Value::Object(base_metadata(resolution, Some(content_type)));
     let document_metadata = Value::Object(resolution.document_metadata.clone());
     let (value, is_document) = match content {
         Content::Document(document) => (document.clone(), true),
@@ -141,10 +141,12 @@ fn result_body(resolution: &Resolution, content: &Content, dialect: Dialect) -> 
     }
 }
 
-/// `contentType`, `retrieved`, `duration` and the method's additions.
-fn base_metadata(resolution: &Resolution, content_type: &str) -> Map<String, Value> {
+/// `contentType` (for successes), `retrieved`, `duration` and the method's additions.
+fn base_metadata(resolution: &Resolution, content_type: Option<&str>) -> Map<String, Value> {
     let mut metadata = Map::new();
-    metadata.insert("contentType".into(), content_type.into());
+    if let Some(content_type) = content_type {
+        metadata.insert("contentType".into(), content_type.into());
+    }
     let retrieved = resolution.retrieved.replace_nanosecond(0).unwrap_or(resolution.retrieved);
     if let Ok(retrieved) = retrieved.format(&Rfc3339) {
         metadata.insert("retrieved".into(), retrieved.into());
@@ -157,8 +159,7 @@ fn base_metadata(resolution: &Resolution, content_type: &str) -> Map<String, Val
 /// The full result of a failed resolution: `didDocument: null`, the error in the metadata, the status from the
 /// table. A DID URL's error also appears under the dereferencing metadata name of the dialect.
 fn render_error(resolution: &Resolution, error: &ResolutionError, dialect: Dialect) -> Rendered {
-    let mut metadata = base_metadata(resolution, inner_content_type(dialect));
-    metadata.remove("contentType");
+    let mut metadata = base_metadata(resolution, None);
     let mut body = Map::new();
     match dialect {
         Dialect::Current => {

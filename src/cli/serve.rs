@@ -1,0 +1,71 @@
+//! `trustnode serve`: load the configuration, open the node's state, and run the HTTP server until a signal.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{CliError, ConfigArg};
+use crate::http;
+use crate::node;
+
+/// Arguments of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Address to listen on (overrides server.listen).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Data directory (overrides server.data_dir).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+/// Runs the node until SIGINT or SIGTERM.
+pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
+    let mut config = args.config.load()?;
+    if let Some(listen) = args.listen {
+        config.server.listen = listen;
+    }
+    if let Some(data_dir) = args.data_dir {
+        config.server.data_dir = data_dir;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let state = Arc::new(node::open(config).await?);
+        let listener = tokio::net::TcpListener::bind(state.config.server.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", state.config.server.listen))?;
+        let grace = Duration::from_secs(state.config.server.shutdown_grace_s);
+        tracing::info!(address = %listener.local_addr()?, "trustnode listening");
+        http::serve(listener, http::router(state.clone()), shutdown_signal(), grace).await?;
+        node::close(&state);
+        tracing::info!("trustnode stopped");
+        Ok::<_, CliError>(ExitCode::SUCCESS)
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,107 @@
+//! The HTTP edge: the router, request limits, and the server loop with graceful shutdown.
+//!
+//! Handlers are thin (parse, call the core, map the result); limits are applied here once for every route:
+//! a bounded body, a per-request timeout and a concurrency cap that answers 503 instead of queueing or dropping
+//! connections.
+
+pub mod discovery;
+pub mod identifiers;
+pub mod problem;
+
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, Method as HttpMethod, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{BoxError, Router};
+use tower::ServiceBuilder;
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::config::Config;
+use crate::resolver::Resolver;
+use problem::Problem;
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    /// The node configuration.
+    pub config: Config,
+    /// The DID resolver.
+    pub resolver: Resolver,
+}
+
+/// The node's router with every route and limit in place.
+pub fn router(state: Arc<AppState>) -> Router {
+    let server = &state.config.server;
+    let limits = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(limit_error))
+        .load_shed()
+        .concurrency_limit(server.max_concurrent_requests)
+        .timeout(Duration::from_millis(server.request_timeout_ms));
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([HttpMethod::GET, HttpMethod::POST, HttpMethod::HEAD, HttpMethod::OPTIONS])
+        .allow_headers(Any)
+        .expose_headers([header::LOCATION, header::RETRY_AFTER]);
+    Router::new()
+        .route("/1.0/identifiers", get(identifiers::empty).post(identifiers::empty))
+        .route("/1.0/identifiers/", get(identifiers::empty).post(identifiers::empty))
+        .route("/1.0/identifiers/{*id}", get(identifiers::get).post(identifiers::post))
+        .route("/1.0/methods", get(discovery::methods))
+        .route("/1.0/testIdentifiers", get(discovery::test_identifiers))
+        .route("/1.0/traits", get(discovery::traits))
+        .route("/1.0/properties", get(discovery::properties))
+        .route("/healthz", get(discovery::healthz))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(server.max_body_bytes))
+        .layer(limits)
+        .layer(cors)
+        .with_state(state)
+}
+
+async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "no-such-route", "no endpoint at this path; see the README for the API")
+}
+
+async fn limit_error(error: BoxError) -> Response {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        Problem::unavailable("request-timeout", "the request took longer than the node's per-request timeout")
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
+        Problem::unavailable("overloaded", "the node is handling as many requests as it allows; retry shortly")
+    } else {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("unhandled error: {error}"))
+    }
+    .into_response()
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests finish for up to
+/// `grace` before returning.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    });
+    let server = server.into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return result,
+        _ = stopping_rx => {}
+    }
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(grace_s = grace.as_secs(), "in-flight requests did not finish within the grace period");
+            Ok(())
+        }
+    }
+}

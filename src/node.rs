@@ -1,0 +1,31 @@
+//! The composition root: builds the node's shared state from a [`Config`] (data directory, resolver, and the
+//! stores later capabilities add) and closes it cleanly. Used by `serve` and by the tests that run a node
+//! in-process.
+
+use crate::config::Config;
+use crate::http::AppState;
+use crate::resolver::{Method, Resolver};
+
+/// Why the node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The data directory cannot be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// The configured directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Opens everything the node serves from.
+pub async fn open(config: Config) -> Result<AppState, NodeError> {
+    let data_dir = &config.server.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|source| NodeError::DataDir { path: data_dir.clone(), source })?;
+    let methods = config.resolver.methods.iter().filter_map(|name| Method::from_name(name)).collect();
+    Ok(AppState { resolver: Resolver::new(methods), config })
+}
+
+/// Flushes what must survive a restart. Called once after the server has stopped.
+pub fn close(_state: &AppState) {}

@@ -1,0 +1,97 @@
+//! A trustnode running in-process on `127.0.0.1:<ephemeral>` with a temporary data directory, and a minimal
+//! HTTP/1.1 client to talk to it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{HeaderMap, Method, Request, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use trustnode::config::Config;
+
+/// A running node. Dropping it stops the server.
+pub struct TestNode {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The configuration it runs with.
+    pub config: Config,
+    _data_dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// The body parsed as JSON (panics with the body text when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestNode {
+    /// Starts a node with the default configuration, changed by `adjust`.
+    pub async fn start(adjust: impl FnOnce(&mut Config)) -> TestNode {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::load(None, Vec::<(String, String)>::new()).expect("default config");
+        config.server.data_dir = data_dir.path().to_owned();
+        config.server.listen = "127.0.0.1:0".parse().unwrap();
+        adjust(&mut config);
+        let state = Arc::new(trustnode::node::open(config.clone()).await.expect("node opens"));
+        let listener = tokio::net::TcpListener::bind(config.server.listen).await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let router = trustnode::http::router(state);
+        tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            trustnode::http::serve(listener, router, shutdown, Duration::from_secs(5)).await.expect("serve");
+        });
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        TestNode { addr, config, _data_dir: data_dir, stop: Some(stop), client }
+    }
+
+    /// `GET path` with extra headers.
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.request(Method::GET, path, headers, Bytes::new()).await
+    }
+
+    /// Any request.
+    pub async fn request(&self, method: Method, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
+        let mut builder = Request::builder().method(method).uri(format!("http://{}{}", self.addr, path));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = self.client.request(builder.body(Full::new(body.into())).unwrap()).await.expect("request");
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.expect("body").to_bytes();
+        Reply { status: parts.status, headers: parts.headers, body }
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
