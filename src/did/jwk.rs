@@ -40,6 +40,9 @@ pub fn decode(method_specific_id: &str) -> Result<(PublicKey, Map<String, Value>
     if !jwk.contains_key("kty") {
         return Err(invalid_did("did:jwk JWK has no \"kty\" member"));
     }
+    if jwk.get("use").is_some_and(|usage| !usage.is_string()) {
+        return Err(invalid_did("did:jwk JWK member \"use\" is not a string"));
+    }
     let key = PublicKey::from_jwk(&jwk).map_err(|error| invalid_did(format!("did:jwk JWK is not valid: {error}")))?;
     Ok((key, jwk))
 }
@@ -54,11 +57,10 @@ pub fn did_for(jwk: &Map<String, Value>) -> String {
 /// by the JWK's `use` (`sig`: all but `keyAgreement`; `enc`: only `keyAgreement`; anything else or absent: all).
 pub fn resolve(did: &str, method_specific_id: &str) -> Result<Value, ResolutionError> {
     let (_, jwk) = decode(method_specific_id)?;
-    let (signature, key_agreement) = match jwk.get("use") {
-        Some(Value::String(usage)) if usage == "sig" => (true, false),
-        Some(Value::String(usage)) if usage == "enc" => (false, true),
-        Some(Value::String(_)) | None => (true, true),
-        Some(_) => return Err(invalid_did("did:jwk JWK member \"use\" is not a string")),
+    let (signature, key_agreement) = match jwk.get("use").and_then(Value::as_str) {
+        Some("sig") => (true, false),
+        Some("enc") => (false, true),
+        _ => (true, true),
     };
     let id = format!("{did}#0");
     let mut method = Map::with_capacity(4);

@@ -596,3 +596,154 @@ fn jwk_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>, Resolution
         .decode(jwk_string(jwk, name)?)
         .map_err(|error| invalid_public_key(format!("JWK member \"{name}\" is not unpadded base64url: {error}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::did::error::ErrorCode;
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use curve25519_dalek::MontgomeryPoint;
+
+    fn code(result: Result<PublicKey, ResolutionError>) -> Option<ErrorCode> {
+        result.err().map(|error| error.code)
+    }
+
+    #[test]
+    fn x25519_low_order_list_is_exactly_the_torsion_u_coordinates() {
+        let mut torsion: Vec<[u8; 32]> = EIGHT_TORSION.iter().map(|point| point.to_montgomery().to_bytes()).collect();
+        torsion.sort();
+        torsion.dedup();
+        let mut listed = X25519_LOW_ORDER.to_vec();
+        listed.sort();
+        // The eight torsion points map to four u-coordinates (0, 1 and two of order 8); u = -1 is the low-order
+        // point of the quadratic twist, which an X25519 implementation accepts just the same.
+        assert_eq!(torsion.len(), 4);
+        assert!(torsion.iter().all(|u| listed.contains(u)), "{torsion:02x?}");
+        for u in X25519_LOW_ORDER {
+            assert_eq!(MontgomeryPoint(u).mul_clamped([0x42; 32]).to_bytes(), [0; 32], "{u:02x?}");
+            assert_eq!(code(PublicKey::from_raw(KeyType::X25519, &u)), Some(ErrorCode::InvalidPublicKey));
+        }
+    }
+
+    #[test]
+    fn x25519_non_canonical_u_is_refused() {
+        let mut prime_plus_two = CURVE25519_PRIME_LE;
+        prime_plus_two[0] += 2;
+        let mut high_bit = [9u8; 32];
+        high_bit[31] |= 0x80;
+        for u in [CURVE25519_PRIME_LE, prime_plus_two, high_bit] {
+            assert_eq!(code(PublicKey::from_raw(KeyType::X25519, &u)), Some(ErrorCode::InvalidPublicKey));
+        }
+        assert!(PublicKey::from_raw(KeyType::X25519, &[9u8; 32]).is_ok());
+    }
+
+    #[test]
+    fn ed25519_small_order_and_non_canonical_points_are_refused() {
+        for point in EIGHT_TORSION {
+            let encoded = point.compress().to_bytes();
+            assert_eq!(code(PublicKey::from_raw(KeyType::Ed25519, &encoded)), Some(ErrorCode::InvalidPublicKey));
+        }
+        // y = p + 1 encodes the identity's y non-canonically; with the sign bit it is "-0".
+        let mut y_above_prime = CURVE25519_PRIME_LE;
+        y_above_prime[0] += 1;
+        assert_eq!(code(PublicKey::from_raw(KeyType::Ed25519, &y_above_prime)), Some(ErrorCode::InvalidPublicKey));
+        // y = 2 is not the y of any curve point.
+        let mut off_curve = [0u8; 32];
+        off_curve[0] = 2;
+        assert_eq!(code(PublicKey::from_raw(KeyType::Ed25519, &off_curve)), Some(ErrorCode::InvalidPublicKey));
+    }
+
+    #[test]
+    fn bls_points_at_infinity_are_refused() {
+        let g1 = G1Affine::identity().to_compressed();
+        let g2 = G2Affine::identity().to_compressed();
+        assert_eq!(code(PublicKey::from_raw(KeyType::Bls12381G1, &g1)), Some(ErrorCode::InvalidPublicKey));
+        assert_eq!(code(PublicKey::from_raw(KeyType::Bls12381G2, &g2)), Some(ErrorCode::InvalidPublicKey));
+        let generator = G1Affine::generator().to_compressed();
+        assert!(PublicKey::from_raw(KeyType::Bls12381G1, &generator).is_ok());
+        let both = [&generator[..], &g2[..]].concat();
+        assert_eq!(code(PublicKey::from_raw(KeyType::Bls12381G1G2, &both)), Some(ErrorCode::InvalidPublicKey));
+    }
+
+    /// DER of an RSAPublicKey with the given (already minimal, positive) INTEGER contents.
+    fn rsa_der(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+        let tlv = |tag: u8, content: &[u8]| {
+            let length = content.len();
+            let header = match length {
+                0..=127 => vec![tag, length as u8],
+                128..=255 => vec![tag, 0x81, length as u8],
+                _ => vec![tag, 0x82, (length >> 8) as u8, length as u8],
+            };
+            [&header[..], content].concat()
+        };
+        tlv(0x30, &[tlv(0x02, modulus), tlv(0x02, exponent)].concat())
+    }
+
+    fn modulus(bits: usize, low_byte: u8) -> Vec<u8> {
+        let mut modulus = vec![0xab; bits / 8];
+        modulus[bits / 8 - 1] = low_byte;
+        [&[0u8][..], &modulus].concat()
+    }
+
+    #[test]
+    fn rsa_keys_need_sane_modulus_and_exponent() {
+        let rsa =
+            |modulus: &[u8], exponent: &[u8]| code(PublicKey::from_raw(KeyType::Rsa, &rsa_der(modulus, exponent)));
+        assert_eq!(rsa(&modulus(2048, 0x01), &[0x01, 0x00, 0x01]), None);
+        assert_eq!(rsa(&modulus(1024, 0x01), &[0x01, 0x00, 0x01]), Some(ErrorCode::InvalidPublicKeyLength));
+        assert_eq!(rsa(&modulus(2048, 0x02), &[0x01, 0x00, 0x01]), Some(ErrorCode::InvalidPublicKey));
+        assert_eq!(rsa(&modulus(2048, 0x01), &[0x01]), Some(ErrorCode::InvalidPublicKey));
+        assert_eq!(rsa(&modulus(2048, 0x01), &[0x01, 0x00, 0x00]), Some(ErrorCode::InvalidPublicKey));
+        // A superfluous leading zero in the exponent INTEGER is not DER.
+        assert_eq!(rsa(&modulus(2048, 0x01), &[0x00, 0x03]), Some(ErrorCode::InvalidPublicKey));
+        let mut trailing = rsa_der(&modulus(2048, 0x01), &[0x03]);
+        trailing.push(0);
+        assert_eq!(code(PublicKey::from_raw(KeyType::Rsa, &trailing)), Some(ErrorCode::InvalidPublicKey));
+        let too_long = vec![0x30; MAX_RSA_DER_LEN + 1];
+        assert_eq!(code(PublicKey::from_raw(KeyType::Rsa, &too_long)), Some(ErrorCode::InvalidPublicKeyLength));
+    }
+
+    #[test]
+    fn rsa_jwk_round_trips_to_the_same_der() {
+        let der = rsa_der(&modulus(2048, 0x01), &[0x01, 0x00, 0x01]);
+        let key = PublicKey::from_raw(KeyType::Rsa, &der).expect("valid");
+        let jwk = key.to_jwk().expect("jwk");
+        assert_eq!(jwk["e"], "AQAB");
+        let back = PublicKey::from_jwk(&jwk).expect("from jwk");
+        assert_eq!(back.raw_bytes(), der);
+    }
+
+    #[test]
+    fn sec1_keys_must_be_compressed_and_on_the_curve() {
+        let generator = p256::PublicKey::from_affine(p256::AffinePoint::GENERATOR).expect("generator");
+        let compressed = generator.to_encoded_point(true).as_bytes().to_vec();
+        assert!(PublicKey::from_raw(KeyType::P256, &compressed).is_ok());
+        let mut tagged = compressed.clone();
+        tagged[0] = 0x04;
+        assert_eq!(code(PublicKey::from_raw(KeyType::P256, &tagged)), Some(ErrorCode::InvalidPublicKey));
+        let uncompressed = generator.to_encoded_point(false).as_bytes().to_vec();
+        assert_eq!(code(PublicKey::from_raw(KeyType::P256, &uncompressed)), Some(ErrorCode::InvalidPublicKeyLength));
+        assert_eq!(code(PublicKey::from_raw(KeyType::P384, &compressed)), Some(ErrorCode::InvalidPublicKeyLength));
+    }
+
+    #[test]
+    fn jwk_refuses_secrets_and_unknown_types() {
+        let jwk = |value: Value| value.as_object().cloned().unwrap_or_default();
+        let x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        let cases = [
+            (jwk(serde_json::json!({"kty": "oct", "k": "c2VjcmV0"})), ErrorCode::InvalidPublicKey),
+            (jwk(serde_json::json!({"kty": "oct"})), ErrorCode::InvalidPublicKey),
+            (jwk(serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x, "d": x})), ErrorCode::InvalidPublicKey),
+            (jwk(serde_json::json!({"kty": "OKP", "crv": "Ed448", "x": x})), ErrorCode::InvalidPublicKeyType),
+            (jwk(serde_json::json!({"kty": "EC", "crv": "P-192", "x": x, "y": x})), ErrorCode::InvalidPublicKeyType),
+            (jwk(serde_json::json!({"kty": "EC", "crv": "P-384", "x": x, "y": x})), ErrorCode::InvalidPublicKeyLength),
+            (jwk(serde_json::json!({"kty": "XYZ"})), ErrorCode::InvalidPublicKeyType),
+            (jwk(serde_json::json!({"crv": "Ed25519", "x": x})), ErrorCode::InvalidPublicKey),
+        ];
+        for (jwk, expected) in cases {
+            assert_eq!(code(PublicKey::from_jwk(&jwk)), Some(expected), "{jwk:?}");
+        }
+        let ed25519 = PublicKey::from_jwk(&jwk(serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x})));
+        assert_eq!(ed25519.map(|key| key.key_type()), Ok(KeyType::Ed25519));
+    }
+}
