@@ -216,7 +216,7 @@ async fn legacy_full_result_of_a_did() {
 async fn post_takes_options_from_a_json_body() {
     let node = node().await;
     let path = format!("/1.0/identifiers/{ED25519}");
-    let body = r#"{"publicKeyFormat":"JsonWebKey","enableEncryptionKeyDerivation":false}"#;
+    let body = r#"{"publicKeyFormat":"JsonWebKey2020","enableEncryptionKeyDerivation":false}"#;
     let reply = node.request(Method::POST, &path, &[("content-type", "application/json")], body).await;
     assert_eq!(reply.status, 200);
     let document = &reply.json()["didDocument"];
