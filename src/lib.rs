@@ -7,9 +7,9 @@
 //! - [`node`]: the composition root that opens the node's state; [`cli`]: the command line.
 //! - [`config`]: the typed node configuration and how it is loaded.
 
+pub mod cli;
 pub mod config;
 pub mod did;
 pub mod http;
 pub mod node;
-pub mod cli;
 pub mod resolver;

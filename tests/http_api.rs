@@ -142,10 +142,7 @@ async fn legacy(node: &TestNode, identifier: &str, query: &str) -> (u16, Value) 
 }
 
 fn legacy_error(body: &Value) -> &str {
-    body.get("didDereferencingMetadata")
-        .unwrap_or(&body["didResolutionMetadata"])["error"]
-        .as_str()
-        .unwrap_or_default()
+    body.get("didDereferencingMetadata").unwrap_or(&body["didResolutionMetadata"])["error"].as_str().unwrap_or_default()
 }
 
 #[tokio::test]

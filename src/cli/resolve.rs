@@ -24,9 +24,7 @@ pub struct ResolveArgs {
 }
 
 fn parse_option(text: &str) -> Result<(String, String), String> {
-    text.split_once('=')
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))
+    text.split_once('=').map(|(n, v)| (n.to_owned(), v.to_owned())).ok_or_else(|| format!("{text:?} is not NAME=VALUE"))
 }
 
 /// Prints the result to stdout; exits 1 when the resolution failed (the error result is still printed).

@@ -43,6 +43,28 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for lookups by name.
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::InvalidDid,
+        ErrorCode::InvalidDidUrl,
+        ErrorCode::InvalidOptions,
+        ErrorCode::NotFound,
+        ErrorCode::RepresentationNotSupported,
+        ErrorCode::MethodNotSupported,
+        ErrorCode::FeatureNotSupported,
+        ErrorCode::InvalidDidDocument,
+        ErrorCode::InternalError,
+        ErrorCode::InvalidPublicKeyLength,
+        ErrorCode::InvalidPublicKey,
+        ErrorCode::UnsupportedPublicKeyType,
+        ErrorCode::InvalidPublicKeyType,
+    ];
+
+    /// The code whose legacy (camelCase) name is `name`.
+    pub fn from_legacy(name: &str) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|code| code.legacy() == name)
+    }
+
     /// The code in the current W3C dialect (`INVALID_DID`, …). Method-specific did:key codes fold into the
     /// generic code their condition belongs to.
     pub fn current(self) -> &'static str {

@@ -17,7 +17,8 @@ pub async fn methods(State(state): State<Arc<AppState>>) -> Json<Vec<&'static st
 
 /// `GET /1.0/testIdentifiers`: identifiers per method that resolve, for clients that probe a resolver.
 pub async fn test_identifiers(State(state): State<Arc<AppState>>) -> Json<Map<String, Value>> {
-    Json(per_method(&state, |method| match method {
+    Json(per_method(&state, |method| {
+        match method {
         Method::Key => json!([
             "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
             "did:key:zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169",
@@ -27,6 +28,7 @@ pub async fn test_identifiers(State(state): State<Arc<AppState>>) -> Json<Map<St
             "did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6ImFjYklRaXVNczNpOF91c3pFakoydHBUdFJNNEVVM3l6OTFQSDZDZEgyVjAiLCJ5IjoiX0tjeUxqOXZXTXB0bm1LdG00NkdxRHo4d2Y3NEk1TEtncmwyR3pIM25TRSJ9"
         ]),
         Method::Web => json!(["did:web:w3c-ccg.github.io"]),
+    }
     }))
 }
 
