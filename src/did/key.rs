@@ -20,8 +20,9 @@
 //!   `Ed25519VerificationKey2018` and `X25519KeyAgreementKey2019` are known but experimental. The derived X25519
 //!   method takes the key-agreement counterpart of the requested format (Ed25519VerificationKey2020 →
 //!   X25519KeyAgreementKey2020, 2018 → 2019, the others unchanged). A format that cannot express the key (e.g.
-//!   `Ed25519VerificationKey2020` for a P-256 key, JWK formats for the combined BLS G1+G2 key as a whole) is
-//!   `invalidPublicKeyType`.
+//!   `Ed25519VerificationKey2020` for a P-256 key, `X25519KeyAgreementKey2020` for an Ed25519 key) is
+//!   `invalidPublicKeyType`. JWK formats express every key; BLS12-381 keys use the `OKP` convention described in
+//!   [`super::keys`].
 
 use std::str::FromStr;
 
@@ -113,8 +114,7 @@ impl PublicKeyFormat {
     /// Whether this format can express a single key of the given type.
     fn can_express(self, key_type: KeyType) -> bool {
         match self {
-            PublicKeyFormat::Multikey => true,
-            PublicKeyFormat::JsonWebKey | PublicKeyFormat::JsonWebKey2020 => key_type != KeyType::Bls12381G1G2,
+            PublicKeyFormat::Multikey | PublicKeyFormat::JsonWebKey | PublicKeyFormat::JsonWebKey2020 => true,
             PublicKeyFormat::Ed25519VerificationKey2020 | PublicKeyFormat::Ed25519VerificationKey2018 => {
                 key_type == KeyType::Ed25519
             }

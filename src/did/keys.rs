@@ -255,29 +255,31 @@ impl X25519Key {
     }
 }
 
+/// Refuses a BLS12-381 point that did not decode (non-canonical, off the curve or outside the prime-order
+/// subgroup: `from_compressed` checks all three) or that is the point at infinity.
+fn bls_point<P>(key_type: KeyType, decoded: Option<P>, is_identity: fn(&P) -> bool) -> Result<P, ResolutionError> {
+    let point = decoded.ok_or_else(|| {
+        invalid_public_key(format!("{} key is not a canonical compressed point of its subgroup", key_type.name()))
+    })?;
+    if is_identity(&point) {
+        return Err(invalid_public_key(format!("{} key is the point at infinity", key_type.name())));
+    }
+    Ok(point)
+}
+
 impl Bls12381G1Key {
     fn from_bytes(raw: &[u8]) -> Result<Self, ResolutionError> {
         let encoded: [u8; 48] = fixed_length(KeyType::Bls12381G1, raw)?;
-        let point = Option::<G1Affine>::from(G1Affine::from_compressed(&encoded)).ok_or_else(|| {
-            invalid_public_key("bls12_381-g1-pub key is not a canonical compressed point of the G1 subgroup")
-        })?;
-        if bool::from(point.is_identity()) {
-            return Err(invalid_public_key("bls12_381-g1-pub key is the point at infinity"));
-        }
-        Ok(Bls12381G1Key(point))
+        let decoded: Option<G1Affine> = Option::from(G1Affine::from_compressed(&encoded));
+        bls_point(KeyType::Bls12381G1, decoded, |point| point.is_identity().into()).map(Bls12381G1Key)
     }
 }
 
 impl Bls12381G2Key {
     fn from_bytes(raw: &[u8]) -> Result<Self, ResolutionError> {
         let encoded: [u8; 96] = fixed_length(KeyType::Bls12381G2, raw)?;
-        let point = Option::<G2Affine>::from(G2Affine::from_compressed(&encoded)).ok_or_else(|| {
-            invalid_public_key("bls12_381-g2-pub key is not a canonical compressed point of the G2 subgroup")
-        })?;
-        if bool::from(point.is_identity()) {
-            return Err(invalid_public_key("bls12_381-g2-pub key is the point at infinity"));
-        }
-        Ok(Bls12381G2Key(point))
+        let decoded: Option<G2Affine> = Option::from(G2Affine::from_compressed(&encoded));
+        bls_point(KeyType::Bls12381G2, decoded, |point| point.is_identity().into()).map(Bls12381G2Key)
     }
 }
 
