@@ -1,0 +1,105 @@
+//! The `trustnode` binary as a user runs it: help texts, exit codes, `resolve` output, and `serve` starting on
+//! the embedded configuration and stopping cleanly on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trustnode");
+const ED25519: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+
+fn trustnode(args: &[&str]) -> std::process::Output {
+    let data = tempfile::tempdir().unwrap();
+    Command::new(BIN)
+        .args(args)
+        .env("TRUSTNODE_SERVER__DATA_DIR", data.path())
+        .env("TRUSTNODE_LOG", "warn")
+        .output()
+        .expect("run trustnode")
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [&["--help"][..], &["serve", "--help"], &["resolve", "--help"]] {
+        let output = trustnode(args);
+        assert!(output.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("Usage: trustnode"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn unknown_commands_and_flags_fail_with_a_message() {
+    for args in [&["frobnicate"][..], &["serve", "--no-such-flag"], &["resolve"]] {
+        let output = trustnode(args);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn resolve_prints_the_result_and_exits_zero() {
+    let output =
+        trustnode(&["resolve", ED25519, "--accept", "application/did", "--option", "publicKeyFormat=JsonWebKey2020"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["id"], ED25519);
+    assert_eq!(document["verificationMethod"][0]["type"], "JsonWebKey2020");
+}
+
+#[test]
+fn resolve_failure_prints_the_error_result_and_exits_nonzero() {
+    let output = trustnode(&["resolve", "did:key:zTjsVPtY"]);
+    assert_eq!(output.status.code(), Some(1));
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["didDocument"], serde_json::Value::Null);
+    assert_eq!(result["didResolutionMetadata"]["error"]["title"], "INVALID_DID");
+}
+
+#[test]
+fn bad_configuration_is_reported_not_panicked() {
+    let output = Command::new(BIN).args(["serve"]).env("TRUSTNODE_SERVER__LISTEN", "not-an-address").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("invalid configuration"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_runs_on_defaults_and_stops_on_sigterm() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env("TRUSTNODE_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut address = None;
+    let mut line = String::new();
+    while address.is_none() && Instant::now() < deadline {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        address = line.split("address=").nth(1).map(|rest| rest.split_whitespace().next().unwrap().to_owned());
+    }
+    let address = address.expect("the node logs its listen address");
+    let address = address.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':');
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    use std::io::{Read, Write};
+    write!(stream, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful stop exits 0, got {exit}");
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("stopped"), "{rest}");
+}
