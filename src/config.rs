@@ -126,6 +126,8 @@ pub struct CacheConfig {
     pub negative_ttl_s: u64,
     /// Most entries kept.
     pub max_entries: usize,
+    /// Shortest interval between two `noCache` fetches of the same DID, seconds.
+    pub no_cache_min_interval_s: u64,
 }
 
 /// `[admin]`.
@@ -155,14 +157,15 @@ impl Config {
     pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
         let mut merged = parse_toml(DEFAULT_CONFIG, "defaults")?;
         if let Some(path) = path {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
             let file = parse_toml(&text, &path.display().to_string())?;
             merge(&mut merged, file);
         }
         apply_env(&mut merged, env)?;
-        let config: Config = toml::Value::Table(merged)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Parse { origin: "merged configuration".into(), message: e.message().to_owned() })?;
+        let config: Config = toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| {
+            ConfigError::Parse { origin: "merged configuration".into(), message: e.message().to_owned() }
+        })?;
         config.validate()?;
         Ok(config)
     }
