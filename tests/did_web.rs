@@ -186,6 +186,9 @@ async fn wrong_documents_and_missing_dids() {
 
     let outcome = resolve_plain(&resolver, "did:web:127.0.0.1%3A8443").await;
     assert_eq!(error_code(&outcome), ErrorCode::InvalidDid);
+    // `.invalid` never exists (RFC 6761); hickory answers NXDOMAIN without asking any server.
+    let outcome = resolve_plain(&resolver, "did:web:issuer.invalid").await;
+    assert_eq!(error_code(&outcome), ErrorCode::NotFound, "{:?}", outcome.result);
 }
 
 #[tokio::test]

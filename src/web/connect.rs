@@ -40,7 +40,13 @@ pub enum ConnectError {
         /// What made it refused, naming the address.
         reason: String,
     },
-    /// The name did not resolve.
+    /// DNS says the name does not exist or has no addresses.
+    #[error("{host} has no DNS address records")]
+    NoSuchHost {
+        /// The host name.
+        host: String,
+    },
+    /// The name could not be looked up (no answer, server failure).
     #[error("DNS lookup of {host} failed: {message}")]
     Dns {
         /// The host name.
@@ -197,12 +203,15 @@ impl ConnectorState {
             Some(ip) => vec![*ip],
             None => {
                 let lookup = self.dns.lookup_ip(host).await;
-                let answer = lookup.map_err(|e| ConnectError::Dns { host: host.to_owned(), message: e.to_string() })?;
+                let answer = lookup.map_err(|e| match e.is_nx_domain() || e.is_no_records_found() {
+                    true => ConnectError::NoSuchHost { host: host.to_owned() },
+                    false => ConnectError::Dns { host: host.to_owned(), message: e.to_string() },
+                })?;
                 answer.iter().collect()
             }
         };
         if addresses.is_empty() {
-            return Err(ConnectError::Dns { host: host.to_owned(), message: "no addresses".into() });
+            return Err(ConnectError::NoSuchHost { host: host.to_owned() });
         }
         for ip in &addresses {
             self.check(host, *ip)?;

@@ -197,14 +197,15 @@ fn header_text<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str>
 }
 
 /// Turns a client error into a [`FetchError`]: guard refusals are INVALID_DID (this node will not resolve DIDs
-/// whose host is not public), TLS failures INTERNAL_ERROR, everything else (DNS, refused/reset connections,
-/// timeouts) an unavailable origin.
+/// whose host is not public), a name DNS says does not exist is NOT_FOUND, TLS failures INTERNAL_ERROR, everything
+/// else (DNS failures, refused/reset connections, timeouts) an unavailable origin.
 fn classify_client_error(error: hyper_util::client::legacy::Error) -> FetchError {
     let mut source = error.source();
     while let Some(cause) = source {
         if let Some(connect) = cause.downcast_ref::<ConnectError>() {
             return match connect {
                 ConnectError::Refused { .. } => FetchError::refused(invalid_did(connect.to_string())),
+                ConnectError::NoSuchHost { .. } => FetchError::refused(not_found(connect.to_string())),
                 ConnectError::Tls { .. } | ConnectError::BadUri(_) => {
                     FetchError::refused(internal_error(connect.to_string()))
                 }

@@ -8,7 +8,8 @@
 //!
 //! Choices (documented for operators):
 //! - A document whose `id` is not the DID, or that is not a JSON object, is INVALID_DID_DOCUMENT; 404/410 is
-//!   NOT_FOUND and is cached for `negative_ttl_s`; a host refused by the SSRF guard is INVALID_DID; an unavailable
+//!   NOT_FOUND and is cached for `negative_ttl_s`; a host DNS says does not exist is NOT_FOUND (not cached here:
+//!   the DNS resolver caches negative answers); a host refused by the SSRF guard is INVALID_DID; an unavailable
 //!   origin (DNS, connect, timeout, dropped connection, 5xx, 429) without a usable stale copy is INTERNAL_ERROR; TLS
 //!   failures, other 4xx, oversized bodies (INVALID_DID_DOCUMENT) and bad redirects are never papered over with a
 //!   stale copy.

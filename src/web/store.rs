@@ -43,6 +43,9 @@ pub struct Entry {
 
 const HEADER_BYTES: usize = 16;
 
+/// sled's in-memory page cache; its default (1 GiB) would let a large cache dominate the node's memory.
+const PAGE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 impl Entry {
     fn encode(&self) -> Result<Vec<u8>, sled::Error> {
         let mut bytes = Vec::with_capacity(HEADER_BYTES + 256);
@@ -186,7 +189,7 @@ impl Store {
 
 /// Opens sled, turning a panic inside sled (it has a few on corrupt files) into an error.
 fn open_db(dir: &Path) -> Result<sled::Db, sled::Error> {
-    std::panic::catch_unwind(|| sled::Config::new().path(dir).open())
+    std::panic::catch_unwind(|| sled::Config::new().path(dir).cache_capacity(PAGE_CACHE_BYTES).open())
         .unwrap_or_else(|_| Err(sled::Error::Unsupported("sled panicked while opening the cache".into())))
 }
 
