@@ -113,9 +113,9 @@ fn resolver_is_shareable_across_handlers() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<WebResolver>();
     fn assert_send<T: Send>(_: &T) {}
+    // Opening needs no runtime (the CLI's cache commands are synchronous).
     let lab = Lab::new();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let resolver = runtime.block_on(async { lab.resolver() });
+    let resolver = lab.resolver();
     assert_send(&resolve_plain(&resolver, "did:web:issuer.test"));
 }
 
@@ -294,6 +294,13 @@ async fn oversized_slow_and_dropped_answers() {
     let outcome = resolve_plain(&resolver, &did(port, "/drop/did.json")).await;
     assert_eq!(error_code(&outcome), ErrorCode::InternalError);
     assert!(error_detail(&outcome).contains("unavailable"));
+
+    // Accepts TCP (the kernel completes the handshake) but never answers TLS: the connect timeout fires.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let started = Instant::now();
+    let outcome = resolve_plain(&resolver, &did(silent.local_addr().unwrap().port(), PATH)).await;
+    assert!(error_detail(&outcome).contains("timed out after 500 ms"), "{}", error_detail(&outcome));
+    assert!(started.elapsed() < Duration::from_millis(900));
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_port = closed.local_addr().unwrap().port();

@@ -282,3 +282,28 @@ pub fn tls_config(extra_ca_file: &str) -> Result<rustls::ClientConfig, String> {
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The peer check is what stops DNS rebinding: even a connection that was already made is refused when the
+    /// socket's peer turns out to be a forbidden address.
+    #[tokio::test]
+    async fn connected_peer_is_checked_again() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let connector = GuardedConnector::new(tls_config("").unwrap(), BTreeMap::new(), false, Duration::from_secs(1));
+        let error = connector.unwrap().inner.handshake("issuer.test", tcp).await.err().unwrap();
+        assert!(matches!(&error, ConnectError::Refused { reason, .. } if reason.contains("127.0.0.1")), "{error}");
+    }
+
+    #[test]
+    fn extra_ca_file_must_hold_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "no certificates here").unwrap();
+        assert!(tls_config(&empty.display().to_string()).unwrap_err().contains("no PEM certificate"));
+        assert!(tls_config("/nonexistent/ca.pem").unwrap_err().contains("/nonexistent/ca.pem"));
+    }
+}

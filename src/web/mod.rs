@@ -15,6 +15,8 @@
 //!   stale copy.
 //! - `noCache` is honoured, but at most once per `no_cache_min_interval_s` per DID: within that interval of the
 //!   origin's last confirmation the cached copy is served with `noCacheLimited: true`.
+//! - The response's Content-Type is not checked (origins serve DID documents as `application/json`,
+//!   `application/did+json` or `application/octet-stream` alike); the body must parse as a JSON object.
 //! - The cache key is the DID alone: the stored document is the origin's, and `expandRelativeUrls` is applied on
 //!   the way out.
 
