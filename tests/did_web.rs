@@ -275,11 +275,10 @@ async fn oversized_slow_and_dropped_answers() {
     origin.set("/declared/did.json", Reply::Oversized { bytes: 65 * 1024, declared: true });
     origin.set("/endless/did.json", Reply::Oversized { bytes: usize::MAX, declared: false });
     for path in ["/declared/did.json", "/endless/did.json"] {
-        let started = Instant::now();
+        // The endless body can only end in this error if the read was cut off (not in the total timeout).
         let outcome = resolve_plain(&resolver, &did(port, path)).await;
         assert_eq!(error_code(&outcome), ErrorCode::InvalidDidDocument, "{path}");
-        assert!(error_detail(&outcome).contains("exceeds 65536 bytes"), "{path}");
-        assert!(started.elapsed() < Duration::from_millis(900), "cut off, not read to the end");
+        assert!(error_detail(&outcome).contains("exceeds 65536 bytes"), "{path}: {}", error_detail(&outcome));
     }
 
     let slow = did(port, "/slow/did.json");
@@ -288,7 +287,7 @@ async fn oversized_slow_and_dropped_answers() {
     let outcome = resolve_plain(&resolver, &slow).await;
     assert_eq!(error_code(&outcome), ErrorCode::InternalError);
     assert!(error_detail(&outcome).contains("within 1000 ms"), "{}", error_detail(&outcome));
-    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert!(started.elapsed() < Duration::from_millis(2500), "gave up before the origin's 3 s delay");
 
     origin.set("/drop/did.json", Reply::Drop);
     let outcome = resolve_plain(&resolver, &did(port, "/drop/did.json")).await;
@@ -297,10 +296,8 @@ async fn oversized_slow_and_dropped_answers() {
 
     // Accepts TCP (the kernel completes the handshake) but never answers TLS: the connect timeout fires.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let started = Instant::now();
     let outcome = resolve_plain(&resolver, &did(silent.local_addr().unwrap().port(), PATH)).await;
     assert!(error_detail(&outcome).contains("timed out after 500 ms"), "{}", error_detail(&outcome));
-    assert!(started.elapsed() < Duration::from_millis(900));
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_port = closed.local_addr().unwrap().port();
