@@ -302,22 +302,10 @@ impl WebResolver {
             return WebOutcome::failed(invalid_did_document("the DID document is not UTF-8"));
         };
         let updated = headers.validators.last_modified.as_deref().and_then(freshness::http_date_to_rfc3339);
-        let ttl_s = match storage(Directives::parse(headers.cache_control.as_deref()), &self.cache) {
-            Storage::Keep { ttl_s } => {
-                let Validators { etag, last_modified } = headers.validators;
-                self.keep(
-                    did,
-                    &Entry { stored_at: now, ttl_s, body: EntryBody::Document { text, etag, last_modified } },
-                    now,
-                );
-                ttl_s
-            }
-            Storage::Skip => {
-                self.forget(did);
-                0
-            }
-        };
-        WebOutcome { result: Ok(WebDocument { document, updated }), cache: Some(CacheStatus::fetched(ttl_s)) }
+        let Validators { etag, last_modified } = headers.validators;
+        let body = EntryBody::Document { text, etag, last_modified };
+        let entry = self.store_response(did, headers.cache_control.as_deref(), body, now);
+        WebOutcome { result: Ok(WebDocument { document, updated }), cache: Some(CacheStatus::fetched(entry.ttl_s)) }
     }
 
     fn accept_not_modified(&self, did: &str, cached: Option<Entry>, headers: ResponseHeaders, now: u64) -> WebOutcome {
@@ -325,23 +313,30 @@ impl WebResolver {
             return WebOutcome::failed(internal_error("the origin answered 304 to a request that was not conditional"));
         };
         bump(&self.counters.revalidations);
-        let ttl_s = match storage(Directives::parse(headers.cache_control.as_deref()), &self.cache) {
-            Storage::Keep { ttl_s } => ttl_s,
-            Storage::Skip => 0,
-        };
         // A 304 may carry updated validators; keep the old ones where it does not.
         let body = EntryBody::Document {
             text,
             etag: headers.validators.etag.or(etag),
             last_modified: headers.validators.last_modified.or(last_modified),
         };
-        let entry = Entry { stored_at: now, ttl_s, body };
-        if ttl_s == 0 {
-            self.forget(did);
-        } else {
-            self.keep(did, &entry, now);
-        }
+        let entry = self.store_response(did, headers.cache_control.as_deref(), body, now);
         self.serve(did, &entry, CacheStatus { revalidated: true, ..CacheStatus::cached(&entry, now) })
+    }
+
+    /// Applies the storage decision for a response's `Cache-Control`: keeps `body` for its TTL (0 included: such
+    /// an entry is revalidated on every use), or forgets the DID on `no-store`. Returns the entry as confirmed now.
+    fn store_response(&self, did: &str, cache_control: Option<&str>, body: EntryBody, now: u64) -> Entry {
+        let decision = storage(Directives::parse(cache_control), &self.cache);
+        let ttl_s = match decision {
+            Storage::Keep { ttl_s } => ttl_s,
+            Storage::Skip => 0,
+        };
+        let entry = Entry { stored_at: now, ttl_s, body };
+        match decision {
+            Storage::Keep { .. } => self.keep(did, &entry, now),
+            Storage::Skip => self.forget(did),
+        }
+        entry
     }
 
     /// Stale-if-error: an unavailable origin is covered by a stored document not older than `max_stale_s` past
