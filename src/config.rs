@@ -126,6 +126,8 @@ pub struct CacheConfig {
     pub negative_ttl_s: u64,
     /// Most entries kept.
     pub max_entries: usize,
+    /// Shortest interval between two `noCache` fetches of the same DID, seconds.
+    pub no_cache_min_interval_s: u64,
 }
 
 /// `[admin]`.

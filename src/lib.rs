@@ -6,6 +6,7 @@
 //! - [`http`]: the HTTP edge: router, limits, handlers, problem details.
 //! - [`node`]: the composition root that opens the node's state; [`cli`]: the command line.
 //! - [`config`]: the typed node configuration and how it is loaded.
+//! - [`web`]: did:web fetching over hardened HTTPS and its sled cache (the network edge).
 
 pub mod cli;
 pub mod config;
@@ -13,3 +14,4 @@ pub mod did;
 pub mod http;
 pub mod node;
 pub mod resolver;
+pub mod web;

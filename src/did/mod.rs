@@ -9,3 +9,4 @@ pub mod jwk;
 pub mod key;
 pub mod keys;
 pub mod syntax;
+pub mod web;

@@ -1,0 +1,83 @@
+//! Single flight: concurrent callers asking for the same key share one execution of the work and all receive (a
+//! clone of) its result. No I/O of its own; the work is whatever future the first caller brings.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+/// In-flight work by key.
+pub struct SingleFlight<T> {
+    inflight: Mutex<HashMap<String, Arc<OnceCell<T>>>>,
+}
+
+impl<T> Default for SingleFlight<T> {
+    fn default() -> Self {
+        SingleFlight { inflight: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl<T: Clone> SingleFlight<T> {
+    /// Runs `work` unless work for `key` is already running, in which case its result is awaited instead. If the
+    /// running caller is cancelled, one of the waiters runs its own `work`.
+    pub async fn run<F, Fut>(&self, key: &str, work: F) -> T
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = T>,
+    {
+        let cell = Arc::clone(self.lock().entry(key.to_owned()).or_default());
+        let value = cell.get_or_init(work).await.clone();
+        let mut inflight = self.lock();
+        if inflight.get(key).is_some_and(|current| Arc::ptr_eq(current, &cell)) {
+            inflight.remove(key);
+        }
+        value
+    }
+
+    /// Keys with work running now.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// True when no work is running.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<OnceCell<T>>>> {
+        // The map stays consistent even if a holder panicked: every operation on it is a single insert or remove.
+        self.inflight.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_callers_share_one_execution() {
+        let flight = Arc::new(SingleFlight::<usize>::default());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let (flight, runs) = (Arc::clone(&flight), Arc::clone(&runs));
+                tokio::spawn(async move {
+                    flight
+                        .run("did:web:a.example", || async {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            runs.fetch_add(1, Ordering::SeqCst) + 100
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), 100);
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert!(flight.is_empty(), "finished work is forgotten");
+        assert_eq!(flight.run("did:web:a.example", || async { 7 }).await, 7, "later calls run again");
+    }
+}

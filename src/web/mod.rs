@@ -1,0 +1,403 @@
+//! The did:web edge: [`WebResolver`] fetches DID documents over hardened HTTPS and keeps them in a sled cache that
+//! keeps answering when origins fail.
+//!
+//! Order of a resolution: map the identifier (pure, `crate::did::web`), serve a fresh cache entry, otherwise join
+//! or start the single fetch for that DID, which revalidates with the stored validators, stores the result, and
+//! falls back to a stale copy when the origin is unavailable. HTTP routes and the CLI live elsewhere; the freshness
+//! arithmetic lives in [`freshness`] and is pure.
+//!
+//! Choices (documented for operators):
+//! - A document whose `id` is not the DID, or that is not a JSON object, is INVALID_DID_DOCUMENT; 404/410 is
+//!   NOT_FOUND and is cached for `negative_ttl_s`; a host DNS says does not exist is NOT_FOUND (not cached here:
+//!   the DNS resolver caches negative answers); a host refused by the SSRF guard is INVALID_DID; an unavailable
+//!   origin (DNS, connect, timeout, dropped connection, 5xx, 429) without a usable stale copy is INTERNAL_ERROR; TLS
+//!   failures, other 4xx, oversized bodies (INVALID_DID_DOCUMENT) and bad redirects are never papered over with a
+//!   stale copy.
+//! - `noCache` is honoured, but at most once per `no_cache_min_interval_s` per DID: within that interval of the
+//!   origin's last confirmation the cached copy is served with `noCacheLimited: true`.
+//! - The response's Content-Type is not checked (origins serve DID documents as `application/json`,
+//!   `application/did+json` or `application/octet-stream` alike); the body must parse as a JSON object.
+//! - The cache key is the DID alone: the stored document is the origin's, and `expandRelativeUrls` is applied on
+//!   the way out.
+
+pub mod connect;
+pub mod fetch;
+pub mod flight;
+pub mod freshness;
+pub mod guard;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::{CacheConfig, WebConfig};
+use crate::did::error::{internal_error, invalid_did_document, not_found, ResolutionError};
+use crate::did::web::{check_document, expand_relative_urls, locate, DidWebLocation};
+use fetch::{FetchError, Fetched, Fetcher, ResponseHeaders, Validators};
+use flight::SingleFlight;
+use freshness::{bypass_allowed, freshness, storage, Directives, Freshness, Storage};
+use store::{Entry, EntryBody, Store};
+
+/// Why the did:web resolver could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum WebSetupError {
+    /// `web.extra_ca_file` is unreadable or holds no usable certificate, or TLS could not be configured.
+    #[error("did:web TLS setup failed: {0}")]
+    Tls(String),
+    /// hickory could not build a resolver.
+    #[error("did:web DNS setup failed: {0}")]
+    Dns(String),
+    /// Not even a fresh, empty cache could be created under the data directory.
+    #[error("cannot create the did:web cache in {path}: {source}")]
+    Cache {
+        /// The cache directory.
+        path: PathBuf,
+        /// What sled said.
+        source: sled::Error,
+    },
+}
+
+/// A cache operation (purge, flush) failed.
+#[derive(Debug, thiserror::Error)]
+#[error("did:web cache: {0}")]
+pub struct CacheError(#[from] sled::Error);
+
+/// Per-request did:web options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebOptions {
+    /// `noCache=true`: go to the origin even if a fresh copy is cached (rate-limited per DID).
+    pub no_cache: bool,
+    /// `expandRelativeUrls=true`: make relative DID URLs in the document absolute.
+    pub expand_relative_urls: bool,
+}
+
+/// A resolved did:web document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebDocument {
+    /// The DID document as served (with relative URLs expanded if asked).
+    pub document: Value,
+    /// `Last-Modified` of the origin's response as RFC 3339, for `didDocumentMetadata.updated`.
+    pub updated: Option<String>,
+}
+
+/// How the cache took part in an answer; goes into `didResolutionMetadata.cache`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheStatus {
+    /// Answered from the cache (fresh, stale, revalidated by a 304, or a cached NOT_FOUND).
+    pub hit: bool,
+    /// The answer is past its TTL, served because the origin failed.
+    pub stale: bool,
+    /// Seconds since the origin last confirmed the answer.
+    pub age_seconds: u64,
+    /// The answer's freshness lifetime in seconds (0: not stored, e.g. `no-store`).
+    pub ttl_seconds: u64,
+    /// The origin confirmed the cached copy with a 304 during this request.
+    pub revalidated: bool,
+    /// Why a stale copy was served: the origin's failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_reason: Option<String>,
+    /// `noCache` was asked but the origin was contacted too recently; the cached copy was served instead.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_cache_limited: bool,
+}
+
+impl CacheStatus {
+    fn fetched(ttl_seconds: u64) -> CacheStatus {
+        CacheStatus {
+            hit: false,
+            stale: false,
+            age_seconds: 0,
+            ttl_seconds,
+            revalidated: false,
+            stale_reason: None,
+            no_cache_limited: false,
+        }
+    }
+
+    fn cached(entry: &Entry, now: u64) -> CacheStatus {
+        CacheStatus {
+            hit: true,
+            age_seconds: freshness::age(entry.stored_at, now),
+            ..CacheStatus::fetched(entry.ttl_s)
+        }
+    }
+}
+
+/// The result of one did:web resolution plus how the cache took part (`None` when it did not: invalid DIDs,
+/// failures without a usable copy).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebOutcome {
+    /// The document or the error.
+    pub result: Result<WebDocument, ResolutionError>,
+    /// Cache metadata.
+    pub cache: Option<CacheStatus>,
+}
+
+impl WebOutcome {
+    fn failed(error: ResolutionError) -> WebOutcome {
+        WebOutcome { result: Err(error), cache: None }
+    }
+}
+
+/// Cache counters since start, and the current size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheStats {
+    /// Entries stored (documents and NOT_FOUND answers).
+    pub entries: usize,
+    /// Bytes the cache uses on disk.
+    pub disk_bytes: u64,
+    /// Answers served from a fresh entry without contacting the origin.
+    pub hits: u64,
+    /// Resolutions that needed the origin.
+    pub misses: u64,
+    /// Stale copies served because the origin failed.
+    pub stale_served: u64,
+    /// Requests actually sent to origins (after single flight).
+    pub upstream_fetches: u64,
+    /// 304 answers that refreshed an entry.
+    pub revalidations: u64,
+    /// DIDs being fetched right now.
+    pub in_flight: usize,
+}
+
+#[derive(Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    stale_served: AtomicU64,
+    upstream_fetches: AtomicU64,
+    revalidations: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The did:web resolver: fetcher, cache and single flight. `Send + Sync`; share it as an `Arc`.
+pub struct WebResolver {
+    fetcher: Fetcher,
+    store: Store,
+    cache: CacheConfig,
+    flights: SingleFlight<WebOutcome>,
+    counters: Counters,
+}
+
+impl WebResolver {
+    /// Builds the resolver and opens the cache at `<data_dir>/cache`. A corrupt or unopenable cache directory is
+    /// moved aside with a warning and an empty cache is used; only a bad `extra_ca_file`, a DNS setup failure, or
+    /// a data directory where not even an empty cache can be created are errors.
+    pub fn open(web: &WebConfig, cache: &CacheConfig, data_dir: &Path) -> Result<WebResolver, WebSetupError> {
+        let tls = connect::tls_config(&web.extra_ca_file).map_err(WebSetupError::Tls)?;
+        let connector = connect::GuardedConnector::new(
+            tls,
+            web.host_overrides.clone(),
+            web.allow_private_addresses,
+            Duration::from_millis(web.connect_timeout_ms),
+        )
+        .map_err(|e| WebSetupError::Dns(e.to_string()))?;
+        let fetcher = Fetcher::new(connector, Duration::from_millis(web.timeout_ms), web.max_document_bytes);
+        let path = data_dir.join("cache");
+        let store = Store::open(&path, cache.max_entries, unix_now())
+            .map_err(|source| WebSetupError::Cache { path: path.clone(), source })?;
+        Ok(WebResolver {
+            fetcher,
+            store,
+            cache: cache.clone(),
+            flights: SingleFlight::default(),
+            counters: Counters::default(),
+        })
+    }
+
+    /// Resolves `did` (whose method-specific identifier is `method_specific_id`).
+    pub async fn resolve(&self, did: &str, method_specific_id: &str, options: &WebOptions) -> WebOutcome {
+        let location = match locate(method_specific_id) {
+            Ok(location) => location,
+            Err(error) => return WebOutcome::failed(error),
+        };
+        let now = unix_now();
+        let cached = self.store.get(did);
+        if let Some(entry) = &cached {
+            if freshness(entry.stored_at, entry.ttl_s, now, self.cache.max_stale_s) == Freshness::Fresh {
+                let bypass =
+                    options.no_cache && bypass_allowed(Some(entry.stored_at), now, self.cache.no_cache_min_interval_s);
+                if !bypass {
+                    bump(&self.counters.hits);
+                    let status = CacheStatus { no_cache_limited: options.no_cache, ..CacheStatus::cached(entry, now) };
+                    return finish(self.serve(did, entry, status), did, options);
+                }
+            }
+        }
+        bump(&self.counters.misses);
+        let outcome = self.flights.run(did, || self.refresh(did, &location, cached, now)).await;
+        finish(outcome, did, options)
+    }
+
+    /// Admin invalidation: removes one DID's entry (`Some`) or all entries (`None`); returns how many were removed.
+    pub fn purge(&self, did: Option<&str>) -> Result<usize, CacheError> {
+        Ok(match did {
+            Some(did) => usize::from(self.store.remove(did)?),
+            None => self.store.clear()?,
+        })
+    }
+
+    /// Current size and counters.
+    pub fn stats(&self) -> CacheStats {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        CacheStats {
+            entries: self.store.len(),
+            disk_bytes: self.store.size_on_disk(),
+            hits: read(&self.counters.hits),
+            misses: read(&self.counters.misses),
+            stale_served: read(&self.counters.stale_served),
+            upstream_fetches: read(&self.counters.upstream_fetches),
+            revalidations: read(&self.counters.revalidations),
+            in_flight: self.flights.len(),
+        }
+    }
+
+    /// Writes the cache to disk; call on clean shutdown so entries survive a restart.
+    pub fn flush(&self) -> Result<(), CacheError> {
+        self.store.flush()?;
+        Ok(())
+    }
+
+    /// Asks the origin (conditionally if a copy is stored) and updates the cache.
+    async fn refresh(&self, did: &str, location: &DidWebLocation, cached: Option<Entry>, now: u64) -> WebOutcome {
+        let validators = match &cached {
+            Some(Entry { body: EntryBody::Document { etag, last_modified, .. }, .. }) => {
+                Validators { etag: etag.clone(), last_modified: last_modified.clone() }
+            }
+            _ => Validators::default(),
+        };
+        bump(&self.counters.upstream_fetches);
+        match self.fetcher.fetch(location, &validators).await {
+            Ok(Fetched::Body { body, headers }) => self.accept_document(did, body, headers, now),
+            Ok(Fetched::NotModified(headers)) => self.accept_not_modified(did, cached, headers, now),
+            Ok(Fetched::Gone(status)) => {
+                let error = fetch::gone(location, status);
+                let entry = Entry {
+                    stored_at: now,
+                    ttl_s: self.cache.negative_ttl_s,
+                    body: EntryBody::NotFound { detail: error.detail.clone() },
+                };
+                self.keep(did, &entry, now);
+                WebOutcome { result: Err(error), cache: Some(CacheStatus::fetched(entry.ttl_s)) }
+            }
+            Err(failure) => self.fall_back(did, cached, failure, now),
+        }
+    }
+
+    fn accept_document(&self, did: &str, body: Vec<u8>, headers: ResponseHeaders, now: u64) -> WebOutcome {
+        let document = match check_document(did, &body) {
+            Ok(document) => document,
+            Err(error) => return WebOutcome::failed(error),
+        };
+        let Ok(text) = String::from_utf8(body) else {
+            return WebOutcome::failed(invalid_did_document("the DID document is not UTF-8"));
+        };
+        let updated = headers.validators.last_modified.as_deref().and_then(freshness::http_date_to_rfc3339);
+        let Validators { etag, last_modified } = headers.validators;
+        let body = EntryBody::Document { text, etag, last_modified };
+        let entry = self.store_response(did, headers.cache_control.as_deref(), body, now);
+        WebOutcome { result: Ok(WebDocument { document, updated }), cache: Some(CacheStatus::fetched(entry.ttl_s)) }
+    }
+
+    fn accept_not_modified(&self, did: &str, cached: Option<Entry>, headers: ResponseHeaders, now: u64) -> WebOutcome {
+        let Some(Entry { body: EntryBody::Document { text, etag, last_modified }, .. }) = cached else {
+            return WebOutcome::failed(internal_error("the origin answered 304 to a request that was not conditional"));
+        };
+        bump(&self.counters.revalidations);
+        // A 304 may carry updated validators; keep the old ones where it does not.
+        let body = EntryBody::Document {
+            text,
+            etag: headers.validators.etag.or(etag),
+            last_modified: headers.validators.last_modified.or(last_modified),
+        };
+        let entry = self.store_response(did, headers.cache_control.as_deref(), body, now);
+        self.serve(did, &entry, CacheStatus { revalidated: true, ..CacheStatus::cached(&entry, now) })
+    }
+
+    /// Applies the storage decision for a response's `Cache-Control`: keeps `body` for its TTL (0 included: such
+    /// an entry is revalidated on every use), or forgets the DID on `no-store`. Returns the entry as confirmed now.
+    fn store_response(&self, did: &str, cache_control: Option<&str>, body: EntryBody, now: u64) -> Entry {
+        let decision = storage(Directives::parse(cache_control), &self.cache);
+        let ttl_s = match decision {
+            Storage::Keep { ttl_s } => ttl_s,
+            Storage::Skip => 0,
+        };
+        let entry = Entry { stored_at: now, ttl_s, body };
+        match decision {
+            Storage::Keep { .. } => self.keep(did, &entry, now),
+            Storage::Skip => self.forget(did),
+        }
+        entry
+    }
+
+    /// Stale-if-error: an unavailable origin is covered by a stored document not older than `max_stale_s` past
+    /// expiry; any other failure, or no such copy, is reported as is.
+    fn fall_back(&self, did: &str, cached: Option<Entry>, failure: FetchError, now: u64) -> WebOutcome {
+        if let Some(entry @ Entry { body: EntryBody::Document { .. }, .. }) = &cached {
+            let state = freshness(entry.stored_at, entry.ttl_s, now, self.cache.max_stale_s);
+            if failure.origin_unavailable && state != Freshness::Expired {
+                bump(&self.counters.stale_served);
+                tracing::info!(did, reason = %failure.error.detail, "serving a stale did:web document");
+                let status = CacheStatus {
+                    stale: state == Freshness::Stale,
+                    stale_reason: Some(failure.error.detail),
+                    ..CacheStatus::cached(entry, now)
+                };
+                return self.serve(did, entry, status);
+            }
+        }
+        WebOutcome::failed(failure.error)
+    }
+
+    /// The outcome for a stored entry.
+    fn serve(&self, did: &str, entry: &Entry, status: CacheStatus) -> WebOutcome {
+        let result = match &entry.body {
+            EntryBody::NotFound { detail } => Err(not_found(detail.clone())),
+            EntryBody::Document { text, last_modified, .. } => match serde_json::from_str(text) {
+                Ok(document) => Ok(WebDocument {
+                    document,
+                    updated: last_modified.as_deref().and_then(freshness::http_date_to_rfc3339),
+                }),
+                Err(e) => {
+                    self.forget(did);
+                    Err(internal_error(format!("a cached document could not be read back: {e}")))
+                }
+            },
+        };
+        WebOutcome { result, cache: Some(status) }
+    }
+
+    /// Stores an entry; a failing cache is logged, never fatal to the resolution.
+    fn keep(&self, did: &str, entry: &Entry, now: u64) {
+        if let Err(error) = self.store.put(did, entry, now) {
+            tracing::warn!(did, %error, "cannot store a did:web cache entry");
+        }
+    }
+
+    fn forget(&self, did: &str) {
+        if let Err(error) = self.store.remove(did) {
+            tracing::warn!(did, %error, "cannot remove a did:web cache entry");
+        }
+    }
+}
+
+/// Applies the per-request options to a shared outcome.
+fn finish(mut outcome: WebOutcome, did: &str, options: &WebOptions) -> WebOutcome {
+    if let (true, Ok(resolved)) = (options.expand_relative_urls, &mut outcome.result) {
+        expand_relative_urls(&mut resolved.document, did);
+    }
+    outcome
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
+}

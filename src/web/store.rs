@@ -1,0 +1,250 @@
+//! The on-disk did:web cache: one sled tree keyed by DID, bounded in size, that can never keep the node down.
+//!
+//! Each value is `stored_at` and `ttl_s` (8 bytes each, big-endian, so eviction can scan them without decoding
+//! documents) followed by the JSON of an [`EntryBody`]. Documents are stored as fetched and validated; options such
+//! as `expandRelativeUrls` are applied on the way out, so the DID alone is the key. An unopenable directory is moved
+//! aside and replaced by an empty one. Freshness decisions are not made here (see `freshness`).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// What is remembered about one DID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryBody {
+    /// A validated document with the validators needed to revalidate it.
+    Document {
+        /// The document text as the origin sent it.
+        text: String,
+        /// `ETag` of the response.
+        etag: Option<String>,
+        /// `Last-Modified` of the response, as sent.
+        last_modified: Option<String>,
+    },
+    /// The origin answered 404/410 (negative caching).
+    NotFound {
+        /// The NOT_FOUND detail to repeat.
+        detail: String,
+    },
+}
+
+/// One cache entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// When the origin last confirmed it (fetch or 304), Unix seconds.
+    pub stored_at: u64,
+    /// Freshness lifetime from `stored_at`, seconds.
+    pub ttl_s: u64,
+    /// The document or the negative answer.
+    pub body: EntryBody,
+}
+
+const HEADER_BYTES: usize = 16;
+
+/// sled's in-memory page cache; its default (1 GiB) would let a large cache dominate the node's memory.
+const PAGE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Entry {
+    fn encode(&self) -> Result<Vec<u8>, sled::Error> {
+        let mut bytes = Vec::with_capacity(HEADER_BYTES + 256);
+        bytes.extend_from_slice(&self.stored_at.to_be_bytes());
+        bytes.extend_from_slice(&self.ttl_s.to_be_bytes());
+        serde_json::to_writer(&mut bytes, &self.body).map_err(|e| sled::Error::Unsupported(e.to_string()))?;
+        Ok(bytes)
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Entry> {
+        let (stored_at, ttl_s) = decode_times(bytes)?;
+        let body = serde_json::from_slice(bytes.get(HEADER_BYTES..)?).ok()?;
+        Some(Entry { stored_at, ttl_s, body })
+    }
+}
+
+fn decode_times(bytes: &[u8]) -> Option<(u64, u64)> {
+    let stored_at = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    let ttl_s = u64::from_be_bytes(bytes.get(8..HEADER_BYTES)?.try_into().ok()?);
+    Some((stored_at, ttl_s))
+}
+
+/// The sled-backed store with its entry count and bound.
+pub struct Store {
+    db: sled::Db,
+    entries: sled::Tree,
+    count: AtomicUsize,
+    max_entries: usize,
+    evicting: Mutex<()>,
+}
+
+impl Store {
+    /// Opens `<dir>`; if that fails (corrupt files, a file in the way, permissions) the directory is renamed to
+    /// `<dir>.corrupt-<unix time>` with a warning and a fresh store is created. Errors only when even the fresh
+    /// store cannot be created.
+    pub fn open(dir: &Path, max_entries: usize, now: u64) -> Result<Store, sled::Error> {
+        let db = match open_db(dir) {
+            Ok(db) => db,
+            Err(error) => {
+                let aside = PathBuf::from(format!("{}.corrupt-{now}", dir.display()));
+                tracing::warn!(cache = %dir.display(), moved_to = %aside.display(), %error,
+                    "the did:web cache cannot be opened; moving it aside and starting empty");
+                std::fs::rename(dir, &aside)?;
+                open_db(dir)?
+            }
+        };
+        let entries = db.open_tree("did-web")?;
+        let count = AtomicUsize::new(entries.len());
+        Ok(Store { db, entries, count, max_entries, evicting: Mutex::new(()) })
+    }
+
+    /// The entry for `did`; an undecodable entry is dropped and reported as absent.
+    pub fn get(&self, did: &str) -> Option<Entry> {
+        let bytes = self.entries.get(did).ok().flatten()?;
+        let entry = Entry::decode(&bytes);
+        if entry.is_none() {
+            tracing::warn!(did, "dropping an undecodable did:web cache entry");
+            let _ = self.remove(did);
+        }
+        entry
+    }
+
+    /// Stores `entry` for `did`, then evicts if the store is over its bound. `now` decides which entries are
+    /// expired.
+    pub fn put(&self, did: &str, entry: &Entry, now: u64) -> Result<(), sled::Error> {
+        if self.entries.insert(did, entry.encode()?)?.is_none() {
+            self.count.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.count.load(Ordering::Relaxed) > self.max_entries {
+            self.evict(now)?;
+        }
+        Ok(())
+    }
+
+    /// Removes `did`'s entry; true if there was one.
+    pub fn remove(&self, did: &str) -> Result<bool, sled::Error> {
+        let removed = self.entries.remove(did)?.is_some();
+        if removed {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
+        Ok(removed)
+    }
+
+    /// Removes every entry; returns how many there were.
+    pub fn clear(&self) -> Result<usize, sled::Error> {
+        let removed = self.entries.len();
+        self.entries.clear()?;
+        self.count.store(0, Ordering::Relaxed);
+        Ok(removed)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// True when there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes sled uses on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Writes everything to disk.
+    pub fn flush(&self) -> Result<usize, sled::Error> {
+        self.db.flush()
+    }
+
+    /// Brings the store down to 90 % of its bound (so a full store does not rescan on every insert): expired
+    /// entries first, then the oldest. Returns how many entries were removed.
+    fn evict(&self, now: u64) -> Result<usize, sled::Error> {
+        let Ok(_only_one_evictor) = self.evicting.try_lock() else { return Ok(0) };
+        let target = self.max_entries - self.max_entries / 10;
+        let mut candidates = Vec::with_capacity(self.len());
+        for item in self.entries.iter() {
+            let (key, value) = item?;
+            let (stored_at, ttl_s) = decode_times(&value).unwrap_or((0, 0));
+            let expired = stored_at.saturating_add(ttl_s) <= now;
+            candidates.push((!expired, stored_at, key));
+        }
+        let excess = candidates.len().saturating_sub(target);
+        if excess == 0 {
+            return Ok(0);
+        }
+        // Expired (false) sorts before live (true); within each, oldest first.
+        candidates.select_nth_unstable_by_key(excess - 1, |(live, stored_at, _)| (*live, *stored_at));
+        let mut removed = 0;
+        for (_, _, key) in candidates.into_iter().take(excess) {
+            if self.entries.remove(key)?.is_some() {
+                self.count.fetch_sub(1, Ordering::Relaxed);
+                removed += 1;
+            }
+        }
+        tracing::debug!(removed, "evicted did:web cache entries");
+        Ok(removed)
+    }
+}
+
+/// Opens sled, turning a panic inside sled (it has a few on corrupt files) into an error.
+fn open_db(dir: &Path) -> Result<sled::Db, sled::Error> {
+    std::panic::catch_unwind(|| sled::Config::new().path(dir).cache_capacity(PAGE_CACHE_BYTES).open())
+        .unwrap_or_else(|_| Err(sled::Error::Unsupported("sled panicked while opening the cache".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(text: &str) -> EntryBody {
+        EntryBody::Document { text: text.into(), etag: Some("\"v1\"".into()), last_modified: None }
+    }
+
+    #[test]
+    fn entries_round_trip_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache");
+        let entry = Entry { stored_at: 100, ttl_s: 60, body: document("{}") };
+        {
+            let store = Store::open(&path, 10, 100).unwrap();
+            store.put("did:web:a.example", &entry, 100).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(&path, 10, 100).unwrap();
+        assert_eq!(store.len(), 1);
+        assert_eq!(store.get("did:web:a.example"), Some(entry));
+        assert!(store.remove("did:web:a.example").unwrap());
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn eviction_removes_expired_then_oldest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("cache"), 10, 0).unwrap();
+        for i in 0..10u64 {
+            // Entry 5 expires at 1000; the others live long. Entry i is stored at i * 10.
+            let ttl_s = if i == 5 { 950 } else { 100_000 };
+            let entry = Entry { stored_at: i * 10, ttl_s, body: document("{}") };
+            store.put(&format!("did:web:{i}.example"), &entry, 0).unwrap();
+        }
+        assert_eq!(store.len(), 10);
+        store.put("did:web:new.example", &Entry { stored_at: 2000, ttl_s: 60, body: document("{}") }, 2000).unwrap();
+        assert_eq!(store.len(), 9, "evicts down to 90 % of the bound");
+        assert!(store.get("did:web:5.example").is_none(), "the expired entry goes first");
+        assert!(store.get("did:web:0.example").is_none(), "then the oldest");
+        for kept in ["did:web:1.example", "did:web:9.example", "did:web:new.example"] {
+            assert!(store.get(kept).is_some(), "{kept}");
+        }
+    }
+
+    #[test]
+    fn unopenable_directory_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache");
+        std::fs::write(&path, b"not a directory").unwrap();
+        let store = Store::open(&path, 10, 42).unwrap();
+        assert!(store.is_empty());
+        assert!(dir.path().join("cache.corrupt-42").is_file());
+    }
+}
