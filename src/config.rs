@@ -155,14 +155,15 @@ impl Config {
     pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
         let mut merged = parse_toml(DEFAULT_CONFIG, "defaults")?;
         if let Some(path) = path {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
             let file = parse_toml(&text, &path.display().to_string())?;
             merge(&mut merged, file);
         }
         apply_env(&mut merged, env)?;
-        let config: Config = toml::Value::Table(merged)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Parse { origin: "merged configuration".into(), message: e.message().to_owned() })?;
+        let config: Config = toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| {
+            ConfigError::Parse { origin: "merged configuration".into(), message: e.message().to_owned() }
+        })?;
         config.validate()?;
         Ok(config)
     }

@@ -105,7 +105,8 @@ fn split_did(did: &str) -> Result<(&str, &str), ResolutionError> {
     if msid.is_empty() || msid.ends_with(':') {
         return Err(invalid_did("the method-specific identifier must not be empty or end with \":\""));
     }
-    check_chars(msid, "method-specific identifier", |c| is_idchar(c) || c == b':').map_err(|e| invalid_did(e.detail))?;
+    check_chars(msid, "method-specific identifier", |c| is_idchar(c) || c == b':')
+        .map_err(|e| invalid_did(e.detail))?;
     Ok((method, msid))
 }
 
@@ -166,8 +167,8 @@ mod tests {
 
     #[test]
     fn splits_a_full_did_url() {
-        let url = DidUrl::parse("did:web:example.com%3A8443:u:alice/path/x?service=files&relativeRef=%2Fa#key-1")
-            .unwrap();
+        let url =
+            DidUrl::parse("did:web:example.com%3A8443:u:alice/path/x?service=files&relativeRef=%2Fa#key-1").unwrap();
         assert_eq!(url.did, "did:web:example.com%3A8443:u:alice");
         assert_eq!(url.method, "web");
         assert_eq!(url.method_specific_id, "example.com%3A8443:u:alice");
@@ -187,9 +188,21 @@ mod tests {
 
     #[test]
     fn invalid_dids() {
-        for input in ["", "not-a-did", "notDid:key:z6Mk", "did:", "did:key", "did:key:", "did:KEY:z6Mk", "did:key:@",
-            "did:key:a:", "did:web:exa mple.com", "did:key:z6Mk%zz", "did::abc", "did:key:ü"]
-        {
+        for input in [
+            "",
+            "not-a-did",
+            "notDid:key:z6Mk",
+            "did:",
+            "did:key",
+            "did:key:",
+            "did:KEY:z6Mk",
+            "did:key:@",
+            "did:key:a:",
+            "did:web:exa mple.com",
+            "did:key:z6Mk%zz",
+            "did::abc",
+            "did:key:ü",
+        ] {
             assert_eq!(code(input), ErrorCode::InvalidDid, "{input:?}");
         }
     }
