@@ -4,8 +4,9 @@
 //! A statement grants at T when its kind, entity, action and resource match, T lies in `[valid_from,
 //! valid_until)`, and its recorded status at T is `active`. When no matching statement grants, the answer explains
 //! the most relevant one, preferring in this order: `suspended` (may come back), `not_yet_valid` (will start),
-//! `revoked`, `expired`; `unknown` means no statement matches at all. A statement that was revoked and has since
-//! expired reads `revoked`: revocation is the stronger, final fact. Pure and read-only: no I/O, no clock.
+//! `revoked`, `expired`, with ties going to the earliest statement; `unknown` means no statement matches at all.
+//! A statement that was revoked and has since expired reads `revoked`: revocation is the stronger, final fact.
+//! Pure and read-only: no I/O, no clock.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};

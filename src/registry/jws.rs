@@ -132,8 +132,8 @@ pub enum KeyType {
     P256,
 }
 
-/// A private signing key.
-#[derive(Debug, Clone)]
+/// A private signing key. Its `Debug` output shows only the public did:key, never the secret.
+#[derive(Clone)]
 pub enum SigningKey {
     /// An Ed25519 key.
     Ed25519(ed25519_dalek::SigningKey),
@@ -226,7 +226,11 @@ impl SigningKey {
                 SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&fixed(private, "d").map_err(invalid)?))
             }
             (Some("EC"), Some("P-256")) => {
-                SigningKey::P256(p256::ecdsa::SigningKey::from_slice(&private).map_err(|e| invalid(format!("d: {e}")))?)
+                // JWK requires the full 32-byte scalar; `from_slice` would quietly left-pad a shorter one.
+                let scalar: [u8; 32] = fixed(private, "d").map_err(invalid)?;
+                let key =
+                    p256::ecdsa::SigningKey::from_bytes(&scalar.into()).map_err(|e| invalid(format!("d: {e}")))?;
+                SigningKey::P256(key)
             }
             (kty, crv) => return Err(invalid(format!("unsupported key type {kty:?} / curve {crv:?}"))),
         };
@@ -256,6 +260,12 @@ impl SigningKey {
                 signature.to_bytes().to_vec()
             }
         }
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SigningKey").field(&self.did_key()).finish()
     }
 }
 
@@ -351,7 +361,14 @@ fn p256_from_sec1(bytes: &[u8]) -> Result<PublicKey, String> {
 /// Checks that `kid` is a DID URL with a fragment under `authority_id`.
 fn check_kid(kid: &str, authority_id: &str) -> Result<(), JwsError> {
     match DidUrl::parse(kid) {
-        Ok(url) if url.did == authority_id && url.fragment.is_some_and(|f| !f.is_empty()) => Ok(()),
+        Ok(url)
+            if url.did == authority_id
+                && url.path.is_empty()
+                && url.query.is_none()
+                && url.fragment.is_some_and(|f| !f.is_empty()) =>
+        {
+            Ok(())
+        }
         _ => Err(JwsError::KidNotOfAuthority { kid: kid.to_owned(), authority_id: authority_id.to_owned() }),
     }
 }
@@ -492,6 +509,19 @@ mod tests {
             assert!(matches!(error, JwsError::InvalidKeyFile(_)), "{error}");
         }
         assert!(SigningKey::from_file_bytes(br#"{"kty":"RSA","d":"AA"}"#).is_err());
+        let key = SigningKey::generate(KeyType::P256, &mut OsRng);
+        let mut short: Value = serde_json::from_slice(&key.to_file_bytes().unwrap()).unwrap();
+        short["d"] = json!(base64url(&[7u8; 31]));
+        let error = SigningKey::from_file_bytes(short.to_string().as_bytes()).unwrap_err();
+        assert!(matches!(&error, JwsError::InvalidKeyFile(why) if why.contains("32 bytes")), "{error}");
+        let debug = format!("{key:?}");
+        assert!(
+            debug.contains(&key.did_key())
+                && !debug.contains(&base64url(&match &key {
+                    SigningKey::P256(k) => k.to_bytes().to_vec(),
+                    SigningKey::Ed25519(k) => k.to_bytes().to_vec(),
+                }))
+        );
     }
 
     #[test]
@@ -503,9 +533,10 @@ mod tests {
         let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
         assert_eq!(header, json!({"alg": "EdDSA", "kid": key.did_key_url(), "typ": SNAPSHOT_JWS_TYPE}));
         assert!(jws.contains(".."));
-        assert!(matches!(
-            sign_detached(b"{}", &key, "did:web:other.example", &key.did_key_url()),
-            Err(JwsError::KidNotOfAuthority { .. })
-        ));
+        for kid in
+            [format!("did:web:other.example#{}", "k"), format!("{did}/path#k"), format!("{did}?q=1#k"), did.clone()]
+        {
+            assert!(matches!(sign_detached(b"{}", &key, &did, &kid), Err(JwsError::KidNotOfAuthority { .. })), "{kid}");
+        }
     }
 }

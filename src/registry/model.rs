@@ -151,6 +151,7 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
+    // Declared in RFC 8785 member order, like `Statement`.
     /// Why the status changed, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -164,14 +165,18 @@ pub struct StatusChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
+    // Fields are declared in RFC 8785 member order (and every value is a string), so serde's direct output is
+    // already canonical; `snapshot::statement_bytes` relies on this and a test there guards it.
+    /// What the entity may do, e.g. `issue`.
+    pub action: String,
+    /// The DID the statement is about.
+    pub entity_id: String,
+    /// Status changes in time order; the first is `active`.
+    pub history: Vec<StatusChange>,
     /// Identifier, unique within the registry and never reused.
     pub id: String,
     /// Authorization or recognition.
     pub kind: StatementKind,
-    /// The DID the statement is about.
-    pub entity_id: String,
-    /// What the entity may do, e.g. `issue`.
-    pub action: String,
     /// What it may do it on, e.g. an Open Badges credential type or achievement type URI.
     pub resource: String,
     /// Start of the validity window (inclusive).
@@ -179,8 +184,6 @@ pub struct Statement {
     /// End of the validity window (exclusive), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<Timestamp>,
-    /// Status changes in time order; the first is `active`.
-    pub history: Vec<StatusChange>,
 }
 
 impl Statement {

@@ -117,6 +117,14 @@ struct Header<'a> {
     sequence: u64,
 }
 
+/// A statement's canonical (RFC 8785) bytes, which are also its Merkle leaf.
+///
+/// Written by serde directly rather than through a `serde_json::Value`: several times faster, and exact because
+/// `Statement` declares its fields in canonical order and holds only strings (guarded by a test).
+pub fn statement_bytes(statement: &Statement) -> Result<Vec<u8>, JcsError> {
+    serde_json::to_vec(statement).map_err(|e| JcsError::NotJson(e.to_string()))
+}
+
 const STATEMENTS_OPEN: &[u8] = b",\"statements\":[";
 const DOCUMENT_END: &[u8] = b"]}";
 
@@ -276,7 +284,7 @@ impl CanonicalSnapshot {
             if position > 0 {
                 statements_part.push(b',');
             }
-            let leaf = jcs::to_canonical(statement)?;
+            let leaf = statement_bytes(statement)?;
             leaves.push(leaf_hash(&leaf));
             statements_part.extend_from_slice(&leaf);
         }
@@ -318,7 +326,7 @@ impl CanonicalSnapshot {
             if position > 0 {
                 cursor.expect(b",")?;
             }
-            let leaf = jcs::to_canonical(statement)?;
+            let leaf = statement_bytes(statement)?;
             cursor.expect(&leaf)?;
             leaves.push(leaf_hash(&leaf));
         }
@@ -558,6 +566,21 @@ mod tests {
         let result = CanonicalSnapshot::build(&source(), None, at("2025-06-01T00:00:00Z"), at("2025-06-01T00:00:00Z"));
         let Err(SnapshotError::Invalid(problems)) = result else { panic!("expected Invalid") };
         assert_eq!(problems[0].location, "next_update");
+    }
+
+    #[test]
+    fn direct_statement_serialization_is_canonical() {
+        let mut source = source();
+        source.statements[0].history.push(crate::registry::model::StatusChange {
+            reason: Some("audit \u{1F600} \u{FB33} \"quoted\"\n".into()),
+            since: at("2025-02-01T00:00:00Z"),
+            status: Status::Suspended,
+        });
+        source.statements[0].resource = "urn:\u{e9}\u{7f}\u{1f}".into();
+        source.statements[1].valid_until = None;
+        for statement in &source.statements {
+            assert_eq!(statement_bytes(statement).unwrap(), jcs::to_canonical(statement).unwrap());
+        }
     }
 
     #[test]
