@@ -397,8 +397,8 @@ impl RegistrySource {
     /// Adds or replaces the metadata of `entity_id`.
     pub fn upsert_entity(&mut self, entity_id: &str, metadata: EntityMetadata) -> Result<(), ModelError> {
         let mut problems = Vec::new();
-        check_did(&mut problems, "entity", entity_id);
-        check_metadata(&mut problems, "entity", &metadata);
+        check_did(&mut problems, format_args!("entity"), entity_id);
+        check_metadata(&mut problems, format_args!("entity"), &metadata);
         if !problems.is_empty() {
             return Err(ModelError::Invalid(problems));
         }
@@ -421,7 +421,7 @@ impl RegistrySource {
             history: vec![StatusChange { reason: None, since: terms.valid_from, status: Status::Active }],
         };
         let mut problems = Vec::new();
-        check_statement(&mut problems, "statement", &statement, &self.entities);
+        check_statement(&mut problems, format_args!("statement"), &statement, &self.entities);
         if !problems.is_empty() {
             return Err(ModelError::Invalid(problems));
         }
@@ -460,35 +460,40 @@ impl RegistrySource {
     }
 }
 
-fn problem(location: impl Into<String>, message: impl Into<String>) -> Problem {
-    Problem { location: location.into(), message: message.into() }
+/// Where a problem is: formatted only when there is one, so validating a million valid statements allocates
+/// nothing for locations.
+type Location<'a> = fmt::Arguments<'a>;
+
+fn problem(location: impl fmt::Display, message: impl Into<String>) -> Problem {
+    Problem { location: location.to_string(), message: message.into() }
 }
 
 /// All problems of a registry's shared parts (empty when valid).
 pub fn validate_registry(registry: RegistryView<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
-    check_did(&mut problems, "authority_id", registry.authority_id);
-    check_text(&mut problems, "name", registry.name);
+    check_did(&mut problems, format_args!("authority_id"), registry.authority_id);
+    check_text(&mut problems, format_args!("name"), registry.name);
     if let Some(uri) = registry.governance_framework {
-        check_uri(&mut problems, "governance_framework", uri);
+        check_uri(&mut problems, format_args!("governance_framework"), uri);
     }
     for (entity_id, metadata) in registry.entities {
-        let location = format!("entities[{entity_id}]");
-        check_did(&mut problems, &location, entity_id);
-        check_metadata(&mut problems, &location, metadata);
+        check_did(&mut problems, format_args!("entities[{entity_id}]"), entity_id);
+        check_metadata(&mut problems, format_args!("entities[{entity_id}]"), metadata);
     }
     let mut seen_ids = HashSet::with_capacity(registry.statements.len());
     for (position, statement) in registry.statements.iter().enumerate() {
-        let location = format!("statements[{position}]");
         if !seen_ids.insert(statement.id.as_str()) {
-            problems.push(problem(format!("{location}.id"), format!("id `{}` is used twice", statement.id)));
+            problems.push(problem(
+                format_args!("statements[{position}].id"),
+                format!("id `{}` is used twice", statement.id),
+            ));
         }
-        check_statement(&mut problems, &location, statement, registry.entities);
+        check_statement(&mut problems, format_args!("statements[{position}]"), statement, registry.entities);
     }
     problems
 }
 
-fn check_did(problems: &mut Vec<Problem>, location: &str, did: &str) {
+fn check_did(problems: &mut Vec<Problem>, location: Location, did: &str) {
     match DidUrl::parse(did) {
         Ok(parsed) if parsed.is_bare_did() => {}
         Ok(_) => problems.push(problem(location, format!("`{did}` must be a DID, not a DID URL"))),
@@ -496,13 +501,13 @@ fn check_did(problems: &mut Vec<Problem>, location: &str, did: &str) {
     }
 }
 
-fn check_text(problems: &mut Vec<Problem>, location: &str, text: &str) {
+fn check_text(problems: &mut Vec<Problem>, location: Location, text: &str) {
     if text.trim().is_empty() {
         problems.push(problem(location, "must not be empty"));
     }
 }
 
-fn check_uri(problems: &mut Vec<Problem>, location: &str, uri: &str) {
+fn check_uri(problems: &mut Vec<Problem>, location: Location, uri: &str) {
     let has_scheme = uri.split_once(':').is_some_and(|(scheme, rest)| {
         !rest.is_empty()
             && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -513,61 +518,61 @@ fn check_uri(problems: &mut Vec<Problem>, location: &str, uri: &str) {
     }
 }
 
-fn check_metadata(problems: &mut Vec<Problem>, location: &str, metadata: &EntityMetadata) {
-    check_text(problems, &format!("{location}.name"), &metadata.name);
+fn check_metadata(problems: &mut Vec<Problem>, location: Location, metadata: &EntityMetadata) {
+    check_text(problems, format_args!("{location}.name"), &metadata.name);
     for (field, uri) in [("homepage", &metadata.homepage), ("logo", &metadata.logo)] {
         if let Some(uri) = uri {
-            check_uri(problems, &format!("{location}.{field}"), uri);
+            check_uri(problems, format_args!("{location}.{field}"), uri);
         }
     }
 }
 
 fn check_statement(
     problems: &mut Vec<Problem>,
-    location: &str,
+    location: Location,
     statement: &Statement,
     entities: &BTreeMap<String, EntityMetadata>,
 ) {
-    check_text(problems, &format!("{location}.id"), &statement.id);
-    check_text(problems, &format!("{location}.action"), &statement.action);
-    check_text(problems, &format!("{location}.resource"), &statement.resource);
+    check_text(problems, format_args!("{location}.id"), &statement.id);
+    check_text(problems, format_args!("{location}.action"), &statement.action);
+    check_text(problems, format_args!("{location}.resource"), &statement.resource);
     if !entities.contains_key(&statement.entity_id) {
         problems.push(problem(
-            format!("{location}.entity_id"),
+            format_args!("{location}.entity_id"),
             format!("`{}` has no entity entry; add the entity first", statement.entity_id),
         ));
     }
     if let Some(until) = statement.valid_until {
         if until <= statement.valid_from {
             problems.push(problem(
-                format!("{location}.valid_until"),
+                format_args!("{location}.valid_until"),
                 format!("{until} must be after valid_from {}", statement.valid_from),
             ));
         }
     }
-    check_history(problems, &format!("{location}.history"), &statement.history);
+    check_history(problems, format_args!("{location}.history"), &statement.history);
 }
 
-fn check_history(problems: &mut Vec<Problem>, location: &str, history: &[StatusChange]) {
+fn check_history(problems: &mut Vec<Problem>, location: Location, history: &[StatusChange]) {
     let Some(first) = history.first() else {
         problems.push(problem(location, "must have at least the initial `active` entry"));
         return;
     };
     if first.status != Status::Active {
-        problems.push(problem(format!("{location}[0].status"), "the first entry must be `active`"));
+        problems.push(problem(format_args!("{location}[0].status"), "the first entry must be `active`"));
     }
     for (position, pair) in history.windows(2).enumerate() {
         if let [before, after] = pair {
-            let entry = format!("{location}[{}]", position + 1);
+            let entry = position + 1;
             if after.since < before.since {
                 problems.push(problem(
-                    format!("{entry}.since"),
+                    format_args!("{location}[{entry}].since"),
                     format!("{} is before the previous entry's {}", after.since, before.since),
                 ));
             }
             if !transition_allowed(before.status, after.status) {
                 problems.push(problem(
-                    format!("{entry}.status"),
+                    format_args!("{location}[{entry}].status"),
                     format!("{} cannot follow {}", after.status, before.status),
                 ));
             }

@@ -318,7 +318,11 @@ impl CanonicalSnapshot {
     /// Reads published bytes: they must be a snapshot in canonical form whose Merkle root and rules hold.
     /// The signature is checked separately, with [`CanonicalSnapshot::verify_signature`].
     pub fn parse(bytes: Vec<u8>) -> Result<CanonicalSnapshot, SnapshotError> {
-        let snapshot: Snapshot = serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Malformed(e.to_string()))?;
+        let mut snapshot: Snapshot =
+            serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Malformed(e.to_string()))?;
+        // Deserialized vectors start with room for four entries; most histories hold one. At a million
+        // statements the slack would be over 100 MB.
+        snapshot.statements.iter_mut().for_each(|statement| statement.history.shrink_to_fit());
         let mut cursor = CanonicalCursor { bytes: &bytes, offset: 0 };
         cursor.expect(&snapshot.canonical_prefix()?)?;
         let mut leaves = Vec::with_capacity(snapshot.statements.len());
