@@ -140,7 +140,7 @@ pub fn ecmascript_number(value: f64) -> Result<String, JcsError> {
         format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
     } else {
         let exponent_sign = if point > 0 { "+" } else { "-" };
-        let (first, rest) = digits.split_at(1);
+        let (first, rest) = digits.split_at(digits.len().min(1));
         let fraction = if rest.is_empty() { String::new() } else { format!(".{rest}") };
         format!("{first}{fraction}e{exponent_sign}{}", (point - 1).unsigned_abs())
     };
@@ -250,7 +250,46 @@ mod tests {
         }
     }
 
+    fn json_values() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let safe = MAX_SAFE_INTEGER as i64;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-safe..=safe).prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                proptest::collection::vec((any::<String>(), inner), 0..8)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn numbers_as_doubles(value: &Value) -> Value {
+        match value {
+            Value::Number(number) => number.as_f64().map_or(Value::Null, Value::from),
+            Value::Array(items) => Value::Array(items.iter().map(numbers_as_doubles).collect()),
+            Value::Object(members) => {
+                Value::Object(members.iter().map(|(name, member)| (name.clone(), numbers_as_doubles(member))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn canonical_form_is_a_fixed_point_that_keeps_the_value(value in json_values()) {
+            let canonical = canonicalize(&value).unwrap();
+            let read: Value = serde_json::from_slice(&canonical).unwrap();
+            // JSON has one number type: 1.0 and 1, or -0 and 0, are the same value.
+            proptest::prop_assert_eq!(numbers_as_doubles(&read), numbers_as_doubles(&value));
+            proptest::prop_assert_eq!(canonicalize(&read).unwrap(), canonical);
+        }
+
         #[test]
         fn every_finite_double_round_trips(bits in proptest::prelude::any::<u64>()) {
             let value = f64::from_bits(bits);
