@@ -4,7 +4,8 @@
 //! `JSON.stringify` does, and numbers are written as ECMAScript writes an IEEE-754 double (shortest round-trip
 //! digits, exponent from 1e21 up and below 1e-6). Integers are refused beyond ±2^53: above that, a JSON integer
 //! and the double that ECMAScript would read it as no longer agree, so signing it would sign something else than
-//! what a verifier in another language sees. Non-integer numbers are accepted and written the ECMAScript way.
+//! what a verifier in another language sees; that includes doubles such as `1e17` whose canonical form is such an
+//! integer. Other numbers are accepted and written the ECMAScript way.
 //! No I/O here.
 
 use std::cmp::Ordering;
@@ -106,7 +107,13 @@ fn write_number(number: &Number, out: &mut Vec<u8>) -> Result<(), JcsError> {
         out.extend_from_slice(signed.to_string().as_bytes());
     } else {
         let double = number.as_f64().ok_or_else(|| JcsError::UnrepresentableNumber(number.to_string()))?;
-        out.extend_from_slice(ecmascript_number(double)?.as_bytes());
+        let text = ecmascript_number(double)?;
+        // 1e17 is written `100000000000000000`: an integer literal beyond 2^53 that would be refused on its next
+        // canonicalization, so it is refused now. From 1e21 on the form has an exponent and reads back as a double.
+        if double.fract() == 0.0 && double.abs() > MAX_SAFE_INTEGER as f64 && !text.contains('e') {
+            return Err(JcsError::IntegerOutOfRange(text));
+        }
+        out.extend_from_slice(text.as_bytes());
     }
     Ok(())
 }
@@ -257,7 +264,11 @@ mod tests {
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
             (-safe..=safe).prop_map(Value::from),
-            any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite, and not an integer beyond 2^53 written without exponent", |x| {
+                    x.is_finite() && !(x.fract() == 0.0 && x.abs() > MAX_SAFE_INTEGER as f64 && x.abs() < 1e21)
+                })
+                .prop_map(Value::from),
             any::<String>().prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 64, 8, |inner| {
@@ -311,6 +322,8 @@ mod tests {
             Err(JcsError::IntegerOutOfRange("9007199254740993".into()))
         );
         assert_eq!(canonical_text("-9007199254740993"), Err(JcsError::IntegerOutOfRange("-9007199254740993".into())));
+        assert_eq!(canonical_text("1e17"), Err(JcsError::IntegerOutOfRange("100000000000000000".into())));
+        assert_eq!(canonical_text("[9007199254740992.0,1e21]").unwrap(), "[9007199254740992,1e+21]");
     }
 
     #[test]

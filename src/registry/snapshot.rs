@@ -269,6 +269,20 @@ pub struct CanonicalSnapshot {
     tree: MerkleTree,
 }
 
+/// How often, in statements, the `*_with_progress` functions report.
+pub const PROGRESS_STEP: usize = 10_000;
+
+/// Receives `(statements encoded or checked, statements in total)`, every [`PROGRESS_STEP`] statements and once at
+/// the end, so a terminal can show progress on large registries.
+pub type Progress<'p> = &'p mut dyn FnMut(usize, usize);
+
+fn report(progress: &mut Progress<'_>, position: usize, total: usize) {
+    let done = position + 1;
+    if done % PROGRESS_STEP == 0 || done == total {
+        progress(done, total);
+    }
+}
+
 impl CanonicalSnapshot {
     /// Builds the next snapshot of `source`: sequence 1 without `previous`, else chained to `previous`.
     pub fn build(
@@ -276,6 +290,17 @@ impl CanonicalSnapshot {
         previous: Option<&CanonicalSnapshot>,
         issued: Timestamp,
         next_update: Timestamp,
+    ) -> Result<CanonicalSnapshot, SnapshotError> {
+        CanonicalSnapshot::build_with_progress(source, previous, issued, next_update, &mut |_, _| {})
+    }
+
+    /// [`CanonicalSnapshot::build`], reporting progress.
+    pub fn build_with_progress(
+        source: &RegistrySource,
+        previous: Option<&CanonicalSnapshot>,
+        issued: Timestamp,
+        next_update: Timestamp,
+        mut progress: Progress<'_>,
     ) -> Result<CanonicalSnapshot, SnapshotError> {
         source.validate().map_err(SnapshotError::InvalidSource)?;
         let mut statements_part = Vec::new();
@@ -287,6 +312,7 @@ impl CanonicalSnapshot {
             let leaf = statement_bytes(statement)?;
             leaves.push(leaf_hash(&leaf));
             statements_part.extend_from_slice(&leaf);
+            report(&mut progress, position, source.statements.len());
         }
         let tree = MerkleTree::from_leaf_hashes(leaves);
         let snapshot = Snapshot {
@@ -318,6 +344,11 @@ impl CanonicalSnapshot {
     /// Reads published bytes: they must be a snapshot in canonical form whose Merkle root and rules hold.
     /// The signature is checked separately, with [`CanonicalSnapshot::verify_signature`].
     pub fn parse(bytes: Vec<u8>) -> Result<CanonicalSnapshot, SnapshotError> {
+        CanonicalSnapshot::parse_with_progress(bytes, &mut |_, _| {})
+    }
+
+    /// [`CanonicalSnapshot::parse`], reporting progress once the JSON is read.
+    pub fn parse_with_progress(bytes: Vec<u8>, mut progress: Progress<'_>) -> Result<CanonicalSnapshot, SnapshotError> {
         let mut snapshot: Snapshot =
             serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Malformed(e.to_string()))?;
         // Deserialized vectors start with room for four entries; most histories hold one. At a million
@@ -333,6 +364,7 @@ impl CanonicalSnapshot {
             let leaf = statement_bytes(statement)?;
             cursor.expect(&leaf)?;
             leaves.push(leaf_hash(&leaf));
+            report(&mut progress, position, snapshot.statements.len());
         }
         cursor.expect(DOCUMENT_END)?;
         cursor.expect_end()?;
@@ -585,6 +617,28 @@ mod tests {
         for statement in &source.statements {
             assert_eq!(statement_bytes(statement).unwrap(), jcs::to_canonical(statement).unwrap());
         }
+    }
+
+    #[test]
+    fn progress_reaches_the_total() {
+        let mut source = source();
+        let template = source.statements[0].clone();
+        source.statements.extend((6..PROGRESS_STEP + 8).map(|n| Statement { id: format!("s{n}"), ..template.clone() }));
+        let total = source.statements.len();
+        let mut seen = Vec::new();
+        let built = CanonicalSnapshot::build_with_progress(
+            &source,
+            None,
+            at("2025-06-01T00:00:00Z"),
+            at("2025-06-02T00:00:00Z"),
+            &mut |done, all| seen.push((done, all)),
+        )
+        .unwrap();
+        assert_eq!(seen, [(PROGRESS_STEP, total), (total, total)]);
+        seen.clear();
+        CanonicalSnapshot::parse_with_progress(built.bytes().to_vec(), &mut |done, all| seen.push((done, all)))
+            .unwrap();
+        assert_eq!(seen, [(PROGRESS_STEP, total), (total, total)]);
     }
 
     #[test]
