@@ -615,6 +615,9 @@ mod tests {
         assert!(Timestamp::parse("2025-03-04").is_err());
         assert_eq!(Timestamp::from_unix_seconds(0).map(|t| t.to_string()), Some("1970-01-01T00:00:00Z".into()));
         assert_eq!(Timestamp::from_unix_seconds(END_OF_YEAR_9999), None);
+        let day_later = at("2025-12-31T12:00:00Z").checked_add_seconds(86_400).map(|t| t.to_string());
+        assert_eq!(day_later.as_deref(), Some("2026-01-01T12:00:00Z"));
+        assert_eq!(at("9999-12-31T23:59:59Z").checked_add_seconds(1), None);
     }
 
     #[test]
