@@ -2,16 +2,19 @@
 //!
 //! Layout, from the pure core outwards:
 //! - [`did`]: DID syntax, key decoding and document building. No I/O.
+//! - [`registry`]: the signed trust-registry core (model, canonical JSON, Merkle tree, snapshots, JWS, evaluation).
+//!   No I/O.
 //! - [`resolver`]: method dispatch, options, dereferencing and rendering of results. No HTTP types.
-//! - [`http`]: the HTTP edge: router, limits, handlers, problem details.
-//! - [`node`]: the composition root that opens the node's state; [`cli`]: the command line.
-//! - [`config`]: the typed node configuration and how it is loaded.
 //! - [`web`]: did:web fetching over hardened HTTPS and its sled cache (the network edge).
+//! - [`http`]: the HTTP edge: router, limits, handlers, problem details.
+//! - [`config`]: the typed node configuration and how it is loaded.
+//! - [`node`]: the composition root that opens the node's state; [`cli`]: the command line.
 
 pub mod cli;
 pub mod config;
 pub mod did;
 pub mod http;
 pub mod node;
+pub mod registry;
 pub mod resolver;
 pub mod web;

@@ -1,0 +1,192 @@
+//! Registry core at scale: build + sign a generated registry, parse + verify + index it, answer one question.
+//!
+//! `REGISTRY_BENCH_STATEMENTS` sets the size (default 100,000). Before the criterion runs, one timed pass of each
+//! phase is printed with the heap it holds (counted by a wrapping allocator), which is how the 1,000,000-statement
+//! figures are taken:
+//! `REGISTRY_BENCH_STATEMENTS=1000000 cargo bench --bench registry -- evaluate`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use rand_core::OsRng;
+use serde_json::{json, Value};
+use trustnode::registry::evaluate::{Query, RegistryIndex};
+use trustnode::registry::jws::{KeyType, SigningKey};
+use trustnode::registry::model::{
+    EntityMetadata, RegistrySource, Statement, StatementKind, Status, StatusChange, Timestamp,
+};
+use trustnode::registry::snapshot::CanonicalSnapshot;
+
+const RESOURCES: [&str; 5] = ["OpenBadgeCredential", "AchievementCredential", "ClrCredential", "Degree", "Certificate"];
+
+/// The system allocator, counting live bytes and their high-water mark.
+struct CountingAllocator;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+fn megabytes(bytes: usize) -> usize {
+    bytes / 1_000_000
+}
+
+/// Starts a new high-water mark from the current live heap.
+fn reset_peak() {
+    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
+fn statement_count() -> usize {
+    std::env::var("REGISTRY_BENCH_STATEMENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000)
+}
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_unix_seconds(seconds).expect("in range")
+}
+
+/// `count` statements over `count / 5` entities, one in ten with a suspension and reinstatement, one in fifty revoked.
+fn generate(authority: &str, count: usize) -> RegistrySource {
+    let mut source =
+        RegistrySource::init(authority, "Benchmark board", Some("https://board.example/gf")).expect("valid");
+    let start = 1_700_000_000;
+    for n in 0..count {
+        let entity_id = format!("did:web:school{}.example", n / RESOURCES.len());
+        if n % RESOURCES.len() == 0 {
+            let metadata = EntityMetadata {
+                name: format!("School {}", n / RESOURCES.len()),
+                homepage: Some(format!("https://school{}.example/", n / RESOURCES.len())),
+                ..Default::default()
+            };
+            source.entities.insert(entity_id.clone(), metadata);
+        }
+        let mut history = vec![StatusChange { reason: None, since: at(start), status: Status::Active }];
+        if n % 10 == 0 {
+            history.push(StatusChange {
+                reason: Some("audit".into()),
+                since: at(start + 1000),
+                status: Status::Suspended,
+            });
+            history.push(StatusChange {
+                reason: Some("audit passed".into()),
+                since: at(start + 2000),
+                status: Status::Active,
+            });
+        }
+        if n % 50 == 0 {
+            history.push(StatusChange {
+                reason: Some("closed".into()),
+                since: at(start + 3000),
+                status: Status::Revoked,
+            });
+        }
+        source.statements.push(Statement {
+            id: format!("s{}", n + 1),
+            kind: StatementKind::Authorization,
+            entity_id,
+            action: "issue".into(),
+            resource: RESOURCES[n % RESOURCES.len()].into(),
+            valid_from: at(start),
+            valid_until: Some(at(start + 100_000_000)),
+            history,
+        });
+    }
+    source
+}
+
+fn document(key: &SigningKey) -> Value {
+    json!({"id": key.did_key(), "assertionMethod": [{"id": key.did_key_url(), "publicKeyMultibase": key.public_key().to_multibase()}]})
+}
+
+fn one_timed_pass(count: usize) {
+    let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let started = Instant::now();
+    let source = generate(&key.did_key(), count);
+    let generated = started.elapsed();
+    let started = Instant::now();
+    let snapshot = CanonicalSnapshot::build(&source, None, at(1_800_000_000), at(1_800_086_400)).expect("builds");
+    let built = started.elapsed();
+    let jws = snapshot.sign(&key, &key.did_key_url()).expect("signs");
+    let signed = started.elapsed();
+    let bytes = snapshot.bytes().to_vec();
+    drop((source, snapshot));
+    println!(
+        "{count} statements: generate {generated:.2?}; build {built:.2?}; build+sign {signed:.2?}; {} MB",
+        bytes.len() / 1_000_000
+    );
+    let before = LIVE.load(Ordering::Relaxed);
+    reset_peak();
+    let started = Instant::now();
+    let parsed = CanonicalSnapshot::parse(bytes).expect("parses");
+    let parse = started.elapsed();
+    parsed.verify_signature(&jws, &document(&key)).expect("verifies");
+    let verified = started.elapsed();
+    let index = RegistryIndex::new(parsed);
+    let indexed = started.elapsed();
+    println!("parse {parse:.2?}; parse+verify {verified:.2?}; parse+verify+index {indexed:.2?}");
+    let peak = megabytes(PEAK.load(Ordering::Relaxed) - before);
+    let input = megabytes(before);
+    let held = megabytes(LIVE.load(Ordering::Relaxed));
+    println!(
+        "heap: {input} MB before load (the file), {held} MB held by the loaded index, peak while loading +{peak} MB"
+    );
+    println!("  of which the kept canonical bytes: {} MB", megabytes(index.snapshot().bytes().len()));
+    black_box(index);
+}
+
+fn benches(c: &mut Criterion) {
+    let count = statement_count();
+    one_timed_pass(count);
+    let key = SigningKey::generate(KeyType::P256, &mut OsRng);
+    let source = generate(&key.did_key(), count);
+    let mut group = c.benchmark_group(format!("registry_{count}"));
+    group.sample_size(10);
+    group.bench_function("build_and_sign_p256", |b| {
+        b.iter(|| {
+            let snapshot =
+                CanonicalSnapshot::build(&source, None, at(1_800_000_000), at(1_800_086_400)).expect("builds");
+            snapshot.sign(&key, &key.did_key_url()).expect("signs")
+        })
+    });
+    let snapshot = CanonicalSnapshot::build(&source, None, at(1_800_000_000), at(1_800_086_400)).expect("builds");
+    let jws = snapshot.sign(&key, &key.did_key_url()).expect("signs");
+    let doc = document(&key);
+    group.bench_function("parse_verify_index", |b| {
+        b.iter(|| {
+            let parsed = CanonicalSnapshot::parse(snapshot.bytes().to_vec()).expect("parses");
+            parsed.verify_signature(&jws, &doc).expect("verifies");
+            RegistryIndex::new(parsed)
+        })
+    });
+    group.finish();
+
+    let index = RegistryIndex::new(snapshot);
+    let entity = format!("did:web:school{}.example", count / RESOURCES.len() / 2);
+    let query = Query {
+        kind: StatementKind::Authorization,
+        entity_id: &entity,
+        action: "issue",
+        resource: "Degree",
+        at: at(1_750_000_000),
+    };
+    c.bench_function("evaluate", |b| b.iter(|| black_box(index.evaluate(black_box(&query))).granted()));
+}
+
+criterion_group!(registry, benches);
+criterion_main!(registry);

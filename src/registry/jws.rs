@@ -1,0 +1,542 @@
+//! Detached JWS (RFC 7515 appendix F) over canonical snapshot bytes, the signing-key file, and key lookup in the
+//! authority's resolved DID document.
+//!
+//! The compact form is `BASE64URL(header)..BASE64URL(signature)`: the payload is left out because the snapshot file
+//! is served beside it unchanged, but it is still signed as `BASE64URL(header) '.' BASE64URL(payload)`. The header
+//! is the canonical JSON of `alg` (`EdDSA` with Ed25519 or `ES256` with P-256), `kid` (a DID URL of the authority)
+//! and `typ` = [`SNAPSHOT_JWS_TYPE`]; a header with `crit` is refused because no extension is understood.
+//!
+//! A verifier trusts a key only if the authority's DID document lists it under `assertionMethod` (by absolute or
+//! `#fragment` reference into `verificationMethod`, or embedded), as `publicKeyMultibase` (Ed25519 or P-256
+//! multikey) or `publicKeyJwk` (OKP Ed25519 or EC P-256). Resolving the document is the caller's job: nothing here
+//! performs I/O; key generation takes the caller's random generator.
+//!
+//! [`PublicKey::to_multibase`] is the minimal multikey encoding this module needs (multicodec varint `0xed` /
+//! `0x1200` + raw key, P-256 compressed, base58btc); it can be swapped for the resolver's own once that exists.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ed25519_dalek::Signer as _;
+use p256::ecdsa::signature::Verifier as _;
+use rand_core::CryptoRngCore;
+use serde_json::{json, Map, Value};
+
+use super::jcs;
+use crate::did::syntax::DidUrl;
+
+/// The `typ` of a snapshot signature: explicit typing keeps a snapshot signature from being replayed as something
+/// else, and anything else from being accepted as a snapshot signature.
+pub const SNAPSHOT_JWS_TYPE: &str = "trust-registry-snapshot+jws";
+
+const ED25519_MULTICODEC: u64 = 0xed;
+const P256_MULTICODEC: u64 = 0x1200;
+
+/// Why signing, verifying or reading a key failed; one variant per reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwsError {
+    /// Not a detached compact JWS, or its header is not a base64url JSON object.
+    #[error("malformed JWS: {0}")]
+    Malformed(String),
+    /// The `typ` header is missing or not [`SNAPSHOT_JWS_TYPE`].
+    #[error("wrong JWS type {found:?}, expected `{SNAPSHOT_JWS_TYPE}`")]
+    WrongType {
+        /// The `typ` found, if any.
+        found: Option<String>,
+    },
+    /// The `alg` header is missing or not `EdDSA` / `ES256`.
+    #[error("unsupported JWS algorithm {0:?}")]
+    UnsupportedAlgorithm(Option<String>),
+    /// The header has a `crit` member; no extension is understood.
+    #[error("the JWS header lists critical extensions {0}, none of which are supported")]
+    UnsupportedCritical(String),
+    /// The `kid` header is missing.
+    #[error("the JWS header has no `kid`")]
+    MissingKid,
+    /// The `kid` is not a DID URL with a fragment under the authority's DID.
+    #[error("kid `{kid}` is not a key of the authority `{authority_id}`")]
+    KidNotOfAuthority {
+        /// The `kid`.
+        kid: String,
+        /// The registry's authority.
+        authority_id: String,
+    },
+    /// The DID document given for the authority has another `id`.
+    #[error("the DID document is for {found:?}, not for the authority `{authority_id}`")]
+    DocumentNotOfAuthority {
+        /// The document's `id`, if any.
+        found: Option<String>,
+        /// The registry's authority.
+        authority_id: String,
+    },
+    /// The key is not referenced from the document's `assertionMethod`.
+    #[error("`{0}` is not in the authority's assertionMethod")]
+    KeyNotInAssertionMethod(String),
+    /// `assertionMethod` references a verification method the document does not define.
+    #[error("`{0}` is referenced from assertionMethod but not defined in verificationMethod")]
+    UnknownVerificationMethod(String),
+    /// The verification method has no usable Ed25519 or P-256 key.
+    #[error("verification method `{kid}` has no supported key: {why}")]
+    UnsupportedKey {
+        /// The verification method.
+        kid: String,
+        /// What was found instead.
+        why: String,
+    },
+    /// The key type does not match `alg` (e.g. ES256 with an Ed25519 key).
+    #[error("algorithm {algorithm} does not fit the {key_type} key `{kid}`")]
+    AlgorithmKeyMismatch {
+        /// The header's `alg`.
+        algorithm: &'static str,
+        /// The key's type.
+        key_type: &'static str,
+        /// The verification method.
+        kid: String,
+    },
+    /// The signature does not verify over the payload with the key.
+    #[error("the signature does not verify")]
+    BadSignature,
+    /// A signing-key file is unreadable or inconsistent.
+    #[error("invalid signing key file: {0}")]
+    InvalidKeyFile(String),
+}
+
+/// The signature algorithms supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// EdDSA with Ed25519 (RFC 8037).
+    EdDsa,
+    /// ECDSA with P-256 and SHA-256, signature as `r ‖ s`.
+    Es256,
+}
+
+impl Algorithm {
+    /// The JOSE `alg` name.
+    pub fn jose_name(self) -> &'static str {
+        match self {
+            Algorithm::EdDsa => "EdDSA",
+            Algorithm::Es256 => "ES256",
+        }
+    }
+
+    fn from_jose_name(name: &str) -> Option<Algorithm> {
+        [Algorithm::EdDsa, Algorithm::Es256].into_iter().find(|alg| alg.jose_name() == name)
+    }
+}
+
+/// The key types a registry can be signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// Ed25519, signs with EdDSA.
+    Ed25519,
+    /// NIST P-256, signs with ES256.
+    P256,
+}
+
+/// A private signing key. Its `Debug` output shows only the public did:key, never the secret.
+#[derive(Clone)]
+pub enum SigningKey {
+    /// An Ed25519 key.
+    Ed25519(ed25519_dalek::SigningKey),
+    /// A P-256 key.
+    P256(p256::ecdsa::SigningKey),
+}
+
+/// A public verification key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    /// An Ed25519 key.
+    Ed25519(ed25519_dalek::VerifyingKey),
+    /// A P-256 key.
+    P256(p256::ecdsa::VerifyingKey),
+}
+
+/// What a successful verification established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedSignature {
+    /// The algorithm used.
+    pub algorithm: Algorithm,
+    /// The authority's verification method that signed.
+    pub kid: String,
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn from_base64url(text: &str, what: &str) -> Result<Vec<u8>, String> {
+    URL_SAFE_NO_PAD.decode(text).map_err(|e| format!("{what} is not unpadded base64url: {e}"))
+}
+
+fn jwk_member(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>, String> {
+    let text = jwk.get(name).and_then(Value::as_str).ok_or_else(|| format!("JWK has no string `{name}`"))?;
+    from_base64url(text, name)
+}
+
+fn fixed<const N: usize>(bytes: Vec<u8>, what: &str) -> Result<[u8; N], String> {
+    let length = bytes.len();
+    bytes.try_into().map_err(|_| format!("{what} must be {N} bytes, got {length}"))
+}
+
+impl SigningKey {
+    /// A fresh key of `key_type` from the caller's cryptographic random generator.
+    pub fn generate(key_type: KeyType, rng: &mut impl CryptoRngCore) -> SigningKey {
+        match key_type {
+            KeyType::Ed25519 => SigningKey::Ed25519(ed25519_dalek::SigningKey::generate(rng)),
+            KeyType::P256 => SigningKey::P256(p256::ecdsa::SigningKey::random(rng)),
+        }
+    }
+
+    /// The signature algorithm this key uses.
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            SigningKey::Ed25519(_) => Algorithm::EdDsa,
+            SigningKey::P256(_) => Algorithm::Es256,
+        }
+    }
+
+    /// The public half.
+    pub fn public_key(&self) -> PublicKey {
+        match self {
+            SigningKey::Ed25519(key) => PublicKey::Ed25519(key.verifying_key()),
+            SigningKey::P256(key) => PublicKey::P256(*key.verifying_key()),
+        }
+    }
+
+    /// The key file's bytes: a private JWK (with `d`) as canonical JSON. The caller writes it with mode 0600.
+    pub fn to_file_bytes(&self) -> Result<Vec<u8>, JwsError> {
+        let mut jwk = self.public_key().to_jwk();
+        let private = match self {
+            SigningKey::Ed25519(key) => base64url(key.as_bytes()),
+            SigningKey::P256(key) => base64url(&key.to_bytes()),
+        };
+        if let Value::Object(members) = &mut jwk {
+            members.insert("d".to_owned(), Value::String(private));
+        }
+        jcs::canonicalize(&jwk).map_err(|e| JwsError::InvalidKeyFile(e.to_string()))
+    }
+
+    /// Reads a key file written by [`SigningKey::to_file_bytes`]; a public part that disagrees with `d` is refused.
+    pub fn from_file_bytes(bytes: &[u8]) -> Result<SigningKey, JwsError> {
+        let invalid = JwsError::InvalidKeyFile;
+        let jwk: Value = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+        let members = jwk.as_object().ok_or_else(|| invalid("not a JSON object".to_owned()))?;
+        let private = jwk_member(members, "d").map_err(invalid)?;
+        let key = match (members.get("kty").and_then(Value::as_str), members.get("crv").and_then(Value::as_str)) {
+            (Some("OKP"), Some("Ed25519")) => {
+                SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&fixed(private, "d").map_err(invalid)?))
+            }
+            (Some("EC"), Some("P-256")) => {
+                // JWK requires the full 32-byte scalar; `from_slice` would quietly left-pad a shorter one.
+                let scalar: [u8; 32] = fixed(private, "d").map_err(invalid)?;
+                let key =
+                    p256::ecdsa::SigningKey::from_bytes(&scalar.into()).map_err(|e| invalid(format!("d: {e}")))?;
+                SigningKey::P256(key)
+            }
+            (kty, crv) => return Err(invalid(format!("unsupported key type {kty:?} / curve {crv:?}"))),
+        };
+        let declared = PublicKey::from_jwk(&jwk).map_err(invalid)?;
+        if declared != key.public_key() {
+            return Err(invalid("the public part does not belong to the private key `d`".to_owned()));
+        }
+        Ok(key)
+    }
+
+    /// The did:key DID of the public key.
+    pub fn did_key(&self) -> String {
+        format!("did:key:{}", self.public_key().to_multibase())
+    }
+
+    /// The did:key verification method id, the `kid` for a did:key authority.
+    pub fn did_key_url(&self) -> String {
+        let multibase = self.public_key().to_multibase();
+        format!("did:key:{multibase}#{multibase}")
+    }
+
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match self {
+            SigningKey::Ed25519(key) => key.sign(message).to_bytes().to_vec(),
+            SigningKey::P256(key) => {
+                let signature: p256::ecdsa::Signature = key.sign(message);
+                signature.to_bytes().to_vec()
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SigningKey").field(&self.did_key()).finish()
+    }
+}
+
+impl PublicKey {
+    /// The key type's name, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            PublicKey::Ed25519(_) => "Ed25519",
+            PublicKey::P256(_) => "P-256",
+        }
+    }
+
+    fn algorithm(&self) -> Algorithm {
+        match self {
+            PublicKey::Ed25519(_) => Algorithm::EdDsa,
+            PublicKey::P256(_) => Algorithm::Es256,
+        }
+    }
+
+    /// The multikey form: base58btc of the multicodec varint and the raw (P-256: compressed) key.
+    pub fn to_multibase(&self) -> String {
+        let (codec, raw) = match self {
+            PublicKey::Ed25519(key) => (ED25519_MULTICODEC, key.as_bytes().to_vec()),
+            PublicKey::P256(key) => (P256_MULTICODEC, key.to_encoded_point(true).as_bytes().to_vec()),
+        };
+        let mut buffer = unsigned_varint::encode::u64_buffer();
+        let mut bytes = unsigned_varint::encode::u64(codec, &mut buffer).to_vec();
+        bytes.extend(raw);
+        multibase::encode(multibase::Base::Base58Btc, bytes)
+    }
+
+    /// Reads a multikey `publicKeyMultibase` value.
+    pub fn from_multibase(text: &str) -> Result<PublicKey, String> {
+        if !text.starts_with('z') {
+            return Err("publicKeyMultibase must be base58btc (`z…`)".to_owned());
+        }
+        let (_, bytes) = multibase::decode(text).map_err(|e| format!("publicKeyMultibase: {e}"))?;
+        let (codec, raw) = unsigned_varint::decode::u64(&bytes).map_err(|e| format!("multicodec header: {e}"))?;
+        match codec {
+            ED25519_MULTICODEC => ed25519_from_bytes(raw.to_vec()),
+            P256_MULTICODEC if raw.len() == 33 => p256_from_sec1(raw),
+            P256_MULTICODEC => Err(format!("P-256 multikey must be 33 compressed bytes, got {}", raw.len())),
+            other => Err(format!("multicodec 0x{other:x} is not Ed25519 or P-256")),
+        }
+    }
+
+    /// Reads a public JWK (`OKP`/`Ed25519` or `EC`/`P-256`).
+    pub fn from_jwk(jwk: &Value) -> Result<PublicKey, String> {
+        let members = jwk.as_object().ok_or("publicKeyJwk is not an object")?;
+        match (members.get("kty").and_then(Value::as_str), members.get("crv").and_then(Value::as_str)) {
+            (Some("OKP"), Some("Ed25519")) => ed25519_from_bytes(jwk_member(members, "x")?),
+            (Some("EC"), Some("P-256")) => {
+                let x: [u8; 32] = fixed(jwk_member(members, "x")?, "x")?;
+                let y: [u8; 32] = fixed(jwk_member(members, "y")?, "y")?;
+                p256_from_sec1(&[&[0x04][..], &x, &y].concat())
+            }
+            (kty, crv) => Err(format!("JWK key type {kty:?} / curve {crv:?} is not Ed25519 or P-256")),
+        }
+    }
+
+    /// The public JWK.
+    pub fn to_jwk(&self) -> Value {
+        match self {
+            PublicKey::Ed25519(key) => json!({"kty": "OKP", "crv": "Ed25519", "x": base64url(key.as_bytes())}),
+            PublicKey::P256(key) => {
+                let point = key.to_encoded_point(false);
+                let coordinate = |c: Option<&p256::FieldBytes>| c.map(|bytes| base64url(bytes)).unwrap_or_default();
+                json!({"kty": "EC", "crv": "P-256", "x": coordinate(point.x()), "y": coordinate(point.y())})
+            }
+        }
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), JwsError> {
+        let verified = match self {
+            PublicKey::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
+            PublicKey::P256(key) => p256::ecdsa::Signature::from_slice(signature)
+                .is_ok_and(|signature| key.verify(message, &signature).is_ok()),
+        };
+        verified.then_some(()).ok_or(JwsError::BadSignature)
+    }
+}
+
+fn ed25519_from_bytes(bytes: Vec<u8>) -> Result<PublicKey, String> {
+    let bytes: [u8; 32] = fixed(bytes, "Ed25519 key")?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map(PublicKey::Ed25519).map_err(|e| format!("Ed25519 key: {e}"))
+}
+
+fn p256_from_sec1(bytes: &[u8]) -> Result<PublicKey, String> {
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map(PublicKey::P256).map_err(|e| format!("P-256 key: {e}"))
+}
+
+/// Checks that `kid` is a DID URL with a fragment under `authority_id`.
+fn check_kid(kid: &str, authority_id: &str) -> Result<(), JwsError> {
+    match DidUrl::parse(kid) {
+        Ok(url)
+            if url.did == authority_id
+                && url.path.is_empty()
+                && url.query.is_none()
+                && url.fragment.is_some_and(|f| !f.is_empty()) =>
+        {
+            Ok(())
+        }
+        _ => Err(JwsError::KidNotOfAuthority { kid: kid.to_owned(), authority_id: authority_id.to_owned() }),
+    }
+}
+
+/// Signs `payload` for `authority_id` with `key`, named by `kid`; returns the detached compact JWS.
+pub fn sign_detached(payload: &[u8], key: &SigningKey, authority_id: &str, kid: &str) -> Result<String, JwsError> {
+    check_kid(kid, authority_id)?;
+    let header = json!({"alg": key.algorithm().jose_name(), "kid": kid, "typ": SNAPSHOT_JWS_TYPE});
+    let header = base64url(&jcs::canonicalize(&header).map_err(|e| JwsError::Malformed(e.to_string()))?);
+    let signature = key.sign(signing_input(&header, payload).as_bytes());
+    Ok(format!("{header}..{}", base64url(&signature)))
+}
+
+fn signing_input(encoded_header: &str, payload: &[u8]) -> String {
+    let mut input = String::with_capacity(encoded_header.len() + 1 + payload.len().div_ceil(3) * 4);
+    input.push_str(encoded_header);
+    input.push('.');
+    URL_SAFE_NO_PAD.encode_string(payload, &mut input);
+    input
+}
+
+/// Verifies a detached JWS over `payload` as a signature of `authority_id`, whose resolved DID document is
+/// `authority_document`.
+pub fn verify_detached(
+    jws: &str,
+    payload: &[u8],
+    authority_id: &str,
+    authority_document: &Value,
+) -> Result<VerifiedSignature, JwsError> {
+    let malformed = |why: String| JwsError::Malformed(why);
+    let parts: Vec<&str> = jws.trim().split('.').collect();
+    let [encoded_header, "", encoded_signature] = parts.as_slice() else {
+        return Err(malformed("expected `header..signature` (a detached compact JWS)".to_owned()));
+    };
+    let header: Value = serde_json::from_slice(&from_base64url(encoded_header, "header").map_err(malformed)?)
+        .map_err(|e| malformed(format!("header is not JSON: {e}")))?;
+    let header = header.as_object().ok_or_else(|| malformed("header is not a JSON object".to_owned()))?;
+    let text_member = |name: &str| header.get(name).and_then(Value::as_str);
+
+    if text_member("typ") != Some(SNAPSHOT_JWS_TYPE) {
+        return Err(JwsError::WrongType { found: header.get("typ").map(Value::to_string) });
+    }
+    if let Some(critical) = header.get("crit") {
+        return Err(JwsError::UnsupportedCritical(critical.to_string()));
+    }
+    let algorithm = text_member("alg")
+        .and_then(Algorithm::from_jose_name)
+        .ok_or_else(|| JwsError::UnsupportedAlgorithm(header.get("alg").map(Value::to_string)))?;
+    let kid = text_member("kid").ok_or(JwsError::MissingKid)?;
+    check_kid(kid, authority_id)?;
+
+    let key = assertion_key(authority_document, authority_id, kid)?;
+    if key.algorithm() != algorithm {
+        return Err(JwsError::AlgorithmKeyMismatch {
+            algorithm: algorithm.jose_name(),
+            key_type: key.type_name(),
+            kid: kid.to_owned(),
+        });
+    }
+    let signature = from_base64url(encoded_signature, "signature").map_err(malformed)?;
+    key.verify(signing_input(encoded_header, payload).as_bytes(), &signature)?;
+    Ok(VerifiedSignature { algorithm, kid: kid.to_owned() })
+}
+
+/// The key `kid` if the document lists it under `assertionMethod`.
+fn assertion_key(document: &Value, authority_id: &str, kid: &str) -> Result<PublicKey, JwsError> {
+    let document_id = document.get("id").and_then(Value::as_str);
+    if document_id != Some(authority_id) {
+        return Err(JwsError::DocumentNotOfAuthority {
+            found: document_id.map(str::to_owned),
+            authority_id: authority_id.to_owned(),
+        });
+    }
+    let absolute = |id: &str| if id.starts_with('#') { format!("{authority_id}{id}") } else { id.to_owned() };
+    let is_kid = |method: &Value| method.get("id").and_then(Value::as_str).is_some_and(|id| absolute(id) == kid);
+    let listed = |relationship: &str| document.get(relationship).and_then(Value::as_array).into_iter().flatten();
+
+    let entry = listed("assertionMethod")
+        .find(|entry| match entry {
+            Value::String(reference) => absolute(reference) == kid,
+            embedded => is_kid(embedded),
+        })
+        .ok_or_else(|| JwsError::KeyNotInAssertionMethod(kid.to_owned()))?;
+    let method = match entry {
+        Value::String(_) => listed("verificationMethod")
+            .find(|method| is_kid(method))
+            .ok_or_else(|| JwsError::UnknownVerificationMethod(kid.to_owned()))?,
+        embedded => embedded,
+    };
+    let unsupported = |why: String| JwsError::UnsupportedKey { kid: kid.to_owned(), why };
+    if let Some(multibase) = method.get("publicKeyMultibase").and_then(Value::as_str) {
+        PublicKey::from_multibase(multibase).map_err(unsupported)
+    } else if let Some(jwk) = method.get("publicKeyJwk") {
+        PublicKey::from_jwk(jwk).map_err(unsupported)
+    } else {
+        Err(unsupported("neither publicKeyMultibase nor publicKeyJwk".to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::OsRng;
+
+    const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/didkey-valid.json"));
+
+    #[test]
+    fn multikeys_match_the_did_key_vectors() {
+        let vectors: Vec<Value> = serde_json::from_str(VECTORS).unwrap();
+        let supported = vectors
+            .iter()
+            .filter(|v| matches!(v["codecName"].as_str(), Some("ed25519-pub") | Some("p256-pub")))
+            .collect::<Vec<_>>();
+        assert_eq!(supported.len(), 28);
+        for vector in supported {
+            let did = vector["did"].as_str().unwrap();
+            let multibase = did.strip_prefix("did:key:").unwrap();
+            let key = PublicKey::from_multibase(multibase).unwrap_or_else(|e| panic!("{did}: {e}"));
+            assert_eq!(key.to_multibase(), multibase);
+            assert_eq!(PublicKey::from_jwk(&vector["expectedPublicKeyJwk"]).unwrap(), key, "{did}");
+            assert_eq!(key.to_jwk(), vector["expectedPublicKeyJwk"], "{did}");
+        }
+    }
+
+    #[test]
+    fn key_files_round_trip_and_refuse_mismatched_halves() {
+        for key_type in [KeyType::Ed25519, KeyType::P256] {
+            let key = SigningKey::generate(key_type, &mut OsRng);
+            let bytes = key.to_file_bytes().unwrap();
+            let read = SigningKey::from_file_bytes(&bytes).unwrap();
+            assert_eq!(read.public_key(), key.public_key());
+
+            let other = SigningKey::generate(key_type, &mut OsRng).to_file_bytes().unwrap();
+            let mut mixed: Value = serde_json::from_slice(&other).unwrap();
+            let original: Value = serde_json::from_slice(&bytes).unwrap();
+            mixed["d"] = original["d"].clone();
+            let error = SigningKey::from_file_bytes(mixed.to_string().as_bytes()).unwrap_err();
+            assert!(matches!(error, JwsError::InvalidKeyFile(_)), "{error}");
+        }
+        assert!(SigningKey::from_file_bytes(br#"{"kty":"RSA","d":"AA"}"#).is_err());
+        let key = SigningKey::generate(KeyType::P256, &mut OsRng);
+        let mut short: Value = serde_json::from_slice(&key.to_file_bytes().unwrap()).unwrap();
+        short["d"] = json!(base64url(&[7u8; 31]));
+        let error = SigningKey::from_file_bytes(short.to_string().as_bytes()).unwrap_err();
+        assert!(matches!(&error, JwsError::InvalidKeyFile(why) if why.contains("32 bytes")), "{error}");
+        let debug = format!("{key:?}");
+        assert!(
+            debug.contains(&key.did_key())
+                && !debug.contains(&base64url(&match &key {
+                    SigningKey::P256(k) => k.to_bytes().to_vec(),
+                    SigningKey::Ed25519(k) => k.to_bytes().to_vec(),
+                }))
+        );
+    }
+
+    #[test]
+    fn the_header_is_typed_and_names_the_key() {
+        let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+        let did = key.did_key();
+        let jws = sign_detached(b"{}", &key, &did, &key.did_key_url()).unwrap();
+        let header = jws.split('.').next().unwrap();
+        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+        assert_eq!(header, json!({"alg": "EdDSA", "kid": key.did_key_url(), "typ": SNAPSHOT_JWS_TYPE}));
+        assert!(jws.contains(".."));
+        for kid in
+            [format!("did:web:other.example#{}", "k"), format!("{did}/path#k"), format!("{did}?q=1#k"), did.clone()]
+        {
+            assert!(matches!(sign_detached(b"{}", &key, &did, &kid), Err(JwsError::KidNotOfAuthority { .. })), "{kid}");
+        }
+    }
+}
