@@ -3,6 +3,7 @@
 //! Each command loads what it needs (configuration, keys, files), calls the library, and turns the outcome into
 //! output and an exit code. No command logic lives in `main.rs`.
 
+mod cache;
 mod resolve;
 mod serve;
 
@@ -39,6 +40,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Resolve a DID or dereference a DID URL in-process and print the result as JSON.
     Resolve(resolve::ResolveArgs),
+    /// Inspect or invalidate the did:web cache of a stopped node.
+    Cache(cache::CacheArgs),
 }
 
 /// Common `--config` flag.
@@ -63,6 +66,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Resolve(args) => resolve::run(args),
+        Command::Cache(args) => cache::run(args),
     };
     match result {
         Ok(code) => code,
