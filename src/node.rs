@@ -33,7 +33,7 @@ pub async fn open(config: Config) -> Result<AppState, NodeError> {
     } else {
         None
     };
-    Ok(AppState { resolver: Resolver::new(methods, web), config })
+    Ok(AppState { resolver: Resolver::new(methods, web, config.resolver.memo_entries), config })
 }
 
 /// Flushes what must survive a restart. Called once after the server has stopped.
