@@ -7,7 +7,7 @@
 
 use moka::sync::Cache;
 
-use super::document::Document;
+use crate::did::document::Document;
 use crate::did::key::KeyOptions;
 
 /// Computed documents by identifier and options.

@@ -6,7 +6,6 @@
 
 pub mod accept;
 pub mod dereference;
-pub mod document;
 pub mod memo;
 pub mod options;
 pub mod render;
@@ -16,12 +15,12 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+pub use crate::did::document::Document;
 use crate::did::error::{feature_not_supported, method_not_supported, ResolutionError};
 use crate::did::syntax::DidUrl;
 use crate::did::{jwk, key};
 use crate::web::{WebOptions, WebResolver};
 use dereference::Dereferenced;
-pub use document::Document;
 use memo::Memo;
 pub use options::ResolutionOptions;
 
@@ -186,7 +185,7 @@ impl Resolver {
                 if let Some(updated) = fetched.updated {
                     metadata.document.insert("updated".into(), updated.into());
                 }
-                Document::new(fetched.document)
+                fetched.document
             }
         };
         Ok(match dereference::dereference(document.value(), &url)? {
