@@ -3,6 +3,7 @@
 //! in-process.
 
 use crate::config::Config;
+use crate::hosting::Registries;
 use crate::http::AppState;
 use crate::resolver::{Method, Resolver};
 
@@ -17,6 +18,9 @@ pub enum NodeError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A hosted registry could not be opened.
+    #[error(transparent)]
+    Registries(#[from] crate::hosting::HostingError),
 }
 
 /// Opens everything the node serves from.
@@ -24,7 +28,9 @@ pub async fn open(config: Config) -> Result<AppState, NodeError> {
     let data_dir = &config.server.data_dir;
     std::fs::create_dir_all(data_dir).map_err(|source| NodeError::DataDir { path: data_dir.clone(), source })?;
     let methods = config.resolver.methods.iter().filter_map(|name| Method::from_name(name)).collect();
-    Ok(AppState { resolver: Resolver::new(methods), config })
+    let resolver = Resolver::new(methods);
+    let registries = Registries::open(&config.registries, data_dir, &resolver).await?;
+    Ok(AppState { resolver, registries, config })
 }
 
 /// Flushes what must survive a restart. Called once after the server has stopped.

@@ -52,6 +52,32 @@ pub enum Standing {
 }
 
 impl Standing {
+    const ALL: [Standing; 6] = [
+        Standing::Active,
+        Standing::Suspended,
+        Standing::Revoked,
+        Standing::Expired,
+        Standing::NotYetValid,
+        Standing::Unknown,
+    ];
+
+    /// The snake_case name used in answers and query filters.
+    pub fn name(self) -> &'static str {
+        match self {
+            Standing::Active => "active",
+            Standing::Suspended => "suspended",
+            Standing::Revoked => "revoked",
+            Standing::Expired => "expired",
+            Standing::NotYetValid => "not_yet_valid",
+            Standing::Unknown => "unknown",
+        }
+    }
+
+    /// The standing named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Standing> {
+        Standing::ALL.into_iter().find(|standing| standing.name() == name)
+    }
+
     /// Lower ranks explain a "no" better; see the module documentation.
     fn rank(self) -> u8 {
         match self {
@@ -274,6 +300,15 @@ mod tests {
         assert_eq!(unknown, Evaluation::UNKNOWN);
         assert!(index.knows_entity(SCHOOL) && index.knows_action("issue") && index.knows_resource("Badge"));
         assert!(!index.knows_entity("did:web:nobody.example") && !index.knows_resource("Diploma"));
+    }
+
+    #[test]
+    fn standing_names_round_trip_and_match_the_serialized_form() {
+        for standing in Standing::ALL {
+            assert_eq!(Standing::from_name(standing.name()), Some(standing));
+            assert_eq!(serde_json::to_value(standing).unwrap(), standing.name());
+        }
+        assert_eq!(Standing::from_name("Active"), None);
     }
 
     #[test]
