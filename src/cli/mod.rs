@@ -3,6 +3,9 @@
 //! Each command loads what it needs (configuration, keys, files), calls the library, and turns the outcome into
 //! output and an exit code. No command logic lives in `main.rs`.
 
+mod http_client;
+mod key;
+mod registry;
 mod resolve;
 mod serve;
 
@@ -39,6 +42,12 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Resolve a DID or dereference a DID URL in-process and print the result as JSON.
     Resolve(resolve::ResolveArgs),
+    /// Manage signing keys of registry authorities.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Author, sign, verify and publish a trust registry.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 /// Common `--config` flag.
@@ -63,6 +72,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Resolve(args) => resolve::run(args),
+        Command::Key(command) => key::run(command),
+        Command::Registry(command) => registry::run(command),
     };
     match result {
         Ok(code) => code,
