@@ -89,3 +89,12 @@ impl From<PublishError> for Problem {
         Problem::new(status, kind, error.to_string())
     }
 }
+
+/// A request body that could not be read: 413 when it exceeds the route's limit.
+impl From<axum::extract::rejection::BytesRejection> for Problem {
+    fn from(rejection: axum::extract::rejection::BytesRejection) -> Problem {
+        let status = rejection.status();
+        let kind = if status == StatusCode::PAYLOAD_TOO_LARGE { "too-large" } else { "unreadable-body" };
+        Problem::new(status, kind, rejection.body_text())
+    }
+}

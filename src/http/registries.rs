@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, RawPathParams, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -210,9 +211,10 @@ pub async fn put_snapshot(
     State(state): State<Arc<AppState>>,
     params: RawPathParams,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let registry = hosted(&state, &params)?;
+    let body = body?;
     let requested = path_candidates(&params, "sequence").first().map(|s| s.to_string()).unwrap_or_default();
     let sequence = requested.parse::<u64>().map_err(|_| {
         Problem::new(StatusCode::BAD_REQUEST, "invalid-sequence", format!("`{requested}` is not a sequence number"))

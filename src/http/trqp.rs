@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -67,13 +68,19 @@ fn parse_request(body: &Value) -> Result<Request<'_>, Problem> {
 }
 
 /// `POST /authorization`.
-pub async fn authorization(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<Value>, Problem> {
-    answer(&state, StatementKind::Authorization, &body)
+pub async fn authorization(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, Problem> {
+    answer(&state, StatementKind::Authorization, &body?)
 }
 
 /// `POST /recognition`.
-pub async fn recognition(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<Value>, Problem> {
-    answer(&state, StatementKind::Recognition, &body)
+pub async fn recognition(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, Problem> {
+    answer(&state, StatementKind::Recognition, &body?)
 }
 
 fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Json<Value>, Problem> {

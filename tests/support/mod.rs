@@ -4,3 +4,4 @@
 
 pub mod node;
 pub mod origin;
+pub mod registry;
