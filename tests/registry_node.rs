@@ -4,15 +4,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand_core::OsRng;
 use serde_json::Value;
-use support::registry::{at, latest_etag, node_for, put, Fixture, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
+use support::process::{exchange, spawn_node};
+use support::registry::{add_schools, at, latest_etag, node_for, put, Fixture, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
 use trustnode::registry::jws::{KeyType, SigningKey};
-use trustnode::registry::model::{EntityMetadata, NewStatement, StatementKind, Status};
+use trustnode::registry::model::Status;
 use trustnode::registry::snapshot::CanonicalSnapshot;
 use trustnode::store::RegistryDir;
 
@@ -149,24 +148,7 @@ async fn every_forgery_and_out_of_order_publish_is_refused_with_its_reason() {
     let (forked, forked_jws) = fork.build_next(86_400);
     assert_refused(&node, &fixture, 2, (forked.bytes().to_vec(), forked_jws), 409, "not-a-successor").await;
 
-    let big = fixture.edit_and_build(|source| {
-        for n in 0..400 {
-            let entity = format!("did:web:school{n}.example");
-            source
-                .upsert_entity(&entity, EntityMetadata { name: format!("School {n}"), ..Default::default() })
-                .unwrap();
-            source
-                .add_statement(NewStatement {
-                    kind: StatementKind::Authorization,
-                    entity_id: entity,
-                    action: "issue".into(),
-                    resource: BADGE.into(),
-                    valid_from: at("2025-01-01T00:00:00Z"),
-                    valid_until: None,
-                })
-                .unwrap();
-        }
-    });
+    let big = fixture.edit_and_build(|source| add_schools(source, 400));
     assert!(big.0.bytes().len() > 64 * 1024);
     assert_refused(&node, &fixture, 2, (big.0.bytes().to_vec(), big.1), 413, "too-large").await;
 
@@ -250,80 +232,19 @@ async fn the_default_configuration_serves_the_example_registry() {
     assert!(entities["pagination"]["total"].as_u64().unwrap() >= 3, "{entities}");
 }
 
-/// Runs `trustnode serve` on `fixture`'s registry with `data` as data directory; returns the child and address.
-fn spawn_node(fixture: &Fixture, data: &std::path::Path) -> (std::process::Child, String) {
-    let config = data.join("node.toml");
-    std::fs::write(&config, format!("[[registries]]\nsource = {:?}\n", fixture.dir.path())).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trustnode"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(data)
-        .env("TRUSTNODE_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut line = String::new();
-    while Instant::now() < deadline {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        if let Some(rest) = line.split("address=").nth(1) {
-            let address = rest.trim().trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':').to_owned();
-            // Keep draining stderr so the child never blocks on a full pipe.
-            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-            return (child, address);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the node did not log its address: {line}");
-}
-
-/// A blocking HTTP/1.1 exchange; returns status and body.
-fn exchange(address: &str, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut stream = std::net::TcpStream::connect(address)?;
-    stream.write_all(request)?;
-    let mut reply = Vec::new();
-    stream.read_to_end(&mut reply)?;
-    let split = reply.windows(4).position(|w| w == b"\r\n\r\n").map_or(reply.len(), |p| p + 4);
-    let status = String::from_utf8_lossy(reply.get(9..12).unwrap_or_default()).parse().unwrap_or(0);
-    Ok((status, reply.get(split..).unwrap_or_default().to_vec()))
-}
-
 #[cfg(unix)]
 #[test]
 fn a_node_killed_during_a_publish_restarts_with_the_old_or_the_new_snapshot() {
     let mut fixture = Fixture::new();
     // Large enough that parsing, verifying and writing take a while.
-    let (two, jws) = fixture.edit_and_build(|source| {
-        for n in 0..10_000 {
-            let entity = format!("did:web:school{n}.example");
-            source
-                .upsert_entity(&entity, EntityMetadata { name: format!("School {n}"), ..Default::default() })
-                .unwrap();
-            source
-                .add_statement(NewStatement {
-                    kind: StatementKind::Authorization,
-                    entity_id: entity,
-                    action: "issue".into(),
-                    resource: BADGE.into(),
-                    valid_from: at("2025-01-01T00:00:00Z"),
-                    valid_until: None,
-                })
-                .unwrap();
-        }
-    });
+    let (two, jws) = fixture.edit_and_build(|source| add_schools(source, 10_000));
     let good = [fixture.signed[0].0.bytes().to_vec(), two.bytes().to_vec()];
     let authority = fixture.encoded_authority();
     let mut outcomes = Vec::new();
     // `None`: wait for the node's answer, then kill it; the new snapshot must then survive.
     for delay_ms in [Some(0u64), Some(20), Some(100), Some(300), Some(1000), None] {
         let data = tempfile::tempdir().unwrap();
-        let (mut child, address) = spawn_node(&fixture, data.path());
+        let (mut child, address) = spawn_node(fixture.dir.path(), data.path());
         let mut request = format!(
             "PUT /registries/{authority}/snapshots/2 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
              registry-snapshot-jws: {jws}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -345,7 +266,7 @@ fn a_node_killed_during_a_publish_restarts_with_the_old_or_the_new_snapshot() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 
-        let (mut restarted, address) = spawn_node(&fixture, data.path());
+        let (mut restarted, address) = spawn_node(fixture.dir.path(), data.path());
         let get =
             format!("GET /registries/{authority}/snapshots/latest HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         let (status, body) = exchange(&address, get.as_bytes()).unwrap();

@@ -135,6 +135,23 @@ impl Fixture {
     }
 }
 
+/// Adds `count` schools, each authorized to issue badges, to make a registry large.
+pub fn add_schools(source: &mut RegistrySource, count: usize) {
+    for n in 0..count {
+        let entity = format!("did:web:school{n}.example");
+        source.upsert_entity(&entity, EntityMetadata { name: format!("School {n}"), ..Default::default() }).unwrap();
+        let terms = NewStatement {
+            kind: StatementKind::Authorization,
+            entity_id: entity,
+            action: "issue".into(),
+            resource: BADGE.into(),
+            valid_from: at("2025-01-01T00:00:00Z"),
+            valid_until: None,
+        };
+        source.add_statement(terms).unwrap();
+    }
+}
+
 /// Starts a node hosting `fixture`'s registry.
 pub async fn node_for(fixture: &Fixture, adjust: impl FnOnce(&mut trustnode::config::Config)) -> TestNode {
     let registry = fixture.config();
