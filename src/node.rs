@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::hosting::Registries;
 use crate::http::AppState;
 use crate::resolver::{Method, Resolver};
+use crate::web::WebResolver;
 
 /// Why the node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -21,17 +22,31 @@ pub enum NodeError {
     /// A hosted registry could not be opened.
     #[error(transparent)]
     Registries(#[from] crate::hosting::HostingError),
+    /// The did:web resolver (TLS roots, DNS, cache) could not be set up.
+    #[error(transparent)]
+    Web(#[from] crate::web::WebSetupError),
 }
 
 /// Opens everything the node serves from.
 pub async fn open(config: Config) -> Result<AppState, NodeError> {
     let data_dir = &config.server.data_dir;
     std::fs::create_dir_all(data_dir).map_err(|source| NodeError::DataDir { path: data_dir.clone(), source })?;
-    let methods = config.resolver.methods.iter().filter_map(|name| Method::from_name(name)).collect();
-    let resolver = Resolver::new(methods);
+    let methods: Vec<Method> = config.resolver.methods.iter().filter_map(|name| Method::from_name(name)).collect();
+    let web = if methods.contains(&Method::Web) {
+        Some(WebResolver::open(&config.web, &config.cache, data_dir)?)
+    } else {
+        None
+    };
+    let resolver = Resolver::new(methods, web);
     let registries = Registries::open(&config.registries, data_dir, &resolver).await?;
     Ok(AppState { resolver, registries, config })
 }
 
 /// Flushes what must survive a restart. Called once after the server has stopped.
-pub fn close(_state: &AppState) {}
+pub fn close(state: &AppState) {
+    if let Some(web) = state.resolver.web() {
+        if let Err(error) = web.flush() {
+            tracing::warn!(%error, "the did:web cache could not be flushed; recent entries may be refetched");
+        }
+    }
+}

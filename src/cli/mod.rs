@@ -3,6 +3,7 @@
 //! Each command loads what it needs (configuration, keys, files), calls the library, and turns the outcome into
 //! output and an exit code. No command logic lives in `main.rs`.
 
+mod cache;
 mod http_client;
 mod key;
 mod registry;
@@ -48,6 +49,8 @@ pub enum Command {
     /// Author, sign, verify and publish a trust registry.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Inspect or invalidate the did:web cache of a stopped node.
+    Cache(cache::CacheArgs),
 }
 
 /// Common `--config` flag.
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Resolve(args) => resolve::run(args),
         Command::Key(command) => key::run(command),
         Command::Registry(command) => registry::run(command),
+        Command::Cache(args) => cache::run(args),
     };
     match result {
         Ok(code) => code,

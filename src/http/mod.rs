@@ -4,6 +4,7 @@
 //! a bounded body, a per-request timeout and a concurrency cap that answers 503 instead of queueing or dropping
 //! connections.
 
+pub mod admin;
 pub mod discovery;
 pub mod identifiers;
 pub mod problem;
@@ -18,7 +19,7 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
 use tower_http::cors::{Any, CorsLayer};
@@ -49,7 +50,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .timeout(Duration::from_millis(server.request_timeout_ms));
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([HttpMethod::GET, HttpMethod::POST, HttpMethod::PUT, HttpMethod::HEAD, HttpMethod::OPTIONS])
+        .allow_methods([
+            HttpMethod::GET,
+            HttpMethod::POST,
+            HttpMethod::PUT,
+            HttpMethod::DELETE,
+            HttpMethod::HEAD,
+            HttpMethod::OPTIONS,
+        ])
         .allow_headers(Any)
         .expose_headers([
             header::LOCATION,
@@ -65,6 +73,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/1.0/testIdentifiers", get(discovery::test_identifiers))
         .route("/1.0/traits", get(discovery::traits))
         .route("/1.0/properties", get(discovery::properties))
+        .route("/1.0/cache", get(admin::cache_stats).delete(admin::purge_all))
+        .route("/1.0/cache/{*did}", delete(admin::purge_one))
         .route("/healthz", get(discovery::healthz))
         .route("/registries", get(registries::list))
         .route(

@@ -25,12 +25,19 @@ pub struct Problem {
     pub detail: String,
     /// Seconds after which a retry may succeed (503).
     pub retry_after: Option<u32>,
+    /// Ask for bearer credentials (`WWW-Authenticate: Bearer`, 401).
+    pub bearer_challenge: bool,
 }
 
 impl Problem {
     /// A problem with the given status, kind and detail.
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Problem {
-        Problem { status, kind, detail: detail.into(), retry_after: None }
+        Problem { status, kind, detail: detail.into(), retry_after: None, bearer_challenge: false }
+    }
+
+    /// Credentials are missing or wrong: 401 with a bearer challenge.
+    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+        Problem { bearer_challenge: true, ..Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail) }
     }
 
     /// The node is busy or a request ran out of time: 503 with `Retry-After`.
@@ -52,6 +59,9 @@ impl IntoResponse for Problem {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.bearer_challenge {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

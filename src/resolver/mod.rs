@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use crate::did::error::{feature_not_supported, method_not_supported, ResolutionError};
 use crate::did::syntax::DidUrl;
 use crate::did::{jwk, key};
+use crate::web::{WebOptions, WebResolver};
 use dereference::Dereferenced;
 pub use options::ResolutionOptions;
 
@@ -98,15 +99,23 @@ struct Metadata {
 }
 
 /// Resolves DIDs of the configured methods.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Resolver {
     methods: Vec<Method>,
+    web: Option<WebResolver>,
 }
 
 impl Resolver {
-    /// A resolver for `methods`, in the order `/1.0/methods` lists them.
-    pub fn new(methods: Vec<Method>) -> Resolver {
-        Resolver { methods }
+    /// A resolver for `methods`, in the order `/1.0/methods` lists them. did:web needs `web`; without it did:web
+    /// is not supported even when listed.
+    pub fn new(methods: Vec<Method>, web: Option<WebResolver>) -> Resolver {
+        let methods = methods.into_iter().filter(|m| *m != Method::Web || web.is_some()).collect();
+        Resolver { methods, web }
+    }
+
+    /// The did:web resolver and its cache, when did:web is enabled.
+    pub fn web(&self) -> Option<&WebResolver> {
+        self.web.as_ref()
     }
 
     /// The enabled methods.
@@ -155,7 +164,20 @@ impl Resolver {
         let document = match method {
             Method::Key => key::resolve(url.did, url.method_specific_id, &options.key)?,
             Method::Jwk => jwk::resolve(url.did, url.method_specific_id)?,
-            Method::Web => return Err(method_not_supported("did:web is not enabled in this build yet")),
+            Method::Web => {
+                let web = self.web.as_ref().ok_or_else(|| method_not_supported("did:web is not enabled"))?;
+                let web_options =
+                    WebOptions { no_cache: options.no_cache, expand_relative_urls: options.expand_relative_urls };
+                let outcome = web.resolve(url.did, url.method_specific_id, &web_options).await;
+                if let Some(cache) = outcome.cache.and_then(|status| serde_json::to_value(status).ok()) {
+                    metadata.extra.insert("cache".into(), cache);
+                }
+                let fetched = outcome.result?;
+                if let Some(updated) = fetched.updated {
+                    metadata.document.insert("updated".into(), updated.into());
+                }
+                fetched.document
+            }
         };
         Ok(match dereference::dereference(&document, &url)? {
             Dereferenced::Document => Content::Document(document),
@@ -172,7 +194,7 @@ mod tests {
 
     fn resolve(input: &str, options: ResolutionOptions) -> Resolution {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime.block_on(Resolver::new(vec![Method::Key, Method::Jwk]).resolve(input, &options))
+        runtime.block_on(Resolver::new(vec![Method::Key, Method::Jwk], None).resolve(input, &options))
     }
 
     #[test]

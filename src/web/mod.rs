@@ -51,6 +51,9 @@ pub enum WebSetupError {
     /// hickory could not build a resolver.
     #[error("did:web DNS setup failed: {0}")]
     Dns(String),
+    /// Another process (normally a running node) has the cache open.
+    #[error("the did:web cache in {0} is in use by another trustnode process; stop it, or use its admin API")]
+    Locked(PathBuf),
     /// Not even a fresh, empty cache could be created under the data directory.
     #[error("cannot create the did:web cache in {path}: {source}")]
     Cache {
@@ -188,6 +191,12 @@ pub struct WebResolver {
     counters: Counters,
 }
 
+impl std::fmt::Debug for WebResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebResolver").field("entries", &self.store.len()).finish_non_exhaustive()
+    }
+}
+
 impl WebResolver {
     /// Builds the resolver and opens the cache at `<data_dir>/cache`. A corrupt or unopenable cache directory is
     /// moved aside with a warning and an empty cache is used; only a bad `extra_ca_file`, a DNS setup failure, or
@@ -203,8 +212,13 @@ impl WebResolver {
         .map_err(|e| WebSetupError::Dns(e.to_string()))?;
         let fetcher = Fetcher::new(connector, Duration::from_millis(web.timeout_ms), web.max_document_bytes);
         let path = data_dir.join("cache");
-        let store = Store::open(&path, cache.max_entries, unix_now())
-            .map_err(|source| WebSetupError::Cache { path: path.clone(), source })?;
+        let store = Store::open(&path, cache.max_entries, unix_now()).map_err(|source| {
+            if store::is_locked(&source) {
+                WebSetupError::Locked(path.clone())
+            } else {
+                WebSetupError::Cache { path: path.clone(), source }
+            }
+        })?;
         Ok(WebResolver {
             fetcher,
             store,

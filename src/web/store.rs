@@ -84,6 +84,9 @@ impl Store {
     pub fn open(dir: &Path, max_entries: usize, now: u64) -> Result<Store, sled::Error> {
         let db = match open_db(dir) {
             Ok(db) => db,
+            // Another process (a running node) holds the cache: it is not corrupt, and moving it aside would
+            // pull it out from under that process.
+            Err(error) if is_locked(&error) => return Err(error),
             Err(error) => {
                 let aside = PathBuf::from(format!("{}.corrupt-{now}", dir.display()));
                 tracing::warn!(cache = %dir.display(), moved_to = %aside.display(), %error,
@@ -188,6 +191,12 @@ impl Store {
 }
 
 /// Opens sled, turning a panic inside sled (it has a few on corrupt files) into an error.
+/// True when sled could not take the directory's lock because another process has it open.
+pub fn is_locked(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock
+        || io.to_string().contains("could not acquire lock"))
+}
+
 fn open_db(dir: &Path) -> Result<sled::Db, sled::Error> {
     std::panic::catch_unwind(|| sled::Config::new().path(dir).cache_capacity(PAGE_CACHE_BYTES).open())
         .unwrap_or_else(|_| Err(sled::Error::Unsupported("sled panicked while opening the cache".into())))

@@ -18,8 +18,9 @@ pub struct TestNode {
     pub addr: SocketAddr,
     /// The configuration it runs with.
     pub config: Config,
-    _data_dir: tempfile::TempDir,
+    data_dir: Arc<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
 
@@ -48,9 +49,13 @@ impl Reply {
 }
 
 impl TestNode {
-    /// Starts a node with the default configuration, changed by `adjust`.
+    /// Starts a node with the default configuration, changed by `adjust`, on a fresh data directory.
     pub async fn start(adjust: impl FnOnce(&mut Config)) -> TestNode {
-        let data_dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(Arc::new(tempfile::tempdir().expect("temp dir")), adjust).await
+    }
+
+    /// Starts a node on `data_dir` (e.g. the one of a node stopped with [`TestNode::stop`]).
+    pub async fn start_in(data_dir: Arc<tempfile::TempDir>, adjust: impl FnOnce(&mut Config)) -> TestNode {
         let mut config = Config::load(None, Vec::<(String, String)>::new()).expect("default config");
         config.server.data_dir = data_dir.path().to_owned();
         config.server.listen = "127.0.0.1:0".parse().unwrap();
@@ -59,15 +64,31 @@ impl TestNode {
         let listener = tokio::net::TcpListener::bind(config.server.listen).await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let router = trustnode::http::router(state);
-        tokio::spawn(async move {
+        let router = trustnode::http::router(state.clone());
+        let server = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
             };
             trustnode::http::serve(listener, router, shutdown, Duration::from_secs(5)).await.expect("serve");
+            trustnode::node::close(&state);
         });
         let client = Client::builder(TokioExecutor::new()).build_http();
-        TestNode { addr, config, _data_dir: data_dir, stop: Some(stop), client }
+        TestNode { addr, config, data_dir, stop: Some(stop), server: Some(server), client }
+    }
+
+    /// Stops the node as SIGTERM would (in-flight requests finish, state is flushed) and returns its data
+    /// directory for a restart.
+    pub async fn stop(mut self) -> Arc<tempfile::TempDir> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task");
+        }
+        // The client's pooled connections keep the router (and its state) alive until they close.
+        drop(std::mem::replace(&mut self.client, Client::builder(TokioExecutor::new()).build_http()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.data_dir.clone()
     }
 
     /// `GET path` with extra headers.

@@ -1,0 +1,81 @@
+//! Operator endpoints behind the admin bearer token: did:web cache statistics and invalidation.
+//!
+//! Off (404) unless `admin.token` is configured; a missing or wrong token is 401. The token is compared in
+//! constant time.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use super::identifiers::split_request;
+use super::problem::Problem;
+use super::AppState;
+
+/// Route prefix of the per-DID invalidation.
+const CACHE_PREFIX: &str = "/1.0/cache/";
+
+/// `GET /1.0/cache`: entry count, disk size and counters.
+pub async fn cache_stats(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(problem) = authorize(&state, &headers) {
+        return problem.into_response();
+    }
+    match state.resolver.web() {
+        Some(web) => Json(web.stats()).into_response(),
+        None => did_web_disabled().into_response(),
+    }
+}
+
+/// `DELETE /1.0/cache`: drop every cached did:web document.
+pub async fn purge_all(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    purge(&state, &headers, None)
+}
+
+/// `DELETE /1.0/cache/{did}`: drop one DID's cached document (raw or percent-encoded DID).
+pub async fn purge_one(State(state): State<Arc<AppState>>, headers: HeaderMap, uri: Uri) -> Response {
+    let raw = uri.path().strip_prefix(CACHE_PREFIX).unwrap_or_default();
+    match split_request(raw, None) {
+        Ok(split) => purge(&state, &headers, Some(&split.identifier)),
+        Err(error) => Problem::new(StatusCode::BAD_REQUEST, "invalid-did", error.detail).into_response(),
+    }
+}
+
+fn purge(state: &AppState, headers: &HeaderMap, did: Option<&str>) -> Response {
+    if let Err(problem) = authorize(state, headers) {
+        return problem.into_response();
+    }
+    let Some(web) = state.resolver.web() else { return did_web_disabled().into_response() };
+    match web.purge(did) {
+        Ok(purged) => {
+            tracing::info!(did = did.unwrap_or("*"), purged, "did:web cache purged by an operator");
+            Json(json!({ "purged": purged })).into_response()
+        }
+        Err(error) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "cache-error", error.to_string()).into_response(),
+    }
+}
+
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
+    let expected = state.config.admin.token.as_bytes();
+    if expected.is_empty() {
+        return Err(Problem::new(StatusCode::NOT_FOUND, "admin-disabled", "admin endpoints are off: no admin.token"));
+    }
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .as_bytes();
+    if bool::from(presented.ct_eq(expected)) {
+        Ok(())
+    } else {
+        Err(Problem::unauthorized("a valid admin bearer token is required"))
+    }
+}
+
+fn did_web_disabled() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "did-web-disabled", "did:web is not enabled on this node, so nothing is cached")
+}

@@ -1,0 +1,204 @@
+//! did:web through the node's HTTP API, against the local HTTPS origin: documents and cache metadata, stale answers
+//! while the origin is down, the SSRF guard with the default configuration, service redirects, relative-URL
+//! expansion, the operator's cache invalidation, and a cache that survives a restart.
+
+mod support;
+
+use std::net::IpAddr;
+
+use serde_json::{json, Value};
+use support::node::TestNode;
+use support::origin::{Origin, Reply, TestCa};
+use trustnode::config::Config;
+
+const TOKEN: &str = "s3cret-admin-token";
+
+/// A node that trusts the test CA and pins `issuer.test` to loopback, where the origin lives.
+fn lab_config(ca_file: String) -> impl FnOnce(&mut Config) {
+    move |config: &mut Config| {
+        config.web.extra_ca_file = ca_file;
+        config.web.allow_private_addresses = true;
+        config.web.host_overrides.insert("issuer.test".into(), "127.0.0.1".parse::<IpAddr>().unwrap());
+        config.cache.min_ttl_s = 0;
+        config.admin.token = TOKEN.into();
+    }
+}
+
+struct Lab {
+    ca: TestCa,
+    ca_dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        Lab { ca: TestCa::new(), ca_dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn config(&self) -> impl FnOnce(&mut Config) {
+        lab_config(self.ca.write_pem(self.ca_dir.path()).display().to_string())
+    }
+}
+
+fn alice(origin: &Origin) -> String {
+    format!("did:web:issuer.test%3A{}:users:alice", origin.port())
+}
+
+fn document(did: &str) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": did,
+        "verificationMethod": [{"id": "#key-1", "type": "Multikey", "controller": did,
+            "publicKeyMultibase": "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}],
+        "assertionMethod": ["#key-1"],
+        "service": [{"id": "#files", "type": "LinkedDomains", "serviceEndpoint": "https://issuer.test/files/"}]
+    })
+}
+
+#[tokio::test]
+async fn resolves_and_reports_cache_state() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    origin.set(
+        "/users/alice/did.json",
+        Reply::json_with(
+            &document(&did),
+            &[("cache-control", "max-age=600"), ("last-modified", "Tue, 03 Nov 2026 10:00:00 GMT")],
+        ),
+    );
+    let node = TestNode::start(lab.config()).await;
+    let first = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+    assert_eq!(first.status, 200, "{}", String::from_utf8_lossy(&first.body));
+    let first = first.json();
+    assert_eq!(first["didDocument"]["id"], did);
+    assert_eq!(first["didResolutionMetadata"]["cache"]["hit"], false);
+    assert_eq!(first["didDocumentMetadata"]["updated"], "2026-11-03T10:00:00Z");
+    let second = node.get(&format!("/1.0/identifiers/{did}"), &[]).await.json();
+    assert_eq!(second["didResolutionMetadata"]["cache"]["hit"], true);
+    assert_eq!(second["didResolutionMetadata"]["cache"]["ttlSeconds"], 600);
+    assert_eq!(origin.requests(), 1, "the second answer came from the cache");
+    let encoded = percent_encoding::utf8_percent_encode(&did, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let via_encoded = node.get(&format!("/1.0/identifiers/{encoded}"), &[("accept", "application/did")]).await;
+    assert_eq!(via_encoded.json()["id"], did);
+}
+
+#[tokio::test]
+async fn stale_answer_while_the_origin_is_down_then_fresh_again() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    origin.set("/users/alice/did.json", Reply::json_with(&document(&did), &[("cache-control", "max-age=0")]));
+    let node = TestNode::start(lab.config()).await;
+    assert_eq!(node.get(&format!("/1.0/identifiers/{did}"), &[]).await.status, 200);
+    origin.set_down(true);
+    let stale = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+    assert_eq!(stale.status, 200, "a stale copy is served while the origin is down");
+    let stale = stale.json();
+    assert_eq!(stale["didDocument"]["id"], did);
+    assert_eq!(stale["didResolutionMetadata"]["cache"]["stale"], true);
+    assert!(stale["didResolutionMetadata"]["cache"]["staleReason"].is_string());
+    origin.set_down(false);
+    let fresh = node.get(&format!("/1.0/identifiers/{did}"), &[]).await.json();
+    assert_eq!(fresh["didResolutionMetadata"]["cache"]["stale"], false);
+}
+
+#[tokio::test]
+async fn default_configuration_refuses_private_targets() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let ca_file = lab.ca.write_pem(lab.ca_dir.path()).display().to_string();
+    let node = TestNode::start(|config| {
+        config.web.extra_ca_file = ca_file;
+        config.web.host_overrides.insert("issuer.test".into(), "127.0.0.1".parse::<IpAddr>().unwrap());
+    })
+    .await;
+    for did in [
+        format!("did:web:localhost%3A{}", origin.port()),
+        alice(&origin),
+        "did:web:127.0.0.1".to_owned(),
+        "did:web:%5B%3A%3A1%5D".to_owned(),
+    ] {
+        let reply = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+        assert_eq!(reply.status, 400, "{did}: {}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(reply.json()["didResolutionMetadata"]["error"]["title"], "INVALID_DID", "{did}");
+    }
+    assert_eq!(origin.requests(), 0, "no request reached the loopback origin");
+}
+
+#[tokio::test]
+async fn services_redirect_and_relative_urls_expand() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    origin.set("/users/alice/did.json", Reply::json(&document(&did)));
+    let node = TestNode::start(lab.config()).await;
+    let reply = node
+        .get(&format!("/1.0/identifiers/{did}?service=files&relativeRef=%2Fcv.pdf"), &[("accept", "text/uri-list")])
+        .await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.header("location"), Some("https://issuer.test/cv.pdf"));
+    let encoded = percent_encoding::utf8_percent_encode(&did, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let expanded = node.get(&format!("/1.0/identifiers/{encoded}?expandRelativeUrls=true"), &[]).await.json();
+    assert_eq!(expanded["didDocument"]["verificationMethod"][0]["id"], format!("{did}#key-1"));
+    let fragment = node.get(&format!("/1.0/identifiers/{encoded}%23key-1"), &[]).await.json();
+    assert_eq!(fragment["contentStream"]["type"], "Multikey");
+}
+
+#[tokio::test]
+async fn wrong_ids_and_missing_documents_map_to_their_codes() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    origin.set("/users/alice/did.json", Reply::json(&document("did:web:someone.else")));
+    origin.set("/users/bob/did.json", Reply::Status(404));
+    let node = TestNode::start(lab.config()).await;
+    let wrong = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+    assert_eq!(wrong.status, 500);
+    assert_eq!(wrong.json()["didResolutionMetadata"]["error"]["title"], "INVALID_DID_DOCUMENT");
+    let bob = did.replace("alice", "bob");
+    let missing = node.get(&format!("/1.0/identifiers/{bob}"), &[]).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.json()["didResolutionMetadata"]["error"]["title"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn operators_purge_with_the_admin_token() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    origin.set("/users/alice/did.json", Reply::json_with(&document(&did), &[("cache-control", "max-age=600")]));
+    let node = TestNode::start(lab.config()).await;
+    node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+    let path = format!("/1.0/cache/{did}");
+    let no_token = node.request(hyper::Method::DELETE, &path, &[], "").await;
+    assert_eq!(no_token.status, 401);
+    assert_eq!(no_token.header("www-authenticate"), Some("Bearer"));
+    let wrong = node.request(hyper::Method::DELETE, &path, &[("authorization", "Bearer nope")], "").await;
+    assert_eq!(wrong.status, 401);
+    let bearer = format!("Bearer {TOKEN}");
+    let stats = node.get("/1.0/cache", &[("authorization", &bearer)]).await.json();
+    assert_eq!(stats["entries"], 1);
+    let purged = node.request(hyper::Method::DELETE, &path, &[("authorization", &bearer)], "").await;
+    assert_eq!(purged.json()["purged"], 1);
+    node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+    assert_eq!(origin.requests(), 2, "after the purge the origin is asked again");
+
+    let closed = TestNode::start(|_| {}).await;
+    assert_eq!(closed.request(hyper::Method::DELETE, &path, &[("authorization", &bearer)], "").await.status, 404);
+}
+
+#[tokio::test]
+async fn cache_survives_a_restart() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    origin.set("/users/alice/did.json", Reply::json_with(&document(&did), &[("cache-control", "max-age=600")]));
+    let node = TestNode::start(lab.config()).await;
+    assert_eq!(node.get(&format!("/1.0/identifiers/{did}"), &[]).await.status, 200);
+    let data_dir = node.stop().await;
+    origin.set_down(true);
+    let restarted = TestNode::start_in(data_dir, lab.config()).await;
+    let reply = restarted.get(&format!("/1.0/identifiers/{did}"), &[]).await.json();
+    assert_eq!(reply["didDocument"]["id"], did);
+    assert_eq!(reply["didResolutionMetadata"]["cache"]["hit"], true);
+}
