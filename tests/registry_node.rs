@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rand_core::OsRng;
 use serde_json::Value;
+use support::origin::{Origin, Reply, TestCa};
 use support::process::{exchange, spawn_node};
 use support::registry::{add_schools, at, latest_etag, node_for, put, Fixture, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
 use trustnode::registry::jws::{KeyType, SigningKey};
@@ -139,6 +140,7 @@ async fn every_forgery_and_out_of_order_publish_is_refused_with_its_reason() {
     // A snapshot 2 chained to a different snapshot 1 (same authority, same key).
     let mut fork = Fixture::new();
     fork.key = fixture.key.clone();
+    fork.kid = fixture.kid.clone();
     fork.authority = fixture.authority.clone();
     fork.source.authority_id = fixture.authority.clone();
     fork.source.name = "A different board".into();
@@ -282,4 +284,64 @@ fn a_node_killed_during_a_publish_restarts_with_the_old_or_the_new_snapshot() {
     }
     assert_eq!(outcomes.last(), Some(&Some(1)));
     eprintln!("snapshot served after kill at 0/20/100/300/1000 ms/after the answer: {outcomes:?} (0 old, 1 new)");
+}
+
+/// A did:web DID document listing `keys` as `#key-<n>` and only `assertion` under `assertionMethod`.
+fn did_web_document(did: &str, keys: &[(&str, &SigningKey)], assertion: &str) -> Value {
+    let methods: Vec<Value> = keys
+        .iter()
+        .map(|(fragment, key)| {
+            let multibase = key.public_key().to_did_key().unwrap().to_multibase();
+            serde_json::json!({"id": format!("#{fragment}"), "type": "Multikey", "controller": did,
+                "publicKeyMultibase": multibase})
+        })
+        .collect();
+    serde_json::json!({"id": did, "verificationMethod": methods, "assertionMethod": [format!("#{assertion}")]})
+}
+
+#[tokio::test]
+async fn a_did_web_authority_rotates_its_key() {
+    let ca = TestCa::new();
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca_file = ca.write_pem(ca_dir.path()).display().to_string();
+    let origin = Origin::start(&ca).await;
+    let did = format!("did:web:issuer.test%3A{}:board", origin.port());
+    let (old_key, new_key) =
+        (SigningKey::generate(KeyType::Ed25519, &mut OsRng), SigningKey::generate(KeyType::P256, &mut OsRng));
+    let no_cache = [("cache-control", "no-cache")];
+    origin
+        .set("/board/did.json", Reply::json_with(&did_web_document(&did, &[("key-1", &old_key)], "key-1"), &no_cache));
+    let mut fixture = Fixture::signed_by(old_key.clone(), &did, &format!("{did}#key-1"), 86_400);
+    let lab = move |config: &mut trustnode::config::Config| {
+        config.web.extra_ca_file = ca_file;
+        config.web.allow_private_addresses = true;
+        config.web.host_overrides.insert("issuer.test".into(), "127.0.0.1".parse().unwrap());
+        config.cache.min_ttl_s = 0;
+    };
+    let node = node_for(&fixture, lab.clone()).await;
+    let one = fixture.signed[0].0.clone();
+    assert_eq!(latest_etag(&node, &fixture.encoded_authority()).await, one.digest().to_string());
+
+    // Rotation: key-2 replaces key-1 in assertionMethod; key-1 stays only as a verification method.
+    let rotated = did_web_document(&did, &[("key-1", &old_key), ("key-2", &new_key)], "key-2");
+    origin.set("/board/did.json", Reply::json_with(&rotated, &no_cache));
+    let (two, old_signature) = revoke_college(&mut fixture);
+    assert_refused(&node, &fixture, 2, (two.bytes().to_vec(), old_signature), 403, "signature-refused").await;
+    let new_signature = two.sign(&new_key, &format!("{did}#key-2")).unwrap();
+    let accepted = put(&node, &fixture.encoded_authority(), 2, two.bytes().to_vec(), &new_signature).await;
+    assert_eq!(accepted.status, 201, "{}", String::from_utf8_lossy(&accepted.body));
+
+    // After a restart the node loads snapshot 2 (new key) and still serves snapshot 1 (old key) through the chain.
+    let data_dir = node.stop().await;
+    let restarted = support::node::TestNode::start_in(data_dir, {
+        let registry = fixture.config();
+        move |config| {
+            config.registries = vec![registry];
+            lab(config);
+        }
+    })
+    .await;
+    assert_eq!(latest_etag(&restarted, &fixture.encoded_authority()).await, two.digest().to_string());
+    let old = restarted.get(&format!("/registries/{}/snapshots/1", fixture.encoded_authority()), &[]).await;
+    assert_eq!((old.status.as_u16(), &old.body[..]), (200, one.bytes()));
 }

@@ -38,6 +38,8 @@ pub struct Fixture {
     pub dir: tempfile::TempDir,
     /// The authority's key.
     pub key: SigningKey,
+    /// The verification method named in signatures.
+    pub kid: String,
     /// The authority's DID.
     pub authority: String,
     /// The current source.
@@ -55,7 +57,13 @@ impl Fixture {
     /// Like [`Fixture::new`], with `next_update` this many seconds after now (negative: already stale).
     pub fn with_next_update(seconds: i64) -> Fixture {
         let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
-        let authority = key.did_key().unwrap();
+        let (authority, kid) = (key.did_key().unwrap(), key.did_key_url().unwrap());
+        Fixture::signed_by(key, &authority, &kid, seconds)
+    }
+
+    /// A registry of `authority` whose snapshot 1 is signed with `key`, named `kid`.
+    pub fn signed_by(key: SigningKey, authority: &str, kid: &str, next_update_in: i64) -> Fixture {
+        let authority = authority.to_owned();
         let mut source =
             RegistrySource::init(&authority, "State Board (test)", Some("https://board.example/gf")).unwrap();
         for (entity, name) in
@@ -89,10 +97,11 @@ impl Fixture {
         source.change_status("s1", Status::Revoked, at("2025-03-01T00:00:00Z"), "programme closed").unwrap();
         source.change_status("s2", Status::Suspended, at("2025-02-01T00:00:00Z"), "audit").unwrap();
         source.change_status("s2", Status::Active, at("2025-04-01T00:00:00Z"), "audit passed").unwrap();
-        let mut fixture = Fixture { dir: tempfile::tempdir().unwrap(), key, authority, source, signed: Vec::new() };
+        let dir = tempfile::tempdir().unwrap();
+        let mut fixture = Fixture { dir, key, kid: kid.to_owned(), authority, source, signed: Vec::new() };
         let directory = RegistryDir::new(fixture.dir.path());
         directory.write_source(&fixture.source.to_json().unwrap()).unwrap();
-        let (snapshot, jws) = fixture.build_next(seconds);
+        let (snapshot, jws) = fixture.build_next(next_update_in);
         directory.snapshots().write(1, snapshot.bytes(), &jws).unwrap();
         fixture.signed.push((snapshot, jws));
         fixture
@@ -114,7 +123,7 @@ impl Fixture {
             issued.checked_add_seconds(next_update_in).unwrap(),
         )
         .unwrap();
-        let jws = built.sign(&self.key, &self.key.did_key_url().unwrap()).unwrap();
+        let jws = built.sign(&self.key, &self.kid).unwrap();
         (built, jws)
     }
 
