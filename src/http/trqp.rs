@@ -17,20 +17,37 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 use super::problem::Problem;
 use super::registries::now;
 use super::AppState;
 use crate::registry::evaluate::{Evaluation, Query as Question, Standing};
 use crate::registry::model::{StatementKind, Timestamp};
+use crate::registry::snapshot::{CanonicalSnapshot, Digest};
 
 const QUESTION_FIELDS: [&str; 4] = ["entity_id", "authority_id", "action", "resource"];
 
+/// The request members this node reads; other members are ignored. Each is kept as a JSON value so that a wrong
+/// type is reported as precisely as a missing member.
+#[derive(Deserialize)]
+struct RawRequest {
+    entity_id: Option<Value>,
+    authority_id: Option<Value>,
+    action: Option<Value>,
+    resource: Option<Value>,
+    context: Option<Value>,
+}
+
 /// A validated TRQP request.
 struct Request<'r> {
-    fields: [&'r str; 4],
+    entity_id: &'r str,
+    authority_id: &'r str,
+    action: &'r str,
+    resource: &'r str,
     time_requested: Option<&'r str>,
     at: Timestamp,
 }
@@ -39,23 +56,23 @@ fn bad_request(kind: &'static str, detail: impl Into<String>) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, kind, detail)
 }
 
-fn parse_request(body: &Value) -> Result<Request<'_>, Problem> {
-    let object = body.as_object().ok_or_else(|| bad_request("invalid-request", "the body must be a JSON object"))?;
-    let text = |name: &str| object.get(name).and_then(Value::as_str).filter(|value| !value.is_empty());
-    let missing: Vec<&str> = QUESTION_FIELDS.into_iter().filter(|name| text(name).is_none()).collect();
-    if !missing.is_empty() {
+fn parse_request(raw: &RawRequest) -> Result<Request<'_>, Problem> {
+    let fields = [&raw.entity_id, &raw.authority_id, &raw.action, &raw.resource]
+        .map(|field| field.as_ref().and_then(Value::as_str).filter(|value| !value.is_empty()));
+    let missing: Vec<&str> =
+        QUESTION_FIELDS.into_iter().zip(fields).filter(|(_, value)| value.is_none()).map(|(name, _)| name).collect();
+    let [Some(entity_id), Some(authority_id), Some(action), Some(resource)] = fields else {
         return Err(bad_request(
             "missing-fields",
             format!("required non-empty string fields missing: {}", missing.join(", ")),
         ));
-    }
-    let [entity_id, authority_id, action, resource] = QUESTION_FIELDS.map(|name| text(name).unwrap_or_default());
-    let context = match object.get("context") {
+    };
+    let time = match &raw.context {
         None | Some(Value::Null) => None,
-        Some(Value::Object(context)) => Some(context),
+        Some(Value::Object(context)) => context.get("time"),
         Some(_) => return Err(bad_request("invalid-context", "`context` must be a JSON object")),
     };
-    let time_requested = match context.and_then(|context| context.get("time")) {
+    let time_requested = match time {
         None => None,
         Some(Value::String(time)) => Some(time.as_str()),
         Some(_) => return Err(bad_request("invalid-time", "`context.time` must be an RFC 3339 string")),
@@ -64,14 +81,40 @@ fn parse_request(body: &Value) -> Result<Request<'_>, Problem> {
         Some(time) => Timestamp::parse(time).map_err(|error| bad_request("invalid-time", error.to_string()))?,
         None => now()?,
     };
-    Ok(Request { fields: [entity_id, authority_id, action, resource], time_requested, at })
+    Ok(Request { entity_id, authority_id, action, resource, time_requested, at })
+}
+
+/// An answer: the TRQP members, then this node's explanation. Written directly (no intermediate JSON tree):
+/// answers are the hot path.
+#[derive(Serialize)]
+struct Answer<'a> {
+    entity_id: &'a str,
+    authority_id: &'a str,
+    action: &'a str,
+    resource: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorized: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recognized: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_requested: Option<&'a str>,
+    time_evaluated: Timestamp,
+    message: String,
+    #[serde(flatten)]
+    evaluation: Evaluation<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registry_sequence: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshot_digest: Option<Digest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registry_stale: Option<bool>,
 }
 
 /// `POST /authorization`.
 pub async fn authorization(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     answer(&state, StatementKind::Authorization, &body?)
 }
 
@@ -79,64 +122,69 @@ pub async fn authorization(
 pub async fn recognition(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     answer(&state, StatementKind::Recognition, &body?)
 }
 
-fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Json<Value>, Problem> {
-    let body: Value =
-        serde_json::from_slice(body).map_err(|error| bad_request("invalid-json", format!("invalid JSON: {error}")))?;
-    let request = parse_request(&body)?;
-    let [entity_id, authority_id, action, resource] = request.fields;
-    let verdict = match kind {
-        StatementKind::Authorization => "authorized",
-        StatementKind::Recognition => "recognized",
+fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response, Problem> {
+    let raw: RawRequest = serde_json::from_slice(body).map_err(|error| match error.classify() {
+        serde_json::error::Category::Data => {
+            bad_request("invalid-request", format!("the body must be a JSON object: {error}"))
+        }
+        _ => bad_request("invalid-json", format!("invalid JSON: {error}")),
+    })?;
+    let request = parse_request(&raw)?;
+    let answer = |evaluation: Evaluation<'_>, registry: Option<&CanonicalSnapshot>| -> Result<Response, Problem> {
+        let verdict = Some(evaluation.granted());
+        let stale = match registry {
+            Some(snapshot) => Some(snapshot.is_stale(now()?)),
+            None => None,
+        };
+        let answer = Answer {
+            entity_id: request.entity_id,
+            authority_id: request.authority_id,
+            action: request.action,
+            resource: request.resource,
+            authorized: verdict.filter(|_| kind == StatementKind::Authorization),
+            recognized: verdict.filter(|_| kind == StatementKind::Recognition),
+            time_requested: request.time_requested,
+            time_evaluated: request.at,
+            message: message(&evaluation),
+            evaluation,
+            registry_sequence: registry.map(|snapshot| snapshot.snapshot().sequence),
+            snapshot_digest: registry.map(CanonicalSnapshot::digest),
+            registry_stale: stale,
+        };
+        Ok(Json(answer).into_response())
     };
-    let mut response = Map::new();
-    for (name, value) in QUESTION_FIELDS.into_iter().zip(request.fields) {
-        response.insert(name.to_owned(), json!(value));
-    }
-    response.insert(verdict.to_owned(), json!(false));
-    if let Some(time) = request.time_requested {
-        response.insert("time_requested".to_owned(), json!(time));
-    }
-    response.insert("time_evaluated".to_owned(), json!(request.at));
-
     let unknown = |what: &'static str, kind: &'static str, value: &str| {
         if state.config.trqp.hide_unknown {
-            let mut hidden = response.clone();
-            hidden.insert("status".to_owned(), json!(Standing::Unknown));
-            hidden.insert("message".to_owned(), json!("no statement answers this question"));
-            Ok(Json(Value::Object(hidden)))
+            answer(Evaluation::UNKNOWN, None)
         } else {
             Err(Problem::new(StatusCode::NOT_FOUND, kind, format!("unknown {what} `{value}`")))
         }
     };
-    let Some(published) = state.registries.get(authority_id).and_then(|registry| registry.current()) else {
-        return unknown("authority", "unknown-authority", authority_id);
+    let Some(published) = state.registries.get(request.authority_id).and_then(|registry| registry.current()) else {
+        return unknown("authority", "unknown-authority", request.authority_id);
     };
     let index = &published.index;
-    if !index.knows_entity(entity_id) {
-        return unknown("entity", "unknown-entity", entity_id);
+    if !index.knows_entity(request.entity_id) {
+        return unknown("entity", "unknown-entity", request.entity_id);
     }
-    if !index.knows_action(action) {
-        return unknown("action", "unknown-action", action);
+    if !index.knows_action(request.action) {
+        return unknown("action", "unknown-action", request.action);
     }
-    if !index.knows_resource(resource) {
-        return unknown("resource", "unknown-resource", resource);
+    if !index.knows_resource(request.resource) {
+        return unknown("resource", "unknown-resource", request.resource);
     }
-    let evaluation = index.evaluate(&Question { kind, entity_id, action, resource, at: request.at });
-    response.insert(verdict.to_owned(), json!(evaluation.granted()));
-    response.insert("message".to_owned(), json!(message(&evaluation)));
-    if let Value::Object(explanation) = json!(evaluation) {
-        response.extend(explanation);
-    }
-    let snapshot = index.snapshot();
-    let current_time = now()?;
-    response.insert("registry_sequence".to_owned(), json!(snapshot.snapshot().sequence));
-    response.insert("snapshot_digest".to_owned(), json!(snapshot.digest()));
-    response.insert("registry_stale".to_owned(), json!(snapshot.is_stale(current_time)));
-    Ok(Json(Value::Object(response)))
+    let question = Question {
+        kind,
+        entity_id: request.entity_id,
+        action: request.action,
+        resource: request.resource,
+        at: request.at,
+    };
+    answer(index.evaluate(&question), Some(index.snapshot()))
 }
 
 fn message(evaluation: &Evaluation<'_>) -> String {

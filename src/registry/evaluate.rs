@@ -116,7 +116,8 @@ impl Evaluation<'_> {
         self.status == Standing::Active
     }
 
-    const UNKNOWN: Evaluation<'static> =
+    /// The answer when no statement matches.
+    pub const UNKNOWN: Evaluation<'static> =
         Evaluation { status: Standing::Unknown, reason: None, statement_id: None, valid_from: None, valid_until: None };
 }
 
