@@ -211,6 +211,16 @@ async fn unverifiable_files_are_skipped_at_start_and_the_newest_good_one_served(
     assert_eq!(latest_etag(&node, &fixture.encoded_authority()).await, fixture.signed[0].0.digest().to_string());
     let refused = node.get(&format!("/registries/{}/snapshots/2", fixture.encoded_authority()), &[]).await;
     assert_eq!(refused.status, 404, "a file that did not verify is never served");
+
+    // The served bytes come from the stored file; changed on disk after loading, it is refused, not served.
+    let store = trustnode::store::SnapshotDir::for_authority(
+        &node.config.server.data_dir.join("registries"),
+        &fixture.authority,
+    );
+    store.write(1, b"{}", &jws).unwrap();
+    let latest = node.get(&format!("/registries/{}/snapshots/latest", fixture.encoded_authority()), &[]).await;
+    assert_eq!(latest.status, 500);
+    assert_eq!(latest.json()["type"], "urn:trustnode:problem:snapshot-unavailable");
 }
 
 #[tokio::test]

@@ -395,7 +395,8 @@ fn verify_target(args: VerifyArgs) -> Result<ExitCode, CliError> {
                 let previous_path = path.with_file_name(format!("{}.json", link.sequence));
                 match std::fs::read(&previous_path) {
                     Ok(bytes) => {
-                        snapshot.check_follows(&parse_with_progress(bytes)?)?;
+                        let previous = parse_with_progress(bytes)?;
+                        snapshot.check_follows(&previous)?;
                         println!("chain: ok (follows {})", previous_path.display());
                     }
                     Err(_) => println!("chain: not checked ({} is not beside it)", previous_path.display()),

@@ -23,7 +23,7 @@ use crate::config::RegistryConfig;
 use crate::registry::evaluate::RegistryIndex;
 use crate::registry::listing::EntityIndex;
 use crate::registry::model::Timestamp;
-use crate::registry::snapshot::{CanonicalSnapshot, Digest, SnapshotError, SnapshotLink};
+use crate::registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
 use crate::resolver::Resolver;
 use crate::store::{RegistryDir, SnapshotDir, StoredSnapshot};
 use verify::VerifyError;
@@ -105,10 +105,11 @@ impl From<SnapshotError> for PublishError {
     }
 }
 
-/// A verified snapshot, indexed and ready to serve.
+/// A verified snapshot, indexed and ready to serve. Its bytes are not kept: they are served from the stored
+/// file, checked against the digest.
 #[derive(Debug)]
 pub struct Published {
-    /// The snapshot and its question index.
+    /// The snapshot's content and its question index.
     pub index: RegistryIndex,
     /// The per-entity listing index.
     pub entities: EntityIndex,
@@ -117,13 +118,13 @@ pub struct Published {
 }
 
 impl Published {
-    fn new(snapshot: CanonicalSnapshot, jws: String) -> Published {
+    fn new(snapshot: SnapshotContent, jws: String) -> Published {
         let entities = EntityIndex::new(snapshot.snapshot());
         Published { index: RegistryIndex::new(snapshot), entities, jws }
     }
 
-    /// The snapshot.
-    pub fn snapshot(&self) -> &CanonicalSnapshot {
+    /// The snapshot's content.
+    pub fn snapshot(&self) -> &SnapshotContent {
         self.index.snapshot()
     }
 }
@@ -155,10 +156,15 @@ impl HostedRegistry {
         self.current().map_or(0, |published| published.snapshot().snapshot().sequence)
     }
 
+    /// The digest of snapshot `sequence` if it is part of the verified chain (the current one included).
+    pub fn verified_digest(&self, sequence: u64) -> Option<Digest> {
+        self.chain.read().ok()?.get(&sequence).copied()
+    }
+
     /// Snapshot `sequence` as stored, if it is part of the verified chain and its file still has the digest the
     /// chain names (a file changed on disk since is not served).
     pub async fn stored(&self, sequence: u64) -> Option<StoredSnapshot> {
-        let expected = *self.chain.read().ok()?.get(&sequence)?;
+        let expected = self.verified_digest(sequence)?;
         let files = self.files.clone();
         let stored = tokio::task::spawn_blocking(move || files.read(sequence)).await.ok()?.ok()?;
         if Digest::of(&stored.bytes) == expected {
@@ -216,7 +222,7 @@ impl HostedRegistry {
         let jws = jws.trim().to_owned();
         let published = tokio::task::spawn_blocking(move || {
             files.write(sequence, snapshot.bytes(), &jws)?;
-            Ok::<_, std::io::Error>(Arc::new(Published::new(snapshot, jws)))
+            Ok::<_, std::io::Error>(Arc::new(Published::new(snapshot.into_content(), jws)))
         })
         .await
         .map_err(|join| std::io::Error::other(join.to_string()))
@@ -378,7 +384,7 @@ async fn load_newest(hosted: &HostedRegistry, resolver: &Resolver) -> std::io::R
             }
         };
         let published = Arc::new(
-            tokio::task::spawn_blocking(move || Published::new(verified.snapshot, stored.jws))
+            tokio::task::spawn_blocking(move || Published::new(verified.snapshot.into_content(), stored.jws))
                 .await
                 .map_err(|join| std::io::Error::other(join.to_string()))?,
         );

@@ -24,7 +24,6 @@ use crate::hosting::{HostedRegistry, Published};
 use crate::registry::evaluate::{standing_at, Standing};
 use crate::registry::listing::EntityFilter;
 use crate::registry::model::Timestamp;
-use crate::registry::snapshot::Digest;
 use crate::store::StoredSnapshot;
 
 /// The response (and `PUT` request) header carrying a snapshot's detached JWS.
@@ -115,15 +114,6 @@ pub struct SnapshotQuery {
     format: Option<String>,
 }
 
-/// Serves a snapshot's bytes without copying them out of the loaded snapshot.
-struct SnapshotBody(Arc<Published>);
-
-impl AsRef<[u8]> for SnapshotBody {
-    fn as_ref(&self) -> &[u8] {
-        self.0.snapshot().bytes()
-    }
-}
-
 /// `GET /registries/{authority_id}/snapshots/{sequence|latest}`.
 pub async fn get_snapshot(
     State(state): State<Arc<AppState>>,
@@ -156,38 +146,38 @@ pub async fn get_snapshot(
             )
         })?,
     };
-    let (digest, jws, body, cache) = if sequence == content.sequence {
-        let now = now()?;
-        let seconds_left = content.next_update.unix_seconds().saturating_sub(now.unix_seconds()).max(0);
-        let cache = if requested == "latest" {
-            format!("public, max-age={seconds_left}")
-        } else {
-            // A numbered snapshot never changes.
-            "public, max-age=31536000, immutable".to_owned()
-        };
-        let digest = published.snapshot().digest();
-        let jws = published.jws.clone();
-        (digest, jws, Bytes::from_owner(SnapshotBody(published)), cache)
+    let not_served =
+        || Problem::new(StatusCode::NOT_FOUND, "no-such-snapshot", format!("snapshot {sequence} is not served here"));
+    let digest = registry.verified_digest(sequence).ok_or_else(not_served)?;
+    let cache = if requested == "latest" {
+        let seconds_left = content.next_update.unix_seconds().saturating_sub(now()?.unix_seconds()).max(0);
+        format!("public, max-age={seconds_left}")
     } else {
-        let stored = registry.stored(sequence).await.ok_or_else(|| {
-            Problem::new(StatusCode::NOT_FOUND, "no-such-snapshot", format!("snapshot {sequence} is not served here"))
-        })?;
-        let StoredSnapshot { bytes, jws } = stored;
-        (Digest::of(&bytes), jws, Bytes::from(bytes), "public, max-age=31536000, immutable".to_owned())
+        // A numbered snapshot never changes.
+        "public, max-age=31536000, immutable".to_owned()
     };
     let etag = format!("\"{digest}\"");
     let mut response = if if_none_match(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
-    } else if want_jws {
-        ([(header::CONTENT_TYPE, JOSE_MEDIA_TYPE)], jws.clone()).into_response()
     } else {
-        ([(header::CONTENT_TYPE, "application/json")], Body::from(body)).into_response()
+        // The bytes come from the stored file, checked against the verified digest, rather than from memory.
+        let StoredSnapshot { bytes, jws } = registry.stored(sequence).await.ok_or_else(|| {
+            let detail = format!("the stored file of snapshot {sequence} is unreadable or no longer matches {digest}");
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "snapshot-unavailable", detail)
+        })?;
+        let mut response = if want_jws {
+            ([(header::CONTENT_TYPE, JOSE_MEDIA_TYPE)], jws.clone()).into_response()
+        } else {
+            ([(header::CONTENT_TYPE, "application/json")], Body::from(bytes)).into_response()
+        };
+        if let Ok(value) = HeaderValue::from_str(&jws) {
+            response.headers_mut().insert(JWS_HEADER, value);
+        }
+        response
     };
     let response_headers = response.headers_mut();
-    for (name, value) in
-        [(header::ETAG.as_str(), etag.as_str()), (header::CACHE_CONTROL.as_str(), &cache), (JWS_HEADER, &jws)]
-    {
-        if let Ok(value) = HeaderValue::from_str(value) {
+    for (name, value) in [(header::ETAG, etag), (header::CACHE_CONTROL, cache)] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
             response_headers.insert(name, value);
         }
     }

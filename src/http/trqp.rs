@@ -27,7 +27,7 @@ use super::registries::now;
 use super::AppState;
 use crate::registry::evaluate::{Evaluation, Query as Question, Standing};
 use crate::registry::model::{StatementKind, Timestamp};
-use crate::registry::snapshot::{CanonicalSnapshot, Digest};
+use crate::registry::snapshot::{Digest, SnapshotContent};
 
 const QUESTION_FIELDS: [&str; 4] = ["entity_id", "authority_id", "action", "resource"];
 
@@ -134,7 +134,7 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response
         _ => bad_request("invalid-json", format!("invalid JSON: {error}")),
     })?;
     let request = parse_request(&raw)?;
-    let answer = |evaluation: Evaluation<'_>, registry: Option<&CanonicalSnapshot>| -> Result<Response, Problem> {
+    let answer = |evaluation: Evaluation<'_>, registry: Option<&SnapshotContent>| -> Result<Response, Problem> {
         let verdict = Some(evaluation.granted());
         let stale = match registry {
             Some(snapshot) => Some(snapshot.is_stale(now()?)),
@@ -152,7 +152,7 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response
             message: message(&evaluation),
             evaluation,
             registry_sequence: registry.map(|snapshot| snapshot.snapshot().sequence),
-            snapshot_digest: registry.map(CanonicalSnapshot::digest),
+            snapshot_digest: registry.map(SnapshotContent::digest),
             registry_stale: stale,
         };
         Ok(Json(answer).into_response())

@@ -16,7 +16,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::model::{Statement, StatementKind, Status, Timestamp};
-use super::snapshot::CanonicalSnapshot;
+use super::snapshot::SnapshotContent;
 
 /// One question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +139,7 @@ pub fn standing_at(statement: &Statement, at: Timestamp) -> (Standing, Option<&s
 /// entities, actions and resources (TRQP answers 404 for unknown ones).
 #[derive(Debug)]
 pub struct RegistryIndex {
-    snapshot: CanonicalSnapshot,
+    snapshot: SnapshotContent,
     hasher: RandomState,
     /// Statement positions, grouped by the hash of their (entity, action, resource).
     grouped: Vec<usize>,
@@ -150,8 +150,10 @@ pub struct RegistryIndex {
 }
 
 impl RegistryIndex {
-    /// Indexes `snapshot` (which the caller has parsed and whose signature it has verified).
-    pub fn new(snapshot: CanonicalSnapshot) -> RegistryIndex {
+    /// Indexes `snapshot` (which the caller has parsed and whose signature it has verified); a
+    /// [`super::snapshot::CanonicalSnapshot`] converts, dropping its bytes.
+    pub fn new(snapshot: impl Into<SnapshotContent>) -> RegistryIndex {
+        let snapshot = snapshot.into();
         let hasher = RandomState::new();
         let statements = &snapshot.snapshot().statements;
         let keys: Vec<u64> = statements
@@ -172,7 +174,7 @@ impl RegistryIndex {
     }
 
     /// The indexed snapshot.
-    pub fn snapshot(&self) -> &CanonicalSnapshot {
+    pub fn snapshot(&self) -> &SnapshotContent {
         &self.snapshot
     }
 
@@ -231,6 +233,7 @@ impl RegistryIndex {
 mod tests {
     use super::*;
     use crate::registry::model::{EntityMetadata, NewStatement, RegistrySource};
+    use crate::registry::snapshot::CanonicalSnapshot;
 
     const SCHOOL: &str = "did:web:school.example";
 
