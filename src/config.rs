@@ -62,6 +62,10 @@ pub struct Config {
     /// Hosted registries.
     #[serde(default)]
     pub registries: Vec<RegistryConfig>,
+    /// Publishing snapshots over HTTP.
+    pub publishing: PublishingConfig,
+    /// TRQP query answers.
+    pub trqp: TrqpConfig,
 }
 
 /// `[server]`.
@@ -146,6 +150,22 @@ pub struct AdminConfig {
 pub struct RegistryConfig {
     /// Directory made by `trustnode registry init`.
     pub source: PathBuf,
+}
+
+/// `[publishing]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishingConfig {
+    /// Largest snapshot accepted by `PUT /registries/{authority}/snapshots/{sequence}`, in bytes.
+    pub max_snapshot_bytes: usize,
+}
+
+/// `[trqp]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrqpConfig {
+    /// Answer unknown authorities, entities, actions and resources with 200 and a negative answer instead of 404.
+    pub hide_unknown: bool,
 }
 
 impl Config {

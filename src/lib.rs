@@ -6,6 +6,8 @@
 //!   No I/O.
 //! - [`resolver`]: method dispatch, options, dereferencing and rendering of results. No HTTP types.
 //! - [`web`]: did:web fetching over hardened HTTPS and its sled cache (the network edge).
+//! - [`store`]: snapshot files written atomically; [`hosting`]: the registries this node hosts (import, verify,
+//!   load, publish).
 //! - [`http`]: the HTTP edge: router, limits, handlers, problem details.
 //! - [`config`]: the typed node configuration and how it is loaded.
 //! - [`node`]: the composition root that opens the node's state; [`cli`]: the command line.
@@ -13,8 +15,10 @@
 pub mod cli;
 pub mod config;
 pub mod did;
+pub mod hosting;
 pub mod http;
 pub mod node;
 pub mod registry;
 pub mod resolver;
+pub mod store;
 pub mod web;

@@ -3,6 +3,7 @@
 //! in-process.
 
 use crate::config::Config;
+use crate::hosting::Registries;
 use crate::http::AppState;
 use crate::resolver::{Method, Resolver};
 use crate::web::WebResolver;
@@ -18,6 +19,9 @@ pub enum NodeError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A hosted registry could not be opened.
+    #[error(transparent)]
+    Registries(#[from] crate::hosting::HostingError),
     /// The did:web resolver (TLS roots, DNS, cache) could not be set up.
     #[error(transparent)]
     Web(#[from] crate::web::WebSetupError),
@@ -33,7 +37,9 @@ pub async fn open(config: Config) -> Result<AppState, NodeError> {
     } else {
         None
     };
-    Ok(AppState { resolver: Resolver::new(methods, web, config.resolver.memo_entries), config })
+    let resolver = Resolver::new(methods, web, config.resolver.memo_entries);
+    let registries = Registries::open(&config.registries, data_dir, &resolver).await?;
+    Ok(AppState { resolver, registries, config })
 }
 
 /// Flushes what must survive a restart. Called once after the server has stopped.

@@ -4,6 +4,9 @@
 //! output and an exit code. No command logic lives in `main.rs`.
 
 mod cache;
+mod http_client;
+mod key;
+mod registry;
 mod resolve;
 mod serve;
 
@@ -40,6 +43,12 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Resolve a DID or dereference a DID URL in-process and print the result as JSON.
     Resolve(resolve::ResolveArgs),
+    /// Manage signing keys of registry authorities.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Author, sign, verify and publish a trust registry.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
     /// Inspect or invalidate the did:web cache of a stopped node.
     Cache(cache::CacheArgs),
 }
@@ -66,6 +75,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Resolve(args) => resolve::run(args),
+        Command::Key(command) => key::run(command),
+        Command::Registry(command) => registry::run(command),
         Command::Cache(args) => cache::run(args),
     };
     match result {

@@ -29,7 +29,9 @@ fn parse_option(text: &str) -> Result<(String, String), String> {
 
 /// Prints the result to stdout; exits 1 when the resolution failed (the error result is still printed).
 pub fn run(args: ResolveArgs) -> Result<ExitCode, CliError> {
-    let config = args.config.load()?;
+    let mut config = args.config.load()?;
+    // Resolving needs no hosted registries; loading them would tie `resolve` to the registry directories.
+    config.registries.clear();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let rendered = runtime.block_on(async {
         let state = crate::node::open(config).await?;

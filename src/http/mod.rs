@@ -8,6 +8,8 @@ pub mod admin;
 pub mod discovery;
 pub mod identifiers;
 pub mod problem;
+pub mod registries;
+pub mod trqp;
 
 use std::future::IntoFuture;
 use std::sync::Arc;
@@ -17,12 +19,13 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::config::Config;
+use crate::hosting::Registries;
 use crate::resolver::Resolver;
 use problem::Problem;
 
@@ -33,6 +36,8 @@ pub struct AppState {
     pub config: Config,
     /// The DID resolver.
     pub resolver: Resolver,
+    /// The hosted trust registries.
+    pub registries: Registries,
 }
 
 /// The node's router with every route and limit in place.
@@ -54,7 +59,12 @@ pub fn router(state: Arc<AppState>) -> Router {
             HttpMethod::OPTIONS,
         ])
         .allow_headers(Any)
-        .expose_headers([header::LOCATION, header::RETRY_AFTER]);
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::ETAG,
+            header::HeaderName::from_static(registries::JWS_HEADER),
+        ]);
     Router::new()
         .route("/1.0/identifiers", get(identifiers::empty).post(identifiers::empty))
         .route("/1.0/identifiers/", get(identifiers::empty).post(identifiers::empty))
@@ -66,6 +76,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/1.0/cache", get(admin::cache_stats).delete(admin::purge_all))
         .route("/1.0/cache/{*did}", delete(admin::purge_one))
         .route("/healthz", get(discovery::healthz))
+        .route("/registries", get(registries::list))
+        .route(
+            "/registries/{authority_id}/snapshots/{sequence}",
+            get(registries::get_snapshot)
+                .put(registries::put_snapshot)
+                .layer(DefaultBodyLimit::max(state.config.publishing.max_snapshot_bytes)),
+        )
+        .route("/registries/{authority_id}/entities", get(registries::list_entities))
+        .route("/registries/{authority_id}/entities/{entity_id}", get(registries::get_entity))
+        .route("/authorization", post(trqp::authorization))
+        .route("/recognition", post(trqp::recognition))
+        .route("/metadata", get(trqp::metadata))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(server.max_body_bytes))
         .layer(limits)

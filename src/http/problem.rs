@@ -6,6 +6,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::hosting::verify::VerifyError;
+use crate::hosting::PublishError;
+use crate::registry::snapshot::SnapshotError;
+
 /// Base of the `type` URIs of this node's own problems (a URN: they name a kind, they are not web pages).
 /// The kinds are listed in the README.
 const TYPE_BASE: &str = "urn:trustnode:problem:";
@@ -60,5 +64,47 @@ impl IntoResponse for Problem {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+/// Publishing refusals: 400 for a malformed or non-canonical snapshot or a request that contradicts itself, 403
+/// for a signature that does not prove the authority's consent, 404 for an authority not hosted here, 409 for a
+/// snapshot that is not the next one of the chain (an unknown authority is 404 before this), 502 when the authority's DID cannot be resolved.
+impl From<PublishError> for Problem {
+    fn from(error: PublishError) -> Problem {
+        let (status, kind) = match &error {
+            PublishError::MissingSignature => (StatusCode::BAD_REQUEST, "missing-signature"),
+            PublishError::PathMismatch { .. } => (StatusCode::BAD_REQUEST, "path-mismatch"),
+            PublishError::NotNext { .. } => (StatusCode::CONFLICT, "sequence-not-next"),
+            PublishError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage-failed"),
+            PublishError::Refused(VerifyError::AuthorityUnresolvable { .. }) => {
+                (StatusCode::BAD_GATEWAY, "authority-unresolvable")
+            }
+            PublishError::Refused(VerifyError::Snapshot(refusal)) => match refusal {
+                SnapshotError::Signature(_) => (StatusCode::FORBIDDEN, "signature-refused"),
+                SnapshotError::NonCanonical { .. } => (StatusCode::BAD_REQUEST, "non-canonical"),
+                SnapshotError::SequenceNotNext { .. }
+                | SnapshotError::BrokenChain { .. }
+                | SnapshotError::AuthorityChanged { .. }
+                | SnapshotError::IssuedBeforePrevious { .. }
+                | SnapshotError::StatementDeleted(_)
+                | SnapshotError::StatementRewritten(_) => (StatusCode::CONFLICT, "not-a-successor"),
+                SnapshotError::InvalidSource(_)
+                | SnapshotError::Malformed(_)
+                | SnapshotError::Canonicalization(_)
+                | SnapshotError::MerkleRootMismatch { .. }
+                | SnapshotError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid-snapshot"),
+            },
+        };
+        Problem::new(status, kind, error.to_string())
+    }
+}
+
+/// A request body that could not be read: 413 when it exceeds the route's limit.
+impl From<axum::extract::rejection::BytesRejection> for Problem {
+    fn from(rejection: axum::extract::rejection::BytesRejection) -> Problem {
+        let status = rejection.status();
+        let kind = if status == StatusCode::PAYLOAD_TOO_LARGE { "too-large" } else { "unreadable-body" };
+        Problem::new(status, kind, rejection.body_text())
     }
 }

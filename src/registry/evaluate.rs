@@ -16,7 +16,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::model::{Statement, StatementKind, Status, Timestamp};
-use super::snapshot::CanonicalSnapshot;
+use super::snapshot::SnapshotContent;
 
 /// One question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,32 @@ pub enum Standing {
 }
 
 impl Standing {
+    const ALL: [Standing; 6] = [
+        Standing::Active,
+        Standing::Suspended,
+        Standing::Revoked,
+        Standing::Expired,
+        Standing::NotYetValid,
+        Standing::Unknown,
+    ];
+
+    /// The snake_case name used in answers and query filters.
+    pub fn name(self) -> &'static str {
+        match self {
+            Standing::Active => "active",
+            Standing::Suspended => "suspended",
+            Standing::Revoked => "revoked",
+            Standing::Expired => "expired",
+            Standing::NotYetValid => "not_yet_valid",
+            Standing::Unknown => "unknown",
+        }
+    }
+
+    /// The standing named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Standing> {
+        Standing::ALL.into_iter().find(|standing| standing.name() == name)
+    }
+
     /// Lower ranks explain a "no" better; see the module documentation.
     fn rank(self) -> u8 {
         match self {
@@ -90,7 +116,8 @@ impl Evaluation<'_> {
         self.status == Standing::Active
     }
 
-    const UNKNOWN: Evaluation<'static> =
+    /// The answer when no statement matches.
+    pub const UNKNOWN: Evaluation<'static> =
         Evaluation { status: Standing::Unknown, reason: None, statement_id: None, valid_from: None, valid_until: None };
 }
 
@@ -112,7 +139,7 @@ pub fn standing_at(statement: &Statement, at: Timestamp) -> (Standing, Option<&s
 /// entities, actions and resources (TRQP answers 404 for unknown ones).
 #[derive(Debug)]
 pub struct RegistryIndex {
-    snapshot: CanonicalSnapshot,
+    snapshot: SnapshotContent,
     hasher: RandomState,
     /// Statement positions, grouped by the hash of their (entity, action, resource).
     grouped: Vec<usize>,
@@ -123,8 +150,10 @@ pub struct RegistryIndex {
 }
 
 impl RegistryIndex {
-    /// Indexes `snapshot` (which the caller has parsed and whose signature it has verified).
-    pub fn new(snapshot: CanonicalSnapshot) -> RegistryIndex {
+    /// Indexes `snapshot` (which the caller has parsed and whose signature it has verified); a
+    /// [`super::snapshot::CanonicalSnapshot`] converts, dropping its bytes.
+    pub fn new(snapshot: impl Into<SnapshotContent>) -> RegistryIndex {
+        let snapshot = snapshot.into();
         let hasher = RandomState::new();
         let statements = &snapshot.snapshot().statements;
         let keys: Vec<u64> = statements
@@ -145,7 +174,7 @@ impl RegistryIndex {
     }
 
     /// The indexed snapshot.
-    pub fn snapshot(&self) -> &CanonicalSnapshot {
+    pub fn snapshot(&self) -> &SnapshotContent {
         &self.snapshot
     }
 
@@ -204,6 +233,7 @@ impl RegistryIndex {
 mod tests {
     use super::*;
     use crate::registry::model::{EntityMetadata, NewStatement, RegistrySource};
+    use crate::registry::snapshot::CanonicalSnapshot;
 
     const SCHOOL: &str = "did:web:school.example";
 
@@ -274,6 +304,15 @@ mod tests {
         assert_eq!(unknown, Evaluation::UNKNOWN);
         assert!(index.knows_entity(SCHOOL) && index.knows_action("issue") && index.knows_resource("Badge"));
         assert!(!index.knows_entity("did:web:nobody.example") && !index.knows_resource("Diploma"));
+    }
+
+    #[test]
+    fn standing_names_round_trip_and_match_the_serialized_form() {
+        for standing in Standing::ALL {
+            assert_eq!(Standing::from_name(standing.name()), Some(standing));
+            assert_eq!(serde_json::to_value(standing).unwrap(), standing.name());
+        }
+        assert_eq!(Standing::from_name("Active"), None);
     }
 
     #[test]

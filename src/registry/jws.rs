@@ -11,8 +11,8 @@
 //! multikey) or `publicKeyJwk` (OKP Ed25519 or EC P-256). Resolving the document is the caller's job: nothing here
 //! performs I/O; key generation takes the caller's random generator.
 //!
-//! [`PublicKey::to_multibase`] is the minimal multikey encoding this module needs (multicodec varint `0xed` /
-//! `0x1200` + raw key, P-256 compressed, base58btc); it can be swapped for the resolver's own once that exists.
+//! Key encodings (multikey, JWK, did:key) are not repeated here: keys convert to and from
+//! [`crate::did::keys::PublicKey`], which owns them.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -22,14 +22,12 @@ use rand_core::CryptoRngCore;
 use serde_json::{json, Map, Value};
 
 use super::jcs;
+use crate::did::keys;
 use crate::did::syntax::DidUrl;
 
 /// The `typ` of a snapshot signature: explicit typing keeps a snapshot signature from being replayed as something
 /// else, and anything else from being accepted as a snapshot signature.
 pub const SNAPSHOT_JWS_TYPE: &str = "trust-registry-snapshot+jws";
-
-const ED25519_MULTICODEC: u64 = 0xed;
-const P256_MULTICODEC: u64 = 0x1200;
 
 /// Why signing, verifying or reading a key failed; one variant per reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -204,15 +202,13 @@ impl SigningKey {
 
     /// The key file's bytes: a private JWK (with `d`) as canonical JSON. The caller writes it with mode 0600.
     pub fn to_file_bytes(&self) -> Result<Vec<u8>, JwsError> {
-        let mut jwk = self.public_key().to_jwk();
+        let mut jwk = self.public_key().to_jwk()?;
         let private = match self {
             SigningKey::Ed25519(key) => base64url(key.as_bytes()),
             SigningKey::P256(key) => base64url(&key.to_bytes()),
         };
-        if let Value::Object(members) = &mut jwk {
-            members.insert("d".to_owned(), Value::String(private));
-        }
-        jcs::canonicalize(&jwk).map_err(|e| JwsError::InvalidKeyFile(e.to_string()))
+        jwk.insert("d".to_owned(), Value::String(private));
+        jcs::canonicalize(&Value::Object(jwk)).map_err(|e| JwsError::InvalidKeyFile(e.to_string()))
     }
 
     /// Reads a key file written by [`SigningKey::to_file_bytes`]; a public part that disagrees with `d` is refused.
@@ -234,7 +230,9 @@ impl SigningKey {
             }
             (kty, crv) => return Err(invalid(format!("unsupported key type {kty:?} / curve {crv:?}"))),
         };
-        let declared = PublicKey::from_jwk(&jwk).map_err(invalid)?;
+        let public: Map<String, Value> =
+            members.iter().filter(|(name, _)| *name != "d").map(|(n, v)| (n.clone(), v.clone())).collect();
+        let declared = PublicKey::from_jwk(&public).map_err(invalid)?;
         if declared != key.public_key() {
             return Err(invalid("the public part does not belong to the private key `d`".to_owned()));
         }
@@ -242,14 +240,14 @@ impl SigningKey {
     }
 
     /// The did:key DID of the public key.
-    pub fn did_key(&self) -> String {
-        format!("did:key:{}", self.public_key().to_multibase())
+    pub fn did_key(&self) -> Result<String, JwsError> {
+        Ok(crate::did::key::did_for(&self.public_key().to_did_key()?))
     }
 
     /// The did:key verification method id, the `kid` for a did:key authority.
-    pub fn did_key_url(&self) -> String {
-        let multibase = self.public_key().to_multibase();
-        format!("did:key:{multibase}#{multibase}")
+    pub fn did_key_url(&self) -> Result<String, JwsError> {
+        let multibase = self.public_key().to_did_key()?.to_multibase();
+        Ok(format!("did:key:{multibase}#{multibase}"))
     }
 
     fn sign(&self, message: &[u8]) -> Vec<u8> {
@@ -265,7 +263,8 @@ impl SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("SigningKey").field(&self.did_key()).finish()
+        let did = self.did_key().unwrap_or_else(|error| error.to_string());
+        f.debug_tuple("SigningKey").field(&did).finish()
     }
 }
 
@@ -285,57 +284,41 @@ impl PublicKey {
         }
     }
 
-    /// The multikey form: base58btc of the multicodec varint and the raw (P-256: compressed) key.
-    pub fn to_multibase(&self) -> String {
-        let (codec, raw) = match self {
-            PublicKey::Ed25519(key) => (ED25519_MULTICODEC, key.as_bytes().to_vec()),
-            PublicKey::P256(key) => (P256_MULTICODEC, key.to_encoded_point(true).as_bytes().to_vec()),
-        };
-        let mut buffer = unsigned_varint::encode::u64_buffer();
-        let mut bytes = unsigned_varint::encode::u64(codec, &mut buffer).to_vec();
-        bytes.extend(raw);
-        multibase::encode(multibase::Base::Base58Btc, bytes)
+    /// The same key in the resolver's key model, which owns the multikey, JWK and did:key encodings.
+    pub fn to_did_key(&self) -> Result<keys::PublicKey, JwsError> {
+        match self {
+            PublicKey::Ed25519(key) => keys::PublicKey::from_raw(keys::KeyType::Ed25519, key.as_bytes())
+                .map_err(|e| JwsError::InvalidKeyFile(e.detail)),
+            PublicKey::P256(key) => Ok(keys::PublicKey::P256(p256::PublicKey::from(key))),
+        }
     }
 
-    /// Reads a multikey `publicKeyMultibase` value.
+    /// The signing-capable key of a validated resolver key; other key types cannot sign snapshots.
+    pub fn from_did_key(key: &keys::PublicKey) -> Result<PublicKey, String> {
+        match key {
+            keys::PublicKey::Ed25519(_) => ed25519_from_bytes(key.raw_bytes()),
+            keys::PublicKey::P256(point) => Ok(PublicKey::P256(p256::ecdsa::VerifyingKey::from(point))),
+            other => Err(format!("{} keys cannot sign registry snapshots", other.key_type().name())),
+        }
+    }
+
+    /// Reads a multikey `publicKeyMultibase` value (`z` + base58btc multicodec key).
     pub fn from_multibase(text: &str) -> Result<PublicKey, String> {
-        if !text.starts_with('z') {
+        if !text.starts_with('z') || text.contains(':') {
             return Err("publicKeyMultibase must be base58btc (`z…`)".to_owned());
         }
-        let (_, bytes) = multibase::decode(text).map_err(|e| format!("publicKeyMultibase: {e}"))?;
-        let (codec, raw) = unsigned_varint::decode::u64(&bytes).map_err(|e| format!("multicodec header: {e}"))?;
-        match codec {
-            ED25519_MULTICODEC => ed25519_from_bytes(raw.to_vec()),
-            P256_MULTICODEC if raw.len() == 33 => p256_from_sec1(raw),
-            P256_MULTICODEC => Err(format!("P-256 multikey must be 33 compressed bytes, got {}", raw.len())),
-            other => Err(format!("multicodec 0x{other:x} is not Ed25519 or P-256")),
-        }
+        let key = crate::did::key::decode(text).map_err(|e| format!("publicKeyMultibase: {}", e.detail))?;
+        PublicKey::from_did_key(&key)
     }
 
-    /// Reads a public JWK (`OKP`/`Ed25519` or `EC`/`P-256`).
-    pub fn from_jwk(jwk: &Value) -> Result<PublicKey, String> {
-        let members = jwk.as_object().ok_or("publicKeyJwk is not an object")?;
-        match (members.get("kty").and_then(Value::as_str), members.get("crv").and_then(Value::as_str)) {
-            (Some("OKP"), Some("Ed25519")) => ed25519_from_bytes(jwk_member(members, "x")?),
-            (Some("EC"), Some("P-256")) => {
-                let x: [u8; 32] = fixed(jwk_member(members, "x")?, "x")?;
-                let y: [u8; 32] = fixed(jwk_member(members, "y")?, "y")?;
-                p256_from_sec1(&[&[0x04][..], &x, &y].concat())
-            }
-            (kty, crv) => Err(format!("JWK key type {kty:?} / curve {crv:?} is not Ed25519 or P-256")),
-        }
+    /// Reads a public JWK.
+    pub fn from_jwk(jwk: &Map<String, Value>) -> Result<PublicKey, String> {
+        PublicKey::from_did_key(&keys::PublicKey::from_jwk(jwk).map_err(|e| e.detail)?)
     }
 
     /// The public JWK.
-    pub fn to_jwk(&self) -> Value {
-        match self {
-            PublicKey::Ed25519(key) => json!({"kty": "OKP", "crv": "Ed25519", "x": base64url(key.as_bytes())}),
-            PublicKey::P256(key) => {
-                let point = key.to_encoded_point(false);
-                let coordinate = |c: Option<&p256::FieldBytes>| c.map(|bytes| base64url(bytes)).unwrap_or_default();
-                json!({"kty": "EC", "crv": "P-256", "x": coordinate(point.x()), "y": coordinate(point.y())})
-            }
-        }
+    pub fn to_jwk(&self) -> Result<Map<String, Value>, JwsError> {
+        self.to_did_key()?.to_jwk().ok_or_else(|| JwsError::InvalidKeyFile("the key has no single JWK".to_owned()))
     }
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), JwsError> {
@@ -352,10 +335,6 @@ impl PublicKey {
 fn ed25519_from_bytes(bytes: Vec<u8>) -> Result<PublicKey, String> {
     let bytes: [u8; 32] = fixed(bytes, "Ed25519 key")?;
     ed25519_dalek::VerifyingKey::from_bytes(&bytes).map(PublicKey::Ed25519).map_err(|e| format!("Ed25519 key: {e}"))
-}
-
-fn p256_from_sec1(bytes: &[u8]) -> Result<PublicKey, String> {
-    p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map(PublicKey::P256).map_err(|e| format!("P-256 key: {e}"))
 }
 
 /// Checks that `kid` is a DID URL with a fragment under `authority_id`.
@@ -462,6 +441,7 @@ fn assertion_key(document: &Value, authority_id: &str, kid: &str) -> Result<Publ
     if let Some(multibase) = method.get("publicKeyMultibase").and_then(Value::as_str) {
         PublicKey::from_multibase(multibase).map_err(unsupported)
     } else if let Some(jwk) = method.get("publicKeyJwk") {
+        let jwk = jwk.as_object().ok_or_else(|| unsupported("publicKeyJwk is not an object".to_owned()))?;
         PublicKey::from_jwk(jwk).map_err(unsupported)
     } else {
         Err(unsupported("neither publicKeyMultibase nor publicKeyJwk".to_owned()))
@@ -487,9 +467,10 @@ mod tests {
             let did = vector["did"].as_str().unwrap();
             let multibase = did.strip_prefix("did:key:").unwrap();
             let key = PublicKey::from_multibase(multibase).unwrap_or_else(|e| panic!("{did}: {e}"));
-            assert_eq!(key.to_multibase(), multibase);
-            assert_eq!(PublicKey::from_jwk(&vector["expectedPublicKeyJwk"]).unwrap(), key, "{did}");
-            assert_eq!(key.to_jwk(), vector["expectedPublicKeyJwk"], "{did}");
+            assert_eq!(key.to_did_key().unwrap().to_multibase(), multibase);
+            let jwk = vector["expectedPublicKeyJwk"].as_object().unwrap();
+            assert_eq!(PublicKey::from_jwk(jwk).unwrap(), key, "{did}");
+            assert_eq!(&key.to_jwk().unwrap(), jwk, "{did}");
         }
     }
 
@@ -516,7 +497,7 @@ mod tests {
         assert!(matches!(&error, JwsError::InvalidKeyFile(why) if why.contains("32 bytes")), "{error}");
         let debug = format!("{key:?}");
         assert!(
-            debug.contains(&key.did_key())
+            debug.contains(&key.did_key().unwrap())
                 && !debug.contains(&base64url(&match &key {
                     SigningKey::P256(k) => k.to_bytes().to_vec(),
                     SigningKey::Ed25519(k) => k.to_bytes().to_vec(),
@@ -527,11 +508,11 @@ mod tests {
     #[test]
     fn the_header_is_typed_and_names_the_key() {
         let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
-        let did = key.did_key();
-        let jws = sign_detached(b"{}", &key, &did, &key.did_key_url()).unwrap();
+        let did = key.did_key().unwrap();
+        let jws = sign_detached(b"{}", &key, &did, &key.did_key_url().unwrap()).unwrap();
         let header = jws.split('.').next().unwrap();
         let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
-        assert_eq!(header, json!({"alg": "EdDSA", "kid": key.did_key_url(), "typ": SNAPSHOT_JWS_TYPE}));
+        assert_eq!(header, json!({"alg": "EdDSA", "kid": key.did_key_url().unwrap(), "typ": SNAPSHOT_JWS_TYPE}));
         assert!(jws.contains(".."));
         for kid in
             [format!("did:web:other.example#{}", "k"), format!("{did}/path#k"), format!("{did}?q=1#k"), did.clone()]

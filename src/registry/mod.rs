@@ -32,6 +32,7 @@ macro_rules! serde_as_string {
 pub mod evaluate;
 pub mod jcs;
 pub mod jws;
+pub mod listing;
 pub mod merkle;
 pub mod model;
 pub mod snapshot;

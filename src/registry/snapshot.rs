@@ -259,14 +259,36 @@ impl From<JcsError> for SnapshotError {
     }
 }
 
-/// A snapshot together with its canonical bytes, digest and Merkle tree; only built or parsed, never assembled
-/// by hand, so the three always agree.
+/// A snapshot's content with the digest of its canonical bytes and its Merkle tree, but not the bytes: what a
+/// server keeps in memory once the bytes are stored (at a million statements the bytes alone are about 240 MB).
+/// Obtained only from a [`CanonicalSnapshot`], so content, digest and tree always agree.
 #[derive(Debug, Clone)]
-pub struct CanonicalSnapshot {
+pub struct SnapshotContent {
     snapshot: Snapshot,
-    bytes: Vec<u8>,
     digest: Digest,
     tree: MerkleTree,
+}
+
+/// A snapshot together with its canonical bytes, digest and Merkle tree; only built or parsed, never assembled
+/// by hand, so they always agree. It dereferences to its [`SnapshotContent`].
+#[derive(Debug, Clone)]
+pub struct CanonicalSnapshot {
+    content: SnapshotContent,
+    bytes: Vec<u8>,
+}
+
+impl std::ops::Deref for CanonicalSnapshot {
+    type Target = SnapshotContent;
+
+    fn deref(&self) -> &SnapshotContent {
+        &self.content
+    }
+}
+
+impl From<CanonicalSnapshot> for SnapshotContent {
+    fn from(snapshot: CanonicalSnapshot) -> SnapshotContent {
+        snapshot.content
+    }
 }
 
 /// How often, in statements, the `*_with_progress` functions report.
@@ -323,7 +345,7 @@ impl CanonicalSnapshot {
             merkle_root: Digest(tree.root()),
             name: source.name.clone(),
             next_update,
-            previous: previous.map(CanonicalSnapshot::link),
+            previous: previous.map(|p| p.link()),
             sequence: previous.map_or(Some(1), |p| p.snapshot.sequence.checked_add(1)).unwrap_or(0),
             statements: source.statements.clone(),
         };
@@ -334,7 +356,8 @@ impl CanonicalSnapshot {
         let mut bytes = snapshot.canonical_prefix()?;
         bytes.extend_from_slice(&statements_part);
         bytes.extend_from_slice(DOCUMENT_END);
-        let built = CanonicalSnapshot { digest: Digest::of(&bytes), snapshot, bytes, tree };
+        let built =
+            CanonicalSnapshot { content: SnapshotContent { digest: Digest::of(&bytes), snapshot, tree }, bytes };
         if let Some(previous) = previous {
             built.check_follows(previous)?;
         }
@@ -378,11 +401,34 @@ impl CanonicalSnapshot {
         if !problems.is_empty() {
             return Err(SnapshotError::Invalid(problems));
         }
-        Ok(CanonicalSnapshot { digest: Digest::of(&bytes), snapshot, bytes, tree })
+        Ok(CanonicalSnapshot { content: SnapshotContent { digest: Digest::of(&bytes), snapshot, tree }, bytes })
     }
 
+    /// Signs the canonical bytes with `key`, named `kid` (a DID URL of the authority).
+    pub fn sign(&self, key: &SigningKey, kid: &str) -> Result<String, SnapshotError> {
+        jws::sign_detached(&self.bytes, key, &self.content.snapshot.authority_id, kid).map_err(SnapshotError::Signature)
+    }
+
+    /// Verifies a detached JWS over this snapshot against the authority's resolved DID document.
+    pub fn verify_signature(&self, jws: &str, authority_document: &Value) -> Result<VerifiedSignature, SnapshotError> {
+        jws::verify_detached(jws, &self.bytes, &self.content.snapshot.authority_id, authority_document)
+            .map_err(SnapshotError::Signature)
+    }
+
+    /// The exact canonical bytes, as signed and served.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The content without the bytes, for keeping in memory once the bytes are stored.
+    pub fn into_content(self) -> SnapshotContent {
+        self.content
+    }
+}
+
+impl SnapshotContent {
     /// Checks that this snapshot may replace `previous` (see the module documentation for the rules).
-    pub fn check_follows(&self, previous: &CanonicalSnapshot) -> Result<(), SnapshotError> {
+    pub fn check_follows(&self, previous: &SnapshotContent) -> Result<(), SnapshotError> {
         let (next, before) = (&self.snapshot, &previous.snapshot);
         if next.authority_id != before.authority_id {
             return Err(SnapshotError::AuthorityChanged {
@@ -409,17 +455,6 @@ impl CanonicalSnapshot {
         Ok(())
     }
 
-    /// Signs the canonical bytes with `key`, named `kid` (a DID URL of the authority).
-    pub fn sign(&self, key: &SigningKey, kid: &str) -> Result<String, SnapshotError> {
-        jws::sign_detached(&self.bytes, key, &self.snapshot.authority_id, kid).map_err(SnapshotError::Signature)
-    }
-
-    /// Verifies a detached JWS over this snapshot against the authority's resolved DID document.
-    pub fn verify_signature(&self, jws: &str, authority_document: &Value) -> Result<VerifiedSignature, SnapshotError> {
-        jws::verify_detached(jws, &self.bytes, &self.snapshot.authority_id, authority_document)
-            .map_err(SnapshotError::Signature)
-    }
-
     /// The link a successor must record as `previous`.
     pub fn link(&self) -> SnapshotLink {
         SnapshotLink { digest: self.digest, sequence: self.snapshot.sequence }
@@ -435,12 +470,7 @@ impl CanonicalSnapshot {
         &self.snapshot
     }
 
-    /// The exact canonical bytes, as signed and served.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// SHA-256 of [`CanonicalSnapshot::bytes`].
+    /// SHA-256 of the canonical bytes ([`CanonicalSnapshot::bytes`]).
     pub fn digest(&self) -> Digest {
         self.digest
     }

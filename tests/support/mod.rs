@@ -1,6 +1,8 @@
-//! Helpers shared by the integration tests: an in-process node on a loopback port with a small HTTP client, and a
-//! local HTTPS origin with its own CA for did:web.
+//! Helpers shared by the integration tests: an in-process node on a loopback port with a small HTTP client, a
+//! local HTTPS origin with its own CA for did:web, a signed registry fixture, and the binary run as a process.
 #![allow(dead_code)]
 
 pub mod node;
 pub mod origin;
+pub mod process;
+pub mod registry;

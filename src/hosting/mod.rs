@@ -1,0 +1,425 @@
+//! The registries this node hosts: importing signed snapshots from the configured registry directories into the
+//! data directory, loading the newest one that verifies, serving it from memory, and accepting the next one over
+//! HTTP (publishing).
+//!
+//! Trust rules. A snapshot is served only after it verified: canonical form, content rules, a signature by a key
+//! in the authority's `assertionMethod`, and a chain to its predecessor. At start the newest stored snapshot that
+//! verifies wins; its predecessor must have the digest it names (when present), and older files are served only
+//! while their digests match the chain of `previous` links walked back from it. A file that fails is logged and
+//! skipped, never served. Publishing is serialized per registry, so of two publishes of one sequence exactly one
+//! wins; on any refusal the current snapshot stays in place. The signature is the only authorization.
+//!
+//! This module does file I/O (through [`crate::store`]) and resolves DIDs; it knows nothing about HTTP.
+
+pub mod verify;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use serde::Deserialize;
+
+use crate::config::RegistryConfig;
+use crate::registry::evaluate::RegistryIndex;
+use crate::registry::listing::EntityIndex;
+use crate::registry::model::Timestamp;
+use crate::registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
+use crate::resolver::Resolver;
+use crate::store::{RegistryDir, SnapshotDir, StoredSnapshot};
+use verify::VerifyError;
+
+/// The system clock as a registry timestamp; `None` past the year 9999.
+pub fn clock_now() -> Option<Timestamp> {
+    Timestamp::from_unix_seconds(time::OffsetDateTime::now_utc().unix_timestamp())
+}
+
+/// Why the hosted registries could not be opened; each stops the node with a clear message.
+#[derive(Debug, thiserror::Error)]
+pub enum HostingError {
+    /// A configured registry directory does not exist.
+    #[error("registry source directory {0} does not exist (check [[registries]] source in the configuration)")]
+    MissingSource(PathBuf),
+    /// A registry directory has no readable source file naming its authority.
+    #[error("cannot read the authority of registry {path}: {why}")]
+    UnreadableSource {
+        /// The source file.
+        path: PathBuf,
+        /// What went wrong.
+        why: String,
+    },
+    /// Two configured directories belong to one authority.
+    #[error("registry directories {first} and {second} both belong to {authority_id}")]
+    DuplicateAuthority {
+        /// The authority.
+        authority_id: String,
+        /// The first directory.
+        first: PathBuf,
+        /// The second directory.
+        second: PathBuf,
+    },
+    /// The data directory cannot be written.
+    #[error("cannot store snapshots in {path}: {source}")]
+    Storage {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Why a publish was refused. The current snapshot is unchanged in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The request lacks the detached JWS.
+    #[error("the request carries no detached JWS")]
+    MissingSignature,
+    /// The path and the snapshot disagree (authority or sequence).
+    #[error("the path names {field} `{path}` but the snapshot has `{snapshot}`")]
+    PathMismatch {
+        /// `authority_id` or `sequence`.
+        field: &'static str,
+        /// The value in the path.
+        path: String,
+        /// The value in the snapshot.
+        snapshot: String,
+    },
+    /// The snapshot is not the next one: a rollback, a replay or a gap.
+    #[error("sequence {found} is not next: the current sequence is {current}")]
+    NotNext {
+        /// The current sequence (0 when nothing is published yet).
+        current: u64,
+        /// The sequence offered.
+        found: u64,
+    },
+    /// Verification refused the snapshot.
+    #[error(transparent)]
+    Refused(#[from] VerifyError),
+    /// The snapshot verified but could not be stored.
+    #[error("the snapshot could not be stored: {0}")]
+    Storage(std::io::Error),
+}
+
+impl From<SnapshotError> for PublishError {
+    fn from(error: SnapshotError) -> Self {
+        PublishError::Refused(VerifyError::Snapshot(error))
+    }
+}
+
+/// A verified snapshot, indexed and ready to serve. Its bytes are not kept: they are served from the stored
+/// file, checked against the digest.
+#[derive(Debug)]
+pub struct Published {
+    /// The snapshot's content and its question index.
+    pub index: RegistryIndex,
+    /// The per-entity listing index.
+    pub entities: EntityIndex,
+    /// Its detached JWS.
+    pub jws: String,
+}
+
+impl Published {
+    fn new(snapshot: SnapshotContent, jws: String) -> Published {
+        let entities = EntityIndex::new(snapshot.snapshot());
+        Published { index: RegistryIndex::new(snapshot), entities, jws }
+    }
+
+    /// The snapshot's content.
+    pub fn snapshot(&self) -> &SnapshotContent {
+        self.index.snapshot()
+    }
+}
+
+/// One hosted registry.
+#[derive(Debug)]
+pub struct HostedRegistry {
+    authority_id: String,
+    files: SnapshotDir,
+    current: RwLock<Option<Arc<Published>>>,
+    /// Digests of the stored snapshots the current one chains back to: only these are served by sequence.
+    chain: RwLock<BTreeMap<u64, Digest>>,
+    /// Held for a whole publish, so publishes of one registry run one at a time.
+    publishing: tokio::sync::Mutex<()>,
+}
+
+impl HostedRegistry {
+    /// The authority's DID.
+    pub fn authority_id(&self) -> &str {
+        &self.authority_id
+    }
+
+    /// The snapshot being served, if one has been published.
+    pub fn current(&self) -> Option<Arc<Published>> {
+        self.current.read().map(|current| current.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    fn current_sequence(&self) -> u64 {
+        self.current().map_or(0, |published| published.snapshot().snapshot().sequence)
+    }
+
+    /// The digest of snapshot `sequence` if it is part of the verified chain (the current one included).
+    pub fn verified_digest(&self, sequence: u64) -> Option<Digest> {
+        self.chain.read().ok()?.get(&sequence).copied()
+    }
+
+    /// Snapshot `sequence` as stored, if it is part of the verified chain and its file still has the digest the
+    /// chain names (a file changed on disk since is not served).
+    pub async fn stored(&self, sequence: u64) -> Option<StoredSnapshot> {
+        let expected = self.verified_digest(sequence)?;
+        let files = self.files.clone();
+        let stored = tokio::task::spawn_blocking(move || files.read(sequence)).await.ok()?.ok()?;
+        if Digest::of(&stored.bytes) == expected {
+            Some(stored)
+        } else {
+            tracing::warn!(authority = %self.authority_id, sequence, "stored snapshot changed on disk; not served");
+            None
+        }
+    }
+
+    /// Verifies and, if it is the next snapshot, stores and serves `bytes` with `jws`.
+    pub async fn publish(
+        &self,
+        resolver: &Resolver,
+        sequence: u64,
+        bytes: Vec<u8>,
+        jws: &str,
+    ) -> Result<Arc<Published>, PublishError> {
+        let _one_at_a_time = self.publishing.lock().await;
+        let current = self.current();
+        let current_sequence = self.current_sequence();
+        if current_sequence.checked_add(1) != Some(sequence) {
+            return Err(PublishError::NotNext { current: current_sequence, found: sequence });
+        }
+        if jws.trim().is_empty() {
+            return Err(PublishError::MissingSignature);
+        }
+        let snapshot = verify::parse_blocking(bytes).await?;
+        let content = snapshot.snapshot();
+        if content.authority_id != self.authority_id {
+            return Err(PublishError::PathMismatch {
+                field: "authority_id",
+                path: self.authority_id.clone(),
+                snapshot: content.authority_id.clone(),
+            });
+        }
+        if content.sequence != sequence {
+            return Err(PublishError::PathMismatch {
+                field: "sequence",
+                path: sequence.to_string(),
+                snapshot: content.sequence.to_string(),
+            });
+        }
+        let verified = verify::verify_signature(resolver, snapshot, jws).await?;
+        let (snapshot, current) = tokio::task::spawn_blocking(move || {
+            let follows =
+                current.as_ref().map_or(Ok(()), |current| verified.snapshot.check_follows(current.snapshot()));
+            follows.map(|()| (verified.snapshot, current))
+        })
+        .await
+        .map_err(|join| PublishError::Storage(std::io::Error::other(join.to_string())))??;
+        drop(current);
+
+        let files = self.files.clone();
+        let jws = jws.trim().to_owned();
+        let published = tokio::task::spawn_blocking(move || {
+            files.write(sequence, snapshot.bytes(), &jws)?;
+            Ok::<_, std::io::Error>(Arc::new(Published::new(snapshot.into_content(), jws)))
+        })
+        .await
+        .map_err(|join| std::io::Error::other(join.to_string()))
+        .and_then(|written| written)
+        .map_err(PublishError::Storage)?;
+        self.install(&published);
+        tracing::info!(authority = %self.authority_id, sequence, "published snapshot");
+        Ok(published)
+    }
+
+    fn install(&self, published: &Arc<Published>) {
+        let snapshot = published.snapshot();
+        if let Ok(mut chain) = self.chain.write() {
+            chain.insert(snapshot.snapshot().sequence, snapshot.digest());
+        }
+        match self.current.write() {
+            Ok(mut current) => *current = Some(published.clone()),
+            Err(poisoned) => *poisoned.into_inner() = Some(published.clone()),
+        }
+    }
+}
+
+/// Every hosted registry, by authority DID.
+#[derive(Debug, Default)]
+pub struct Registries {
+    hosted: BTreeMap<String, Arc<HostedRegistry>>,
+}
+
+impl Registries {
+    /// The registry of `authority_id`, if hosted.
+    pub fn get(&self, authority_id: &str) -> Option<&Arc<HostedRegistry>> {
+        self.hosted.get(authority_id)
+    }
+
+    /// All hosted registries, in authority order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<HostedRegistry>> {
+        self.hosted.values()
+    }
+
+    /// Imports and loads every configured registry directory; the store lives under `<data_dir>/registries/`.
+    pub async fn open(
+        configs: &[RegistryConfig],
+        data_dir: &Path,
+        resolver: &Resolver,
+    ) -> Result<Registries, HostingError> {
+        let root = data_dir.join("registries");
+        let mut sources: HashMap<String, PathBuf> = HashMap::new();
+        let mut registries = Registries::default();
+        for config in configs {
+            let directory = RegistryDir::new(&config.source);
+            if !directory.path().is_dir() {
+                return Err(HostingError::MissingSource(config.source.clone()));
+            }
+            let authority_id = read_authority(&directory)?;
+            if let Some(first) = sources.insert(authority_id.clone(), config.source.clone()) {
+                return Err(HostingError::DuplicateAuthority { authority_id, first, second: config.source.clone() });
+            }
+            let files = SnapshotDir::for_authority(&root, &authority_id);
+            let store_path = files.path().to_owned();
+            let storage = |source| HostingError::Storage { path: store_path.clone(), source };
+            files.create().map_err(storage)?;
+            import(&directory.snapshots(), &files, &authority_id).map_err(storage)?;
+            let hosted = HostedRegistry {
+                authority_id: authority_id.clone(),
+                files,
+                current: RwLock::new(None),
+                chain: RwLock::new(BTreeMap::new()),
+                publishing: tokio::sync::Mutex::new(()),
+            };
+            load_newest(&hosted, resolver).await.map_err(storage)?;
+            registries.hosted.insert(authority_id, Arc::new(hosted));
+        }
+        Ok(registries)
+    }
+}
+
+/// Only the member the node needs from a source file, so a source mid-edit (invalid elsewhere) still names it.
+#[derive(Deserialize)]
+struct SourceAuthority {
+    authority_id: String,
+}
+
+fn read_authority(directory: &RegistryDir) -> Result<String, HostingError> {
+    let path = directory.source_path();
+    let unreadable = |why: String| HostingError::UnreadableSource { path: path.clone(), why };
+    let bytes = std::fs::read(&path).map_err(|e| unreadable(e.to_string()))?;
+    let source: SourceAuthority = serde_json::from_slice(&bytes).map_err(|e| unreadable(e.to_string()))?;
+    Ok(source.authority_id)
+}
+
+/// Copies the snapshots of `source` that the store lacks. A stored sequence is never overwritten: the store may
+/// hold a snapshot published over HTTP that the directory does not know.
+fn import(source: &SnapshotDir, store: &SnapshotDir, authority_id: &str) -> std::io::Result<()> {
+    if !source.path().is_dir() {
+        return Ok(());
+    }
+    let stored = store.sequences()?;
+    for sequence in source.sequences()? {
+        let offered = source.read(sequence)?;
+        if stored.binary_search(&sequence).is_err() {
+            store.write(sequence, &offered.bytes, &offered.jws)?;
+        } else if store.read(sequence)?.bytes != offered.bytes {
+            tracing::warn!(
+                authority = authority_id,
+                sequence,
+                "the registry directory's snapshot differs from the stored one; keeping the stored one"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The `previous` member alone, read without building the statements.
+#[derive(Deserialize)]
+struct ChainLink {
+    #[serde(default)]
+    previous: Option<SnapshotLink>,
+}
+
+/// Loads the newest stored snapshot that verifies and records the chain of stored files behind it.
+async fn load_newest(hosted: &HostedRegistry, resolver: &Resolver) -> std::io::Result<()> {
+    let sequences = hosted.files.sequences()?;
+    for &sequence in sequences.iter().rev() {
+        let skip = |why: &dyn std::fmt::Display| {
+            tracing::warn!(authority = %hosted.authority_id, sequence, "skipping stored snapshot: {why}");
+        };
+        let stored = match hosted.files.read(sequence) {
+            Ok(stored) => stored,
+            Err(error) => {
+                skip(&error);
+                continue;
+            }
+        };
+        let verified = match verify::verify(resolver, stored.bytes, &stored.jws).await {
+            Ok(verified) if verified.snapshot.snapshot().authority_id != hosted.authority_id => {
+                skip(&"it belongs to another authority");
+                continue;
+            }
+            Ok(verified) if verified.snapshot.snapshot().sequence != sequence => {
+                skip(&"its sequence differs from its file name");
+                continue;
+            }
+            Ok(verified) => verified,
+            Err(error) => {
+                skip(&error);
+                continue;
+            }
+        };
+        let files = hosted.files.clone();
+        let (newest, previous) = (verified.snapshot.link(), verified.snapshot.snapshot().previous);
+        let chain = match tokio::task::spawn_blocking(move || walk_chain(&files, newest, previous))
+            .await
+            .map_err(|join| std::io::Error::other(join.to_string()))?
+        {
+            Ok(chain) => chain,
+            Err(why) => {
+                skip(&why);
+                continue;
+            }
+        };
+        let published = Arc::new(
+            tokio::task::spawn_blocking(move || Published::new(verified.snapshot.into_content(), stored.jws))
+                .await
+                .map_err(|join| std::io::Error::other(join.to_string()))?,
+        );
+        if let Ok(mut recorded) = hosted.chain.write() {
+            *recorded = chain;
+        }
+        hosted.install(&published);
+        tracing::info!(authority = %hosted.authority_id, sequence, "loaded registry snapshot");
+        return Ok(());
+    }
+    tracing::warn!(authority = %hosted.authority_id, "no verified snapshot yet; publish sequence 1 to start serving");
+    Ok(())
+}
+
+/// The digests of the stored snapshots reachable from `newest` through `previous` links whose digests match,
+/// newest included. A direct predecessor that is stored but is not the one `newest` names refuses `newest`; a
+/// mismatch further back only ends the chain (older files are then not served).
+fn walk_chain(
+    files: &SnapshotDir,
+    newest: SnapshotLink,
+    mut previous: Option<SnapshotLink>,
+) -> Result<BTreeMap<u64, Digest>, String> {
+    let mut chain = BTreeMap::from([(newest.sequence, newest.digest)]);
+    while let Some(link) = previous {
+        let Ok(bytes) = std::fs::read(files.snapshot_path(link.sequence)) else { break };
+        if Digest::of(&bytes) != link.digest {
+            let why = format!("stored snapshot {} is not the predecessor {} names", link.sequence, link.digest);
+            if link.sequence.checked_add(1) == Some(newest.sequence) {
+                return Err(why);
+            }
+            tracing::warn!("older snapshots are not served: {why}");
+            break;
+        }
+        chain.insert(link.sequence, link.digest);
+        previous = serde_json::from_slice::<ChainLink>(&bytes).ok().and_then(|link| link.previous);
+    }
+    Ok(chain)
+}

@@ -1,0 +1,317 @@
+//! The registry read and publish API: `GET /registries`, snapshots by sequence or `latest` (exact signed bytes,
+//! the detached JWS in the [`JWS_HEADER`] header or alone with `?format=jws`, `ETag` = digest, conditional GET),
+//! `PUT` of the next snapshot, and the entity listing and entity view.
+//!
+//! Handlers only translate: path and query in, `crate::hosting` and the registry core called, responses out.
+//! Refusals become problem details through `super::problem`. Authority and entity DIDs are accepted in the path
+//! raw or percent-encoded.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, RawPathParams, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::problem::Problem;
+use super::AppState;
+use crate::hosting::{HostedRegistry, Published};
+use crate::registry::evaluate::{standing_at, Standing};
+use crate::registry::listing::EntityFilter;
+use crate::registry::model::Timestamp;
+use crate::store::StoredSnapshot;
+
+/// The response (and `PUT` request) header carrying a snapshot's detached JWS.
+pub const JWS_HEADER: &str = "registry-snapshot-jws";
+/// Media type of a detached compact JWS served alone.
+const JOSE_MEDIA_TYPE: &str = "application/jose";
+/// Largest page of the entity listing (TRQP's companion-endpoint limit).
+pub const MAX_PAGE: usize = 1000;
+/// Default page size.
+const DEFAULT_PAGE: usize = 100;
+
+/// The current time, or 500 when the clock is beyond what timestamps hold.
+pub fn now() -> Result<Timestamp, Problem> {
+    crate::hosting::clock_now().ok_or_else(|| {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "clock-out-of-range", "the system clock is out of range")
+    })
+}
+
+/// A path parameter as sent, percent-decoded first and raw second: a DID may itself contain `%3A`.
+fn path_candidates<'p>(params: &'p RawPathParams, name: &str) -> Vec<Cow<'p, str>> {
+    let Some(raw) = params.iter().find(|(key, _)| *key == name).map(|(_, value)| value) else { return Vec::new() };
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    if decoded == raw {
+        vec![Cow::Borrowed(raw)]
+    } else {
+        vec![decoded, Cow::Borrowed(raw)]
+    }
+}
+
+fn hosted<'s>(state: &'s AppState, params: &RawPathParams) -> Result<&'s Arc<HostedRegistry>, Problem> {
+    let candidates = path_candidates(params, "authority_id");
+    candidates.iter().find_map(|candidate| state.registries.get(candidate)).ok_or_else(|| {
+        let named = candidates.first().map(|c| c.to_string()).unwrap_or_default();
+        Problem::new(StatusCode::NOT_FOUND, "registry-not-hosted", format!("this node hosts no registry of `{named}`"))
+    })
+}
+
+fn current(registry: &HostedRegistry) -> Result<Arc<Published>, Problem> {
+    registry.current().ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "no-snapshot",
+            format!("no snapshot of `{}` has been published yet", registry.authority_id()),
+        )
+    })
+}
+
+/// `GET /registries`: the hosted authorities with their current sequence, next update and links.
+pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Problem> {
+    let now = now()?;
+    let registries: Vec<Value> = state
+        .registries
+        .iter()
+        .map(|registry| {
+            let encoded = encode(registry.authority_id());
+            let mut entry = json!({
+                "authority_id": registry.authority_id(),
+                "links": {
+                    "latest": format!("/registries/{encoded}/snapshots/latest"),
+                    "entities": format!("/registries/{encoded}/entities"),
+                    "metadata": format!("/metadata?authority_id={encoded}"),
+                },
+            });
+            if let (Some(published), Some(members)) = (registry.current(), entry.as_object_mut()) {
+                let snapshot = published.snapshot();
+                let content = snapshot.snapshot();
+                members.insert("name".into(), json!(content.name));
+                members.insert("sequence".into(), json!(content.sequence));
+                members.insert("issued".into(), json!(content.issued));
+                members.insert("next_update".into(), json!(content.next_update));
+                members.insert("stale".into(), json!(snapshot.is_stale(now)));
+                members.insert("digest".into(), json!(snapshot.digest()));
+            }
+            entry
+        })
+        .collect();
+    Ok(Json(json!({ "registries": registries })))
+}
+
+/// Percent-encodes a DID for use as one path segment or query value.
+pub fn encode(did: &str) -> String {
+    percent_encoding::utf8_percent_encode(did, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `?format=jws` asks for the signature alone.
+#[derive(Debug, serde::Deserialize)]
+pub struct SnapshotQuery {
+    format: Option<String>,
+}
+
+/// `GET /registries/{authority_id}/snapshots/{sequence|latest}`.
+pub async fn get_snapshot(
+    State(state): State<Arc<AppState>>,
+    params: RawPathParams,
+    Query(query): Query<SnapshotQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let registry = hosted(&state, &params)?;
+    let published = current(registry)?;
+    let content = published.snapshot().snapshot();
+    let requested = path_candidates(&params, "sequence").first().map(|s| s.to_string()).unwrap_or_default();
+    let want_jws = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("jws") => true,
+        Some(other) => {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-format",
+                format!("format `{other}` is not `json` or `jws`"),
+            ))
+        }
+    };
+    let sequence = match requested.as_str() {
+        "latest" => content.sequence,
+        number => number.parse::<u64>().map_err(|_| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-sequence",
+                format!("`{number}` is not a sequence or `latest`"),
+            )
+        })?,
+    };
+    let not_served =
+        || Problem::new(StatusCode::NOT_FOUND, "no-such-snapshot", format!("snapshot {sequence} is not served here"));
+    let digest = registry.verified_digest(sequence).ok_or_else(not_served)?;
+    let cache = if requested == "latest" {
+        let seconds_left = content.next_update.unix_seconds().saturating_sub(now()?.unix_seconds()).max(0);
+        format!("public, max-age={seconds_left}")
+    } else {
+        // A numbered snapshot never changes.
+        "public, max-age=31536000, immutable".to_owned()
+    };
+    let etag = format!("\"{digest}\"");
+    let mut response = if if_none_match(&headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        // The bytes come from the stored file, checked against the verified digest, rather than from memory.
+        let StoredSnapshot { bytes, jws } = registry.stored(sequence).await.ok_or_else(|| {
+            let detail = format!("the stored file of snapshot {sequence} is unreadable or no longer matches {digest}");
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "snapshot-unavailable", detail)
+        })?;
+        let mut response = if want_jws {
+            ([(header::CONTENT_TYPE, JOSE_MEDIA_TYPE)], jws.clone()).into_response()
+        } else {
+            ([(header::CONTENT_TYPE, "application/json")], Body::from(bytes)).into_response()
+        };
+        if let Ok(value) = HeaderValue::from_str(&jws) {
+            response.headers_mut().insert(JWS_HEADER, value);
+        }
+        response
+    };
+    let response_headers = response.headers_mut();
+    for (name, value) in [(header::ETAG, etag), (header::CACHE_CONTROL, cache)] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response_headers.insert(name, value);
+        }
+    }
+    Ok(response)
+}
+
+/// True when `If-None-Match` lists `etag` (or `*`).
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+/// `PUT /registries/{authority_id}/snapshots/{sequence}`: the body is the snapshot's exact bytes, the detached
+/// JWS is in the [`JWS_HEADER`] header. 201 with the new snapshot's sequence and digest, or a problem.
+pub async fn put_snapshot(
+    State(state): State<Arc<AppState>>,
+    params: RawPathParams,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let registry = hosted(&state, &params)?;
+    let body = body?;
+    let requested = path_candidates(&params, "sequence").first().map(|s| s.to_string()).unwrap_or_default();
+    let sequence = requested.parse::<u64>().map_err(|_| {
+        Problem::new(StatusCode::BAD_REQUEST, "invalid-sequence", format!("`{requested}` is not a sequence number"))
+    })?;
+    let jws = headers.get(JWS_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let published = registry.publish(&state.resolver, sequence, body.to_vec(), jws).await?;
+    let snapshot = published.snapshot();
+    let location = format!("/registries/{}/snapshots/{sequence}", encode(registry.authority_id()));
+    let body = json!({"authority_id": registry.authority_id(), "sequence": sequence, "digest": snapshot.digest()});
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response())
+}
+
+/// Query of the entity listing.
+#[derive(Debug, serde::Deserialize)]
+pub struct EntitiesQuery {
+    limit: Option<usize>,
+    offset: Option<usize>,
+    action: Option<String>,
+    resource: Option<String>,
+    status: Option<String>,
+    time: Option<String>,
+}
+
+fn as_of(time: Option<&str>) -> Result<Timestamp, Problem> {
+    match time {
+        None => now(),
+        Some(text) => Timestamp::parse(text)
+            .map_err(|error| Problem::new(StatusCode::BAD_REQUEST, "invalid-time", error.to_string())),
+    }
+}
+
+/// `GET /registries/{authority_id}/entities?limit&offset&action&resource&status&time`.
+pub async fn list_entities(
+    State(state): State<Arc<AppState>>,
+    params: RawPathParams,
+    Query(query): Query<EntitiesQuery>,
+) -> Result<Json<Value>, Problem> {
+    let registry = hosted(&state, &params)?;
+    let published = current(registry)?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        let detail = format!("limit must be between 1 and {MAX_PAGE}");
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid-limit", detail));
+    }
+    let offset = query.offset.unwrap_or(0);
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(name) => Some(Standing::from_name(name).ok_or_else(|| {
+            let detail = format!("status `{name}` is not one of active, suspended, revoked, expired, not_yet_valid");
+            Problem::new(StatusCode::BAD_REQUEST, "invalid-status", detail)
+        })?),
+    };
+    let at = as_of(query.time.as_deref())?;
+    let filter = EntityFilter { action: query.action.as_deref(), resource: query.resource.as_deref(), status };
+    let snapshot = published.snapshot().snapshot();
+    let page = published.entities.page(snapshot, &filter, at, offset, limit);
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|item| {
+            json!({
+                "entity_id": item.entity_id,
+                "name": item.metadata.name,
+                "authority_id": snapshot.authority_id,
+                "homepage": item.metadata.homepage,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "items": items,
+        "pagination": {"limit": limit, "offset": offset, "total": page.total},
+        "registry_sequence": snapshot.sequence,
+    })))
+}
+
+/// `GET /registries/{authority_id}/entities/{entity_id}?time=`: metadata and every statement with its standing.
+pub async fn get_entity(
+    State(state): State<Arc<AppState>>,
+    params: RawPathParams,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, Problem> {
+    let registry = hosted(&state, &params)?;
+    let published = current(registry)?;
+    let at = as_of(query.get("time").map(String::as_str))?;
+    let snapshot = published.snapshot().snapshot();
+    let candidates = path_candidates(&params, "entity_id");
+    let (entity_id, statements) = candidates
+        .iter()
+        .find_map(|candidate| published.entities.statements(snapshot, candidate).map(|found| (candidate, found)))
+        .ok_or_else(|| {
+            let named = candidates.first().map(|c| c.to_string()).unwrap_or_default();
+            Problem::new(StatusCode::NOT_FOUND, "unknown-entity", format!("the registry lists no entity `{named}`"))
+        })?;
+    let metadata = snapshot.entities.get(entity_id.as_ref());
+    let statements: Vec<Value> = statements
+        .iter()
+        .map(|statement| {
+            let (standing, reason) = standing_at(statement, at);
+            json!({"statement": statement, "status": standing, "reason": reason})
+        })
+        .collect();
+    Ok(Json(json!({
+        "entity_id": entity_id,
+        "authority_id": snapshot.authority_id,
+        "metadata": metadata,
+        "time_evaluated": at,
+        "statements": statements,
+        "registry_sequence": snapshot.sequence,
+    })))
+}

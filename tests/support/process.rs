@@ -1,0 +1,52 @@
+//! The `trustnode` binary as a separate process (for tests that kill it), and a blocking HTTP/1.1 exchange.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs `trustnode serve` hosting the registry directory `registry` with `data` as data directory; returns the
+/// child and its address.
+pub fn spawn_node(registry: &Path, data: &Path) -> (Child, String) {
+    std::fs::create_dir_all(data).unwrap();
+    let config = data.join("node.toml");
+    std::fs::write(&config, format!("[[registries]]\nsource = {:?}\n", registry)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trustnode"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(data)
+        .env("TRUSTNODE_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut line = String::new();
+    while Instant::now() < deadline {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(rest) = line.split("address=").nth(1) {
+            let address = rest.trim().trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':').to_owned();
+            // Keep draining stderr so the child never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+            return (child, address);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the node did not log its address: {line}");
+}
+
+/// A blocking HTTP/1.1 exchange; returns status and body.
+pub fn exchange(address: &str, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut stream = std::net::TcpStream::connect(address)?;
+    stream.write_all(request)?;
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply)?;
+    let split = reply.windows(4).position(|w| w == b"\r\n\r\n").map_or(reply.len(), |p| p + 4);
+    let status = String::from_utf8_lossy(reply.get(9..12).unwrap_or_default()).parse().unwrap_or(0);
+    Ok((status, reply.get(split..).unwrap_or_default().to_vec()))
+}

@@ -1,0 +1,191 @@
+//! A signed registry directory for node tests: a did:key authority, a few LER entities and statements with a
+//! history (suspension, reinstatement, revocation, expiry), snapshot 1 signed into `DIR/snapshots/`, and helpers
+//! to build, sign and publish the next snapshots over HTTP.
+
+use rand_core::OsRng;
+use trustnode::config::RegistryConfig;
+use trustnode::registry::jws::{KeyType, SigningKey};
+use trustnode::registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Status, Timestamp};
+use trustnode::registry::snapshot::CanonicalSnapshot;
+use trustnode::store::RegistryDir;
+
+use super::node::{Reply, TestNode};
+
+/// Authorized to issue badges from 2024; revoked on 2025-03-01 (statement s1).
+pub const UNIVERSITY: &str = "did:web:registrar.university.example";
+/// Authorized to issue certificates; suspended 2025-02-01, reinstated 2025-04-01 (s2).
+pub const COLLEGE: &str = "did:web:college.example";
+/// Authorized to issue badges during 2024 only (s3, expired).
+pub const BOOTCAMP: &str = "did:web:bootcamp.example";
+/// A peer authority, recognized for `accredit` / `Degree` (s4).
+pub const ACCREDITOR: &str = "did:web:accreditor.example";
+/// The badge credential type.
+pub const BADGE: &str = "OpenBadgeCredential";
+
+/// A timestamp from RFC 3339 text.
+pub fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
+}
+
+/// Now, to the second.
+pub fn now() -> Timestamp {
+    trustnode::hosting::clock_now().unwrap()
+}
+
+/// The registry directory and everything needed to extend it.
+pub struct Fixture {
+    /// Holds the registry directory.
+    pub dir: tempfile::TempDir,
+    /// The authority's key.
+    pub key: SigningKey,
+    /// The verification method named in signatures.
+    pub kid: String,
+    /// The authority's DID.
+    pub authority: String,
+    /// The current source.
+    pub source: RegistrySource,
+    /// Every snapshot signed so far, oldest first, with its JWS.
+    pub signed: Vec<(CanonicalSnapshot, String)>,
+}
+
+impl Fixture {
+    /// A registry whose snapshot 1 is signed into its directory, due for update in a day.
+    pub fn new() -> Fixture {
+        Fixture::with_next_update(86_400)
+    }
+
+    /// Like [`Fixture::new`], with `next_update` this many seconds after now (negative: already stale).
+    pub fn with_next_update(seconds: i64) -> Fixture {
+        let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+        let (authority, kid) = (key.did_key().unwrap(), key.did_key_url().unwrap());
+        Fixture::signed_by(key, &authority, &kid, seconds)
+    }
+
+    /// A registry of `authority` whose snapshot 1 is signed with `key`, named `kid`.
+    pub fn signed_by(key: SigningKey, authority: &str, kid: &str, next_update_in: i64) -> Fixture {
+        let authority = authority.to_owned();
+        let mut source =
+            RegistrySource::init(&authority, "State Board (test)", Some("https://board.example/gf")).unwrap();
+        for (entity, name) in
+            [(UNIVERSITY, "University"), (COLLEGE, "College"), (BOOTCAMP, "Bootcamp"), (ACCREDITOR, "Accreditor")]
+        {
+            let metadata = EntityMetadata {
+                name: name.into(),
+                homepage: Some(format!("https://{name}.example")),
+                ..Default::default()
+            };
+            source.upsert_entity(entity, metadata).unwrap();
+        }
+        let statement =
+            |kind, entity: &str, action: &str, resource: &str, from: &str, until: Option<&str>| NewStatement {
+                kind,
+                entity_id: entity.into(),
+                action: action.into(),
+                resource: resource.into(),
+                valid_from: at(from),
+                valid_until: until.map(at),
+            };
+        let authorization = StatementKind::Authorization;
+        for terms in [
+            statement(authorization, UNIVERSITY, "issue", BADGE, "2024-01-01T00:00:00Z", None),
+            statement(authorization, COLLEGE, "issue", "Certificate", "2024-01-01T00:00:00Z", None),
+            statement(authorization, BOOTCAMP, "issue", BADGE, "2024-01-01T00:00:00Z", Some("2025-01-01T00:00:00Z")),
+            statement(StatementKind::Recognition, ACCREDITOR, "accredit", "Degree", "2023-01-01T00:00:00Z", None),
+        ] {
+            source.add_statement(terms).unwrap();
+        }
+        source.change_status("s1", Status::Revoked, at("2025-03-01T00:00:00Z"), "programme closed").unwrap();
+        source.change_status("s2", Status::Suspended, at("2025-02-01T00:00:00Z"), "audit").unwrap();
+        source.change_status("s2", Status::Active, at("2025-04-01T00:00:00Z"), "audit passed").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut fixture = Fixture { dir, key, kid: kid.to_owned(), authority, source, signed: Vec::new() };
+        let directory = RegistryDir::new(fixture.dir.path());
+        directory.write_source(&fixture.source.to_json().unwrap()).unwrap();
+        let (snapshot, jws) = fixture.build_next(next_update_in);
+        directory.snapshots().write(1, snapshot.bytes(), &jws).unwrap();
+        fixture.signed.push((snapshot, jws));
+        fixture
+    }
+
+    /// The `[[registries]]` entry for this directory.
+    pub fn config(&self) -> RegistryConfig {
+        RegistryConfig { source: self.dir.path().to_owned() }
+    }
+
+    /// The next snapshot of the current source after the newest signed one, signed by the authority's key.
+    pub fn build_next(&self, next_update_in: i64) -> (CanonicalSnapshot, String) {
+        let issued = now();
+        let previous = self.signed.last().map(|(snapshot, _)| snapshot);
+        let built = CanonicalSnapshot::build(
+            &self.source,
+            previous,
+            issued,
+            issued.checked_add_seconds(next_update_in).unwrap(),
+        )
+        .unwrap();
+        let jws = built.sign(&self.key, &self.kid).unwrap();
+        (built, jws)
+    }
+
+    /// Edits the source and builds (but does not record) the next signed snapshot.
+    pub fn edit_and_build(&mut self, edit: impl FnOnce(&mut RegistrySource)) -> (CanonicalSnapshot, String) {
+        edit(&mut self.source);
+        self.build_next(86_400)
+    }
+
+    /// Records a snapshot the node accepted, so the next one chains to it.
+    pub fn accepted(&mut self, signed: (CanonicalSnapshot, String)) {
+        self.signed.push(signed);
+    }
+
+    /// The authority, percent-encoded for a path.
+    pub fn encoded_authority(&self) -> String {
+        trustnode::http::registries::encode(&self.authority)
+    }
+}
+
+/// Adds `count` schools, each authorized to issue badges, to make a registry large.
+pub fn add_schools(source: &mut RegistrySource, count: usize) {
+    for n in 0..count {
+        let entity = format!("did:web:school{n}.example");
+        source.upsert_entity(&entity, EntityMetadata { name: format!("School {n}"), ..Default::default() }).unwrap();
+        let terms = NewStatement {
+            kind: StatementKind::Authorization,
+            entity_id: entity,
+            action: "issue".into(),
+            resource: BADGE.into(),
+            valid_from: at("2025-01-01T00:00:00Z"),
+            valid_until: None,
+        };
+        source.add_statement(terms).unwrap();
+    }
+}
+
+/// Starts a node hosting `fixture`'s registry.
+pub async fn node_for(fixture: &Fixture, adjust: impl FnOnce(&mut trustnode::config::Config)) -> TestNode {
+    let registry = fixture.config();
+    TestNode::start(move |config| {
+        config.registries = vec![registry];
+        adjust(config);
+    })
+    .await
+}
+
+/// `PUT`s `bytes` with `jws` as snapshot `sequence` of `authority` (percent-encoded).
+pub async fn put(node: &TestNode, authority: &str, sequence: u64, bytes: Vec<u8>, jws: &str) -> Reply {
+    let path = format!("/registries/{authority}/snapshots/{sequence}");
+    node.request(
+        hyper::Method::PUT,
+        &path,
+        &[("content-type", "application/json"), (trustnode::http::registries::JWS_HEADER, jws)],
+        bytes,
+    )
+    .await
+}
+
+/// The digest the node serves as the latest snapshot's ETag.
+pub async fn latest_etag(node: &TestNode, authority: &str) -> String {
+    let reply = node.get(&format!("/registries/{authority}/snapshots/latest"), &[]).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    reply.header("etag").unwrap().trim_matches('"').to_owned()
+}

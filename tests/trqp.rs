@@ -1,0 +1,243 @@
+//! TRQP v2 over HTTP: request and response shapes checked against the specification's schemas (required members
+//! and their types, written here as data), as-of-time answers (revocation, suspension and reinstatement, expiry),
+//! problem details for bad requests and unknown names, the no-oracle switch, and `/metadata`.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::node::{Reply, TestNode};
+use support::registry::{node_for, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
+
+/// JSON types of the schema members: "string", "boolean", "integer", "object".
+type Members = &'static [(&'static str, &'static str)];
+
+/// TRQP v2 authorization response: required members and types.
+const AUTHORIZATION_REQUIRED: Members = &[
+    ("entity_id", "string"),
+    ("authority_id", "string"),
+    ("action", "string"),
+    ("resource", "string"),
+    ("authorized", "boolean"),
+    ("time_evaluated", "string"),
+];
+/// Recognition response: the same with `recognized`.
+const RECOGNITION_REQUIRED: Members = &[
+    ("entity_id", "string"),
+    ("authority_id", "string"),
+    ("action", "string"),
+    ("resource", "string"),
+    ("recognized", "boolean"),
+    ("time_evaluated", "string"),
+];
+/// Optional members (the spec's and the ones this node adds), with their types.
+const OPTIONAL: Members = &[
+    ("time_requested", "string"),
+    ("message", "string"),
+    ("context", "object"),
+    ("status", "string"),
+    ("reason", "string"),
+    ("statement_id", "string"),
+    ("valid_from", "string"),
+    ("valid_until", "string"),
+    ("registry_sequence", "integer"),
+    ("snapshot_digest", "string"),
+    ("registry_stale", "boolean"),
+];
+/// RFC 7807 problem members.
+const PROBLEM_REQUIRED: Members =
+    &[("type", "string"), ("title", "string"), ("status", "integer"), ("detail", "string")];
+
+fn type_of(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "string",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_u64() || n.is_i64() => "integer",
+        Value::Object(_) => "object",
+        _ => "other",
+    }
+}
+
+/// Checks `body` against required and optional members; no other member is allowed.
+fn assert_shape(body: &Value, required: Members, optional: Members) {
+    let object = body.as_object().unwrap_or_else(|| panic!("not an object: {body}"));
+    for (name, expected) in required {
+        let value = object.get(*name).unwrap_or_else(|| panic!("missing required `{name}`: {body}"));
+        assert_eq!(type_of(value), *expected, "`{name}` in {body}");
+    }
+    for (name, value) in object {
+        let declared = required.iter().chain(optional).find(|(member, _)| member == name);
+        let (_, expected) = declared.unwrap_or_else(|| panic!("undeclared member `{name}`: {body}"));
+        assert_eq!(type_of(value), *expected, "`{name}` in {body}");
+    }
+    // Times the node states are whole seconds in UTC; `time_requested` echoes the request as sent.
+    for time in ["time_evaluated", "valid_from", "valid_until"] {
+        if let Some(text) = object.get(time).and_then(Value::as_str) {
+            assert!(text.ends_with('Z') && text.len() == 20, "`{time}` is RFC 3339 UTC: {text}");
+        }
+    }
+}
+
+async fn ask(node: &TestNode, endpoint: &str, body: &Value) -> Reply {
+    node.request(hyper::Method::POST, endpoint, &[("content-type", "application/json")], body.to_string()).await
+}
+
+fn question(fixture: &Fixture, entity: &str, resource: &str, time: Option<&str>) -> Value {
+    let mut body =
+        json!({"entity_id": entity, "authority_id": fixture.authority, "action": "issue", "resource": resource});
+    if let Some(time) = time {
+        body["context"] = json!({"time": time, "locator": "ignored", "unknown_member": 1});
+    }
+    body
+}
+
+async fn authorized(node: &TestNode, fixture: &Fixture, entity: &str, resource: &str, time: &str) -> Value {
+    let reply = ask(node, "/authorization", &question(fixture, entity, resource, Some(time))).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let body = reply.json();
+    assert_shape(&body, AUTHORIZATION_REQUIRED, OPTIONAL);
+    body
+}
+
+#[tokio::test]
+async fn context_time_is_a_real_as_of_query() {
+    let fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+
+    let before = authorized(&node, &fixture, UNIVERSITY, BADGE, "2025-02-28T23:59:59Z").await;
+    assert_eq!((before["authorized"].as_bool(), before["status"].as_str()), (Some(true), Some("active")));
+    assert_eq!(before["time_requested"], "2025-02-28T23:59:59Z");
+    assert_eq!(before["time_evaluated"], "2025-02-28T23:59:59Z");
+    assert_eq!(before["statement_id"], "s1");
+    let after = authorized(&node, &fixture, UNIVERSITY, BADGE, "2025-03-01T00:00:00Z").await;
+    assert_eq!(after["authorized"], false);
+    assert_eq!((after["status"].as_str(), after["reason"].as_str()), (Some("revoked"), Some("programme closed")));
+
+    let suspended = authorized(&node, &fixture, COLLEGE, "Certificate", "2025-03-15T00:00:00Z").await;
+    assert_eq!((suspended["authorized"].as_bool(), suspended["status"].as_str()), (Some(false), Some("suspended")));
+    assert_eq!(suspended["reason"], "audit");
+    let reinstated = authorized(&node, &fixture, COLLEGE, "Certificate", "2025-04-01T00:00:00Z").await;
+    assert_eq!((reinstated["authorized"].as_bool(), reinstated["reason"].as_str()), (Some(true), Some("audit passed")));
+
+    let valid = authorized(&node, &fixture, BOOTCAMP, BADGE, "2024-12-31T23:59:59Z").await;
+    assert_eq!(valid["authorized"], true);
+    let expired = authorized(&node, &fixture, BOOTCAMP, BADGE, "2025-01-01T00:00:00Z").await;
+    assert_eq!((expired["authorized"].as_bool(), expired["status"].as_str()), (Some(false), Some("expired")));
+    assert_eq!(expired["valid_until"], "2025-01-01T00:00:00Z");
+    let early = authorized(&node, &fixture, BOOTCAMP, BADGE, "2023-06-01T00:00:00.250Z").await;
+    assert_eq!(early["status"], "not_yet_valid");
+
+    let now = ask(&node, "/authorization", &question(&fixture, COLLEGE, "Certificate", None)).await.json();
+    assert_shape(&now, AUTHORIZATION_REQUIRED, OPTIONAL);
+    assert_eq!(now["authorized"], true);
+    assert!(now.get("time_requested").is_none());
+    assert_eq!(now["registry_sequence"], 1);
+    assert_eq!(now["snapshot_digest"], fixture.signed[0].0.digest().to_string());
+    assert_eq!(now["registry_stale"], false);
+}
+
+#[tokio::test]
+async fn recognition_answers_with_recognized() {
+    let fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+    let body =
+        json!({"entity_id": ACCREDITOR, "authority_id": fixture.authority, "action": "accredit", "resource": "Degree"});
+    let reply = ask(&node, "/recognition", &body).await.json();
+    assert_shape(&reply, RECOGNITION_REQUIRED, OPTIONAL);
+    assert_eq!(reply["recognized"], true);
+    // The same statement is no authorization.
+    let reply = ask(&node, "/authorization", &body).await.json();
+    assert_eq!((reply["authorized"].as_bool(), reply["status"].as_str()), (Some(false), Some("unknown")));
+}
+
+#[tokio::test]
+async fn bad_requests_are_400_problems() {
+    let fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+    let good = question(&fixture, UNIVERSITY, BADGE, None);
+    let mut cases: Vec<(String, &str)> = vec![
+        ("{not json".into(), "invalid-json"),
+        ("[]".into(), "invalid-request"),
+        (json!({"entity_id": UNIVERSITY}).to_string(), "missing-fields"),
+    ];
+    for field in ["entity_id", "authority_id", "action", "resource"] {
+        let mut empty = good.clone();
+        empty[field] = json!("");
+        cases.push((empty.to_string(), "missing-fields"));
+        let mut wrong_type = good.clone();
+        wrong_type[field] = json!(7);
+        cases.push((wrong_type.to_string(), "missing-fields"));
+    }
+    for time in [json!("2025-01-01T00:00:00+01:00"), json!("2025-01-01"), json!("yesterday"), json!(1700000000)] {
+        let mut bad_time = good.clone();
+        bad_time["context"] = json!({ "time": time });
+        cases.push((bad_time.to_string(), "invalid-time"));
+    }
+    let mut bad_context = good.clone();
+    bad_context["context"] = json!("now");
+    cases.push((bad_context.to_string(), "invalid-context"));
+    for (body, kind) in cases {
+        let reply = node.request(hyper::Method::POST, "/authorization", &[], body.clone()).await;
+        assert_eq!(reply.status, 400, "{body}");
+        assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+        let problem = reply.json();
+        assert_shape(&problem, PROBLEM_REQUIRED, &[]);
+        assert_eq!(problem["type"], format!("urn:trustnode:problem:{kind}"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_names_are_404_or_a_plain_no_when_hidden() {
+    let fixture = Fixture::new();
+    let good = question(&fixture, UNIVERSITY, BADGE, None);
+    let unknowns = [
+        ("authority_id", "unknown-authority"),
+        ("entity_id", "unknown-entity"),
+        ("action", "unknown-action"),
+        ("resource", "unknown-resource"),
+    ];
+    let open = node_for(&fixture, |_| {}).await;
+    for (field, kind) in unknowns {
+        let mut body = good.clone();
+        body[field] = json!("did:web:nobody.example");
+        let reply = ask(&open, "/authorization", &body).await;
+        assert_eq!(reply.status, 404, "{field}");
+        let problem = reply.json();
+        assert_shape(&problem, PROBLEM_REQUIRED, &[]);
+        assert_eq!(problem["type"], format!("urn:trustnode:problem:{kind}"));
+    }
+    let hidden = node_for(&fixture, |config| config.trqp.hide_unknown = true).await;
+    for (field, _) in unknowns {
+        let mut body = good.clone();
+        body[field] = json!("did:web:nobody.example");
+        let reply = ask(&hidden, "/authorization", &body).await;
+        assert_eq!(reply.status, 200, "{field}");
+        let answer = reply.json();
+        assert_shape(&answer, AUTHORIZATION_REQUIRED, OPTIONAL);
+        assert_eq!((answer["authorized"].as_bool(), answer["status"].as_str()), (Some(false), Some("unknown")));
+    }
+}
+
+#[tokio::test]
+async fn answers_past_next_update_are_marked_stale() {
+    let fixture = Fixture::with_next_update(1);
+    let node = node_for(&fixture, |_| {}).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let answer = ask(&node, "/authorization", &question(&fixture, COLLEGE, "Certificate", None)).await.json();
+    assert_eq!((answer["authorized"].as_bool(), answer["registry_stale"].as_bool()), (Some(true), Some(true)));
+    let latest = node.get(&format!("/registries/{}/snapshots/latest", fixture.encoded_authority()), &[]).await;
+    assert_eq!(latest.header("cache-control"), Some("public, max-age=0"));
+}
+
+#[tokio::test]
+async fn metadata_describes_the_registry() {
+    let fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+    let reply = node.get(&format!("/metadata?authority_id={}", fixture.encoded_authority()), &[]).await;
+    assert_eq!(reply.status, 200);
+    let metadata = reply.json();
+    assert_eq!(metadata["authority_id"], fixture.authority);
+    assert_eq!(metadata["governance_framework"], "https://board.example/gf");
+    assert_eq!((metadata["entities"].as_u64(), metadata["statements"].as_u64()), (Some(4), Some(4)));
+    assert_eq!(node.get("/metadata", &[]).await.status, 400);
+    assert_eq!(node.get("/metadata?authority_id=did:web:nobody.example", &[]).await.status, 404);
+}
