@@ -3,7 +3,9 @@
 //! in-process.
 
 use crate::config::Config;
-use crate::http::AppState;
+use crate::http::health::Readiness;
+use crate::http::metrics::Metrics;
+use crate::http::{self, AppState};
 use crate::resolver::{Method, Resolver};
 use crate::web::WebResolver;
 
@@ -33,7 +35,12 @@ pub async fn open(config: Config) -> Result<AppState, NodeError> {
     } else {
         None
     };
-    Ok(AppState { resolver: Resolver::new(methods, web, config.resolver.memo_entries), config })
+    Ok(AppState {
+        resolver: Resolver::new(methods, web, config.resolver.memo_entries),
+        config,
+        metrics: Metrics::new(&http::route_templates()),
+        readiness: Readiness::default(),
+    })
 }
 
 /// Flushes what must survive a restart. Called once after the server has stopped.
