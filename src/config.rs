@@ -331,6 +331,17 @@ mod tests {
     }
 
     #[test]
+    fn hardened_example_loads_with_tls_and_the_token_from_the_environment() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/trustnode.hardened.toml"));
+        let config = Config::load(Some(path), env(&[("TRUSTNODE_ADMIN__TOKEN", "from-env")])).unwrap();
+        assert_eq!(config.server.data_dir, PathBuf::from("/var/lib/trustnode"));
+        assert!(!config.server.tls_cert_file.is_empty() && !config.server.tls_key_file.is_empty());
+        assert!(!config.web.allow_private_addresses);
+        assert_eq!(config.admin.token, "from-env");
+        assert!(config.registries.is_empty());
+    }
+
+    #[test]
     fn missing_file_names_the_path() {
         let err = Config::load(Some(Path::new("/nonexistent/trustnode.toml")), env(&[])).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/trustnode.toml"));
