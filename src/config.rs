@@ -86,6 +86,24 @@ pub struct ServerConfig {
     pub max_concurrent_requests: usize,
     /// Grace period for in-flight requests at shutdown, in seconds.
     pub shutdown_grace_s: u64,
+    /// Which requests get an access log line.
+    pub access_log: AccessLog,
+    /// PEM certificate chain for TLS; empty: plain HTTP.
+    pub tls_cert_file: String,
+    /// PEM private key for TLS; empty: plain HTTP.
+    pub tls_key_file: String,
+}
+
+/// `server.access_log`: which requests are logged (target `trustnode::access`, level info).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLog {
+    /// No access log.
+    Off,
+    /// Only requests answered with a 5xx status.
+    Errors,
+    /// Every request.
+    All,
 }
 
 /// `[resolver]`.
@@ -208,6 +226,9 @@ impl Config {
         if self.cache.min_ttl_s > self.cache.max_ttl_s {
             return invalid("cache.min_ttl_s", "must not exceed cache.max_ttl_s");
         }
+        if self.server.tls_cert_file.is_empty() != self.server.tls_key_file.is_empty() {
+            return invalid("server.tls_cert_file", "TLS needs both tls_cert_file and tls_key_file, or neither");
+        }
         if self.web.timeout_ms == 0 || self.web.connect_timeout_ms == 0 {
             return invalid("web.timeout_ms", "timeouts must be at least 1 ms");
         }
@@ -281,6 +302,8 @@ mod tests {
         assert_eq!(config.resolver.methods, ["key", "jwk", "web"]);
         assert_eq!(config.registries.len(), 1);
         assert!(!config.web.allow_private_addresses);
+        assert_eq!(config.server.access_log, AccessLog::Errors);
+        assert!(config.server.tls_cert_file.is_empty());
     }
 
     #[test]
@@ -321,6 +344,21 @@ mod tests {
         assert!(err.to_string().contains("ion"), "{err}");
         let err = Config::load(None, env(&[("TRUSTNODE_SERVER__LISTEN", "nowhere")])).unwrap_err();
         assert!(matches!(err, ConfigError::Parse { .. }), "{err}");
+        let err = Config::load(None, env(&[("TRUSTNODE_SERVER__ACCESS_LOG", "sometimes")])).unwrap_err();
+        assert!(err.to_string().contains("sometimes"), "{err}");
+        let err = Config::load(None, env(&[("TRUSTNODE_SERVER__TLS_CERT_FILE", "/etc/cert.pem")])).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { setting: "server.tls_cert_file", .. }), "{err}");
+    }
+
+    #[test]
+    fn hardened_example_loads_with_tls_and_the_token_from_the_environment() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/trustnode.hardened.toml"));
+        let config = Config::load(Some(path), env(&[("TRUSTNODE_ADMIN__TOKEN", "from-env")])).unwrap();
+        assert_eq!(config.server.data_dir, PathBuf::from("/var/lib/trustnode"));
+        assert!(!config.server.tls_cert_file.is_empty() && !config.server.tls_key_file.is_empty());
+        assert!(!config.web.allow_private_addresses);
+        assert_eq!(config.admin.token, "from-env");
+        assert!(config.registries.is_empty());
     }
 
     #[test]

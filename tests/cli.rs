@@ -103,3 +103,51 @@ fn serve_runs_on_defaults_and_stops_on_sigterm() {
     stderr.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("stopped"), "{rest}");
 }
+
+/// `serve --log-format json` with the access log on: one JSON object per line, and the access line of a request
+/// names its method, route, status, latency and the request id the client sent.
+#[cfg(unix)]
+#[test]
+fn json_logs_carry_the_access_line_with_the_request_id() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env("TRUSTNODE_LOG", "info")
+        .env("TRUSTNODE_SERVER__ACCESS_LOG", "all")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut next_json = || -> serde_json::Value {
+        let line = lines.next().expect("a log line").unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"))
+    };
+    let address = loop {
+        if let Some(address) = next_json()["fields"]["address"].as_str() {
+            break address.to_owned();
+        }
+    };
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let request = format!("GET /1.0/identifiers/{ED25519} HTTP/1.1\r\nHost: x\r\nX-Request-ID: cli-test-42\r\n");
+    write!(stream, "{request}Connection: close\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.to_ascii_lowercase().contains("x-request-id: cli-test-42"), "{reply}");
+    let access = loop {
+        let line = next_json();
+        if line["target"] == "trustnode::access" {
+            break line;
+        }
+    };
+    let fields = &access["fields"];
+    assert_eq!(fields["request_id"], "cli-test-42");
+    assert_eq!(fields["method"], "GET");
+    assert_eq!(fields["route"], "/1.0/identifiers/{*id}");
+    assert_eq!(fields["status"], 200);
+    assert!(fields["latency_us"].is_u64(), "{access}");
+    assert_eq!(access["level"], "INFO");
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(child.wait().unwrap().success());
+}

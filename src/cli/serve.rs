@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{CliError, ConfigArg};
-use crate::http;
+use crate::http::{self, tls};
 use crate::node;
 
 /// Arguments of `serve`.
@@ -39,8 +39,21 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", state.config.server.listen))?;
         let grace = Duration::from_secs(state.config.server.shutdown_grace_s);
-        tracing::info!(address = %listener.local_addr()?, "trustnode listening");
-        http::serve(listener, http::router(state.clone()), shutdown_signal(), grace).await?;
+        let draining = state.clone();
+        let shutdown = async move {
+            shutdown_signal().await;
+            draining.readiness.drain();
+        };
+        let router = http::router(state.clone());
+        let server = &state.config.server;
+        if server.tls_cert_file.is_empty() {
+            tracing::info!(address = %listener.local_addr()?, "trustnode listening (HTTP)");
+            http::serve(listener, router, shutdown, grace).await?;
+        } else {
+            let tls = tls::server_config(server.tls_cert_file.as_ref(), server.tls_key_file.as_ref())?;
+            tracing::info!(address = %listener.local_addr()?, "trustnode listening (HTTPS)");
+            http::serve(tls::TlsListener::new(listener, tls)?, router, shutdown, grace).await?;
+        }
         node::close(&state);
         tracing::info!("trustnode stopped");
         Ok::<_, CliError>(ExitCode::SUCCESS)

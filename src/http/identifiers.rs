@@ -18,7 +18,7 @@ use crate::did::error::{invalid_did, invalid_options, ResolutionError};
 use crate::resolver::accept::negotiate;
 use crate::resolver::options::OPTION_NAMES;
 use crate::resolver::render::{render, Rendered};
-use crate::resolver::{Resolution, ResolutionOptions};
+use crate::resolver::{Resolution, ResolutionOptions, Validity};
 
 /// The route prefix; what follows it is the identifier.
 pub const PREFIX: &str = "/1.0/identifiers/";
@@ -111,7 +111,7 @@ pub async fn post(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
 pub async fn empty(headers: HeaderMap) -> Response {
     let accept = header_str(&headers, header::ACCEPT);
     let resolution = Resolution::failed(invalid_did("the identifier is empty"));
-    respond(render(&resolution, negotiate(accept).or(negotiate(None))))
+    respond(&resolution, render(&resolution, negotiate(accept).or(negotiate(None))))
 }
 
 async fn resolve_request(state: &AppState, uri: &Uri, headers: &HeaderMap, body: Option<Bytes>) -> Response {
@@ -142,18 +142,40 @@ async fn resolve_request(state: &AppState, uri: &Uri, headers: &HeaderMap, body:
         Ok((identifier, options)) => state.resolver.resolve(&identifier, &options).await,
         Err(error) => Resolution::failed(error),
     };
-    respond(render(&resolution, representation))
+    state.metrics.record_resolution(&resolution);
+    respond(&resolution, render(&resolution, representation))
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn respond(rendered: Rendered) -> Response {
+/// One year: the conventional "forever" of `max-age`.
+const IMMUTABLE_MAX_AGE_S: u64 = 31_536_000;
+
+/// The `Cache-Control` of an answer, so HTTP caches and CDNs in front of the node can keep it as long as it is
+/// correct: computed answers (did:key, did:jwk) forever, did:web answers for the rest of their cache lifetime,
+/// everything else not at all. Only answers that depend on the identifier alone (200, 303, 404, 410) are cacheable;
+/// 400s may come from options, 5xx are transient. The `Vary: Accept` sent alongside keeps representations apart.
+pub fn cache_control(validity: Validity, status: u16) -> HeaderValue {
+    let cacheable = matches!(status, 200 | 303 | 404 | 410);
+    match validity {
+        Validity::Immutable if cacheable => {
+            HeaderValue::from_str(&format!("public, max-age={IMMUTABLE_MAX_AGE_S}, immutable"))
+        }
+        Validity::Seconds(seconds) if cacheable => HeaderValue::from_str(&format!("public, max-age={seconds}")),
+        _ => Ok(HeaderValue::from_static("no-store")),
+    }
+    .unwrap_or(HeaderValue::from_static("no-store"))
+}
+
+fn respond(resolution: &Resolution, rendered: Rendered) -> Response {
     let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, rendered.body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(rendered.content_type));
+    headers.insert(header::CACHE_CONTROL, cache_control(resolution.validity, rendered.status));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
     if let Some(location) = rendered.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         headers.insert(header::LOCATION, location);
     }
@@ -192,6 +214,18 @@ mod tests {
         assert_eq!(s.identifier, "did:key:z6Mk#z6Mk");
         assert_eq!(s.options, pairs(&[("publicKeyFormat", "JsonWebKey")]));
         assert_eq!(split("did:key:z6Mk%23z6Mk", None).identifier, "did:key:z6Mk#z6Mk");
+    }
+
+    #[test]
+    fn only_answers_that_depend_on_the_identifier_alone_are_cacheable() {
+        let header = |validity, status| cache_control(validity, status).to_str().unwrap().to_owned();
+        assert_eq!(header(Validity::Immutable, 200), "public, max-age=31536000, immutable");
+        assert_eq!(header(Validity::Seconds(42), 200), "public, max-age=42");
+        assert_eq!(header(Validity::Seconds(7), 404), "public, max-age=7");
+        assert_eq!(header(Validity::Unknown, 200), "no-store");
+        for status in [400, 406, 500, 501, 503] {
+            assert_eq!(header(Validity::Immutable, status), "no-store", "{status}");
+        }
     }
 
     #[test]

@@ -6,9 +6,14 @@
 
 pub mod admin;
 pub mod discovery;
+pub mod health;
 pub mod identifiers;
+pub mod metrics;
+pub mod observe;
+pub mod openapi;
 pub mod problem;
 pub mod registries;
+pub mod tls;
 pub mod trqp;
 
 use std::future::IntoFuture;
@@ -19,7 +24,7 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
 use tower_http::cors::{Any, CorsLayer};
@@ -38,6 +43,48 @@ pub struct AppState {
     pub resolver: Resolver,
     /// The hosted trust registries.
     pub registries: Registries,
+    /// Metrics; other parts of the node register their families here.
+    pub metrics: metrics::Metrics,
+    /// Readiness conditions; other parts of the node add theirs here.
+    pub readiness: health::Readiness,
+}
+
+/// Every route the node serves: the path template and its handlers. The router, the metrics' route labels and the
+/// OpenAPI coverage test all read this one table; add new routes here (and to `openapi.json`). Publishing accepts
+/// snapshots up to `max_snapshot_bytes`, above the general body limit.
+pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
+    vec![
+        ("/1.0/identifiers", get(identifiers::empty).post(identifiers::empty)),
+        ("/1.0/identifiers/", get(identifiers::empty).post(identifiers::empty)),
+        ("/1.0/identifiers/{*id}", get(identifiers::get).post(identifiers::post)),
+        ("/1.0/methods", get(discovery::methods)),
+        ("/1.0/testIdentifiers", get(discovery::test_identifiers)),
+        ("/1.0/traits", get(discovery::traits)),
+        ("/1.0/properties", get(discovery::properties)),
+        ("/1.0/cache", get(admin::cache_stats).delete(admin::purge_all)),
+        ("/1.0/cache/{*did}", delete(admin::purge_one)),
+        ("/healthz", get(discovery::healthz)),
+        ("/readyz", get(health::readyz)),
+        ("/metrics", get(metrics_handler)),
+        ("/openapi.json", get(openapi::document)),
+        ("/registries", get(registries::list)),
+        (
+            "/registries/{authority_id}/snapshots/{sequence}",
+            get(registries::get_snapshot)
+                .put(registries::put_snapshot)
+                .layer(DefaultBodyLimit::max(max_snapshot_bytes)),
+        ),
+        ("/registries/{authority_id}/entities", get(registries::list_entities)),
+        ("/registries/{authority_id}/entities/{entity_id}", get(registries::get_entity)),
+        ("/authorization", post(trqp::authorization)),
+        ("/recognition", post(trqp::recognition)),
+        ("/metadata", get(trqp::metadata)),
+    ]
+}
+
+/// The path templates of [`routes`].
+pub fn route_templates() -> Vec<&'static str> {
+    routes(0).into_iter().map(|(template, _)| template).collect()
 }
 
 /// The node's router with every route and limit in place.
@@ -64,35 +111,23 @@ pub fn router(state: Arc<AppState>) -> Router {
             header::RETRY_AFTER,
             header::ETAG,
             header::HeaderName::from_static(registries::JWS_HEADER),
+            observe::REQUEST_ID.clone(),
         ]);
-    Router::new()
-        .route("/1.0/identifiers", get(identifiers::empty).post(identifiers::empty))
-        .route("/1.0/identifiers/", get(identifiers::empty).post(identifiers::empty))
-        .route("/1.0/identifiers/{*id}", get(identifiers::get).post(identifiers::post))
-        .route("/1.0/methods", get(discovery::methods))
-        .route("/1.0/testIdentifiers", get(discovery::test_identifiers))
-        .route("/1.0/traits", get(discovery::traits))
-        .route("/1.0/properties", get(discovery::properties))
-        .route("/1.0/cache", get(admin::cache_stats).delete(admin::purge_all))
-        .route("/1.0/cache/{*did}", delete(admin::purge_one))
-        .route("/healthz", get(discovery::healthz))
-        .route("/registries", get(registries::list))
-        .route(
-            "/registries/{authority_id}/snapshots/{sequence}",
-            get(registries::get_snapshot)
-                .put(registries::put_snapshot)
-                .layer(DefaultBodyLimit::max(state.config.publishing.max_snapshot_bytes)),
-        )
-        .route("/registries/{authority_id}/entities", get(registries::list_entities))
-        .route("/registries/{authority_id}/entities/{entity_id}", get(registries::get_entity))
-        .route("/authorization", post(trqp::authorization))
-        .route("/recognition", post(trqp::recognition))
-        .route("/metadata", get(trqp::metadata))
+    let observer = Arc::new(observe::Observer { state: state.clone(), ids: observe::RequestIds::new() });
+    routes(state.config.publishing.max_snapshot_bytes)
+        .into_iter()
+        .fold(Router::new(), |router, (template, handlers)| router.route(template, handlers))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(server.max_body_bytes))
         .layer(limits)
         .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(observer, observe::observe))
         .with_state(state)
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+async fn metrics_handler(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], state.metrics.render(&state)).into_response()
 }
 
 async fn not_found() -> Problem {
@@ -110,14 +145,18 @@ async fn limit_error(error: BoxError) -> Response {
     .into_response()
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests finish for up to
-/// `grace` before returning.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
+/// Serves `router` on `listener` (a `tokio::net::TcpListener`, or a [`tls::TlsListener`]) until `shutdown`
+/// completes, then lets in-flight requests finish for up to `grace` before returning.
+pub async fn serve<L>(
+    listener: L,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     grace: Duration,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         shutdown.await;

@@ -36,6 +36,9 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method the node knows, in declaration order (`method as usize` is the index).
+    pub const ALL: [Method; 3] = [Method::Key, Method::Jwk, Method::Web];
+
     /// The method name as it appears in a DID.
     pub fn name(self) -> &'static str {
         match self {
@@ -47,13 +50,29 @@ impl Method {
 
     /// The method with this name, if the node knows it.
     pub fn from_name(name: &str) -> Option<Method> {
-        [Method::Key, Method::Jwk, Method::Web].into_iter().find(|m| m.name() == name)
+        Self::ALL.into_iter().find(|m| m.name() == name)
     }
+}
+
+/// How long a copy of a resolution's answer stays correct: what HTTP caches in front of the node may assume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Validity {
+    /// Computed from the identifier alone (did:key, did:jwk): the same request always gets the same answer.
+    Immutable,
+    /// Valid for this many more seconds (a did:web answer's remaining cache lifetime).
+    Seconds(u64),
+    /// Nothing is known: caches must not keep the answer.
+    #[default]
+    Unknown,
 }
 
 /// What a resolution produced, before it is rendered.
 #[derive(Debug, Clone)]
 pub struct Resolution {
+    /// The method that handled the identifier; `None` when it failed before a method was chosen.
+    pub method: Option<Method>,
+    /// How long the answer stays correct.
+    pub validity: Validity,
     /// The document, the dereferenced object or URL, or the error.
     pub result: Result<Content, ResolutionError>,
     /// True when the input was a DID URL (fragment, path or query) rather than a bare DID.
@@ -72,6 +91,8 @@ impl Resolution {
     /// A resolution that failed before any method ran (a malformed request).
     pub fn failed(error: ResolutionError) -> Resolution {
         Resolution {
+            method: None,
+            validity: Validity::Unknown,
             result: Err(error),
             dereferencing: false,
             document_metadata: Map::new(),
@@ -96,6 +117,8 @@ pub enum Content {
 /// What a resolution learns besides its result, gathered while it runs.
 #[derive(Debug, Default)]
 struct Metadata {
+    method: Option<Method>,
+    validity: Validity,
     dereferencing: bool,
     document: Map<String, Value>,
     extra: Map<String, Value>,
@@ -134,6 +157,8 @@ impl Resolver {
         let mut metadata = Metadata::default();
         let result = self.run(input, options, &mut metadata).await;
         Resolution {
+            method: metadata.method,
+            validity: metadata.validity,
             result,
             dereferencing: metadata.dereferencing,
             document_metadata: metadata.document,
@@ -165,6 +190,7 @@ impl Resolver {
         let method = Method::from_name(url.method)
             .filter(|m| self.methods.contains(m))
             .ok_or_else(|| method_not_supported(format!("did:{} is not supported by this node", url.method)))?;
+        metadata.method = Some(method);
         let document = match method {
             Method::Key => self
                 .memo
@@ -178,6 +204,9 @@ impl Resolver {
                 let web_options =
                     WebOptions { no_cache: options.no_cache, expand_relative_urls: options.expand_relative_urls };
                 let outcome = web.resolve(url.did, url.method_specific_id, &web_options).await;
+                if let Some(status) = outcome.cache.as_ref().filter(|status| !status.stale) {
+                    metadata.validity = Validity::Seconds(status.ttl_seconds.saturating_sub(status.age_seconds));
+                }
                 if let Some(cache) = outcome.cache.and_then(|status| serde_json::to_value(status).ok()) {
                     metadata.extra.insert("cache".into(), cache);
                 }
@@ -188,6 +217,9 @@ impl Resolver {
                 fetched.document
             }
         };
+        if method != Method::Web {
+            metadata.validity = Validity::Immutable;
+        }
         Ok(match dereference::dereference(document.value(), &url)? {
             Dereferenced::Document => Content::Document(document),
             Dereferenced::Object(object) => Content::Object(object),

@@ -244,6 +244,8 @@ mod tests {
 
     fn resolution(result: Result<Content, ResolutionError>, dereferencing: bool) -> Resolution {
         Resolution {
+            method: None,
+            validity: crate::resolver::Validity::Unknown,
             result,
             dereferencing,
             document_metadata: Map::new(),

@@ -56,6 +56,63 @@ pub enum Fetched {
     Gone(StatusCode),
 }
 
+/// What kind of failure a fetch ended in: a small fixed set, so operators can count failures by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchErrorKind {
+    /// The SSRF guard refused the target address.
+    Refused,
+    /// DNS says the host does not exist.
+    NoSuchHost,
+    /// The DNS lookup failed.
+    Dns,
+    /// No TCP connection could be made, or it was dropped.
+    Connect,
+    /// Connecting or the whole fetch ran out of time.
+    Timeout,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// The origin answered an unusable HTTP status (5xx, 429, or a 4xx other than 404/410).
+    Status,
+    /// A redirect left the origin, had no target, or there were too many.
+    Redirect,
+    /// The document is larger than `web.max_document_bytes`.
+    TooLarge,
+    /// Anything else (reading the body, building the request).
+    Other,
+}
+
+impl FetchErrorKind {
+    /// Every kind, in declaration order, so that `kind as usize` is its index here.
+    pub const ALL: [FetchErrorKind; 10] = [
+        FetchErrorKind::Refused,
+        FetchErrorKind::NoSuchHost,
+        FetchErrorKind::Dns,
+        FetchErrorKind::Connect,
+        FetchErrorKind::Timeout,
+        FetchErrorKind::Tls,
+        FetchErrorKind::Status,
+        FetchErrorKind::Redirect,
+        FetchErrorKind::TooLarge,
+        FetchErrorKind::Other,
+    ];
+
+    /// The kind's name in statistics and metric labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            FetchErrorKind::Refused => "refused",
+            FetchErrorKind::NoSuchHost => "no_such_host",
+            FetchErrorKind::Dns => "dns",
+            FetchErrorKind::Connect => "connect",
+            FetchErrorKind::Timeout => "timeout",
+            FetchErrorKind::Tls => "tls",
+            FetchErrorKind::Status => "status",
+            FetchErrorKind::Redirect => "redirect",
+            FetchErrorKind::TooLarge => "too_large",
+            FetchErrorKind::Other => "other",
+        }
+    }
+}
+
 /// A failed fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchError {
@@ -63,18 +120,21 @@ pub struct FetchError {
     pub error: ResolutionError,
     /// True when the origin was down, slow, dropped the connection or answered 5xx/429: a stale copy may stand in.
     pub origin_unavailable: bool,
+    /// What kind of failure it was.
+    pub kind: FetchErrorKind,
 }
 
 impl FetchError {
-    fn unavailable(detail: String) -> FetchError {
+    fn unavailable(kind: FetchErrorKind, detail: String) -> FetchError {
         FetchError {
             error: internal_error(format!("the DID's origin is unavailable: {detail}")),
             origin_unavailable: true,
+            kind,
         }
     }
 
-    fn refused(error: ResolutionError) -> FetchError {
-        FetchError { error, origin_unavailable: false }
+    fn refused(kind: FetchErrorKind, error: ResolutionError) -> FetchError {
+        FetchError { error, origin_unavailable: false, kind }
     }
 }
 
@@ -99,9 +159,10 @@ impl Fetcher {
     pub async fn fetch(&self, location: &DidWebLocation, validators: &Validators) -> Result<Fetched, FetchError> {
         match tokio::time::timeout(self.timeout, self.follow(location, validators)).await {
             Ok(result) => result,
-            Err(_) => {
-                Err(FetchError::unavailable(format!("no complete answer within {} ms", self.timeout.as_millis())))
-            }
+            Err(_) => Err(FetchError::unavailable(
+                FetchErrorKind::Timeout,
+                format!("no complete answer within {} ms", self.timeout.as_millis()),
+            )),
         }
     }
 
@@ -120,18 +181,28 @@ impl Fetcher {
                 StatusCode::NOT_MODIFIED => Ok(Fetched::NotModified(headers)),
                 StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Fetched::Gone(status)),
                 s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
-                    Err(FetchError::unavailable(format!("{url} answered HTTP {s}")))
+                    Err(FetchError::unavailable(FetchErrorKind::Status, format!("{url} answered HTTP {s}")))
                 }
-                s => Err(FetchError::refused(internal_error(format!("{url} answered HTTP {s}")))),
+                s => {
+                    Err(FetchError::refused(FetchErrorKind::Status, internal_error(format!("{url} answered HTTP {s}"))))
+                }
             };
         }
-        Err(FetchError::refused(internal_error(format!("more than {MAX_REDIRECTS} redirects from {}", location.url()))))
+        Err(FetchError::refused(
+            FetchErrorKind::Redirect,
+            internal_error(format!("more than {MAX_REDIRECTS} redirects from {}", location.url())),
+        ))
     }
 
     /// Reads the body frame by frame, stopping as soon as it exceeds the limit.
     async fn read_body(&self, response: hyper::Response<hyper::body::Incoming>) -> Result<Vec<u8>, FetchError> {
         let limit = self.max_document_bytes;
-        let too_large = || FetchError::refused(invalid_did_document(format!("the DID document exceeds {limit} bytes")));
+        let too_large = || {
+            FetchError::refused(
+                FetchErrorKind::TooLarge,
+                invalid_did_document(format!("the DID document exceeds {limit} bytes")),
+            )
+        };
         let declared = header_text(response.headers(), &CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|length| length > limit) {
             return Err(too_large());
@@ -139,7 +210,8 @@ impl Fetcher {
         let mut body = response.into_body();
         let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| FetchError::unavailable(format!("reading the body failed: {e}")))?;
+            let frame = frame
+                .map_err(|e| FetchError::unavailable(FetchErrorKind::Other, format!("reading the body failed: {e}")))?;
             if let Ok(data) = frame.into_data() {
                 if bytes.len() + data.len() > limit {
                     return Err(too_large());
@@ -161,12 +233,14 @@ fn request(url: &str, validators: &Validators) -> Result<Request<Empty<Bytes>>, 
     if let Some(last_modified) = &validators.last_modified {
         builder = builder.header(IF_MODIFIED_SINCE, last_modified);
     }
-    builder.body(Empty::new()).map_err(|e| FetchError::refused(internal_error(format!("cannot build a request: {e}"))))
+    builder
+        .body(Empty::new())
+        .map_err(|e| FetchError::refused(FetchErrorKind::Other, internal_error(format!("cannot build a request: {e}"))))
 }
 
 /// The next URL of a redirect, which must be an absolute path or an https URL on the DID's own origin.
 fn redirect_target(location: &DidWebLocation, headers: &HeaderMap) -> Result<String, FetchError> {
-    let off_origin = |detail: String| FetchError::refused(internal_error(detail));
+    let off_origin = |detail: String| FetchError::refused(FetchErrorKind::Redirect, internal_error(detail));
     let target = header_text(headers, &LOCATION).ok_or_else(|| off_origin("a redirect without Location".into()))?;
     if target.starts_with('/') && !target.starts_with("//") {
         return Ok(format!("https://{}{target}", location.authority()));
@@ -204,22 +278,50 @@ fn classify_client_error(error: hyper_util::client::legacy::Error) -> FetchError
     while let Some(cause) = source {
         if let Some(connect) = cause.downcast_ref::<ConnectError>() {
             return match connect {
-                ConnectError::Refused { .. } => FetchError::refused(invalid_did(connect.to_string())),
-                ConnectError::NoSuchHost { .. } => FetchError::refused(not_found(connect.to_string())),
-                ConnectError::Tls { .. } | ConnectError::BadUri(_) => {
-                    FetchError::refused(internal_error(connect.to_string()))
+                ConnectError::Refused { .. } => {
+                    FetchError::refused(FetchErrorKind::Refused, invalid_did(connect.to_string()))
                 }
-                ConnectError::Dns { .. } | ConnectError::Unreachable { .. } | ConnectError::Timeout { .. } => {
-                    FetchError::unavailable(connect.to_string())
+                ConnectError::NoSuchHost { .. } => {
+                    FetchError::refused(FetchErrorKind::NoSuchHost, not_found(connect.to_string()))
                 }
+                ConnectError::Tls { .. } => {
+                    FetchError::refused(FetchErrorKind::Tls, internal_error(connect.to_string()))
+                }
+                ConnectError::BadUri(_) => {
+                    FetchError::refused(FetchErrorKind::Other, internal_error(connect.to_string()))
+                }
+                ConnectError::Dns { .. } => FetchError::unavailable(FetchErrorKind::Dns, connect.to_string()),
+                ConnectError::Unreachable { .. } => {
+                    FetchError::unavailable(FetchErrorKind::Connect, connect.to_string())
+                }
+                ConnectError::Timeout { .. } => FetchError::unavailable(FetchErrorKind::Timeout, connect.to_string()),
             };
         }
         source = cause.source();
     }
-    FetchError::unavailable(format!("{error}: {}", error.source().map(|s| s.to_string()).unwrap_or_default()))
+    FetchError::unavailable(
+        FetchErrorKind::Connect,
+        format!("{error}: {}", error.source().map(|s| s.to_string()).unwrap_or_default()),
+    )
 }
 
 /// NOT_FOUND for a 404/410 answer.
 pub fn gone(location: &DidWebLocation, status: StatusCode) -> ResolutionError {
     not_found(format!("{} answered HTTP {status}", location.url()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_kinds_are_listed_in_declaration_order_with_distinct_names() {
+        for (index, kind) in FetchErrorKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, index, "{kind:?}");
+        }
+        let mut names: Vec<&str> = FetchErrorKind::ALL.iter().map(|kind| kind.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FetchErrorKind::ALL.len());
+    }
 }

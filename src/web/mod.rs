@@ -27,6 +27,7 @@ pub mod freshness;
 pub mod guard;
 pub mod store;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -38,7 +39,7 @@ use crate::config::{CacheConfig, WebConfig};
 use crate::did::document::Document;
 use crate::did::error::{internal_error, invalid_did_document, not_found, ResolutionError};
 use crate::did::web::{check_document, expand_relative_urls, locate, DidWebLocation};
-use fetch::{FetchError, Fetched, Fetcher, ResponseHeaders, Validators};
+use fetch::{FetchError, FetchErrorKind, Fetched, Fetcher, ResponseHeaders, Validators};
 use flight::SingleFlight;
 use freshness::{bypass_allowed, freshness, storage, Directives, Freshness, Storage};
 use store::{Entry, EntryBody, Store};
@@ -168,6 +169,8 @@ pub struct CacheStats {
     pub revalidations: u64,
     /// DIDs being fetched right now.
     pub in_flight: usize,
+    /// Failed origin fetches by kind ([`FetchErrorKind::name`]), whether or not a stale copy covered them.
+    pub upstream_errors: BTreeMap<&'static str, u64>,
 }
 
 #[derive(Default)]
@@ -177,6 +180,8 @@ struct Counters {
     stale_served: AtomicU64,
     upstream_fetches: AtomicU64,
     revalidations: AtomicU64,
+    /// Indexed by `FetchErrorKind as usize`, which is its place in [`FetchErrorKind::ALL`].
+    fetch_errors: [AtomicU64; FetchErrorKind::ALL.len()],
 }
 
 fn bump(counter: &AtomicU64) {
@@ -310,6 +315,11 @@ impl WebResolver {
             upstream_fetches: read(&self.counters.upstream_fetches),
             revalidations: read(&self.counters.revalidations),
             in_flight: self.flights.len(),
+            upstream_errors: FetchErrorKind::ALL
+                .iter()
+                .zip(&self.counters.fetch_errors)
+                .map(|(kind, counter)| (kind.name(), read(counter)))
+                .collect(),
         }
     }
 
@@ -341,7 +351,12 @@ impl WebResolver {
                 self.keep(did, &entry, now);
                 WebOutcome { result: Err(error), cache: Some(CacheStatus::fetched(entry.ttl_s)) }
             }
-            Err(failure) => self.fall_back(did, cached, failure, now),
+            Err(failure) => {
+                if let Some(counter) = self.counters.fetch_errors.get(failure.kind as usize) {
+                    bump(counter);
+                }
+                self.fall_back(did, cached, failure, now)
+            }
         }
     }
 

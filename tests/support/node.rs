@@ -19,6 +19,8 @@ pub struct TestNode {
     pub addr: SocketAddr,
     /// The configuration it runs with.
     pub config: Config,
+    /// Its state, for registering metrics and readiness conditions as other parts of the node do.
+    pub state: Arc<trustnode::http::AppState>,
     data_dir: Arc<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -66,6 +68,7 @@ impl TestNode {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let router = trustnode::http::router(state.clone());
+        let node_state = state.clone();
         let server = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
@@ -74,7 +77,7 @@ impl TestNode {
             trustnode::node::close(&state);
         });
         let client = Client::builder(TokioExecutor::new()).build_http();
-        TestNode { addr, config, data_dir, stop: Some(stop), server: Some(server), client }
+        TestNode { addr, config, state: node_state, data_dir, stop: Some(stop), server: Some(server), client }
     }
 
     /// Stops the node as SIGTERM would (in-flight requests finish, state is flushed) and returns its data

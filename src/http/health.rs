@@ -1,0 +1,89 @@
+//! Readiness: named conditions that must all hold before the node should get traffic, and `GET /readyz`.
+//!
+//! Each part of the node that needs time or can fail after start (the registries while they load, the server while
+//! it drains at shutdown) registers a [`ReadyFlag`] and sets it. `/healthz` (in `discovery`) stays a constant
+//! answer: it says the process is up, not that it is useful. Nothing here does I/O.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::problem::Problem;
+use super::AppState;
+
+/// The conditions of readiness. Checking takes a lock (only `/readyz` does, never a resolution).
+#[derive(Debug, Default)]
+pub struct Readiness {
+    conditions: Mutex<Vec<(&'static str, Arc<AtomicBool>)>>,
+    draining: AtomicBool,
+}
+
+/// How `/readyz` names the shutdown condition.
+pub const DRAINING: &str = "shutting down";
+
+/// One condition; the node is ready when every flag is set.
+#[derive(Debug, Clone)]
+pub struct ReadyFlag(Arc<AtomicBool>);
+
+impl ReadyFlag {
+    /// Marks the condition as met (`true`) or not.
+    pub fn set(&self, ready: bool) {
+        self.0.store(ready, Ordering::Relaxed);
+    }
+}
+
+impl Readiness {
+    /// Adds a condition named `name` (shown to operators when it is not met), initially `ready`.
+    pub fn condition(&self, name: &'static str, ready: bool) -> ReadyFlag {
+        let flag = Arc::new(AtomicBool::new(ready));
+        self.conditions.lock().unwrap_or_else(PoisonError::into_inner).push((name, flag.clone()));
+        ReadyFlag(flag)
+    }
+
+    /// Shutdown has begun: from now on the node is not ready, so load balancers stop sending new requests while
+    /// in-flight ones finish.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// The names of the conditions not met, in registration order ([`DRAINING`] first); empty when ready.
+    pub fn unmet(&self) -> Vec<&'static str> {
+        let draining = self.draining.load(Ordering::Relaxed).then_some(DRAINING);
+        let conditions = self.conditions.lock().unwrap_or_else(PoisonError::into_inner);
+        let unmet = conditions.iter().filter(|(_, flag)| !flag.load(Ordering::Relaxed)).map(|(name, _)| *name);
+        draining.into_iter().chain(unmet).collect()
+    }
+}
+
+/// `GET /readyz`: 200 `ready`, or 503 naming the conditions not met.
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let unmet = state.readiness.unmet();
+    if unmet.is_empty() {
+        return (StatusCode::OK, "ready").into_response();
+    }
+    Problem::unavailable("not-ready", format!("not ready: {}", unmet.join(", "))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_only_when_every_condition_holds() {
+        let readiness = Readiness::default();
+        assert!(readiness.unmet().is_empty());
+        let cache = readiness.condition("cache", true);
+        let registries = readiness.condition("registries", false);
+        assert_eq!(readiness.unmet(), ["registries"]);
+        registries.set(true);
+        cache.set(false);
+        assert_eq!(readiness.unmet(), ["cache"]);
+        cache.set(true);
+        assert!(readiness.unmet().is_empty());
+        readiness.drain();
+        assert_eq!(readiness.unmet(), [DRAINING]);
+    }
+}
