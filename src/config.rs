@@ -94,6 +94,8 @@ pub struct ServerConfig {
 pub struct ResolverConfig {
     /// Enabled DID methods.
     pub methods: Vec<String>,
+    /// Computed did:key/did:jwk documents kept in memory; 0 disables the memo.
+    pub memo_entries: u64,
 }
 
 /// `[web]`.

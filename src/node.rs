@@ -37,7 +37,7 @@ pub async fn open(config: Config) -> Result<AppState, NodeError> {
     } else {
         None
     };
-    let resolver = Resolver::new(methods, web);
+    let resolver = Resolver::new(methods, web, config.resolver.memo_entries);
     let registries = Registries::open(&config.registries, data_dir, &resolver).await?;
     Ok(AppState { resolver, registries, config })
 }

@@ -131,24 +131,24 @@ async fn documents_at_paths_and_ports_with_metadata() {
 
     let outcome = resolve_plain(&resolver, &at_path).await;
     let resolved = outcome.result.as_ref().unwrap();
-    assert_eq!(resolved.document, document(&at_path));
+    assert_eq!(*resolved.document.value(), document(&at_path));
     assert_eq!(resolved.updated.as_deref(), Some("1994-11-15T12:45:26Z"));
     let status = outcome.cache.unwrap();
     assert!(!status.hit && !status.stale);
     assert_eq!(status.ttl_seconds, 300, "default TTL without Cache-Control");
 
     let outcome = resolve_plain(&resolver, &well_known).await;
-    assert_eq!(outcome.result.unwrap().document["id"], well_known.as_str());
+    assert_eq!(outcome.result.unwrap().document.value()["id"], well_known.as_str());
 
     let expanded = resolve(&resolver, &at_path, WebOptions { expand_relative_urls: true, no_cache: false }).await;
     let cache = expanded.cache.clone().unwrap();
     let expanded = expanded.result.unwrap().document;
     assert!(cache.hit, "served from the cache");
-    assert_eq!(expanded["verificationMethod"][0]["id"], format!("{at_path}#key-1"));
-    assert_eq!(expanded["assertionMethod"][0], format!("{at_path}#key-1"));
+    assert_eq!(expanded.value()["verificationMethod"][0]["id"], format!("{at_path}#key-1"));
+    assert_eq!(expanded.value()["assertionMethod"][0], format!("{at_path}#key-1"));
     assert_eq!(first.requests_to(PATH), 1);
     let again = resolve_plain(&resolver, &at_path).await.result.unwrap();
-    assert_eq!(again.document["assertionMethod"][0], "#key-1", "expansion does not leak into the cache");
+    assert_eq!(again.document.value()["assertionMethod"][0], "#key-1", "expansion does not leak into the cache");
 }
 
 #[tokio::test]
@@ -243,7 +243,7 @@ async fn redirects_stay_on_origin_and_are_bounded() {
     origin.set("/r3/did.json", Reply::Redirect { status: 308, location: "/r2/did.json".into() });
     origin.set("/r4/did.json", Reply::Redirect { status: 307, location: "/r3/did.json".into() });
     let outcome = resolve_plain(&resolver, &three_hops).await;
-    assert_eq!(outcome.result.unwrap().document["id"], three_hops.as_str(), "three same-origin hops");
+    assert_eq!(outcome.result.unwrap().document.value()["id"], three_hops.as_str(), "three same-origin hops");
     let outcome = resolve_plain(&resolver, &did(port, "/r4/did.json")).await;
     assert!(error_detail(&outcome).contains("more than 3 redirects"), "four hops: {:?}", outcome.result);
     // After redirects the document's id must still be the DID asked for.
@@ -327,7 +327,7 @@ async fn revalidation_with_etag_refreshes_without_a_body() {
     let outcome = resolve_plain(&resolver, &target).await;
     let status = outcome.cache.unwrap();
     assert!(status.hit && status.revalidated && !status.stale);
-    assert_eq!(outcome.result.unwrap().document, document(&target));
+    assert_eq!(*outcome.result.unwrap().document.value(), document(&target));
     assert_eq!((origin.requests_to(PATH), origin.not_modified()), (2, 1));
     // no-cache (TTL 0 here) keeps the entry and revalidates on every use.
     assert!(resolve_plain(&resolver, &target).await.cache.unwrap().revalidated);
@@ -345,7 +345,7 @@ async fn stale_served_while_the_origin_is_down_then_refreshed() {
     for (failure, expected_reason) in [(Reply::Status(503), "503"), (Reply::Drop, "unavailable")] {
         origin.set(PATH, failure);
         let outcome = resolve_plain(&resolver, &target).await;
-        assert_eq!(outcome.result.unwrap().document, document(&target));
+        assert_eq!(*outcome.result.unwrap().document.value(), document(&target));
         let status = outcome.cache.unwrap();
         assert!(status.hit && status.stale);
         assert!(status.stale_reason.unwrap().contains(expected_reason));
@@ -363,7 +363,7 @@ async fn stale_served_while_the_origin_is_down_then_refreshed() {
     let status = outcome.cache.clone().unwrap();
     assert!(!status.stale && !status.hit);
     assert_eq!(status.ttl_seconds, 600);
-    assert_eq!(outcome.result.unwrap().document, updated);
+    assert_eq!(*outcome.result.unwrap().document.value(), updated);
 
     // A 404 is an answer, not an outage: no stale copy stands in for a removed DID.
     let removed = did(origin.port(), "/removed/did.json");
@@ -399,7 +399,7 @@ async fn one_upstream_fetch_for_200_concurrent_cold_requests() {
         })
         .collect();
     for task in tasks {
-        assert_eq!(task.await.unwrap().result.unwrap().document["id"], target.as_str());
+        assert_eq!(task.await.unwrap().result.unwrap().document.value()["id"], target.as_str());
     }
     assert_eq!(origin.requests_to(PATH), 1);
     assert_eq!(resolver.stats().upstream_fetches, 1);
@@ -437,7 +437,7 @@ async fn cache_survives_a_restart_and_can_be_purged() {
     origin.set_down(true);
     let resolver = lab.resolver();
     let outcome = resolve_plain(&resolver, &target).await;
-    assert_eq!(outcome.result.unwrap().document, document(&target));
+    assert_eq!(*outcome.result.unwrap().document.value(), document(&target));
     let status = outcome.cache.unwrap();
     assert!(status.hit && !status.stale);
     assert_eq!(resolver.stats().entries, 1);

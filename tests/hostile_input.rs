@@ -70,7 +70,7 @@ proptest! {
 #[test]
 fn resolving_random_identifiers_always_answers() {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let resolver = Resolver::new(vec![Method::Key, Method::Jwk], None);
+    let resolver = Resolver::new(vec![Method::Key, Method::Jwk], None, 0);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(2000));
     runner
         .run(&did_like(), |input| {

@@ -202,3 +202,36 @@ async fn cache_survives_a_restart() {
     assert_eq!(reply["didDocument"]["id"], did);
     assert_eq!(reply["didResolutionMetadata"]["cache"]["hit"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    origin.set_slow("/users/alice/did.json", Reply::json(&document(&did)), std::time::Duration::from_millis(700));
+    let node = TestNode::start(lab.config()).await;
+    let addr = node.addr;
+    let in_flight = tokio::spawn(async move { support::node::get_at(addr, &format!("/1.0/identifiers/{did}")).await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    node.stop().await;
+    let reply = in_flight.await.unwrap();
+    assert_eq!(reply.status, 200, "the request in flight at shutdown completed");
+}
+
+#[tokio::test]
+async fn slow_origins_are_cut_off_by_the_request_timeout() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    origin.set_slow("/users/alice/did.json", Reply::json(&document(&did)), std::time::Duration::from_secs(5));
+    let config = lab.config();
+    let node = TestNode::start(|c| {
+        config(c);
+        c.server.request_timeout_ms = 300;
+    })
+    .await;
+    let reply = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+    assert_eq!(reply.status, 503, "the origin would have answered 200 after 5 s");
+    assert_eq!(reply.json()["type"], "urn:trustnode:problem:request-timeout");
+    assert_eq!(reply.header("retry-after"), Some("1"));
+}

@@ -139,7 +139,7 @@ impl FromStr for PublicKeyFormat {
 }
 
 /// The did:key resolution options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KeyOptions {
     /// How verification methods express their keys.
     pub public_key_format: PublicKeyFormat,

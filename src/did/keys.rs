@@ -27,13 +27,13 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use bls12_381::{G1Affine, G2Affine};
-use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use k256::elliptic_curve::sec1::{FromEncodedPoint, ModulusSize, ToEncodedPoint};
 use k256::elliptic_curve::{self, AffinePoint, CurveArithmetic, FieldBytesSize};
 use pkcs1::der::asn1::UintRef;
 use pkcs1::der::{Decode, Encode};
 use serde_json::{Map, Value};
 
+use super::curve25519::{ed25519_to_x25519, Refusal, LOW_ORDER_U};
 use super::error::{
     invalid_did, invalid_public_key, invalid_public_key_length, invalid_public_key_type, ResolutionError,
 };
@@ -120,11 +120,12 @@ impl KeyType {
 /// whatever is added after them).
 const SECRET_KEY_CODECS: std::ops::RangeInclusive<u64> = 0x1300..=0x13ff;
 
-/// An Ed25519 public key: its canonical encoding and the decompressed point.
+/// An Ed25519 public key: its canonical encoding and the u-coordinate of its X25519 counterpart, found while
+/// validating it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ed25519Key {
     encoded: [u8; 32],
-    point: EdwardsPoint,
+    x25519: [u8; 32],
 }
 
 /// An X25519 public key: a canonical, non-low-order Montgomery u-coordinate.
@@ -190,29 +191,6 @@ const CURVE25519_PRIME_LE: [u8; 32] = {
     prime
 };
 
-/// The canonical u-coordinates of the low-order points of Curve25519 (orders 1, 2, 4 and 8).
-const X25519_LOW_ORDER: [[u8; 32]; 5] = [
-    [0; 32],
-    {
-        let mut one = [0; 32];
-        one[0] = 1;
-        one
-    },
-    {
-        let mut minus_one = CURVE25519_PRIME_LE;
-        minus_one[0] = 0xec;
-        minus_one
-    },
-    [
-        0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09,
-        0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00,
-    ],
-    [
-        0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b, 0x04, 0x44,
-        0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57,
-    ],
-];
-
 /// True when a little-endian 256-bit number is below 2^255 − 19.
 fn is_canonical_field_element(bytes: &[u8; 32]) -> bool {
     bytes.iter().rev().cmp(CURVE25519_PRIME_LE.iter().rev()) == std::cmp::Ordering::Less
@@ -232,13 +210,11 @@ impl Ed25519Key {
         if !is_canonical_field_element(&y) {
             return Err(invalid_public_key("ed25519-pub key has a non-canonical y coordinate (>= 2^255-19)"));
         }
-        let point = CompressedEdwardsY(encoded)
-            .decompress()
-            .ok_or_else(|| invalid_public_key("ed25519-pub key is not a point on the curve"))?;
-        if point.is_small_order() {
-            return Err(invalid_public_key("ed25519-pub key is a small-order point"));
-        }
-        Ok(Ed25519Key { encoded, point })
+        let x25519 = ed25519_to_x25519(&encoded).map_err(|refusal| match refusal {
+            Refusal::NotOnCurve => invalid_public_key("ed25519-pub key is not a point on the curve"),
+            Refusal::SmallOrder => invalid_public_key("ed25519-pub key is a small-order point"),
+        })?;
+        Ok(Ed25519Key { encoded, x25519 })
     }
 }
 
@@ -248,7 +224,7 @@ impl X25519Key {
         if !is_canonical_field_element(&encoded) {
             return Err(invalid_public_key("x25519-pub key is not a canonical u-coordinate (>= 2^255-19)"));
         }
-        if X25519_LOW_ORDER.contains(&encoded) {
+        if LOW_ORDER_U.contains(&encoded) {
             return Err(invalid_public_key("x25519-pub key is a low-order point"));
         }
         Ok(X25519Key { encoded })
@@ -514,9 +490,7 @@ impl PublicKey {
     /// other key type.
     pub fn to_x25519(&self) -> Option<PublicKey> {
         match self {
-            PublicKey::Ed25519(key) => {
-                Some(PublicKey::X25519(X25519Key { encoded: key.point.to_montgomery().to_bytes() }))
-            }
+            PublicKey::Ed25519(key) => Some(PublicKey::X25519(X25519Key { encoded: key.x25519 })),
             _ => None,
         }
     }
@@ -615,13 +589,13 @@ mod tests {
         let mut torsion: Vec<[u8; 32]> = EIGHT_TORSION.iter().map(|point| point.to_montgomery().to_bytes()).collect();
         torsion.sort();
         torsion.dedup();
-        let mut listed = X25519_LOW_ORDER.to_vec();
+        let mut listed = LOW_ORDER_U.to_vec();
         listed.sort();
         // The eight torsion points map to four u-coordinates (0, 1 and two of order 8); u = -1 is the low-order
         // point of the quadratic twist, which an X25519 implementation accepts just the same.
         assert_eq!(torsion.len(), 4);
         assert!(torsion.iter().all(|u| listed.contains(u)), "{torsion:02x?}");
-        for u in X25519_LOW_ORDER {
+        for u in LOW_ORDER_U {
             assert_eq!(MontgomeryPoint(u).mul_clamped([0x42; 32]).to_bytes(), [0; 32], "{u:02x?}");
             assert_eq!(code(PublicKey::from_raw(KeyType::X25519, &u)), Some(ErrorCode::InvalidPublicKey));
         }

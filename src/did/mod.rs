@@ -4,6 +4,8 @@
 //! Nothing in this module performs I/O or knows about HTTP: every function takes strings and bytes and returns
 //! documents or [`error::ResolutionError`]s, so it can be tested, fuzzed and benchmarked in isolation.
 
+pub mod curve25519;
+pub mod document;
 pub mod error;
 pub mod jwk;
 pub mod key;

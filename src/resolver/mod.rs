@@ -6,6 +6,7 @@
 
 pub mod accept;
 pub mod dereference;
+pub mod memo;
 pub mod options;
 pub mod render;
 
@@ -14,11 +15,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+pub use crate::did::document::Document;
 use crate::did::error::{feature_not_supported, method_not_supported, ResolutionError};
 use crate::did::syntax::DidUrl;
 use crate::did::{jwk, key};
 use crate::web::{WebOptions, WebResolver};
 use dereference::Dereferenced;
+use memo::Memo;
 pub use options::ResolutionOptions;
 
 /// A DID method this node can resolve.
@@ -83,7 +86,7 @@ impl Resolution {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Content {
     /// The DID document of a bare DID.
-    Document(Value),
+    Document(Document),
     /// The verification method or service a fragment selected.
     Object(Value),
     /// The URL a service dereferenced to.
@@ -103,14 +106,15 @@ struct Metadata {
 pub struct Resolver {
     methods: Vec<Method>,
     web: Option<WebResolver>,
+    memo: Memo,
 }
 
 impl Resolver {
     /// A resolver for `methods`, in the order `/1.0/methods` lists them. did:web needs `web`; without it did:web
-    /// is not supported even when listed.
-    pub fn new(methods: Vec<Method>, web: Option<WebResolver>) -> Resolver {
+    /// is not supported even when listed. Up to `memo_entries` computed did:key/did:jwk documents are memoized.
+    pub fn new(methods: Vec<Method>, web: Option<WebResolver>, memo_entries: u64) -> Resolver {
         let methods = methods.into_iter().filter(|m| *m != Method::Web || web.is_some()).collect();
-        Resolver { methods, web }
+        Resolver { methods, web, memo: Memo::new(memo_entries) }
     }
 
     /// The did:web resolver and its cache, when did:web is enabled.
@@ -162,8 +166,13 @@ impl Resolver {
             .filter(|m| self.methods.contains(m))
             .ok_or_else(|| method_not_supported(format!("did:{} is not supported by this node", url.method)))?;
         let document = match method {
-            Method::Key => key::resolve(url.did, url.method_specific_id, &options.key)?,
-            Method::Jwk => jwk::resolve(url.did, url.method_specific_id)?,
+            Method::Key => self
+                .memo
+                .get_or_compute(url.did, options.key, || key::resolve(url.did, url.method_specific_id, &options.key))?,
+            // did:jwk has no options: one memo entry serves every request for the DID.
+            Method::Jwk => self.memo.get_or_compute(url.did, key::KeyOptions::default(), || {
+                jwk::resolve(url.did, url.method_specific_id)
+            })?,
             Method::Web => {
                 let web = self.web.as_ref().ok_or_else(|| method_not_supported("did:web is not enabled"))?;
                 let web_options =
@@ -179,7 +188,7 @@ impl Resolver {
                 fetched.document
             }
         };
-        Ok(match dereference::dereference(&document, &url)? {
+        Ok(match dereference::dereference(document.value(), &url)? {
             Dereferenced::Document => Content::Document(document),
             Dereferenced::Object(object) => Content::Object(object),
             Dereferenced::ServiceUrl(url) => Content::ServiceUrl(url),
@@ -194,7 +203,7 @@ mod tests {
 
     fn resolve(input: &str, options: ResolutionOptions) -> Resolution {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        runtime.block_on(Resolver::new(vec![Method::Key, Method::Jwk], None).resolve(input, &options))
+        runtime.block_on(Resolver::new(vec![Method::Key, Method::Jwk], None, 16).resolve(input, &options))
     }
 
     #[test]

@@ -70,26 +70,21 @@ pub fn render(resolution: &Resolution, representation: Option<Representation>) -
             );
             render_error(resolution, &error, Dialect::Current)
         }
-        (Content::Document(value) | Content::Object(value), Representation::Document(media_type)) => {
-            success(resolution, media_type, serde_json::to_vec(value))
+        (Content::Document(document), Representation::Document(media_type)) => {
+            success(resolution, media_type, document.json().to_vec())
+        }
+        (Content::Object(object), Representation::Document(media_type)) => {
+            success(resolution, media_type, serde_json::to_vec(object).unwrap_or_default())
         }
         (content, Representation::Result(dialect)) => {
-            let body = result_body(resolution, content, dialect);
-            success(resolution, representation.content_type(), serde_json::to_vec(&body))
+            success(resolution, representation.content_type(), result_body(resolution, content, dialect))
         }
     }
 }
 
-fn success(resolution: &Resolution, content_type: &'static str, body: serde_json::Result<Vec<u8>>) -> Rendered {
+fn success(resolution: &Resolution, content_type: &'static str, body: Vec<u8>) -> Rendered {
     let deactivated = resolution.document_metadata.get("deactivated") == Some(&Value::Bool(true));
-    match body {
-        Ok(body) => Rendered { status: if deactivated { 410 } else { 200 }, content_type, body, location: None },
-        Err(e) => render_error(
-            resolution,
-            &ResolutionError::new(ErrorCode::InternalError, format!("cannot serialize the result: {e}")),
-            Dialect::Current,
-        ),
-    }
+    Rendered { status: if deactivated { 410 } else { 200 }, content_type, body, location: None }
 }
 
 /// The document media type announced inside a full result of `dialect`.
@@ -100,44 +95,80 @@ fn inner_content_type(dialect: Dialect) -> &'static str {
     }
 }
 
-fn result_body(resolution: &Resolution, content: &Content, dialect: Dialect) -> Value {
+/// A member of a JSON object being written: already-serialized JSON text, or a value to serialize.
+enum Part<'a> {
+    Raw(&'a [u8]),
+    Value(&'a Value),
+}
+
+/// Writes a JSON object from its members in order. The document travels as its pre-serialized text, so a full
+/// result costs one copy of it rather than a clone and a second serialization.
+fn write_object(members: &[(&str, Part<'_>)]) -> Vec<u8> {
+    let raw_len: usize = members.iter().map(|(_, part)| if let Part::Raw(raw) = part { raw.len() } else { 0 }).sum();
+    let mut out = Vec::with_capacity(raw_len + 512);
+    out.push(b'{');
+    for (i, (name, part)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing into a Vec cannot fail, and neither can serializing a `Value` or a string.
+        let _ = serde_json::to_writer(&mut out, name);
+        out.push(b':');
+        match part {
+            Part::Raw(raw) => out.extend_from_slice(raw),
+            Part::Value(value) => {
+                let _ = serde_json::to_writer(&mut out, value);
+            }
+        }
+    }
+    out.push(b'}');
+    out
+}
+
+fn result_body(resolution: &Resolution, content: &Content, dialect: Dialect) -> Vec<u8> {
     let content_type = match content {
         Content::ServiceUrl(_) => "text/uri-list",
         _ => inner_content_type(dialect),
     };
     let metadata = Value::Object(base_metadata(resolution, Some(content_type)));
     let document_metadata = Value::Object(resolution.document_metadata.clone());
-    let (value, is_document) = match content {
-        Content::Document(document) => (document.clone(), true),
-        Content::Object(object) => (object.clone(), false),
-        Content::ServiceUrl(url) => (Value::String(url.clone()), false),
+    let context = Value::from(LEGACY_CONTEXT);
+    let url;
+    let content_part = match content {
+        Content::Document(document) => Part::Raw(document.json()),
+        Content::Object(object) => Part::Value(object),
+        Content::ServiceUrl(service_url) => {
+            url = Value::from(service_url.as_str());
+            Part::Value(&url)
+        }
     };
+    let is_document = matches!(content, Content::Document(_));
     match (dialect, is_document) {
-        (Dialect::Current, true) => json!({
-            "didDocument": value,
-            "didResolutionMetadata": metadata,
-            "didDocumentMetadata": document_metadata,
-        }),
-        (Dialect::Current, false) => json!({
-            "contentStream": value,
-            "dereferencingMetadata": metadata,
-            "contentMetadata": document_metadata,
-        }),
+        (Dialect::Current, true) => write_object(&[
+            ("didDocument", content_part),
+            ("didResolutionMetadata", Part::Value(&metadata)),
+            ("didDocumentMetadata", Part::Value(&document_metadata)),
+        ]),
+        (Dialect::Current, false) => write_object(&[
+            ("contentStream", content_part),
+            ("dereferencingMetadata", Part::Value(&metadata)),
+            ("contentMetadata", Part::Value(&document_metadata)),
+        ]),
+        (Dialect::Legacy, true) => write_object(&[
+            ("@context", Part::Value(&context)),
+            ("didDocument", content_part),
+            ("didResolutionMetadata", Part::Value(&metadata)),
+            ("didDocumentMetadata", Part::Value(&document_metadata)),
+        ]),
         // The CCG suites read the dereferenced object from `didDocument` and its metadata from
         // `didDereferencingMetadata`.
-        (Dialect::Legacy, true) => json!({
-            "@context": LEGACY_CONTEXT,
-            "didDocument": value,
-            "didResolutionMetadata": metadata,
-            "didDocumentMetadata": document_metadata,
-        }),
-        (Dialect::Legacy, false) => json!({
-            "@context": LEGACY_CONTEXT,
-            "didDocument": value,
-            "didDereferencingMetadata": metadata,
-            "didDocumentMetadata": document_metadata,
-            "contentMetadata": document_metadata,
-        }),
+        (Dialect::Legacy, false) => write_object(&[
+            ("@context", Part::Value(&context)),
+            ("didDocument", content_part),
+            ("didDereferencingMetadata", Part::Value(&metadata)),
+            ("didDocumentMetadata", Part::Value(&document_metadata)),
+            ("contentMetadata", Part::Value(&document_metadata)),
+        ]),
     }
 }
 
@@ -207,6 +238,7 @@ fn render_error(resolution: &Resolution, error: &ResolutionError, dialect: Diale
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolver::Document;
     use std::time::Duration;
     use time::OffsetDateTime;
 
@@ -227,7 +259,7 @@ mod tests {
 
     #[test]
     fn current_result_has_metadata_and_no_context() {
-        let r = resolution(Ok(Content::Document(json!({"id": "did:x:1"}))), false);
+        let r = resolution(Ok(Content::Document(Document::new(json!({"id": "did:x:1"})))), false);
         let rendered = render(&r, Some(Representation::Result(Dialect::Current)));
         assert_eq!((rendered.status, rendered.content_type), (200, "application/did-resolution"));
         let body = body(&rendered);
@@ -258,7 +290,7 @@ mod tests {
 
     #[test]
     fn not_acceptable_is_406_with_a_full_result() {
-        let r = resolution(Ok(Content::Document(json!({}))), false);
+        let r = resolution(Ok(Content::Document(Document::new(json!({})))), false);
         let rendered = render(&r, None);
         assert_eq!(rendered.status, 406);
         assert_eq!(body(&rendered)["didResolutionMetadata"]["error"]["title"], "REPRESENTATION_NOT_SUPPORTED");
@@ -270,7 +302,7 @@ mod tests {
         let rendered = render(&r, Some(Representation::UriList));
         assert_eq!((rendered.status, rendered.location.as_deref()), (303, Some("https://example.com/a")));
         assert!(rendered.body.is_empty());
-        let document = resolution(Ok(Content::Document(json!({}))), false);
+        let document = resolution(Ok(Content::Document(Document::new(json!({})))), false);
         assert_eq!(render(&document, Some(Representation::UriList)).status, 406);
     }
 
@@ -286,7 +318,7 @@ mod tests {
 
     #[test]
     fn deactivated_documents_answer_410() {
-        let mut r = resolution(Ok(Content::Document(json!({"id": "did:x:1"}))), false);
+        let mut r = resolution(Ok(Content::Document(Document::new(json!({"id": "did:x:1"})))), false);
         r.document_metadata.insert("deactivated".into(), Value::Bool(true));
         assert_eq!(render(&r, Some(Representation::Document("application/did"))).status, 410);
     }

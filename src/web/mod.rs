@@ -29,12 +29,13 @@ pub mod store;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::config::{CacheConfig, WebConfig};
+use crate::did::document::Document;
 use crate::did::error::{internal_error, invalid_did_document, not_found, ResolutionError};
 use crate::did::web::{check_document, expand_relative_urls, locate, DidWebLocation};
 use fetch::{FetchError, Fetched, Fetcher, ResponseHeaders, Validators};
@@ -82,7 +83,7 @@ pub struct WebOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebDocument {
     /// The DID document as served (with relative URLs expanded if asked).
-    pub document: Value,
+    pub document: Document,
     /// `Last-Modified` of the origin's response as RFC 3339, for `didDocumentMetadata.updated`.
     pub updated: Option<String>,
 }
@@ -186,6 +187,9 @@ fn bump(counter: &AtomicU64) {
 pub struct WebResolver {
     fetcher: Fetcher,
     store: Store,
+    /// Parsed copies of recently served entries, in front of sled: a hit costs no decoding or JSON parsing.
+    /// Every write to the store replaces or drops the DID's copy here.
+    hot: moka::sync::Cache<String, Arc<HotEntry>>,
     cache: CacheConfig,
     flights: SingleFlight<WebOutcome>,
     counters: Counters,
@@ -222,6 +226,7 @@ impl WebResolver {
         Ok(WebResolver {
             fetcher,
             store,
+            hot: moka::sync::Cache::new(HOT_ENTRIES.min(cache.max_entries as u64)),
             cache: cache.clone(),
             flights: SingleFlight::default(),
             counters: Counters::default(),
@@ -235,19 +240,21 @@ impl WebResolver {
             Err(error) => return WebOutcome::failed(error),
         };
         let now = unix_now();
-        let cached = self.store.get(did);
-        if let Some(entry) = &cached {
+        let cached = self.lookup(did);
+        if let Some(hot) = &cached {
+            let entry = &hot.entry;
             if freshness(entry.stored_at, entry.ttl_s, now, self.cache.max_stale_s) == Freshness::Fresh {
                 let bypass =
                     options.no_cache && bypass_allowed(Some(entry.stored_at), now, self.cache.no_cache_min_interval_s);
                 if !bypass {
                     bump(&self.counters.hits);
                     let status = CacheStatus { no_cache_limited: options.no_cache, ..CacheStatus::cached(entry, now) };
-                    return finish(self.serve(did, entry, status), did, options);
+                    return finish(hot.outcome(status), did, options);
                 }
             }
         }
         bump(&self.counters.misses);
+        let cached = cached.map(|hot| hot.entry.clone());
         let outcome = self.flights.run(did, || self.refresh(did, &location, cached, now)).await;
         finish(outcome, did, options)
     }
@@ -255,9 +262,40 @@ impl WebResolver {
     /// Admin invalidation: removes one DID's entry (`Some`) or all entries (`None`); returns how many were removed.
     pub fn purge(&self, did: Option<&str>) -> Result<usize, CacheError> {
         Ok(match did {
-            Some(did) => usize::from(self.store.remove(did)?),
-            None => self.store.clear()?,
+            // The store first: a lookup racing with this must not re-read the old entry after the memory copy
+            // is dropped.
+            Some(did) => {
+                let removed = usize::from(self.store.remove(did)?);
+                self.hot.invalidate(did);
+                removed
+            }
+            None => {
+                let removed = self.store.clear()?;
+                self.hot.invalidate_all();
+                removed
+            }
         })
+    }
+
+    /// The entry for `did`: the parsed copy if there is one, else the stored entry, parsed and remembered.
+    /// An entry whose document no longer parses is dropped.
+    fn lookup(&self, did: &str) -> Option<Arc<HotEntry>> {
+        if let Some(hot) = self.hot.get(did) {
+            return Some(hot);
+        }
+        let entry = self.store.get(did)?;
+        match HotEntry::parse(entry) {
+            Ok(hot) => {
+                let hot = Arc::new(hot);
+                self.hot.insert(did.to_owned(), Arc::clone(&hot));
+                Some(hot)
+            }
+            Err(error) => {
+                tracing::warn!(did, %error, "dropping a did:web cache entry whose document cannot be read back");
+                self.forget(did);
+                None
+            }
+        }
     }
 
     /// Current size and counters.
@@ -319,6 +357,7 @@ impl WebResolver {
         let Validators { etag, last_modified } = headers.validators;
         let body = EntryBody::Document { text, etag, last_modified };
         let entry = self.store_response(did, headers.cache_control.as_deref(), body, now);
+        let document = Document::new(document);
         WebOutcome { result: Ok(WebDocument { document, updated }), cache: Some(CacheStatus::fetched(entry.ttl_s)) }
     }
 
@@ -372,22 +411,15 @@ impl WebResolver {
         WebOutcome::failed(failure.error)
     }
 
-    /// The outcome for a stored entry.
+    /// The outcome for an entry just confirmed or refreshed.
     fn serve(&self, did: &str, entry: &Entry, status: CacheStatus) -> WebOutcome {
-        let result = match &entry.body {
-            EntryBody::NotFound { detail } => Err(not_found(detail.clone())),
-            EntryBody::Document { text, last_modified, .. } => match serde_json::from_str(text) {
-                Ok(document) => Ok(WebDocument {
-                    document,
-                    updated: last_modified.as_deref().and_then(freshness::http_date_to_rfc3339),
-                }),
-                Err(e) => {
-                    self.forget(did);
-                    Err(internal_error(format!("a cached document could not be read back: {e}")))
-                }
-            },
-        };
-        WebOutcome { result, cache: Some(status) }
+        match HotEntry::parse(entry.clone()) {
+            Ok(hot) => hot.outcome(status),
+            Err(error) => {
+                self.forget(did);
+                WebOutcome::failed(internal_error(format!("a cached document could not be read back: {error}")))
+            }
+        }
     }
 
     /// Stores an entry; a failing cache is logged, never fatal to the resolution.
@@ -395,21 +427,57 @@ impl WebResolver {
         if let Err(error) = self.store.put(did, entry, now) {
             tracing::warn!(did, %error, "cannot store a did:web cache entry");
         }
+        self.hot.invalidate(did);
     }
 
     fn forget(&self, did: &str) {
         if let Err(error) = self.store.remove(did) {
             tracing::warn!(did, %error, "cannot remove a did:web cache entry");
         }
+        self.hot.invalidate(did);
     }
 }
 
 /// Applies the per-request options to a shared outcome.
 fn finish(mut outcome: WebOutcome, did: &str, options: &WebOptions) -> WebOutcome {
     if let (true, Ok(resolved)) = (options.expand_relative_urls, &mut outcome.result) {
-        expand_relative_urls(&mut resolved.document, did);
+        let mut document = resolved.document.value().clone();
+        expand_relative_urls(&mut document, did);
+        resolved.document = Document::new(document);
     }
     outcome
+}
+
+/// Most parsed entries kept in memory (bounded by `cache.max_entries` too).
+const HOT_ENTRIES: u64 = 10_000;
+
+/// A stored entry with its document parsed and serialized once.
+struct HotEntry {
+    entry: Entry,
+    /// The parsed document and its `updated` metadata; `None` for a cached NOT_FOUND.
+    document: Option<(Document, Option<String>)>,
+}
+
+impl HotEntry {
+    fn parse(entry: Entry) -> Result<HotEntry, serde_json::Error> {
+        let document = match &entry.body {
+            EntryBody::NotFound { .. } => None,
+            EntryBody::Document { text, last_modified, .. } => Some((
+                Document::new(serde_json::from_str(text)?),
+                last_modified.as_deref().and_then(freshness::http_date_to_rfc3339),
+            )),
+        };
+        Ok(HotEntry { entry, document })
+    }
+
+    fn outcome(&self, status: CacheStatus) -> WebOutcome {
+        let result = match (&self.document, &self.entry.body) {
+            (Some((document, updated)), _) => Ok(WebDocument { document: document.clone(), updated: updated.clone() }),
+            (None, EntryBody::NotFound { detail }) => Err(not_found(detail.clone())),
+            (None, EntryBody::Document { .. }) => Err(internal_error("a cached document was not parsed")),
+        };
+        WebOutcome { result, cache: Some(status) }
+    }
 }
 
 fn unix_now() -> u64 {

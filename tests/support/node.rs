@@ -8,6 +8,7 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{HeaderMap, Method, Request, StatusCode};
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use trustnode::config::Config;
@@ -21,7 +22,7 @@ pub struct TestNode {
     data_dir: Arc<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    client: Client<HttpConnector, Full<Bytes>>,
 }
 
 /// A response, fully read.
@@ -102,11 +103,21 @@ impl TestNode {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        let response = self.client.request(builder.body(Full::new(body.into())).unwrap()).await.expect("request");
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.expect("body").to_bytes();
-        Reply { status: parts.status, headers: parts.headers, body }
+        send(&self.client, builder.body(Full::new(body.into())).unwrap()).await
     }
+}
+
+/// `GET path` on the node at `addr` over a connection of its own (for requests that outlive a `TestNode`).
+pub async fn get_at(addr: SocketAddr, path: &str) -> Reply {
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    send(&client, Request::get(format!("http://{addr}{path}")).body(Full::new(Bytes::new())).unwrap()).await
+}
+
+async fn send(client: &Client<HttpConnector, Full<Bytes>>, request: Request<Full<Bytes>>) -> Reply {
+    let response = client.request(request).await.expect("request");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    Reply { status: parts.status, headers: parts.headers, body }
 }
 
 impl Drop for TestNode {
