@@ -4,8 +4,7 @@
 //!
 //! No files and no HTTP here: callers hand in bytes and the resolver.
 
-use serde_json::Value;
-
+use crate::did::document::Document;
 use crate::registry::jws::VerifiedSignature;
 use crate::registry::snapshot::{CanonicalSnapshot, SnapshotError};
 use crate::resolver::{Content, ResolutionOptions, Resolver};
@@ -36,7 +35,7 @@ pub struct VerifiedSnapshot {
 }
 
 /// The DID document of `authority_id`.
-pub async fn authority_document(resolver: &Resolver, authority_id: &str) -> Result<Value, VerifyError> {
+pub async fn authority_document(resolver: &Resolver, authority_id: &str) -> Result<Document, VerifyError> {
     let unresolvable = |why: String| VerifyError::AuthorityUnresolvable { authority_id: authority_id.to_owned(), why };
     match resolver.resolve(authority_id, &ResolutionOptions::default()).await.result {
         Ok(Content::Document(document)) => Ok(document.value().clone()),
@@ -52,7 +51,7 @@ pub async fn verify_signature(
     jws: &str,
 ) -> Result<VerifiedSnapshot, VerifyError> {
     let document = authority_document(resolver, &snapshot.snapshot().authority_id).await?;
-    let signature = snapshot.verify_signature(jws, &document)?;
+    let signature = snapshot.verify_signature(jws, document.value())?;
     Ok(VerifiedSnapshot { snapshot, signature })
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -155,7 +155,12 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response
             snapshot_digest: registry.map(SnapshotContent::digest),
             registry_stale: stale,
         };
-        Ok(Json(answer).into_response())
+        // Sized for a typical answer up front, so writing it does not reallocate.
+        let mut body = Vec::with_capacity(768);
+        serde_json::to_writer(&mut body, &answer).map_err(|error| {
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot write the answer: {error}"))
+        })?;
+        Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
     };
     let unknown = |what: &'static str, kind: &'static str, value: &str| {
         if state.config.trqp.hide_unknown {

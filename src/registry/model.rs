@@ -65,16 +65,25 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let instant = OffsetDateTime::from_unix_timestamp(self.0).map_err(|_| fmt::Error)?;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            instant.year(),
-            u8::from(instant.month()),
-            instant.day(),
-            instant.hour(),
-            instant.minute(),
-            instant.second()
-        )
+        // Digits written directly rather than through `write!` padding: timestamps are in every TRQP answer.
+        let mut text = *b"0000-00-00T00:00:00Z";
+        let year = u32::try_from(instant.year()).map_err(|_| fmt::Error)?;
+        let fields = [
+            (0..4, year),
+            (5..7, u32::from(u8::from(instant.month()))),
+            (8..10, u32::from(instant.day())),
+            (11..13, u32::from(instant.hour())),
+            (14..16, u32::from(instant.minute())),
+            (17..19, u32::from(instant.second())),
+        ];
+        for (range, mut value) in fields {
+            for digit in text.get_mut(range).into_iter().flatten().rev() {
+                // `value % 10` is below 10, so the cast cannot truncate.
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -615,6 +624,10 @@ mod tests {
         assert!(Timestamp::parse("2025-03-04").is_err());
         assert_eq!(Timestamp::from_unix_seconds(0).map(|t| t.to_string()), Some("1970-01-01T00:00:00Z".into()));
         assert_eq!(Timestamp::from_unix_seconds(END_OF_YEAR_9999), None);
+        let first = Timestamp::from_unix_seconds(START_OF_YEAR_0).map(|t| t.to_string());
+        assert_eq!(first.as_deref(), Some("0000-01-01T00:00:00Z"));
+        let last = Timestamp::from_unix_seconds(END_OF_YEAR_9999 - 1).map(|t| t.to_string());
+        assert_eq!(last.as_deref(), Some("9999-12-31T23:59:59Z"));
         let day_later = at("2025-12-31T12:00:00Z").checked_add_seconds(86_400).map(|t| t.to_string());
         assert_eq!(day_later.as_deref(), Some("2026-01-01T12:00:00Z"));
         assert_eq!(at("9999-12-31T23:59:59Z").checked_add_seconds(1), None);
