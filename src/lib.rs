@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod conformance;
 pub mod did;
 pub mod http;
 pub mod node;

@@ -4,6 +4,7 @@
 //! output and an exit code. No command logic lives in `main.rs`.
 
 mod cache;
+mod conformance;
 mod resolve;
 mod serve;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Resolve(resolve::ResolveArgs),
     /// Inspect or invalidate the did:web cache of a stopped node.
     Cache(cache::CacheArgs),
+    /// Check any DID resolver endpoint against the standards, or merge reports into an implementation matrix.
+    Conformance(conformance::ConformanceArgs),
 }
 
 /// Common `--config` flag.
@@ -67,6 +70,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Resolve(args) => resolve::run(args),
         Command::Cache(args) => cache::run(args),
+        Command::Conformance(args) => conformance::run(args),
     };
     match result {
         Ok(code) => code,
