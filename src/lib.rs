@@ -14,6 +14,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod conformance;
 pub mod did;
 pub mod hosting;
 pub mod http;

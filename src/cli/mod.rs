@@ -4,6 +4,7 @@
 //! output and an exit code. No command logic lives in `main.rs`.
 
 mod cache;
+mod conformance;
 mod http_client;
 mod key;
 mod registry;
@@ -51,6 +52,8 @@ pub enum Command {
     Registry(registry::RegistryCommand),
     /// Inspect or invalidate the did:web cache of a stopped node.
     Cache(cache::CacheArgs),
+    /// Check any DID resolver endpoint against the standards, or merge reports into an implementation matrix.
+    Conformance(conformance::ConformanceArgs),
 }
 
 /// Common `--config` flag.
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Key(command) => key::run(command),
         Command::Registry(command) => registry::run(command),
         Command::Cache(args) => cache::run(args),
+        Command::Conformance(args) => conformance::run(args),
     };
     match result {
         Ok(code) => code,

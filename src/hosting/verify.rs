@@ -38,7 +38,7 @@ pub struct VerifiedSnapshot {
 pub async fn authority_document(resolver: &Resolver, authority_id: &str) -> Result<Document, VerifyError> {
     let unresolvable = |why: String| VerifyError::AuthorityUnresolvable { authority_id: authority_id.to_owned(), why };
     match resolver.resolve(authority_id, &ResolutionOptions::default()).await.result {
-        Ok(Content::Document(document)) => Ok(document.value().clone()),
+        Ok(Content::Document(document)) => Ok(document),
         Ok(_) => Err(unresolvable("the authority id is a DID URL, not a DID".to_owned())),
         Err(error) => Err(unresolvable(error.to_string())),
     }

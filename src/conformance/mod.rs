@@ -1,0 +1,192 @@
+//! The conformance kit: portable checks that any DID resolver endpoint can be run against, their results, and the
+//! reports and implementation matrices built from them.
+//!
+//! Layout: [`resolver`] defines the resolver checks (pure: identifiers, expected answers, verdicts) from the
+//! embedded public vectors and from [`fresh`] random cases; [`runner`] is the HTTP edge that sends each check's
+//! request and judges the answer; [`report`] renders results and merges reports into a matrix. A check is data plus
+//! a verdict function over an [`Answer`], so a future registry suite (TRQP) adds its own check module next to
+//! [`resolver`] and reuses the runner and the reports unchanged. Nothing here but [`runner`] performs I/O.
+
+pub mod fresh;
+pub mod report;
+pub mod resolver;
+pub mod runner;
+
+use serde::{Deserialize, Serialize};
+
+/// One HTTP request of a check, relative to the endpoint's identifiers base (`URL` + `--path`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// What follows `<base>/`: usually a percent-encoded DID or DID URL, possibly with `?options`.
+    pub target: String,
+    /// The Accept header to send; none when absent.
+    pub accept: Option<String>,
+}
+
+impl Request {
+    /// A GET of `target` without an Accept header.
+    pub fn get(target: impl Into<String>) -> Request {
+        Request { target: target.into(), accept: None }
+    }
+
+    /// The same request with an Accept header.
+    pub fn accepting(mut self, accept: &str) -> Request {
+        self.accept = Some(accept.to_owned());
+        self
+    }
+
+    /// How the request is shown in reports: `GET <target> (Accept: …)`.
+    pub fn describe(&self) -> String {
+        match &self.accept {
+            Some(accept) => format!("GET {{base}}/{} with Accept: {accept}", self.target),
+            None => format!("GET {{base}}/{} without Accept", self.target),
+        }
+    }
+}
+
+/// An HTTP answer, fully read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The Content-Type header, if any.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// Why a check failed: what the spec clause asks for and what the endpoint did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The expected answer, in words.
+    pub expected: String,
+    /// The observed answer, in words.
+    pub observed: String,
+}
+
+impl Mismatch {
+    /// A mismatch from two descriptions.
+    pub fn new(expected: impl Into<String>, observed: impl Into<String>) -> Mismatch {
+        Mismatch { expected: expected.into(), observed: observed.into() }
+    }
+}
+
+/// Judges an answer: `Ok` when it satisfies the check.
+pub type Verdict = Box<dyn Fn(&Answer) -> Result<(), Mismatch> + Send + Sync>;
+
+/// One check: what it is, the clause it tests, the request to send and the verdict on the answer.
+pub struct Check {
+    /// Stable identifier, the same in every run (rows of the matrix), e.g. `key.vector.ed25519-pub.3`.
+    pub id: String,
+    /// What is checked, for people.
+    pub title: String,
+    /// The specification clause the check tests.
+    pub clause: &'static str,
+    /// The DID method the check exercises; the check is not applicable when the endpoint does not claim it.
+    pub did_method: Option<&'static str>,
+    /// Set when the endpoint cannot be expected to pass without something the kit cannot offer (e.g. network).
+    pub not_applicable: Option<String>,
+    /// The request to send.
+    pub request: Request,
+    /// The verdict on the answer.
+    pub verdict: Verdict,
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// The check's id.
+    pub id: String,
+    /// The check's title.
+    pub title: String,
+    /// The clause it tests.
+    pub clause: String,
+    /// The request that was (or would have been) sent.
+    pub request: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// Pass, fail (with the expected and observed answers) or not applicable (with the reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome")]
+pub enum Outcome {
+    /// The answer satisfied the check.
+    #[serde(rename = "pass")]
+    Pass,
+    /// The answer did not satisfy the check, or no answer came.
+    #[serde(rename = "fail")]
+    Fail {
+        /// What the clause asks for.
+        expected: String,
+        /// What the endpoint did.
+        observed: String,
+    },
+    /// The check does not apply to this endpoint.
+    #[serde(rename = "n/a")]
+    NotApplicable {
+        /// Why not.
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// The short label used in reports and matrices: `pass`, `fail` or `n/a`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail { .. } => "fail",
+            Outcome::NotApplicable { .. } => "n/a",
+        }
+    }
+}
+
+/// The results of one run of a suite against one implementation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// Which suite ran: `resolver` (a `registry` suite will follow).
+    pub suite: String,
+    /// The implementation's name (matrix column).
+    pub implementation: String,
+    /// The endpoint the checks ran against.
+    pub target: String,
+    /// When the run started (RFC 3339, UTC).
+    pub started: String,
+    /// The tool and its version.
+    pub tool: String,
+    /// One result per check, in check order.
+    pub results: Vec<CheckResult>,
+}
+
+/// Counts of each outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Checks passed.
+    pub pass: usize,
+    /// Checks failed.
+    pub fail: usize,
+    /// Checks not applicable.
+    pub not_applicable: usize,
+}
+
+impl Totals {
+    /// Counts the outcomes of `results`.
+    pub fn of<'a>(results: impl IntoIterator<Item = &'a CheckResult>) -> Totals {
+        results.into_iter().fold(Totals::default(), |mut totals, result| {
+            match result.outcome {
+                Outcome::Pass => totals.pass += 1,
+                Outcome::Fail { .. } => totals.fail += 1,
+                Outcome::NotApplicable { .. } => totals.not_applicable += 1,
+            }
+            totals
+        })
+    }
+}
+
+impl Report {
+    /// The outcome counts of this report.
+    pub fn totals(&self) -> Totals {
+        Totals::of(&self.results)
+    }
+}
