@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::http::health::Readiness;
 use crate::http::metrics::Metrics;
-use crate::http::{self, AppState};
+use crate::http::AppState;
 use crate::resolver::{Method, Resolver};
 use crate::web::WebResolver;
 
@@ -38,7 +38,7 @@ pub async fn open(config: Config) -> Result<AppState, NodeError> {
     Ok(AppState {
         resolver: Resolver::new(methods, web, config.resolver.memo_entries),
         config,
-        metrics: Metrics::new(&http::route_templates()),
+        metrics: Metrics::new(),
         readiness: Readiness::default(),
     })
 }
