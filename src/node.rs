@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::hosting::Registries;
 use crate::http::health::Readiness;
 use crate::http::metrics::Metrics;
-use crate::http::{self, AppState};
+use crate::http::AppState;
 use crate::resolver::{Method, Resolver};
 use crate::web::WebResolver;
 
@@ -41,13 +41,7 @@ pub async fn open(config: Config) -> Result<AppState, NodeError> {
     };
     let resolver = Resolver::new(methods, web, config.resolver.memo_entries);
     let registries = Registries::open(&config.registries, data_dir, &resolver).await?;
-    Ok(AppState {
-        resolver,
-        registries,
-        config,
-        metrics: Metrics::new(&http::route_templates()),
-        readiness: Readiness::default(),
-    })
+    Ok(AppState { resolver, registries, config, metrics: Metrics::new(), readiness: Readiness::default() })
 }
 
 /// Flushes what must survive a restart. Called once after the server has stopped.

@@ -150,8 +150,8 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// One year: the conventional "forever" of `max-age`.
-const IMMUTABLE_MAX_AGE_S: u64 = 31_536_000;
+/// `Cache-Control` of answers that never change; one year is the conventional "forever" of `max-age`.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// The `Cache-Control` of an answer, so HTTP caches and CDNs in front of the node can keep it as long as it is
 /// correct: computed answers (did:key, did:jwk) forever, did:web answers for the rest of their cache lifetime,
@@ -160,9 +160,7 @@ const IMMUTABLE_MAX_AGE_S: u64 = 31_536_000;
 pub fn cache_control(validity: Validity, status: u16) -> HeaderValue {
     let cacheable = matches!(status, 200 | 303 | 404 | 410);
     match validity {
-        Validity::Immutable if cacheable => {
-            HeaderValue::from_str(&format!("public, max-age={IMMUTABLE_MAX_AGE_S}, immutable"))
-        }
+        Validity::Immutable if cacheable => Ok(HeaderValue::from_static(IMMUTABLE)),
         Validity::Seconds(seconds) if cacheable => HeaderValue::from_str(&format!("public, max-age={seconds}")),
         _ => Ok(HeaderValue::from_static("no-store")),
     }

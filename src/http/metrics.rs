@@ -6,9 +6,11 @@
 //! [`Metrics::on_scrape`] hooks when a value is cheaper to compute on demand (an age, a size).
 //!
 //! Labels are bounded by construction: routes are templates (never raw paths, so DIDs cannot explode the series
-//! count), statuses are HTTP codes, methods and outcomes come from fixed enums. Nothing here does I/O.
+//! count), statuses are HTTP codes, methods and outcomes come from fixed enums. Each route gets its own
+//! [`RouteMetrics`] when the router is built, so recording a request is a few relaxed atomic increments without
+//! any lookup. Nothing here does I/O.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -47,8 +49,7 @@ type ScrapeHook = Box<dyn Fn(&AppState) + Send + Sync>;
 
 /// All the node's metrics. One per node, in [`AppState`].
 pub struct Metrics {
-    routes: HashMap<&'static str, RouteStats>,
-    unmatched: RouteStats,
+    routes: Mutex<Vec<(&'static str, Arc<RouteStats>)>>,
     /// `[method or none][outcome]`: methods indexed like `Method::ALL`, then one slot for "none".
     resolutions: [[AtomicU64; OUTCOMES]; Method::ALL.len() + 1],
     families: Mutex<Vec<Arc<dyn Collector>>>,
@@ -57,11 +58,12 @@ pub struct Metrics {
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Metrics").field("routes", &self.routes.len()).finish_non_exhaustive()
+        f.debug_struct("Metrics").finish_non_exhaustive()
     }
 }
 
 /// Counters of one route.
+#[derive(Debug)]
 struct RouteStats {
     /// Indexed by `status - STATUS_MIN`.
     by_status: Box<[AtomicU64]>,
@@ -78,7 +80,7 @@ impl RouteStats {
 }
 
 /// A latency histogram: one counter per bucket (not cumulative; summed when rendered), the count and the sum.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Histogram {
     buckets: [AtomicU64; LATENCY_BUCKETS_US.len() + 1],
     count: AtomicU64,
@@ -97,12 +99,32 @@ impl Histogram {
     }
 }
 
+/// The request counters of one route, handed to the code that serves it so that recording needs no lookup.
+#[derive(Debug, Clone)]
+pub struct RouteMetrics(Arc<RouteStats>);
+
+impl RouteMetrics {
+    /// Counts one answered request.
+    pub fn record(&self, status: u16, elapsed: Duration) {
+        let index = usize::from(status.clamp(STATUS_MIN, STATUS_MAX) - STATUS_MIN);
+        if let Some(counter) = self.0.by_status.get(index) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        self.0.latency.observe(elapsed);
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
 impl Metrics {
-    /// Metrics for a router serving `route_templates` (as given to the router, e.g. `/1.0/identifiers/{*id}`).
-    pub fn new(route_templates: &[&'static str]) -> Metrics {
+    /// Empty metrics with the did:web cache families registered.
+    pub fn new() -> Metrics {
         let metrics = Metrics {
-            routes: route_templates.iter().map(|route| (*route, RouteStats::new())).collect(),
-            unmatched: RouteStats::new(),
+            routes: Mutex::new(Vec::new()),
             resolutions: Default::default(),
             families: Mutex::new(Vec::new()),
             hooks: Mutex::new(Vec::new()),
@@ -111,15 +133,16 @@ impl Metrics {
         metrics
     }
 
-    /// Counts one answered request. `route` is the matched route template, `None` for the fallback; a template
-    /// the metrics were not built with is counted as unmatched.
-    pub fn record_request(&self, route: Option<&str>, status: u16, elapsed: Duration) {
-        let stats = route.and_then(|route| self.routes.get(route)).unwrap_or(&self.unmatched);
-        let index = usize::from(status.clamp(STATUS_MIN, STATUS_MAX) - STATUS_MIN);
-        if let Some(counter) = stats.by_status.get(index) {
-            counter.fetch_add(1, Ordering::Relaxed);
+    /// The counters of the route with path template `template` (the label; [`UNMATCHED_ROUTE`] for the
+    /// fallback), created on first use. Called while the router is built, not per request.
+    pub fn route(&self, template: &'static str) -> RouteMetrics {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, stats)) = routes.iter().find(|(known, _)| *known == template) {
+            return RouteMetrics(stats.clone());
         }
-        stats.latency.observe(elapsed);
+        let stats = Arc::new(RouteStats::new());
+        routes.push((template, stats.clone()));
+        RouteMetrics(stats)
     }
 
     /// Counts one resolution by its method and outcome.
@@ -187,15 +210,9 @@ impl Metrics {
         out
     }
 
-    fn routes_in_order(&self) -> Vec<(&str, &RouteStats)> {
-        let mut routes: Vec<_> = self.routes.iter().map(|(route, stats)| (*route, stats)).collect();
-        routes.sort_unstable_by_key(|(route, _)| *route);
-        routes.push((UNMATCHED_ROUTE, &self.unmatched));
-        routes
-    }
-
     fn render_requests(&self, out: &mut String) {
-        let routes = self.routes_in_order();
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        routes.sort_unstable_by_key(|(route, _)| *route);
         header(
             out,
             "trustnode_http_requests_total",
@@ -372,12 +389,14 @@ mod tests {
 
     #[test]
     fn requests_are_counted_by_template_and_status_with_cumulative_buckets() {
-        let metrics = Metrics::new(&["/a/{*id}"]);
-        metrics.record_request(Some("/a/{*id}"), 200, Duration::from_micros(300));
-        metrics.record_request(Some("/a/{*id}"), 200, Duration::from_millis(20));
-        metrics.record_request(Some("/a/{*id}"), 404, Duration::from_secs(9));
-        metrics.record_request(None, 404, Duration::from_micros(1));
-        metrics.record_request(Some("/not/a/route"), 999, Duration::from_micros(1));
+        let metrics = Metrics::new();
+        let route = metrics.route("/a/{*id}");
+        route.record(200, Duration::from_micros(300));
+        metrics.route("/a/{*id}").record(200, Duration::from_millis(20));
+        route.record(404, Duration::from_secs(9));
+        let unmatched = metrics.route(UNMATCHED_ROUTE);
+        unmatched.record(404, Duration::from_micros(1));
+        unmatched.record(999, Duration::from_micros(1));
         let mut out = String::new();
         metrics.render_requests(&mut out);
         let series = |s: &str| line_value(&out, s);
@@ -399,7 +418,7 @@ mod tests {
 
     #[test]
     fn families_render_escaped_labels_and_accumulate() {
-        let metrics = Metrics::new(&[]);
+        let metrics = Metrics::new();
         let sequence = metrics.gauge("trustnode_test_sequence", "A test gauge.", ["authority"]);
         let failures = metrics.counter("trustnode_test_failures_total", "A test counter.", []);
         sequence.set(["did:web:a\"b\\c"], 7.0);

@@ -24,8 +24,9 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, MethodRouter};
+use axum::routing::{any, delete, get, post, MethodRouter};
 use axum::{BoxError, Router};
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::cors::{Any, CorsLayer};
 
@@ -82,19 +83,9 @@ pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<
     ]
 }
 
-/// The path templates of [`routes`].
-pub fn route_templates() -> Vec<&'static str> {
-    routes(0).into_iter().map(|(template, _)| template).collect()
-}
-
 /// The node's router with every route and limit in place.
 pub fn router(state: Arc<AppState>) -> Router {
     let server = &state.config.server;
-    let limits = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(limit_error))
-        .load_shed()
-        .concurrency_limit(server.max_concurrent_requests)
-        .timeout(Duration::from_millis(server.request_timeout_ms));
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([
@@ -113,15 +104,25 @@ pub fn router(state: Arc<AppState>) -> Router {
             header::HeaderName::from_static(registries::JWS_HEADER),
             observe::REQUEST_ID.clone(),
         ]);
-    let observer = Arc::new(observe::Observer { state: state.clone(), ids: observe::RequestIds::new() });
+    // Every route gets the whole stack, outermost first, as one layer of its own: the observer then knows the
+    // route's template without matching again, and one layer costs one boxed service per request, not one per
+    // `Router::layer` call. The concurrency cap is one semaphore shared by every route: it bounds the node.
+    let observer = observe::Observer::new(state.clone());
+    let concurrency = GlobalConcurrencyLimitLayer::new(server.max_concurrent_requests);
+    let stack = |template: &'static str| {
+        ServiceBuilder::new()
+            .layer(observer.layer(template))
+            .layer(cors.clone())
+            .layer(HandleErrorLayer::new(limit_error))
+            .load_shed()
+            .layer(concurrency.clone())
+            .timeout(Duration::from_millis(server.request_timeout_ms))
+            .layer(DefaultBodyLimit::max(server.max_body_bytes))
+    };
     routes(state.config.publishing.max_snapshot_bytes)
         .into_iter()
-        .fold(Router::new(), |router, (template, handlers)| router.route(template, handlers))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(server.max_body_bytes))
-        .layer(limits)
-        .layer(cors)
-        .layer(axum::middleware::from_fn_with_state(observer, observe::observe))
+        .fold(Router::new(), |router, (template, handlers)| router.route(template, handlers.layer(stack(template))))
+        .fallback_service(any(not_found).layer(stack(metrics::UNMATCHED_ROUTE)))
         .with_state(state)
 }
 

@@ -6,16 +6,20 @@
 //! are counted too. Its per-request cost is a few atomic increments and one span; the access log is off or limited
 //! to server errors unless configured otherwise (`server.access_log`).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
+use tower::{Layer, Service};
 use tracing::Instrument;
 
+use super::metrics::RouteMetrics;
 use super::AppState;
 use crate::config::AccessLog;
 
@@ -45,17 +49,30 @@ impl RequestIds {
         RequestIds { prefix: u64::from_le_bytes(seed), next: AtomicU64::new(0) }
     }
 
-    /// The next id: 16 hex digits of prefix, a dash, the counter in hex.
+    /// The next id: 16 hex digits of prefix, a dash, 16 hex digits of the counter.
     pub fn next(&self) -> HeaderValue {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut text = [b'-'; 33];
+        let (prefix, counter) = text.split_at_mut(16);
+        write_hex(self.prefix, prefix);
+        write_hex(n, counter.get_mut(1..).unwrap_or_default());
         // Hex digits and a dash are always a valid header value.
-        HeaderValue::from_str(&format!("{:016x}-{n:x}", self.prefix)).unwrap_or(HeaderValue::from_static("0"))
+        HeaderValue::from_bytes(&text).unwrap_or(HeaderValue::from_static("0"))
     }
 }
 
 impl Default for RequestIds {
     fn default() -> Self {
         RequestIds::new()
+    }
+}
+
+/// Writes `value` as lower-case hex into `out`, most significant digit first, filling all of `out` (16 bytes).
+fn write_hex(value: u64, out: &mut [u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (index, byte) in out.iter_mut().rev().enumerate() {
+        let nibble = value.checked_shr(4 * index as u32).unwrap_or(0) & 0xf;
+        *byte = DIGITS.get(nibble as usize).copied().unwrap_or(b'0');
     }
 }
 
@@ -66,51 +83,103 @@ pub fn acceptable_request_id(value: &HeaderValue) -> bool {
     !bytes.is_empty() && bytes.len() <= MAX_REQUEST_ID_BYTES && bytes.iter().all(|b| b.is_ascii_graphic())
 }
 
-/// The middleware's state: the node's state (for the metrics and the access log setting) and the id generator.
+/// What the middleware of every route shares: the node (metrics, access log setting) and the id generator.
 #[derive(Debug)]
 pub struct Observer {
-    /// The node.
-    pub state: Arc<AppState>,
-    /// Request id generator.
-    pub ids: RequestIds,
+    state: Arc<AppState>,
+    ids: RequestIds,
 }
 
-/// The middleware; install with `axum::middleware::from_fn_with_state(Arc<Observer>, observe)`.
-pub async fn observe(State(observer): State<Arc<Observer>>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let request_id = match request.headers().get(&REQUEST_ID) {
-        Some(incoming) if acceptable_request_id(incoming) => incoming.clone(),
-        _ => observer.ids.next(),
-    };
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let method = request.method().clone();
-    let path_for_log = (observer.state.config.server.access_log != AccessLog::Off).then(|| request.uri().clone());
-    // The span carries the id into every log line written while the request is handled.
-    let span = tracing::info_span!("request", request_id = request_id.to_str().unwrap_or_default());
-    let mut response = next.run(request).instrument(span).await;
-    let elapsed = started.elapsed();
-    let status = response.status();
-    response.headers_mut().insert(REQUEST_ID.clone(), request_id.clone());
-    let route = route.as_ref().map(MatchedPath::as_str);
-    observer.state.metrics.record_request(route, status.as_u16(), elapsed);
-    let log = match observer.state.config.server.access_log {
-        AccessLog::Off => false,
-        AccessLog::Errors => status.is_server_error(),
-        AccessLog::All => true,
-    };
-    if log {
-        tracing::info!(
-            target: "trustnode::access",
-            request_id = request_id.to_str().unwrap_or_default(),
-            method = %method,
-            route = route.unwrap_or(super::metrics::UNMATCHED_ROUTE),
-            path = path_for_log.as_ref().map(|uri| uri.path()).unwrap_or_default(),
-            status = status.as_u16(),
-            latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-            "request"
-        );
+impl Observer {
+    /// An observer recording into `state`'s metrics and logging per its `server.access_log`.
+    pub fn new(state: Arc<AppState>) -> Arc<Observer> {
+        Arc::new(Observer { state, ids: RequestIds::new() })
     }
-    response
+
+    /// The layer for the route with path template `template` (`metrics::UNMATCHED_ROUTE` for the fallback).
+    /// Each route gets its own, so the template is known without matching it again per request.
+    pub fn layer(self: &Arc<Self>, template: &'static str) -> ObserveLayer {
+        ObserveLayer { observer: self.clone(), route: self.state.metrics.route(template), template }
+    }
+}
+
+/// The layer that observes the requests of one route; see [`Observer::layer`].
+#[derive(Debug, Clone)]
+pub struct ObserveLayer {
+    observer: Arc<Observer>,
+    route: RouteMetrics,
+    template: &'static str,
+}
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe { inner, layer: self.clone() }
+    }
+}
+
+/// The service [`ObserveLayer`] makes. Written as a plain tower service rather than with `from_fn`: the inner
+/// service is called directly instead of being cloned and boxed per request.
+#[derive(Debug, Clone)]
+pub struct Observe<S> {
+    inner: S,
+    layer: ObserveLayer,
+}
+
+impl<S> Service<Request> for Observe<S>
+where
+    S: Service<Request, Response = Response>,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let ObserveLayer { observer, route, template } = self.layer.clone();
+        let request_id = match request.headers().get(&REQUEST_ID) {
+            Some(incoming) if acceptable_request_id(incoming) => incoming.clone(),
+            _ => observer.ids.next(),
+        };
+        let access_log = observer.state.config.server.access_log;
+        // Only kept when a line may be written: the common case copies nothing.
+        let request_line = (access_log != AccessLog::Off).then(|| (request.method().clone(), request.uri().clone()));
+        // The span carries the id into every log line written while the request is handled.
+        let span = tracing::info_span!("request", request_id = request_id.to_str().unwrap_or_default());
+        let future = span.in_scope(|| self.inner.call(request));
+        Box::pin(async move {
+            let mut response = future.instrument(span).await?;
+            let elapsed = started.elapsed();
+            let status = response.status();
+            route.record(status.as_u16(), elapsed);
+            let log = match access_log {
+                AccessLog::Off => false,
+                AccessLog::Errors => status.is_server_error(),
+                AccessLog::All => true,
+            };
+            if let Some((method, uri)) = request_line.filter(|_| log) {
+                tracing::info!(
+                    target: "trustnode::access",
+                    request_id = request_id.to_str().unwrap_or_default(),
+                    method = %method,
+                    route = template,
+                    path = uri.path(),
+                    status = status.as_u16(),
+                    latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                    "request"
+                );
+            }
+            response.headers_mut().insert(REQUEST_ID.clone(), request_id);
+            Ok(response)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -124,6 +193,9 @@ mod tests {
         assert_ne!(a, b);
         assert!(acceptable_request_id(&a) && acceptable_request_id(&b));
         assert_ne!(RequestIds::new().next(), a, "another process draws another prefix");
+        let ids = RequestIds { prefix: 0x0123_4567_89ab_cdef, next: AtomicU64::new(0x2a) };
+        assert_eq!(ids.next(), "0123456789abcdef-000000000000002a");
+        assert_eq!(ids.next(), "0123456789abcdef-000000000000002b");
     }
 
     #[test]
