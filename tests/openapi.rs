@@ -68,7 +68,9 @@ async fn the_document_and_the_router_cover_the_same_routes() {
 #[tokio::test]
 async fn undocumented_paths_reach_the_fallback() {
     let node = TestNode::start(|_| {}).await;
-    for path in ["/", "/1.0", "/1.0/identifier/did:key:z6Mk", "/metrics/extra", "/openapi.yaml", "/readyz/now"] {
+    for path in
+        ["/index.html", "/1.0", "/1.0/identifier/did:key:z6Mk", "/metrics/extra", "/openapi.yaml", "/readyz/now"]
+    {
         let reply = node.get(path, &[]).await;
         assert!(is_fallback(&reply), "{path}: {}", reply.status);
     }
