@@ -38,7 +38,7 @@ async fn the_document_and_the_router_cover_the_same_routes() {
     let paths = document["paths"].as_object().unwrap();
 
     let documented: BTreeSet<String> = paths.keys().cloned().collect();
-    let routed: BTreeSet<String> = trustnode::http::routes(0).into_iter().map(|(path, _)| openapi_path(path)).collect();
+    let routed: BTreeSet<String> = trustnode::http::route_templates().into_iter().map(openapi_path).collect();
     assert_eq!(documented, routed, "paths in the document vs. the route table");
 
     let authorization = format!("Bearer {TOKEN}");
@@ -68,7 +68,9 @@ async fn the_document_and_the_router_cover_the_same_routes() {
 #[tokio::test]
 async fn undocumented_paths_reach_the_fallback() {
     let node = TestNode::start(|_| {}).await;
-    for path in ["/", "/1.0", "/1.0/identifier/did:key:z6Mk", "/metrics/extra", "/openapi.yaml", "/readyz/now"] {
+    for path in
+        ["/index.html", "/1.0", "/1.0/identifier/did:key:z6Mk", "/metrics/extra", "/openapi.yaml", "/readyz/now"]
+    {
         let reply = node.get(path, &[]).await;
         assert!(is_fallback(&reply), "{path}: {}", reply.status);
     }

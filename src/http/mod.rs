@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod discovery;
+pub mod explorer;
 pub mod health;
 pub mod identifiers;
 pub mod metrics;
@@ -55,6 +56,9 @@ pub struct AppState {
 /// snapshots up to `max_snapshot_bytes`, above the general body limit.
 pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
     vec![
+        ("/", get(explorer::page)),
+        ("/explorer.js", get(explorer::script)),
+        ("/explorer.css", get(explorer::style)),
         ("/1.0/identifiers", get(identifiers::empty).post(identifiers::empty)),
         ("/1.0/identifiers/", get(identifiers::empty).post(identifiers::empty)),
         ("/1.0/identifiers/{*id}", get(identifiers::get).post(identifiers::post)),
@@ -81,6 +85,11 @@ pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<
         ("/recognition", post(trqp::recognition)),
         ("/metadata", get(trqp::metadata)),
     ]
+}
+
+/// The path templates of [`routes`].
+pub fn route_templates() -> Vec<&'static str> {
+    routes(0).into_iter().map(|(template, _)| template).collect()
 }
 
 /// The node's router with every route and limit in place.

@@ -185,7 +185,7 @@ pub async fn get_snapshot(
 }
 
 /// True when `If-None-Match` lists `etag` (or `*`).
-fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()

@@ -1,0 +1,375 @@
+// trustnode explorer: resolves DIDs, browses the hosted registries and asks TRQP authorization questions through
+// the node's own HTTP API. Everything the API returns is untrusted: it reaches the page only as text nodes
+// (textContent), never as markup. State can be given in the URL hash, e.g.
+//   #resolve=did:key:z6Mk…
+//   #registry=<authority DID>&entity=<entity DID>&time=2025-01-01T00:00:00Z
+//   #ask.authority=<DID>&ask.entity=<DID>&ask.action=issue&ask.resource=Degree&ask.time=2025-01-01T00:00:00Z
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+/** Builds an element; string children become text nodes, so data is never parsed as HTML. */
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (name === "onclick") node.addEventListener("click", value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(name, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function show(container, ...nodes) {
+  container.replaceChildren(...nodes.flat().filter(Boolean));
+}
+
+function announce(id, text, kind) {
+  const status = $(id);
+  status.textContent = text;
+  status.className = "status" + (kind ? " " + kind : "");
+}
+
+/** A definition list from [term, value] pairs; values that are absent are left out. */
+function facts(pairs) {
+  const list = el("dl", { class: "facts" });
+  for (const [term, value] of pairs) {
+    if (value === undefined || value === null || value === "") continue;
+    list.append(el("dt", {}, term), el("dd", {}, value));
+  }
+  return list;
+}
+
+/** "yes" / "no" for a boolean; absent stays absent. */
+function yesNo(value) {
+  return typeof value === "boolean" ? (value ? "yes" : "no") : undefined;
+}
+
+function json(value) {
+  return el("pre", { class: "json", tabindex: "0" }, JSON.stringify(value, null, 2));
+}
+
+function badge(text, tone) {
+  return el("span", { class: "badge " + tone }, text);
+}
+
+const STATUS_TONES = { active: "good", suspended: "warn", revoked: "bad", expired: "bad", not_yet_valid: "warn" };
+
+function statusBadge(status) {
+  return badge(String(status || "unknown").replace(/_/g, " "), STATUS_TONES[status] || "neutral");
+}
+
+/** Fetches a URL; the body is parsed as JSON when it is JSON. Network failures become status 0. */
+async function call(url, options) {
+  try {
+    const response = await fetch(url, options);
+    const text = await response.text();
+    let body = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch (_) {
+      body = null;
+    }
+    return { ok: response.ok, status: response.status, body, text };
+  } catch (error) {
+    return { ok: false, status: 0, body: null, text: "the node could not be reached (" + error.message + ")" };
+  }
+}
+
+/** A one-line explanation of a failed call: problem details, a resolution error, or the raw text. */
+function failure(reply) {
+  const body = reply.body;
+  const error = body && body.didResolutionMetadata && body.didResolutionMetadata.error;
+  if (error) {
+    if (typeof error === "string") return error;
+    return [error.title, error.detail].filter(Boolean).join(": ");
+  }
+  if (body && (body.title || body.detail)) return [body.title, body.detail].filter(Boolean).join(": ");
+  return reply.text.slice(0, 300) || "no answer";
+}
+
+function enc(text) {
+  return encodeURIComponent(text);
+}
+
+/** `datetime-local` value (taken as UTC) to RFC 3339 with `Z`; empty stays empty. */
+function toUtc(local) {
+  if (!local) return "";
+  return (local.length === 16 ? local + ":00" : local) + "Z";
+}
+
+function fromUtc(text) {
+  return String(text || "").replace(/Z$/, "").replace(/\.\d+$/, "");
+}
+
+// ---- node state -------------------------------------------------------------------------------------------------
+
+async function loadNodeState() {
+  const [ready, methods] = await Promise.all([call("/readyz"), call("/1.0/methods")]);
+  $("node-state").textContent = ready.ok ? "Node ready." : "Node not ready: " + failure(ready);
+  $("methods").textContent = Array.isArray(methods.body) ? methods.body.join(", ") : "unknown";
+}
+
+// ---- resolution -------------------------------------------------------------------------------------------------
+
+async function resolve(did, noCache) {
+  announce("resolve-status", "Resolving " + did + "…");
+  const reply = await call("/1.0/identifiers/" + enc(did) + (noCache ? "?noCache=true" : ""), {
+    headers: { Accept: "application/did-resolution" },
+  });
+  const result = reply.body || {};
+  const metadata = result.didResolutionMetadata || {};
+  const parts = [];
+  if (reply.ok) {
+    const document_ = result.didDocument || result.contentStream;
+    announce("resolve-status", "Resolved " + did + " (HTTP " + reply.status + ").", "ok");
+    if (document_) parts.push(el("h3", {}, "DID document"), json(document_));
+  } else {
+    announce("resolve-status", "Could not resolve " + did + ": " + failure(reply), "error");
+    parts.push(el("h3", {}, "Error"), el("p", { class: "error-box" }, "HTTP " + reply.status + " — " + failure(reply)));
+  }
+  if (metadata.cache) {
+    const cache = metadata.cache;
+    parts.push(
+      el("h3", {}, "did:web cache"),
+      facts([
+        ["Served from cache", cache.hit ? "yes" : "no (fetched now)"],
+        ["Stale", cache.stale ? "yes" + (cache.staleReason ? " — " + cache.staleReason : "") : "no"],
+        ["Age", cache.ageSeconds !== undefined ? cache.ageSeconds + " s" : undefined],
+        ["Lifetime", cache.ttlSeconds !== undefined ? cache.ttlSeconds + " s" : undefined],
+        ["Revalidated", yesNo(cache.revalidated)],
+        ["noCache limited", cache.noCacheLimited ? "yes: the cached copy was served" : undefined],
+      ]),
+    );
+  }
+  if (reply.body) {
+    parts.push(el("h3", {}, "Resolution metadata"), json(metadata));
+    if (result.didDocumentMetadata) parts.push(el("h3", {}, "Document metadata"), json(result.didDocumentMetadata));
+  }
+  show($("resolve-result"), parts);
+}
+
+// ---- registries -------------------------------------------------------------------------------------------------
+
+let registries = [];
+
+async function loadRegistries() {
+  const reply = await call("/registries");
+  registries = (reply.body && Array.isArray(reply.body.registries)) ? reply.body.registries : [];
+  if (!reply.ok) {
+    announce("registries-status", "Could not list the registries: " + failure(reply), "error");
+    return;
+  }
+  announce("registries-status", registries.length + " registr" + (registries.length === 1 ? "y" : "ies") +
+    " hosted on this node.");
+  show($("registries-list"), registries.map(registryCard));
+  const select = $("ask-authority");
+  show(select, registries.map((registry) =>
+    el("option", { value: registry.authority_id }, (registry.name || registry.authority_id))));
+  if (registries.length) await loadAskEntities(select.value);
+}
+
+function registryCard(registry) {
+  const published = registry.sequence !== undefined;
+  const freshness = !published ? undefined : registry.stale
+    ? [badge("stale", "bad"), " next update was due " + registry.next_update]
+    : [badge("fresh", "good"), " next update due " + registry.next_update];
+  return el("article", { class: "card" },
+    el("h3", {}, registry.name || registry.authority_id),
+    facts([
+      ["Authority", el("code", {}, registry.authority_id)],
+      ["Snapshot sequence", published ? String(registry.sequence) : "no snapshot published yet"],
+      ["Issued", registry.issued],
+      ["Freshness", freshness && el("span", {}, freshness)],
+      ["Signature", published
+        ? el("span", {}, badge("verified", "good"),
+          " signed by a key of the authority and chained to its predecessor; this node serves nothing else")
+        : undefined],
+      ["Digest", registry.digest && el("code", {}, registry.digest)],
+    ]),
+    published ? el("button", { type: "button", onclick: () => openRegistry(registry.authority_id, "") },
+      "Browse entities") : null);
+}
+
+function registryNamed(authorityId) {
+  return registries.find((registry) => registry.authority_id === authorityId);
+}
+
+async function openRegistry(authorityId, time) {
+  const registry = registryNamed(authorityId);
+  const title = registry ? (registry.name || authorityId) : authorityId;
+  announce("registries-status", "Loading the entities of " + title + "…");
+  const query = "?limit=1000" + (time ? "&time=" + enc(time) : "");
+  const reply = await call("/registries/" + enc(authorityId) + "/entities" + query);
+  if (!reply.ok) {
+    announce("registries-status", "Could not list the entities of " + title + ": " + failure(reply), "error");
+    return;
+  }
+  const items = Array.isArray(reply.body.items) ? reply.body.items : [];
+  const total = reply.body.pagination ? reply.body.pagination.total : items.length;
+  announce("registries-status", "Showing " + items.length + " of " + total + " entities of " + title + ".", "ok");
+  const timeInput = el("input", { id: "registry-time", type: "datetime-local", step: "1", value: fromUtc(time) });
+  const timeForm = el("form", { class: "inline" },
+    el("label", { for: "registry-time" }, "Statuses as of (UTC; empty means now)"), timeInput,
+    el("button", { type: "submit" }, "Show"));
+  timeForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    openRegistry(authorityId, toUtc(timeInput.value));
+  });
+  const list = el("ul", { id: "entity-list", class: "entities" }, items.map((item) =>
+    el("li", {},
+      el("button", { type: "button", class: "link", onclick: () => openEntity(authorityId, item.entity_id, time) },
+        item.name || item.entity_id),
+      " ", el("code", {}, item.entity_id))));
+  show($("registry-detail"),
+    el("h3", { id: "entities-heading", tabindex: "-1" }, "Entities of " + title),
+    timeForm, list, el("div", { id: "entity-detail" }));
+}
+
+async function openEntity(authorityId, entityId, time) {
+  const query = time ? "?time=" + enc(time) : "";
+  const reply = await call("/registries/" + enc(authorityId) + "/entities/" + enc(entityId) + query);
+  const detail = $("entity-detail");
+  if (!detail) return;
+  if (!reply.ok) {
+    announce("registries-status", "Could not load " + entityId + ": " + failure(reply), "error");
+    return;
+  }
+  const entity = reply.body;
+  const metadata = entity.metadata || {};
+  const statements = Array.isArray(entity.statements) ? entity.statements : [];
+  announce("registries-status", (metadata.name || entityId) + ": " + statements.length + " statement" +
+    (statements.length === 1 ? "" : "s") + " as of " + entity.time_evaluated + ".", "ok");
+  show(detail,
+    el("h4", {}, metadata.name || entityId),
+    facts([
+      ["DID", el("code", {}, entityId)],
+      ["Legal name", metadata.legal_name],
+      ["Home page", metadata.homepage],
+      ["Location", metadata.location],
+      ["Credential Engine CTID", metadata.ctid],
+      ["ROR id", metadata.ror_id],
+      ["Logo", metadata.logo],
+      ["Evaluated at", entity.time_evaluated],
+      ["Registry sequence", String(entity.registry_sequence)],
+    ]),
+    el("ol", { class: "statements" }, statements.map((item) => statementCard(authorityId, item))));
+}
+
+function statementCard(authorityId, item) {
+  const statement = item.statement || {};
+  const history = Array.isArray(statement.history) ? statement.history : [];
+  return el("li", { class: "card" },
+    el("h5", {}, statement.id + ": ", statement.kind + " to " + statement.action + " ", el("code", {}, statement.resource)),
+    el("p", {}, statusBadge(item.status), item.reason ? " " + item.reason : ""),
+    facts([
+      ["Valid from", statement.valid_from],
+      ["Valid until", statement.valid_until || "no end date"],
+    ]),
+    el("p", { class: "muted" }, "History"),
+    el("ol", { class: "history" }, history.map((change) =>
+      el("li", {}, change.since + " ", statusBadge(change.status), change.reason ? " — " + change.reason : ""))),
+    statement.kind === "authorization"
+      ? el("button", { type: "button", onclick: () => prefillQuestion(authorityId, statement) }, "Ask about this")
+      : null);
+}
+
+// ---- authorization ----------------------------------------------------------------------------------------------
+
+async function loadAskEntities(authorityId) {
+  const reply = await call("/registries/" + enc(authorityId) + "/entities?limit=1000");
+  const items = reply.ok && Array.isArray(reply.body.items) ? reply.body.items : [];
+  show($("ask-entities"), items.map((item) => el("option", { value: item.entity_id }, item.name || item.entity_id)));
+}
+
+function prefillQuestion(authorityId, statement) {
+  $("ask-authority").value = authorityId;
+  $("ask-entity").value = statement.entity_id;
+  $("ask-action").value = statement.action;
+  $("ask-resource").value = statement.resource;
+  $("ask-entity").focus();
+}
+
+async function ask() {
+  const question = {
+    entity_id: $("ask-entity").value.trim(),
+    authority_id: $("ask-authority").value,
+    action: $("ask-action").value.trim(),
+    resource: $("ask-resource").value.trim(),
+  };
+  const time = toUtc($("ask-time").value);
+  if (time) question.context = { time };
+  announce("authorize-status", "Asking…");
+  const reply = await call("/authorization", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(question),
+  });
+  if (!reply.ok) {
+    announce("authorize-status", "No answer: " + failure(reply), "error");
+    show($("authorize-result"), el("p", { class: "error-box" }, "HTTP " + reply.status + " — " + failure(reply)));
+    return;
+  }
+  const answer = reply.body;
+  const verdict = answer.authorized ? "Authorized" : "Not authorized";
+  announce("authorize-status", "Answer: " + verdict.toLowerCase() + " (" + String(answer.status) + ").",
+    answer.authorized ? "ok" : "error");
+  show($("authorize-result"), el("article", { class: "card answer", id: "answer" },
+    el("h3", {}, badge(verdict, answer.authorized ? "good" : "bad")),
+    facts([
+      ["Status", statusBadge(answer.status)],
+      ["Reason", answer.reason],
+      ["Message", answer.message],
+      ["Statement", answer.statement_id],
+      ["Valid from", answer.valid_from],
+      ["Valid until", answer.valid_until],
+      ["Time asked", answer.time_requested],
+      ["Time evaluated", answer.time_evaluated],
+      ["Registry sequence", answer.registry_sequence !== undefined ? String(answer.registry_sequence) : undefined],
+      ["Registry stale", yesNo(answer.registry_stale)],
+      ["Snapshot digest", answer.snapshot_digest && el("code", {}, answer.snapshot_digest)],
+    ]),
+    el("details", {}, el("summary", {}, "Raw answer"), json(answer))));
+}
+
+// ---- start ------------------------------------------------------------------------------------------------------
+
+async function applyHash() {
+  const state = new URLSearchParams(location.hash.slice(1));
+  const pending = [];
+  if (state.get("resolve")) {
+    $("resolve-did").value = state.get("resolve");
+    pending.push(resolve(state.get("resolve"), false));
+  }
+  if (state.get("registry")) {
+    const time = state.get("time") || "";
+    pending.push(openRegistry(state.get("registry"), time).then(() =>
+      state.get("entity") ? openEntity(state.get("registry"), state.get("entity"), time) : undefined));
+  }
+  if (state.get("ask.action")) {
+    if (state.get("ask.authority")) $("ask-authority").value = state.get("ask.authority");
+    $("ask-entity").value = state.get("ask.entity") || "";
+    $("ask-action").value = state.get("ask.action");
+    $("ask-resource").value = state.get("ask.resource") || "";
+    $("ask-time").value = fromUtc(state.get("ask.time"));
+    pending.push(ask());
+  }
+  await Promise.all(pending);
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  $("resolve-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    resolve($("resolve-did").value.trim(), $("resolve-nocache").checked);
+  });
+  $("authorize-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask();
+  });
+  $("ask-authority").addEventListener("change", (event) => loadAskEntities(event.target.value));
+  await Promise.all([loadNodeState(), loadRegistries()]);
+  await applyHash();
+  document.body.dataset.ready = "true";
+});

@@ -1,0 +1,266 @@
+//! The explorer page end to end in headless Chromium against `trustnode serve` hosting the example registry: the
+//! page renders (screenshots at desktop and phone width that are not blank), a DID resolves, the registry's
+//! entities are listed, and an as-of authorization question round-trips with the same answer the API gives.
+//!
+//! Chromium is driven by its command-line modes (`--dump-dom`, `--screenshot`) with the page's state in the URL
+//! fragment, so no WebDriver is needed. Skips (passing) with a message when no Chromium is installed;
+//! `scripts/e2e-explorer` installs it. `CHROMIUM=/path/to/binary` picks another one.
+
+mod support;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::process::{exchange, spawn_node};
+
+const EXAMPLE_REGISTRY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/registry/example");
+const DID: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+/// Longest a single Chromium run may take before the test gives up on it.
+const CHROMIUM_DEADLINE: Duration = Duration::from_secs(90);
+
+/// The Chromium binary: `$CHROMIUM`, else the first of the usual names on `PATH`.
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| ["chromium", "chromium-browser", "google-chrome"].map(|name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The node process, killed when the test ends however it ends.
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs headless Chromium on `url` with `mode` flags in a fresh profile; returns its standard output.
+fn run_chromium(binary: &Path, mode: &[&str], url: &str) -> String {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut child = Command::new(binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            // Lets the page's requests finish before the DOM is dumped or the screenshot taken.
+            "--virtual-time-budget=15000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(mode)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).map(|_| text)
+    });
+    let started = Instant::now();
+    while child.try_wait().expect("chromium state").is_none() {
+        if started.elapsed() > CHROMIUM_DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within {CHROMIUM_DEADLINE:?} on {url}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    reader.join().expect("reader thread").expect("chromium output is UTF-8")
+}
+
+fn registry_source() -> Value {
+    let text = std::fs::read_to_string(format!("{EXAMPLE_REGISTRY}/registry.json")).expect("example registry");
+    serde_json::from_str(&text).expect("registry JSON")
+}
+
+fn post_json(address: &str, path: &str, body: &Value) -> Value {
+    let body = body.to_string();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, reply) = exchange(address, request.as_bytes()).expect("exchange");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&reply));
+    serde_json::from_slice(&reply).expect("JSON answer")
+}
+
+/// A question about a statement that was suspended and later reinstated, asked as of its suspension: the answer
+/// differs from "now", so it shows that the time picker's value reached the node.
+fn suspended_question(source: &Value) -> (Value, String) {
+    let statements = source["statements"].as_array().expect("statements");
+    let (statement, suspension) = statements
+        .iter()
+        .filter(|statement| statement["kind"] == "authorization")
+        .find_map(|statement| {
+            let history = statement["history"].as_array()?;
+            let suspended = history.iter().position(|change| change["status"] == "suspended")?;
+            history.get(suspended + 1)?;
+            Some((statement, history.get(suspended)?["since"].as_str()?.to_owned()))
+        })
+        .expect("the example registry has a suspended and reinstated statement");
+    let question = serde_json::json!({
+        "entity_id": statement["entity_id"],
+        "authority_id": source["authority_id"],
+        "action": statement["action"],
+        "resource": statement["resource"],
+        "context": {"time": suspension},
+    });
+    (question, suspension)
+}
+
+fn fragment(pairs: &[(&str, &str)]) -> String {
+    let encode =
+        |text: &str| percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string();
+    pairs.iter().map(|(name, value)| format!("{name}={}", encode(value))).collect::<Vec<_>>().join("&")
+}
+
+#[test]
+fn the_explorer_resolves_browses_and_answers_in_chromium() {
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED: no chromium binary found (run scripts/e2e-explorer, or set CHROMIUM=/path/to/chromium)");
+        return;
+    };
+    let data = tempfile::tempdir().expect("data dir");
+    let (child, address) = spawn_node(Path::new(EXAMPLE_REGISTRY), &data.path().join("node"));
+    let _node = Node(child);
+
+    let source = registry_source();
+    let authority = source["authority_id"].as_str().expect("authority");
+    let (question, asked_at) = suspended_question(&source);
+    let api_answer = post_json(&address, "/authorization", &question);
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    let url = format!(
+        "http://{address}/#{}",
+        fragment(&[
+            ("resolve", DID),
+            ("registry", authority),
+            ("ask.authority", authority),
+            ("ask.entity", &text(&question["entity_id"])),
+            ("ask.action", &text(&question["action"])),
+            ("ask.resource", &text(&question["resource"])),
+            ("ask.time", &asked_at),
+        ])
+    );
+
+    let dom = run_chromium(&browser, &["--dump-dom"], &url);
+    assert!(dom.contains(r#"data-ready="true""#), "the page did not finish loading:\n{dom}");
+    assert!(dom.contains(&format!(r#""id": "{DID}""#)), "the resolved document is not shown:\n{dom}");
+    let listed = dom.split(r#"id="entity-list""#).nth(1).unwrap_or_default();
+    for (entity_id, metadata) in source["entities"].as_object().expect("entities") {
+        let name = metadata["name"].as_str().expect("name");
+        assert!(listed.contains(entity_id) && listed.contains(name), "{entity_id} ({name}) is not listed:\n{dom}");
+    }
+    let verdict = if api_answer["authorized"] == true { "authorized" } else { "not authorized" };
+    let shown = format!("Answer: {verdict} ({}).", text(&api_answer["status"]));
+    assert_eq!(api_answer["status"], "suspended", "the as-of question should hit the suspension: {api_answer}");
+    assert!(dom.contains(&shown), "the page does not show `{shown}`:\n{dom}");
+    assert!(dom.contains(&asked_at), "the page does not show the time asked ({asked_at})");
+
+    for (width, height) in [(1280, 2400), (360, 2400)] {
+        let shot = data.path().join(format!("explorer-{width}.png"));
+        let window = format!("--window-size={width},{height}");
+        let target = format!("--screenshot={}", shot.display());
+        run_chromium(&browser, &[&window, &target], &url);
+        let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot at {width} px: {e}"));
+        let image = Image::decode(&png).unwrap_or_else(|e| panic!("screenshot at {width} px: {e}"));
+        assert_eq!((image.width, image.height), (width, height));
+        let colours = image.distinct_colours();
+        assert!(colours > 16, "the {width} px screenshot looks blank: {colours} colours");
+        if let Some(keep) = std::env::var_os("EXPLORER_SCREENSHOTS") {
+            let _ = std::fs::copy(&shot, Path::new(&keep).join(format!("explorer-{width}.png")));
+        }
+    }
+}
+
+/// The pixels of an 8-bit RGB or RGBA non-interlaced PNG: what Chromium writes for screenshots.
+struct Image {
+    width: usize,
+    height: usize,
+    channels: usize,
+    pixels: Vec<u8>,
+}
+
+impl Image {
+    fn decode(png: &[u8]) -> Result<Image, String> {
+        let mut rest = png.strip_prefix(b"\x89PNG\r\n\x1a\n".as_slice()).ok_or("not a PNG")?;
+        let (mut header, mut compressed) = (None, Vec::new());
+        while rest.len() >= 12 {
+            let length = u32::from_be_bytes(rest[..4].try_into().map_err(|_| "chunk length")?) as usize;
+            let kind = &rest[4..8];
+            let data = rest.get(8..8 + length).ok_or("truncated chunk")?;
+            match kind {
+                b"IHDR" => header = Some(data.to_vec()),
+                b"IDAT" => compressed.extend_from_slice(data),
+                _ => {}
+            }
+            rest = rest.get(12 + length..).ok_or("truncated chunk")?;
+        }
+        let header = header.ok_or("no IHDR")?;
+        let number = |at: usize| header.get(at..at + 4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
+        let (width, height) = (number(0).ok_or("IHDR")? as usize, number(4).ok_or("IHDR")? as usize);
+        let channels = match (header.get(8), header.get(9), header.get(12)) {
+            (Some(8), Some(2), Some(0)) => 3,
+            (Some(8), Some(6), Some(0)) => 4,
+            other => return Err(format!("unsupported PNG format (depth, colour type, interlace) {other:?}")),
+        };
+        let filtered = miniz_oxide::inflate::decompress_to_vec_zlib(&compressed).map_err(|e| format!("{e:?}"))?;
+        let stride = width * channels;
+        if filtered.len() != height * (stride + 1) {
+            return Err("image data has the wrong size".into());
+        }
+        let mut pixels = vec![0u8; height * stride];
+        for (row, line) in filtered.chunks_exact(stride + 1).enumerate() {
+            let (filter, line) = (line[0], &line[1..]);
+            let (done, current) = pixels.split_at_mut(row * stride);
+            let above = done.get(done.len().saturating_sub(stride)..).filter(|_| row > 0);
+            let current = &mut current[..stride];
+            for i in 0..stride {
+                let left = if i >= channels { current[i - channels] } else { 0 };
+                let up = above.map_or(0, |above| above[i]);
+                let up_left = if i >= channels { above.map_or(0, |above| above[i - channels]) } else { 0 };
+                let predictor = match filter {
+                    0 => 0,
+                    1 => left,
+                    2 => up,
+                    3 => ((u16::from(left) + u16::from(up)) / 2) as u8,
+                    4 => paeth(left, up, up_left),
+                    other => return Err(format!("unknown filter {other}")),
+                };
+                current[i] = line[i].wrapping_add(predictor);
+            }
+        }
+        Ok(Image { width, height, channels, pixels })
+    }
+
+    fn distinct_colours(&self) -> usize {
+        self.pixels.chunks_exact(self.channels).collect::<HashSet<_>>().len()
+    }
+}
+
+fn paeth(left: u8, up: u8, up_left: u8) -> u8 {
+    let estimate = i16::from(left) + i16::from(up) - i16::from(up_left);
+    let distance = |value: u8| (estimate - i16::from(value)).abs();
+    if distance(left) <= distance(up) && distance(left) <= distance(up_left) {
+        left
+    } else if distance(up) <= distance(up_left) {
+        up
+    } else {
+        up_left
+    }
+}
