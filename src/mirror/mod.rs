@@ -42,8 +42,11 @@ pub struct ForkEvidence {
     pub sequence: u64,
     /// The digest of the snapshot served here.
     pub served_digest: Digest,
-    /// The digest of the signed snapshot the upstream offered (or the one a signed successor names).
+    /// The digest of the upstream's snapshot of that sequence.
     pub upstream_digest: Digest,
+    /// The sequence of the authority-signed snapshot that shows it: `sequence` itself when the upstream offered
+    /// its version, or the successor whose `previous` names it.
+    pub shown_by: u64,
     /// When the fork was first seen.
     pub detected_at: Timestamp,
 }
@@ -166,7 +169,7 @@ impl Mirror {
                     };
                     return Err(PollFailure::Refused { sequence, error });
                 }
-                Err(fork(now, sequence, served, offered))
+                Err(fork(now, sequence, served, offered, sequence))
             }
             Step::CatchUp { first } => {
                 for sequence in first..link.sequence {
@@ -197,7 +200,7 @@ impl Mirror {
                 expected,
                 found: Some(found),
             }))) if found.sequence == expected.sequence => {
-                Err(fork(now, expected.sequence, expected.digest, found.digest))
+                Err(fork(now, expected.sequence, expected.digest, found.digest, sequence))
             }
             Err(error) => Err(PollFailure::Refused { sequence, error }),
         }
@@ -247,8 +250,14 @@ impl Mirror {
     }
 }
 
-fn fork(now: Timestamp, sequence: u64, served: Digest, offered: Digest) -> PollFailure {
-    PollFailure::Fork(ForkEvidence { sequence, served_digest: served, upstream_digest: offered, detected_at: now })
+fn fork(now: Timestamp, sequence: u64, served: Digest, offered: Digest, shown_by: u64) -> PollFailure {
+    PollFailure::Fork(ForkEvidence {
+        sequence,
+        served_digest: served,
+        upstream_digest: offered,
+        shown_by,
+        detected_at: now,
+    })
 }
 
 /// Every mirrored registry of the node and their polling tasks (stopped when this is dropped).
