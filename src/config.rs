@@ -64,6 +64,8 @@ pub struct Config {
     pub registries: Vec<RegistryConfig>,
     /// Publishing snapshots over HTTP.
     pub publishing: PublishingConfig,
+    /// Polling the upstreams of mirrored registries.
+    pub mirroring: MirroringConfig,
     /// TRQP query answers.
     pub trqp: TrqpConfig,
 }
@@ -162,12 +164,61 @@ pub struct AdminConfig {
     pub token: String,
 }
 
-/// One `[[registries]]` entry.
+/// One `[[registries]]` entry: a registry hosted from a governance body's directory, or mirrored from another node.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RegistryEntry")]
+pub enum RegistryConfig {
+    /// `source = DIR`: a directory made by `trustnode registry init`.
+    Source(PathBuf),
+    /// `authority = DID` and `upstream = URL`: snapshots are fetched from the node at `upstream` and verified.
+    Mirror {
+        /// The authority's DID.
+        authority: String,
+        /// Base URL of a node serving the registry (`http://host:port`, no trailing path).
+        upstream: String,
+    },
+}
+
+/// A `[[registries]]` table as written, before checking that it has exactly one of the two forms.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryEntry {
+    source: Option<PathBuf>,
+    authority: Option<String>,
+    upstream: Option<String>,
+}
+
+impl TryFrom<RegistryEntry> for RegistryConfig {
+    type Error = String;
+
+    fn try_from(entry: RegistryEntry) -> Result<RegistryConfig, String> {
+        match (entry.source, entry.authority, entry.upstream) {
+            (Some(source), None, None) => Ok(RegistryConfig::Source(source)),
+            (None, Some(authority), Some(upstream)) => {
+                if !authority.starts_with("did:") {
+                    return Err(format!("[[registries]] authority {authority:?} is not a DID"));
+                }
+                let origin = upstream.strip_prefix("http://").unwrap_or_default();
+                if origin.is_empty() || origin.contains(['/', '?', '#', '@']) {
+                    return Err(format!(
+                        "[[registries]] upstream {upstream:?} must be a base URL http://host[:port] without a path"
+                    ));
+                }
+                Ok(RegistryConfig::Mirror { authority, upstream })
+            }
+            _ => Err("each [[registries]] entry needs either `source`, or both `authority` and `upstream`".into()),
+        }
+    }
+}
+
+/// `[mirroring]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RegistryConfig {
-    /// Directory made by `trustnode registry init`.
-    pub source: PathBuf,
+pub struct MirroringConfig {
+    /// Seconds between two polls of an upstream (sooner when the served snapshot's `next_update` passes).
+    pub poll_interval_s: u64,
+    /// Whole-request timeout of one upstream fetch (connect, headers, body), in milliseconds.
+    pub request_timeout_ms: u64,
 }
 
 /// `[publishing]`.
@@ -231,6 +282,12 @@ impl Config {
         }
         if self.web.timeout_ms == 0 || self.web.connect_timeout_ms == 0 {
             return invalid("web.timeout_ms", "timeouts must be at least 1 ms");
+        }
+        if self.mirroring.poll_interval_s == 0 {
+            return invalid("mirroring.poll_interval_s", "must be at least 1");
+        }
+        if self.mirroring.request_timeout_ms == 0 {
+            return invalid("mirroring.request_timeout_ms", "must be at least 1");
         }
         Ok(())
     }
@@ -359,6 +416,34 @@ mod tests {
         assert!(!config.web.allow_private_addresses);
         assert_eq!(config.admin.token, "from-env");
         assert!(config.registries.is_empty());
+    }
+
+    #[test]
+    fn a_registry_entry_is_either_a_source_or_a_mirror() {
+        let load = |entry: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("node.toml");
+            std::fs::write(&path, format!("[[registries]]\n{entry}\n")).unwrap();
+            Config::load(Some(&path), env(&[])).map(|config| config.registries)
+        };
+        let mirror = load("authority = \"did:key:z6Mk\"\nupstream = \"http://127.0.0.1:8081\"").unwrap();
+        let expected =
+            RegistryConfig::Mirror { authority: "did:key:z6Mk".into(), upstream: "http://127.0.0.1:8081".into() };
+        assert_eq!(mirror, [expected]);
+        assert_eq!(load("source = \"dir\"").unwrap(), [RegistryConfig::Source("dir".into())]);
+        for refused in [
+            "source = \"dir\"\nauthority = \"did:key:z6Mk\"\nupstream = \"http://a\"",
+            "authority = \"did:key:z6Mk\"",
+            "upstream = \"http://a\"",
+            "authority = \"z6Mk\"\nupstream = \"http://a\"",
+            "authority = \"did:key:z6Mk\"\nupstream = \"https://a\"",
+            "authority = \"did:key:z6Mk\"\nupstream = \"http://a/registries\"",
+        ] {
+            let error = load(refused).unwrap_err();
+            assert!(error.to_string().contains("[[registries]]"), "{refused}: {error}");
+        }
+        let error = Config::load(None, env(&[("TRUSTNODE_MIRRORING__POLL_INTERVAL_S", "0")])).unwrap_err();
+        assert!(matches!(error, ConfigError::Invalid { setting: "mirroring.poll_interval_s", .. }), "{error}");
     }
 
     #[test]

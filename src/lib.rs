@@ -18,6 +18,7 @@ pub mod conformance;
 pub mod did;
 pub mod hosting;
 pub mod http;
+pub mod mirror;
 pub mod node;
 pub mod registry;
 pub mod resolver;

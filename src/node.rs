@@ -1,12 +1,15 @@
 //! The composition root: builds the node's shared state from a [`Config`] (data directory, resolver, and the
-//! stores later capabilities add) and closes it cleanly. Used by `serve` and by the tests that run a node
+//! stores later capabilities add), starts its background tasks and closes it cleanly. Used by `serve` and by the tests that run a node
 //! in-process.
+
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::hosting::Registries;
 use crate::http::health::Readiness;
 use crate::http::metrics::Metrics;
 use crate::http::AppState;
+use crate::mirror::Mirrors;
 use crate::resolver::{Method, Resolver};
 use crate::web::WebResolver;
 
@@ -41,7 +44,16 @@ pub async fn open(config: Config) -> Result<AppState, NodeError> {
     };
     let resolver = Resolver::new(methods, web, config.resolver.memo_entries);
     let registries = Registries::open(&config.registries, data_dir, &resolver).await?;
-    Ok(AppState { resolver, registries, config, metrics: Metrics::new(), readiness: Readiness::default() })
+    let metrics = Metrics::new();
+    let readiness = Readiness::default();
+    let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness);
+    Ok(AppState { resolver, registries, config, metrics, readiness, mirrors })
+}
+
+/// Starts the node's background work (the mirrors' polling); it stops when the last reference to `state` is
+/// dropped.
+pub fn start_background(state: &Arc<AppState>) {
+    state.mirrors.start(Arc::downgrade(state));
 }
 
 /// Flushes what must survive a restart. Called once after the server has stopped.

@@ -228,7 +228,7 @@ async fn a_missing_registry_directory_is_a_clear_start_up_error() {
     let data = tempfile::tempdir().unwrap();
     let mut config = trustnode::config::Config::load(None, Vec::<(String, String)>::new()).unwrap();
     config.server.data_dir = data.path().to_owned();
-    config.registries = vec![trustnode::config::RegistryConfig { source: "/nonexistent/registry".into() }];
+    config.registries = vec![trustnode::config::RegistryConfig::Source("/nonexistent/registry".into())];
     let error = trustnode::node::open(config).await.unwrap_err().to_string();
     assert!(error.contains("/nonexistent/registry") && error.contains("does not exist"), "{error}");
 }

@@ -35,6 +35,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let state = Arc::new(node::open(config).await?);
+        node::start_background(&state);
         let listener = tokio::net::TcpListener::bind(state.config.server.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", state.config.server.listen))?;

@@ -9,6 +9,9 @@
 //! skipped, never served. Publishing is serialized per registry, so of two publishes of one sequence exactly one
 //! wins; on any refusal the current snapshot stays in place. The signature is the only authorization.
 //!
+//! A mirrored registry (configured with an upstream) is hosted the same way, without a directory to import: its
+//! snapshots arrive through [`HostedRegistry::publish`], called by `crate::mirror`.
+//!
 //! This module does file I/O (through [`crate::store`]) and resolves DIDs; it knows nothing about HTTP.
 
 pub mod verify;
@@ -47,14 +50,14 @@ pub enum HostingError {
         /// What went wrong.
         why: String,
     },
-    /// Two configured directories belong to one authority.
-    #[error("registry directories {first} and {second} both belong to {authority_id}")]
+    /// Two configured entries (directories or upstreams) belong to one authority.
+    #[error("registry entries {first} and {second} both belong to {authority_id}")]
     DuplicateAuthority {
         /// The authority.
         authority_id: String,
-        /// The first directory.
+        /// The first directory or upstream.
         first: PathBuf,
-        /// The second directory.
+        /// The second directory or upstream.
         second: PathBuf,
     },
     /// The data directory cannot be written.
@@ -133,6 +136,8 @@ impl Published {
 #[derive(Debug)]
 pub struct HostedRegistry {
     authority_id: String,
+    /// Base URL of the node this registry is mirrored from; `None` when it is hosted from a directory.
+    upstream: Option<String>,
     files: SnapshotDir,
     current: RwLock<Option<Arc<Published>>>,
     /// Digests of the stored snapshots the current one chains back to: only these are served by sequence.
@@ -145,6 +150,11 @@ impl HostedRegistry {
     /// The authority's DID.
     pub fn authority_id(&self) -> &str {
         &self.authority_id
+    }
+
+    /// Base URL of the node this registry is mirrored from; `None` when the governance body publishes here.
+    pub fn upstream(&self) -> Option<&str> {
+        self.upstream.as_deref()
     }
 
     /// The snapshot being served, if one has been published.
@@ -262,31 +272,42 @@ impl Registries {
         self.hosted.values()
     }
 
-    /// Imports and loads every configured registry directory; the store lives under `<data_dir>/registries/`.
+    /// Imports and loads every configured registry directory, and loads what is stored of every mirrored registry;
+    /// the store lives under `<data_dir>/registries/`.
     pub async fn open(
         configs: &[RegistryConfig],
         data_dir: &Path,
         resolver: &Resolver,
     ) -> Result<Registries, HostingError> {
         let root = data_dir.join("registries");
-        let mut sources: HashMap<String, PathBuf> = HashMap::new();
+        let mut origins: HashMap<String, PathBuf> = HashMap::new();
         let mut registries = Registries::default();
         for config in configs {
-            let directory = RegistryDir::new(&config.source);
-            if !directory.path().is_dir() {
-                return Err(HostingError::MissingSource(config.source.clone()));
-            }
-            let authority_id = read_authority(&directory)?;
-            if let Some(first) = sources.insert(authority_id.clone(), config.source.clone()) {
-                return Err(HostingError::DuplicateAuthority { authority_id, first, second: config.source.clone() });
+            let (authority_id, origin, upstream, import_from) = match config {
+                RegistryConfig::Source(source) => {
+                    let directory = RegistryDir::new(source);
+                    if !directory.path().is_dir() {
+                        return Err(HostingError::MissingSource(source.clone()));
+                    }
+                    (read_authority(&directory)?, source.clone(), None, Some(directory.snapshots()))
+                }
+                RegistryConfig::Mirror { authority, upstream } => {
+                    (authority.clone(), PathBuf::from(upstream), Some(upstream.clone()), None)
+                }
+            };
+            if let Some(first) = origins.insert(authority_id.clone(), origin.clone()) {
+                return Err(HostingError::DuplicateAuthority { authority_id, first, second: origin });
             }
             let files = SnapshotDir::for_authority(&root, &authority_id);
             let store_path = files.path().to_owned();
             let storage = |source| HostingError::Storage { path: store_path.clone(), source };
             files.create().map_err(storage)?;
-            import(&directory.snapshots(), &files, &authority_id).map_err(storage)?;
+            if let Some(snapshots) = import_from {
+                import(&snapshots, &files, &authority_id).map_err(storage)?;
+            }
             let hosted = HostedRegistry {
                 authority_id: authority_id.clone(),
+                upstream,
                 files,
                 current: RwLock::new(None),
                 chain: RwLock::new(BTreeMap::new()),
@@ -395,7 +416,14 @@ async fn load_newest(hosted: &HostedRegistry, resolver: &Resolver) -> std::io::R
         tracing::info!(authority = %hosted.authority_id, sequence, "loaded registry snapshot");
         return Ok(());
     }
-    tracing::warn!(authority = %hosted.authority_id, "no verified snapshot yet; publish sequence 1 to start serving");
+    match &hosted.upstream {
+        Some(upstream) => {
+            tracing::info!(authority = %hosted.authority_id, %upstream, "no snapshot stored yet; mirroring")
+        }
+        None => {
+            tracing::warn!(authority = %hosted.authority_id, "no verified snapshot yet; publish sequence 1 to start")
+        }
+    }
     Ok(())
 }
 

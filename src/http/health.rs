@@ -4,6 +4,7 @@
 //! it drains at shutdown) registers a [`ReadyFlag`] and sets it. `/healthz` (in `discovery`) stays a constant
 //! answer: it says the process is up, not that it is useful. Nothing here does I/O.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -17,7 +18,7 @@ use super::AppState;
 /// The conditions of readiness. Checking takes a lock (only `/readyz` does, never a resolution).
 #[derive(Debug, Default)]
 pub struct Readiness {
-    conditions: Mutex<Vec<(&'static str, Arc<AtomicBool>)>>,
+    conditions: Mutex<Vec<(Cow<'static, str>, Arc<AtomicBool>)>>,
     draining: AtomicBool,
 }
 
@@ -37,9 +38,9 @@ impl ReadyFlag {
 
 impl Readiness {
     /// Adds a condition named `name` (shown to operators when it is not met), initially `ready`.
-    pub fn condition(&self, name: &'static str, ready: bool) -> ReadyFlag {
+    pub fn condition(&self, name: impl Into<Cow<'static, str>>, ready: bool) -> ReadyFlag {
         let flag = Arc::new(AtomicBool::new(ready));
-        self.conditions.lock().unwrap_or_else(PoisonError::into_inner).push((name, flag.clone()));
+        self.conditions.lock().unwrap_or_else(PoisonError::into_inner).push((name.into(), flag.clone()));
         ReadyFlag(flag)
     }
 
@@ -50,10 +51,10 @@ impl Readiness {
     }
 
     /// The names of the conditions not met, in registration order ([`DRAINING`] first); empty when ready.
-    pub fn unmet(&self) -> Vec<&'static str> {
-        let draining = self.draining.load(Ordering::Relaxed).then_some(DRAINING);
+    pub fn unmet(&self) -> Vec<Cow<'static, str>> {
+        let draining = self.draining.load(Ordering::Relaxed).then_some(Cow::Borrowed(DRAINING));
         let conditions = self.conditions.lock().unwrap_or_else(PoisonError::into_inner);
-        let unmet = conditions.iter().filter(|(_, flag)| !flag.load(Ordering::Relaxed)).map(|(name, _)| *name);
+        let unmet = conditions.iter().filter(|(_, flag)| !flag.load(Ordering::Relaxed)).map(|(name, _)| name.clone());
         draining.into_iter().chain(unmet).collect()
     }
 }

@@ -49,6 +49,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Readiness conditions; other parts of the node add theirs here.
     pub readiness: health::Readiness,
+    /// The mirrored registries' pollers and status.
+    pub mirrors: crate::mirror::Mirrors,
 }
 
 /// Every route the node serves: the path template and its handlers. The router, the metrics' route labels and the
@@ -79,6 +81,7 @@ pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<
                 .put(registries::put_snapshot)
                 .layer(DefaultBodyLimit::max(max_snapshot_bytes)),
         ),
+        ("/registries/{authority_id}/status", get(registries::status)),
         ("/registries/{authority_id}/entities", get(registries::list_entities)),
         ("/registries/{authority_id}/entities/{entity_id}", get(registries::get_entity)),
         ("/authorization", post(trqp::authorization)),

@@ -84,6 +84,7 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Pro
                 "links": {
                     "latest": format!("/registries/{encoded}/snapshots/latest"),
                     "entities": format!("/registries/{encoded}/entities"),
+                    "status": format!("/registries/{encoded}/status"),
                     "metadata": format!("/metadata?authority_id={encoded}"),
                 },
             });
@@ -101,6 +102,29 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Pro
         })
         .collect();
     Ok(Json(json!({ "registries": registries })))
+}
+
+/// `GET /registries/{authority_id}/status`: the served snapshot and, for a mirrored registry, its upstream, last
+/// poll, last success, last error and fork evidence (`mirror` is null for a registry published here).
+pub async fn status(State(state): State<Arc<AppState>>, params: RawPathParams) -> Result<Json<Value>, Problem> {
+    let registry = hosted(&state, &params)?;
+    let now = now()?;
+    let served = registry.current().map(|published| {
+        let snapshot = published.snapshot();
+        let content = snapshot.snapshot();
+        json!({
+            "sequence": content.sequence,
+            "digest": snapshot.digest(),
+            "issued": content.issued,
+            "next_update": content.next_update,
+            "stale": snapshot.is_stale(now),
+        })
+    });
+    Ok(Json(json!({
+        "authority_id": registry.authority_id(),
+        "served": served,
+        "mirror": state.mirrors.status(registry.authority_id()),
+    })))
 }
 
 /// Percent-encodes a DID for use as one path segment or query value.

@@ -64,6 +64,7 @@ impl TestNode {
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         adjust(&mut config);
         let state = Arc::new(trustnode::node::open(config.clone()).await.expect("node opens"));
+        trustnode::node::start_background(&state);
         let listener = tokio::net::TcpListener::bind(config.server.listen).await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

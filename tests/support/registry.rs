@@ -109,7 +109,7 @@ impl Fixture {
 
     /// The `[[registries]]` entry for this directory.
     pub fn config(&self) -> RegistryConfig {
-        RegistryConfig { source: self.dir.path().to_owned() }
+        RegistryConfig::Source(self.dir.path().to_owned())
     }
 
     /// The next snapshot of the current source after the newest signed one, signed by the authority's key.

@@ -1,0 +1,335 @@
+//! Mirroring: keeping a registry hosted here in step with the same registry on an upstream node
+//! (`[[registries]]` with `authority` and `upstream`).
+//!
+//! One background task per mirrored registry polls the upstream (a conditional GET of its latest snapshot, every
+//! `mirroring.poll_interval_s`, sooner when the served snapshot's `next_update` passes), fetches every missing
+//! sequence in order and hands each to [`HostedRegistry::publish`], the same verification and atomic store a
+//! governance body's publish goes through: nothing is served before it verified. A mirror never goes backwards; a
+//! fork (a validly signed snapshot with a sequence already served under another digest) or a broken chain is
+//! refused, logged, counted and kept as evidence on the status, while the last good snapshot stays served.
+//!
+//! HTTP transfers live in [`upstream`], the decisions in [`plan`]; this module wires them to the registry, the
+//! metrics and readiness. It never writes snapshot files itself.
+
+pub mod plan;
+pub mod upstream;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::hosting::verify::{self, VerifyError};
+use crate::hosting::{clock_now, HostedRegistry, PublishError, Registries};
+use crate::http::health::{Readiness, ReadyFlag};
+use crate::http::metrics::{Family, Metrics};
+use crate::http::AppState;
+use crate::registry::model::Timestamp;
+use crate::registry::snapshot::{Digest, SnapshotError};
+use crate::resolver::Resolver;
+use plan::Step;
+use upstream::{FetchFailure, Latest, Offered, Upstream};
+
+/// Fork evidence kept per registry; older evidence is dropped first.
+const MAX_FORK_EVIDENCE: usize = 16;
+
+/// Two snapshots of one sequence with different digests, both signed by the authority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForkEvidence {
+    /// The sequence.
+    pub sequence: u64,
+    /// The digest of the snapshot served here.
+    pub served_digest: Digest,
+    /// The digest of the upstream's snapshot of that sequence.
+    pub upstream_digest: Digest,
+    /// The sequence of the authority-signed snapshot that shows it: `sequence` itself when the upstream offered
+    /// its version, or the successor whose `previous` names it.
+    pub shown_by: u64,
+    /// When the fork was first seen.
+    pub detected_at: Timestamp,
+}
+
+/// The last failure of a poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollError {
+    /// When it happened.
+    pub at: Timestamp,
+    /// Its metrics label (`unreachable`, `timeout`, `signature`, `broken-chain`, `fork`, …).
+    pub kind: &'static str,
+    /// What went wrong, for operators.
+    pub detail: String,
+}
+
+/// What a mirror reports on the status endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MirrorStatus {
+    /// Base URL of the upstream node.
+    pub upstream: String,
+    /// When the upstream was last asked.
+    pub last_poll: Option<Timestamp>,
+    /// When a poll last ended with the mirror in step (nothing new, or everything new verified and stored).
+    pub last_success: Option<Timestamp>,
+    /// The most recent failure, kept after later successes.
+    pub last_error: Option<PollError>,
+    /// Forks seen, oldest first.
+    pub forks: Vec<ForkEvidence>,
+}
+
+/// Why one poll ended early. Whatever was verified and stored before the failure stays served.
+#[derive(Debug, thiserror::Error)]
+enum PollFailure {
+    #[error(transparent)]
+    Fetch(#[from] FetchFailure),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("the upstream offers sequence {offered}, older than the served {served}; a mirror never goes back")]
+    Behind { served: u64, offered: u64 },
+    #[error(
+        "fork at sequence {}: served {}, the upstream's is {} (signed by the authority)",
+        .0.sequence, .0.served_digest, .0.upstream_digest
+    )]
+    Fork(ForkEvidence),
+    #[error("snapshot {sequence} refused: {error}")]
+    Refused { sequence: u64, error: PublishError },
+}
+
+impl PollFailure {
+    fn kind(&self) -> &'static str {
+        match self {
+            PollFailure::Fetch(failure) => failure.kind(),
+            PollFailure::Malformed(_) => "malformed",
+            PollFailure::Behind { .. } => "upstream-behind",
+            PollFailure::Fork(_) => "fork",
+            PollFailure::Refused { error, .. } => match error {
+                PublishError::Refused(VerifyError::Snapshot(SnapshotError::Signature(_))) => "signature",
+                PublishError::Refused(VerifyError::AuthorityUnresolvable { .. }) => "authority-unresolvable",
+                PublishError::Refused(VerifyError::Snapshot(
+                    SnapshotError::BrokenChain { .. }
+                    | SnapshotError::SequenceNotNext { .. }
+                    | SnapshotError::AuthorityChanged { .. }
+                    | SnapshotError::IssuedBeforePrevious { .. }
+                    | SnapshotError::StatementDeleted(_)
+                    | SnapshotError::StatementRewritten(_),
+                ))
+                | PublishError::NotNext { .. } => "broken-chain",
+                PublishError::Storage(_) => "storage",
+                _ => "invalid",
+            },
+        }
+    }
+}
+
+/// One mirrored registry: its upstream, status and readiness.
+#[derive(Debug)]
+struct Mirror {
+    registry: Arc<HostedRegistry>,
+    upstream: Upstream,
+    status: Mutex<MirrorStatus>,
+    ready: ReadyFlag,
+    metrics: MirrorMetrics,
+}
+
+/// The metric families every mirror writes to.
+#[derive(Clone)]
+struct MirrorMetrics {
+    failures: Arc<Family<2>>,
+    forks: Arc<Family<1>>,
+}
+
+impl std::fmt::Debug for MirrorMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MirrorMetrics")
+    }
+}
+
+impl Mirror {
+    /// Asks the upstream once and brings the registry in step with it, as far as verification allows.
+    async fn poll(&self, resolver: &Resolver, now: Timestamp) -> Result<(), PollFailure> {
+        let served = self.registry.current().map(|published| published.snapshot().link());
+        let etag = served.map(|link| format!("\"{}\"", link.digest));
+        let latest = match self.upstream.latest(etag.as_deref()).await? {
+            Latest::Unchanged => return Ok(()),
+            Latest::Offered(offered) => offered,
+        };
+        let link = plan::offered_link(&latest.bytes).map_err(PollFailure::Malformed)?;
+        match plan::plan(served, link) {
+            Step::UpToDate => Ok(()),
+            Step::Behind { served, offered } => Err(PollFailure::Behind { served, offered }),
+            Step::Fork { sequence, served, offered } => {
+                // Only a snapshot the authority signed is evidence; anything else is a plain refusal.
+                let refused = |error: VerifyError| PollFailure::Refused { sequence, error: error.into() };
+                let verified = verify::verify(resolver, latest.bytes, &latest.jws).await.map_err(refused)?;
+                if verified.snapshot.snapshot().authority_id != self.registry.authority_id() {
+                    let error = PublishError::PathMismatch {
+                        field: "authority_id",
+                        path: self.registry.authority_id().to_owned(),
+                        snapshot: verified.snapshot.snapshot().authority_id.clone(),
+                    };
+                    return Err(PollFailure::Refused { sequence, error });
+                }
+                Err(fork(now, sequence, served, offered, sequence))
+            }
+            Step::CatchUp { first } => {
+                for sequence in first..link.sequence {
+                    let offered = self.upstream.snapshot(sequence).await?;
+                    self.accept(resolver, now, sequence, offered).await?;
+                }
+                self.accept(resolver, now, link.sequence, latest).await
+            }
+        }
+    }
+
+    /// Verifies and stores `offered` as `sequence` through the publish path.
+    async fn accept(
+        &self,
+        resolver: &Resolver,
+        now: Timestamp,
+        sequence: u64,
+        offered: Offered,
+    ) -> Result<(), PollFailure> {
+        match self.registry.publish(resolver, sequence, offered.bytes, &offered.jws).await {
+            Ok(_) => {
+                self.ready.set(true);
+                Ok(())
+            }
+            // The signature verified before the chain was checked, so a successor naming another digest for the
+            // served sequence is signed evidence of a fork.
+            Err(PublishError::Refused(VerifyError::Snapshot(SnapshotError::BrokenChain {
+                expected,
+                found: Some(found),
+            }))) if found.sequence == expected.sequence => {
+                Err(fork(now, expected.sequence, expected.digest, found.digest, sequence))
+            }
+            Err(error) => Err(PollFailure::Refused { sequence, error }),
+        }
+    }
+
+    /// Records the outcome of the poll made at `now` in the status, the log and the metrics.
+    fn record(&self, now: Timestamp, outcome: Result<(), PollFailure>) {
+        let authority = self.registry.authority_id();
+        let mut status = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+        status.last_poll = Some(now);
+        let failure = match outcome {
+            Ok(()) => {
+                status.last_success = Some(now);
+                return;
+            }
+            Err(failure) => failure,
+        };
+        tracing::warn!(authority, upstream = %status.upstream, kind = failure.kind(), "mirror poll failed: {failure}");
+        self.metrics.failures.add([authority, failure.kind()], 1.0);
+        if let PollFailure::Fork(evidence) = &failure {
+            let key = (evidence.sequence, evidence.upstream_digest);
+            if !status.forks.iter().any(|seen| (seen.sequence, seen.upstream_digest) == key) {
+                self.metrics.forks.add([authority], 1.0);
+                if status.forks.len() == MAX_FORK_EVIDENCE {
+                    status.forks.remove(0);
+                }
+                status.forks.push(evidence.clone());
+            }
+        }
+        status.last_error = Some(PollError { at: now, kind: failure.kind(), detail: failure.to_string() });
+    }
+
+    /// Polls until the node's state is gone, waiting [`plan::poll_delay`] between polls.
+    async fn run(self: Arc<Self>, state: Weak<AppState>, interval: Duration) {
+        loop {
+            let Some(app) = state.upgrade() else { return };
+            let Some(now) = clock_now() else {
+                tracing::error!("the system clock is out of range; mirrors do not poll");
+                return;
+            };
+            let outcome = self.poll(&app.resolver, now).await;
+            self.record(now, outcome);
+            drop(app);
+            let next_update = self.registry.current().map(|published| published.snapshot().snapshot().next_update);
+            tokio::time::sleep(plan::poll_delay(clock_now().unwrap_or(now), next_update, interval)).await;
+        }
+    }
+}
+
+fn fork(now: Timestamp, sequence: u64, served: Digest, offered: Digest, shown_by: u64) -> PollFailure {
+    PollFailure::Fork(ForkEvidence {
+        sequence,
+        served_digest: served,
+        upstream_digest: offered,
+        shown_by,
+        detected_at: now,
+    })
+}
+
+/// Every mirrored registry of the node and their polling tasks (stopped when this is dropped).
+#[derive(Debug)]
+pub struct Mirrors {
+    by_authority: BTreeMap<String, Arc<Mirror>>,
+    interval: Duration,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Mirrors {
+    /// The mirrors of the registries in `registries` that have an upstream, with their metric families and a
+    /// readiness condition each (met once a verified snapshot is served). Nothing polls before [`Mirrors::start`].
+    pub fn new(config: &Config, registries: &Registries, metrics: &Metrics, readiness: &Readiness) -> Mirrors {
+        let families = MirrorMetrics {
+            failures: metrics.counter(
+                "trustnode_mirror_failures_total",
+                "Mirror polls that ended in a failure, by authority and kind (unreachable, timeout, upstream-status, \
+                 too-large, missing-signature, malformed, upstream-behind, signature, broken-chain, fork, …).",
+                ["authority", "kind"],
+            ),
+            forks: metrics.counter(
+                "trustnode_mirror_forks_total",
+                "Distinct forks seen: a snapshot signed by the authority with a sequence already served under \
+                 another digest.",
+                ["authority"],
+            ),
+        };
+        let timeout = Duration::from_millis(config.mirroring.request_timeout_ms);
+        let by_authority = registries
+            .iter()
+            .filter_map(|registry| {
+                let base = registry.upstream()?;
+                let authority = registry.authority_id();
+                let ready = readiness.condition(format!("mirror of {authority} has no verified snapshot yet"), false);
+                ready.set(registry.current().is_some());
+                let mirror = Mirror {
+                    registry: registry.clone(),
+                    upstream: Upstream::new(base, authority, timeout, config.publishing.max_snapshot_bytes),
+                    status: Mutex::new(MirrorStatus { upstream: base.to_owned(), ..MirrorStatus::default() }),
+                    ready,
+                    metrics: families.clone(),
+                };
+                Some((authority.to_owned(), Arc::new(mirror)))
+            })
+            .collect();
+        Mirrors {
+            by_authority,
+            interval: Duration::from_secs(config.mirroring.poll_interval_s),
+            tasks: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Starts one polling task per mirror; each stops when `state` is dropped.
+    pub fn start(&self, state: Weak<AppState>) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        for mirror in self.by_authority.values() {
+            tasks.push(tokio::spawn(mirror.clone().run(state.clone(), self.interval)));
+        }
+    }
+
+    /// The status of the mirror of `authority_id`; `None` when that registry is not mirrored.
+    pub fn status(&self, authority_id: &str) -> Option<MirrorStatus> {
+        let mirror = self.by_authority.get(authority_id)?;
+        Some(mirror.status.lock().unwrap_or_else(PoisonError::into_inner).clone())
+    }
+}
+
+impl Drop for Mirrors {
+    fn drop(&mut self) {
+        for task in self.tasks.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Mirroring between nodes on loopback: A hosts a registry, B mirrors A, C mirrors B. New snapshots travel to C
+//! byte-identical; C keeps answering when A stops (flagged stale once `next_update` passes); a tampered, forged or
+//! forked snapshot from an altered upstream is refused, counted and reported while the last good one is served.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand_core::OsRng;
+use serde_json::{json, Value};
+use support::node::TestNode;
+use support::registry::{at, node_for, put, Fixture, COLLEGE};
+use trustnode::config::RegistryConfig;
+use trustnode::http::registries::JWS_HEADER;
+use trustnode::registry::jws::{KeyType, SigningKey};
+use trustnode::registry::model::Status;
+use trustnode::registry::snapshot::{CanonicalSnapshot, Digest};
+
+/// Starts a node mirroring `fixture`'s registry from `upstream` (an address), polling every second.
+async fn mirror_of(fixture: &Fixture, upstream: std::net::SocketAddr) -> TestNode {
+    let entry = RegistryConfig::Mirror { authority: fixture.authority.clone(), upstream: format!("http://{upstream}") };
+    TestNode::start(move |config| {
+        config.registries = vec![entry];
+        config.mirroring.poll_interval_s = 1;
+        config.mirroring.request_timeout_ms = 2_000;
+    })
+    .await
+}
+
+/// Waits (up to a generous deadline) until `check` holds for the node's answer to `GET path`.
+async fn eventually(node: &TestNode, path: &str, what: &str, check: impl Fn(&support::node::Reply) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = node.get(path, &[]).await;
+        if check(&reply) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {} {}", reply.status, String::from_utf8_lossy(&reply.body));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn latest_path(fixture: &Fixture) -> String {
+    format!("/registries/{}/snapshots/latest", fixture.encoded_authority())
+}
+
+/// Waits until `node` serves `snapshot` as its latest.
+async fn serves(node: &TestNode, fixture: &Fixture, snapshot: &CanonicalSnapshot) {
+    let etag = format!("\"{}\"", snapshot.digest());
+    let what = format!("serving sequence {}", snapshot.snapshot().sequence);
+    eventually(node, &latest_path(fixture), &what, |reply| reply.header("etag") == Some(etag.as_str())).await;
+}
+
+fn revoke_college(fixture: &mut Fixture, next_update_in: i64) -> (CanonicalSnapshot, String) {
+    fixture.source.change_status("s2", Status::Revoked, at("2025-09-01T00:00:00Z"), "closed").unwrap();
+    fixture.build_next(next_update_in)
+}
+
+/// Asks whether the college may issue certificates after its revocation in sequence 2.
+async fn college_answer(node: &TestNode, fixture: &Fixture) -> Value {
+    let question = json!({
+        "entity_id": COLLEGE, "authority_id": fixture.authority, "action": "issue", "resource": "Certificate",
+        "context": {"time": "2025-10-01T00:00:00Z"},
+    });
+    let reply = node
+        .request(hyper::Method::POST, "/authorization", &[("content-type", "application/json")], question.to_string())
+        .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    reply.json()
+}
+
+#[tokio::test]
+async fn a_mirror_of_a_mirror_serves_the_authoritys_bytes_and_outlives_the_origin() {
+    let mut fixture = Fixture::new();
+    let a = node_for(&fixture, |_| {}).await;
+    let b = mirror_of(&fixture, a.addr).await;
+    let c = mirror_of(&fixture, b.addr).await;
+    let one = fixture.signed[0].0.clone();
+    serves(&c, &fixture, &one).await;
+
+    // Sequence 2 is due for update in a few seconds, so the mirrors' answers turn stale while A is gone.
+    let (two, jws) = revoke_college(&mut fixture, 4);
+    assert_eq!(put(&a, &fixture.encoded_authority(), 2, two.bytes().to_vec(), &jws).await.status, 201);
+    serves(&c, &fixture, &two).await;
+    for sequence in ["1", "2", "latest"] {
+        let path = format!("/registries/{}/snapshots/{sequence}", fixture.encoded_authority());
+        let (from_a, from_c) = (a.get(&path, &[]).await, c.get(&path, &[]).await);
+        assert_eq!((from_c.status.as_u16(), &from_c.body), (200, &from_a.body), "snapshot {sequence}");
+        assert_eq!(from_c.header(JWS_HEADER), from_a.header(JWS_HEADER), "signature of {sequence}");
+    }
+    let status = c.get(&format!("/registries/{}/status", fixture.encoded_authority()), &[]).await.json();
+    assert_eq!(status["served"]["sequence"], 2);
+    assert_eq!(status["mirror"]["upstream"], format!("http://{}", b.addr));
+    assert!(status["mirror"]["last_success"].is_string(), "{status}");
+    assert_eq!(
+        a.get(&format!("/registries/{}/status", fixture.encoded_authority()), &[]).await.json()["mirror"],
+        Value::Null
+    );
+
+    a.stop().await;
+    for node in [&b, &c] {
+        let answer = college_answer(node, &fixture).await;
+        assert_eq!((answer["authorized"].as_bool(), answer["registry_sequence"].as_u64()), (Some(false), Some(2)));
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while college_answer(&c, &fixture).await["registry_stale"] != true {
+        assert!(Instant::now() < deadline, "C never flagged its answers stale");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(b.get("/readyz", &[]).await.status, 200, "a mirror with a verified snapshot stays ready");
+    eventually(&b, &format!("/registries/{}/status", fixture.encoded_authority()), "B reports A unreachable", |r| {
+        r.json()["mirror"]["last_error"]["kind"] == "unreachable"
+    })
+    .await;
+    let status = b.get(&format!("/registries/{}/status", fixture.encoded_authority()), &[]).await.json();
+    assert_eq!(status["served"]["sequence"], 2);
+}
+
+#[tokio::test]
+async fn a_mirror_with_nothing_verified_is_not_ready_and_says_why() {
+    let fixture = Fixture::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mirror = mirror_of(&fixture, closed).await;
+    let status_path = format!("/registries/{}/status", fixture.encoded_authority());
+    eventually(&mirror, &status_path, "a failed first poll", |reply| reply.json()["mirror"]["last_poll"].is_string())
+        .await;
+    let ready = mirror.get("/readyz", &[]).await;
+    assert_eq!(ready.status, 503);
+    assert!(ready.json()["detail"].as_str().unwrap().contains(&fixture.authority), "{}", ready.json());
+    let status = mirror.get(&status_path, &[]).await.json();
+    assert_eq!(
+        (status["served"].clone(), status["mirror"]["last_error"]["kind"].clone()),
+        (Value::Null, json!("unreachable"))
+    );
+    assert_eq!(mirror.get(&latest_path(&fixture), &[]).await.status, 404);
+}
+
+/// Snapshot bytes and their detached JWS, by sequence.
+type Offers = BTreeMap<u64, (Vec<u8>, String)>;
+
+/// An altered upstream: serves whatever snapshots the test puts in it, with ETag and JWS like a node.
+#[derive(Clone, Default)]
+struct Replayer {
+    snapshots: Arc<Mutex<Offers>>,
+}
+
+impl Replayer {
+    fn offer(&self, sequence: u64, bytes: Vec<u8>, jws: &str) {
+        self.snapshots.lock().unwrap().insert(sequence, (bytes, jws.to_owned()));
+    }
+
+    async fn start(&self) -> std::net::SocketAddr {
+        async fn snapshot(
+            State(replayer): State<Replayer>,
+            Path((_, sequence)): Path<(String, String)>,
+            headers: HeaderMap,
+        ) -> Response {
+            let snapshots = replayer.snapshots.lock().unwrap();
+            let found = match sequence.as_str() {
+                "latest" => snapshots.last_key_value().map(|(_, pair)| pair.clone()),
+                number => number.parse().ok().and_then(|n: u64| snapshots.get(&n).cloned()),
+            };
+            let Some((bytes, jws)) = found else { return StatusCode::NOT_FOUND.into_response() };
+            let etag = format!("\"{}\"", Digest::of(&bytes));
+            if headers.get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+                return StatusCode::NOT_MODIFIED.into_response();
+            }
+            ([("etag", etag), (JWS_HEADER, jws)], bytes).into_response()
+        }
+        let router = axum::Router::new()
+            .route("/registries/{authority}/snapshots/{sequence}", axum::routing::get(snapshot))
+            .with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        addr
+    }
+}
+
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok()).unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn tampered_forged_and_forked_snapshots_are_refused_counted_and_reported() {
+    let mut fixture = Fixture::new();
+    let altered_b = Replayer::default();
+    let (one, one_jws) = fixture.signed[0].clone();
+    altered_b.offer(1, one.bytes().to_vec(), &one_jws);
+    let (two, two_jws) = revoke_college(&mut fixture, 86_400);
+    fixture.accepted((two.clone(), two_jws.clone()));
+    altered_b.offer(2, two.bytes().to_vec(), &two_jws);
+    let c = mirror_of(&fixture, altered_b.start().await).await;
+    serves(&c, &fixture, &two).await;
+    let status_path = format!("/registries/{}/status", fixture.encoded_authority());
+    let failures =
+        |kind: &str| format!("trustnode_mirror_failures_total{{authority=\"{}\",kind=\"{kind}\"}}", fixture.authority);
+    let waits_for_failure = |kind: &'static str| {
+        let series = failures(kind);
+        move |reply: &support::node::Reply| metric(std::str::from_utf8(&reply.body).unwrap(), &series) > 0.0
+    };
+
+    // Snapshot 3 with one byte flipped after signing.
+    fixture.source.change_status("s4", Status::Suspended, at("2025-10-01T00:00:00Z"), "review").unwrap();
+    let (three, three_jws) = fixture.build_next(86_400);
+    let mut flipped = three.bytes().to_vec();
+    let position = flipped.windows(5).position(|w| w == b"Board").unwrap();
+    flipped[position] = b'H';
+    altered_b.offer(3, flipped, &three_jws);
+    eventually(&c, "/metrics", "a signature refusal", waits_for_failure("signature")).await;
+    assert_eq!(c.get(&latest_path(&fixture), &[]).await.header("etag"), Some(format!("\"{}\"", two.digest()).as_str()));
+
+    // Snapshot 3 intact but signed by a stranger.
+    let stranger = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let forged = three.sign(&stranger, &fixture.kid).unwrap();
+    altered_b.offer(3, three.bytes().to_vec(), &forged);
+    let before = metric(std::str::from_utf8(&c.get("/metrics", &[]).await.body).unwrap(), &failures("signature"));
+    eventually(&c, "/metrics", "a second signature refusal", |reply| {
+        metric(std::str::from_utf8(&reply.body).unwrap(), &failures("signature")) > before
+    })
+    .await;
+    let status = c.get(&status_path, &[]).await.json();
+    assert_eq!(
+        (status["served"]["sequence"].as_u64(), status["mirror"]["last_error"]["kind"].as_str()),
+        (Some(2), Some("signature"))
+    );
+
+    // The genuine snapshot 3 is taken. Then two forks, each validly signed by the authority: a snapshot 4 built on
+    // another snapshot 3, and later yet another snapshot 3 offered directly.
+    altered_b.offer(3, three.bytes().to_vec(), &three_jws);
+    serves(&c, &fixture, &three).await;
+    let fork_of = |status: Status, reason: &str| {
+        let mut other = Fixture::signed_by(fixture.key.clone(), &fixture.authority, &fixture.kid, 86_400);
+        other.signed = fixture.signed.clone();
+        other.source = fixture.source.clone();
+        other.source.change_status("s3", status, at("2025-11-01T00:00:00Z"), reason).unwrap();
+        let forked_three = other.build_next(86_400);
+        assert_eq!(forked_three.0.snapshot().sequence, 3);
+        assert_ne!(forked_three.0.digest(), three.digest());
+        other.accepted(forked_three.clone());
+        (other, forked_three)
+    };
+    let (mut branch, (branch_three, _)) = fork_of(Status::Suspended, "branch");
+    let (four, four_jws) = branch.edit_and_build(|_| {});
+    altered_b.offer(4, four.bytes().to_vec(), &four_jws);
+    let forks = |reply: &support::node::Reply| reply.json()["mirror"]["forks"].as_array().map_or(0, Vec::len);
+    eventually(&c, &status_path, "fork evidence from a successor", |reply| forks(reply) == 1).await;
+    altered_b.snapshots.lock().unwrap().remove(&4);
+    let (_, (direct_three, direct_jws)) = fork_of(Status::Revoked, "direct");
+    altered_b.offer(3, direct_three.bytes().to_vec(), &direct_jws);
+    eventually(&c, &status_path, "fork evidence offered directly", |reply| forks(reply) == 2).await;
+
+    let status = c.get(&status_path, &[]).await.json();
+    let evidence: Vec<_> = status["mirror"]["forks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (e["sequence"].clone(), e["served_digest"].clone(), e["upstream_digest"].clone(), e["shown_by"].clone())
+        })
+        .collect();
+    let served = json!(three.digest().to_string());
+    assert_eq!(
+        evidence,
+        [
+            (json!(3), served.clone(), json!(branch_three.digest().to_string()), json!(4)),
+            (json!(3), served.clone(), json!(direct_three.digest().to_string()), json!(3)),
+        ]
+    );
+    assert_eq!(status["served"]["digest"], served, "the first snapshot 3 stays served");
+    assert_eq!(status["mirror"]["last_error"]["kind"], "fork");
+    let metrics = String::from_utf8(c.get("/metrics", &[]).await.body.to_vec()).unwrap();
+    assert_eq!(metric(&metrics, &format!("trustnode_mirror_forks_total{{authority=\"{}\"}}", fixture.authority)), 2.0);
+    assert!(metric(&metrics, &failures("fork")) >= 2.0, "{metrics}");
+    assert_eq!(c.get(&latest_path(&fixture), &[]).await.body, three.bytes());
+}
