@@ -1,9 +1,12 @@
 //! The `trustnode` binary as a user runs it: help texts, exit codes, `resolve` output, and `serve` starting on
 //! the embedded configuration and stopping cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+
+use support::process::{exchange, listen_address};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trustnode");
 const ED25519: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
@@ -76,24 +79,9 @@ fn serve_runs_on_defaults_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut address = None;
-    let mut line = String::new();
-    while address.is_none() && Instant::now() < deadline {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        address = line.split("address=").nth(1).map(|rest| rest.split_whitespace().next().unwrap().to_owned());
-    }
-    let address = address.expect("the node logs its listen address");
-    let address = address.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':');
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    use std::io::{Read, Write};
-    write!(stream, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let address = listen_address(&mut stderr).expect("the node logs its listen address");
+    let (status, body) = exchange(&address, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    assert_eq!((status, &body[..]), (200, &b"ok"[..]));
 
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs `trustnode serve` hosting the registry directory `registry` with `data` as data directory; returns the
@@ -21,23 +21,34 @@ pub fn spawn_node(registry: &Path, data: &Path) -> (Child, String) {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    match listen_address(&mut stderr) {
+        Some(address) => {
+            // Keep draining stderr so the child never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+            (child, address)
+        }
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the node did not log its listen address");
+        }
+    }
+}
+
+/// Reads a starting node's log lines until it logs its listen address (at most 30 s); the rest stays unread.
+pub fn listen_address(stderr: &mut BufReader<ChildStderr>) -> Option<String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut line = String::new();
     while Instant::now() < deadline {
         line.clear();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            break;
+        if stderr.read_line(&mut line).ok()? == 0 {
+            return None;
         }
         if let Some(rest) = line.split("address=").nth(1) {
-            let address = rest.trim().trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':').to_owned();
-            // Keep draining stderr so the child never blocks on a full pipe.
-            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-            return (child, address);
+            return Some(rest.trim().trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':').to_owned());
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the node did not log its address: {line}");
+    None
 }
 
 /// A blocking HTTP/1.1 exchange; returns status and body.
