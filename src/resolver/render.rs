@@ -99,6 +99,7 @@ fn inner_content_type(dialect: Dialect) -> &'static str {
 enum Part<'a> {
     Raw(&'a [u8]),
     Value(&'a Value),
+    Map(&'a Map<String, Value>),
 }
 
 /// Writes a JSON object from its members in order. The document travels as its pre-serialized text, so a full
@@ -116,6 +117,9 @@ fn write_object(members: &[(&str, Part<'_>)]) -> Vec<u8> {
         out.push(b':');
         match part {
             Part::Raw(raw) => out.extend_from_slice(raw),
+            Part::Map(map) => {
+                let _ = serde_json::to_writer(&mut out, map);
+            }
             Part::Value(value) => {
                 let _ = serde_json::to_writer(&mut out, value);
             }
@@ -131,7 +135,7 @@ fn result_body(resolution: &Resolution, content: &Content, dialect: Dialect) -> 
         _ => inner_content_type(dialect),
     };
     let metadata = Value::Object(base_metadata(resolution, Some(content_type)));
-    let document_metadata = Value::Object(resolution.document_metadata.clone());
+    let document_metadata = &resolution.document_metadata;
     let context = Value::from(LEGACY_CONTEXT);
     let url;
     let content_part = match content {
@@ -147,18 +151,18 @@ fn result_body(resolution: &Resolution, content: &Content, dialect: Dialect) -> 
         (Dialect::Current, true) => write_object(&[
             ("didDocument", content_part),
             ("didResolutionMetadata", Part::Value(&metadata)),
-            ("didDocumentMetadata", Part::Value(&document_metadata)),
+            ("didDocumentMetadata", Part::Map(document_metadata)),
         ]),
         (Dialect::Current, false) => write_object(&[
             ("contentStream", content_part),
             ("dereferencingMetadata", Part::Value(&metadata)),
-            ("contentMetadata", Part::Value(&document_metadata)),
+            ("contentMetadata", Part::Map(document_metadata)),
         ]),
         (Dialect::Legacy, true) => write_object(&[
             ("@context", Part::Value(&context)),
             ("didDocument", content_part),
             ("didResolutionMetadata", Part::Value(&metadata)),
-            ("didDocumentMetadata", Part::Value(&document_metadata)),
+            ("didDocumentMetadata", Part::Map(document_metadata)),
         ]),
         // The CCG suites read the dereferenced object from `didDocument` and its metadata from
         // `didDereferencingMetadata`.
@@ -166,8 +170,8 @@ fn result_body(resolution: &Resolution, content: &Content, dialect: Dialect) -> 
             ("@context", Part::Value(&context)),
             ("didDocument", content_part),
             ("didDereferencingMetadata", Part::Value(&metadata)),
-            ("didDocumentMetadata", Part::Value(&document_metadata)),
-            ("contentMetadata", Part::Value(&document_metadata)),
+            ("didDocumentMetadata", Part::Map(document_metadata)),
+            ("contentMetadata", Part::Map(document_metadata)),
         ]),
     }
 }
