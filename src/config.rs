@@ -116,6 +116,8 @@ pub struct ResolverConfig {
     pub methods: Vec<String>,
     /// Computed did:key/did:jwk documents kept in memory; 0 disables the memo.
     pub memo_entries: u64,
+    /// Slots of the cache of rendered answers reused within their second; 0 disables it.
+    pub answer_slots: usize,
 }
 
 /// `[web]`.
@@ -235,6 +237,8 @@ pub struct PublishingConfig {
 pub struct TrqpConfig {
     /// Answer unknown authorities, entities, actions and resources with 200 and a negative answer instead of 404.
     pub hide_unknown: bool,
+    /// Slots of the microcache of answers reused within their second; 0 disables it.
+    pub answer_slots: usize,
 }
 
 impl Config {

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::hosting::Registries;
 use crate::http::health::Readiness;
 use crate::http::metrics::Metrics;
+use crate::http::microcache::MicroCache;
 use crate::http::AppState;
 use crate::mirror::Mirrors;
 use crate::resolver::{Method, Resolver};
@@ -47,7 +48,9 @@ pub async fn open(config: Config) -> Result<AppState, NodeError> {
     let metrics = Metrics::new();
     let readiness = Readiness::default();
     let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness);
-    Ok(AppState { resolver, registries, config, metrics, readiness, mirrors })
+    let answers = MicroCache::new(config.resolver.answer_slots);
+    let trqp_answers = MicroCache::new(config.trqp.answer_slots);
+    Ok(AppState { resolver, registries, config, metrics, readiness, mirrors, answers, trqp_answers })
 }
 
 /// Starts the node's background work (the mirrors' polling); it stops when the last reference to `state` is

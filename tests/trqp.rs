@@ -6,7 +6,8 @@ mod support;
 
 use serde_json::{json, Value};
 use support::node::{Reply, TestNode};
-use support::registry::{node_for, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
+use support::registry::{node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
+use trustnode::registry::model::Status;
 
 /// JSON types of the schema members: "string", "boolean", "integer", "object".
 type Members = &'static [(&'static str, &'static str)];
@@ -215,6 +216,25 @@ async fn unknown_names_are_404_or_a_plain_no_when_hidden() {
         assert_shape(&answer, AUTHORIZATION_REQUIRED, OPTIONAL);
         assert_eq!((answer["authorized"].as_bool(), answer["status"].as_str()), (Some(false), Some("unknown")));
     }
+}
+
+#[tokio::test]
+async fn a_repeated_question_sees_a_new_snapshot_at_once() {
+    let mut fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+    let question = question(&fixture, COLLEGE, "Certificate", None);
+    let first = ask(&node, "/authorization", &question).await.json();
+    let again = ask(&node, "/authorization", &question).await.json();
+    assert_eq!((first["authorized"].as_bool(), again["authorized"].as_bool()), (Some(true), Some(true)));
+    // The answer to this very body may now be kept for the rest of the second: a publish must still show at once.
+    let next = fixture.edit_and_build(|source| {
+        source.change_status("s2", Status::Revoked, support::registry::now(), "closed").unwrap();
+    });
+    let reply = put(&node, &fixture.encoded_authority(), 2, next.0.bytes().to_vec(), &next.1).await;
+    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+    let after = ask(&node, "/authorization", &question).await.json();
+    assert_eq!((after["authorized"].as_bool(), after["status"].as_str()), (Some(false), Some("revoked")), "{after}");
+    assert_eq!(after["registry_sequence"], 2);
 }
 
 #[tokio::test]

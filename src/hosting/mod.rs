@@ -18,6 +18,7 @@ pub mod verify;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::Deserialize;
@@ -140,6 +141,8 @@ pub struct HostedRegistry {
     upstream: Option<String>,
     files: SnapshotDir,
     current: RwLock<Option<Arc<Published>>>,
+    /// Shared by every hosted registry; see [`Registries::generation`].
+    generation: Arc<AtomicU64>,
     /// Digests of the stored snapshots the current one chains back to: only these are served by sequence.
     chain: RwLock<BTreeMap<u64, Digest>>,
     /// Held for a whole publish, so publishes of one registry run one at a time.
@@ -252,6 +255,9 @@ impl HostedRegistry {
             Ok(mut current) => *current = Some(published.clone()),
             Err(poisoned) => *poisoned.into_inner() = Some(published.clone()),
         }
+        // After the swap: a reader that saw the old generation may have answered from the old snapshot, and its
+        // answer is now marked as made from older data.
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -259,12 +265,19 @@ impl HostedRegistry {
 #[derive(Debug, Default)]
 pub struct Registries {
     hosted: BTreeMap<String, Arc<HostedRegistry>>,
+    generation: Arc<AtomicU64>,
 }
 
 impl Registries {
     /// The registry of `authority_id`, if hosted.
     pub fn get(&self, authority_id: &str) -> Option<&Arc<HostedRegistry>> {
         self.hosted.get(authority_id)
+    }
+
+    /// A number that grows whenever any hosted registry installs a new snapshot. Read it *before* answering from
+    /// the registries: an answer is known to be current while the generation it was made at is still current.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// All hosted registries, in authority order.
@@ -310,6 +323,7 @@ impl Registries {
                 upstream,
                 files,
                 current: RwLock::new(None),
+                generation: registries.generation.clone(),
                 chain: RwLock::new(BTreeMap::new()),
                 publishing: tokio::sync::Mutex::new(()),
             };

@@ -49,6 +49,8 @@ fn purge(state: &AppState, headers: &HeaderMap, did: Option<&str>) -> Response {
         return problem.into_response();
     }
     let Some(web) = state.resolver.web() else { return did_web_disabled().into_response() };
+    // Rendered answers hold documents too: forget them all, so no purged document is served again.
+    state.answers.clear();
     match web.purge(did) {
         Ok(purged) => {
             tracing::info!(did = did.unwrap_or("*"), purged, "did:web cache purged by an operator");

@@ -12,12 +12,14 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 
+use super::answers::Answer;
+use super::microcache::unix_second;
 use super::problem::Problem;
 use super::AppState;
 use crate::did::error::{invalid_did, invalid_options, ResolutionError};
 use crate::resolver::accept::negotiate;
 use crate::resolver::options::OPTION_NAMES;
-use crate::resolver::render::{render, Rendered};
+use crate::resolver::render::render;
 use crate::resolver::{Resolution, ResolutionOptions, Validity};
 
 /// The route prefix; what follows it is the identifier.
@@ -111,7 +113,7 @@ pub async fn post(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
 pub async fn empty(headers: HeaderMap) -> Response {
     let accept = header_str(&headers, header::ACCEPT);
     let resolution = Resolution::failed(invalid_did("the identifier is empty"));
-    respond(&resolution, render(&resolution, negotiate(accept).or(negotiate(None))))
+    Answer::new(&resolution, render(&resolution, negotiate(accept).or(negotiate(None)))).to_response()
 }
 
 async fn resolve_request(state: &AppState, uri: &Uri, headers: &HeaderMap, body: Option<Bytes>) -> Response {
@@ -123,6 +125,16 @@ async fn resolve_request(state: &AppState, uri: &Uri, headers: &HeaderMap, body:
             format!("identifiers longer than {} bytes are not accepted", state.config.server.max_identifier_bytes),
         )
         .into_response();
+    }
+    // Only GET answers depend on the request line and Accept alone; POST carries options in its body. A missing
+    // Accept is keyed as a byte no header value can contain.
+    let key = body.is_none().then(|| {
+        let request = uri.path_and_query().map_or("", |p| p.as_str()).as_bytes();
+        [request, headers.get(header::ACCEPT).map_or(b"\n", HeaderValue::as_bytes), b""]
+    });
+    if let Some(answer) = key.and_then(|key| state.answers.get(key, unix_second(), 0)) {
+        state.metrics.record_resolution_outcome(answer.method(), answer.error());
+        return answer.to_response();
     }
     let parsed = split_request(raw_path, uri.query()).and_then(|split| {
         let mut options = ResolutionOptions::from_pairs(split.options.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
@@ -143,7 +155,11 @@ async fn resolve_request(state: &AppState, uri: &Uri, headers: &HeaderMap, body:
         Err(error) => Resolution::failed(error),
     };
     state.metrics.record_resolution(&resolution);
-    respond(&resolution, render(&resolution, representation))
+    let answer = Arc::new(Answer::new(&resolution, render(&resolution, representation)));
+    if let Some(key) = key.filter(|_| answer.keepable(&resolution)) {
+        state.answers.put(key, resolution.retrieved.unix_timestamp(), 0, answer.clone());
+    }
+    answer.to_response()
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -165,19 +181,6 @@ pub fn cache_control(validity: Validity, status: u16) -> HeaderValue {
         _ => Ok(HeaderValue::from_static("no-store")),
     }
     .unwrap_or(HeaderValue::from_static("no-store"))
-}
-
-fn respond(resolution: &Resolution, rendered: Rendered) -> Response {
-    let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, rendered.body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(rendered.content_type));
-    headers.insert(header::CACHE_CONTROL, cache_control(resolution.validity, rendered.status));
-    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
-    if let Some(location) = rendered.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        headers.insert(header::LOCATION, location);
-    }
-    response
 }
 
 #[cfg(test)]

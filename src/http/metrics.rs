@@ -147,10 +147,15 @@ impl Metrics {
 
     /// Counts one resolution by its method and outcome.
     pub fn record_resolution(&self, resolution: &Resolution) {
-        let method = resolution.method.map_or(Method::ALL.len(), |method| method as usize);
-        let outcome = match &resolution.result {
-            Ok(_) => 0,
-            Err(error) => ErrorCode::ALL.iter().position(|code| *code == error.code).map_or(0, |index| index + 1),
+        self.record_resolution_outcome(resolution.method, resolution.result.as_ref().err().map(|error| error.code));
+    }
+
+    /// Counts one resolution by its method (`None`: failed before a method was chosen) and error (`None`: ok).
+    pub fn record_resolution_outcome(&self, method: Option<Method>, error: Option<ErrorCode>) {
+        let method = method.map_or(Method::ALL.len(), |method| method as usize);
+        let outcome = match error {
+            None => 0,
+            Some(code) => ErrorCode::ALL.iter().position(|known| *known == code).map_or(0, |index| index + 1),
         };
         if let Some(counter) = self.resolutions.get(method).and_then(|row| row.get(outcome)) {
             counter.fetch_add(1, Ordering::Relaxed);

@@ -5,11 +5,13 @@
 //! connections.
 
 pub mod admin;
+pub mod answers;
 pub mod discovery;
 pub mod explorer;
 pub mod health;
 pub mod identifiers;
 pub mod metrics;
+pub mod microcache;
 pub mod observe;
 pub mod openapi;
 pub mod problem;
@@ -51,6 +53,10 @@ pub struct AppState {
     pub readiness: health::Readiness,
     /// The mirrored registries' pollers and status.
     pub mirrors: crate::mirror::Mirrors,
+    /// Rendered resolution answers reused within their second.
+    pub answers: microcache::MicroCache<Arc<answers::Answer>>,
+    /// TRQP answer bodies reused within their second, by endpoint and request body.
+    pub trqp_answers: microcache::MicroCache<axum::body::Bytes>,
 }
 
 /// Every route the node serves: the path template and its handlers. The router, the metrics' route labels and the

@@ -10,18 +10,26 @@
 //! Errors are problem details: 400 for invalid JSON, missing or empty fields or a bad `context.time`; 404 for an
 //! unknown authority, entity, action or resource, unless `[trqp] hide_unknown` turns those into a plain 200 "no"
 //! so the endpoint is no enumeration oracle. Only translation here; evaluation is `crate::registry::evaluate`.
+//!
+//! Answers are microcached (`super::microcache`): a question asked again with the same endpoint, `Accept` and
+//! byte-identical body within the same second gets the same answer, unless a hosted registry installed a new
+//! snapshot in between (the registries' generation).
 
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::microcache::{unix_second, MAX_VALUE_BYTES};
 use super::problem::Problem;
 use super::registries::now;
 use super::AppState;
@@ -31,15 +39,103 @@ use crate::registry::snapshot::{Digest, SnapshotContent};
 
 const QUESTION_FIELDS: [&str; 4] = ["entity_id", "authority_id", "action", "resource"];
 
-/// The request members this node reads; other members are ignored. Each is kept as a JSON value so that a wrong
-/// type is reported as precisely as a missing member.
+/// The request members this node reads; other members are ignored. Each is kept as a [`Member`] so that a wrong
+/// type is reported as precisely as a missing member, while strings borrow from the body.
 #[derive(Deserialize)]
-struct RawRequest {
-    entity_id: Option<Value>,
-    authority_id: Option<Value>,
-    action: Option<Value>,
-    resource: Option<Value>,
-    context: Option<Value>,
+struct RawRequest<'b> {
+    #[serde(borrow)]
+    entity_id: Option<Member<'b>>,
+    #[serde(borrow)]
+    authority_id: Option<Member<'b>>,
+    #[serde(borrow)]
+    action: Option<Member<'b>>,
+    #[serde(borrow)]
+    resource: Option<Member<'b>>,
+    #[serde(borrow)]
+    context: Option<Member<'b>>,
+}
+
+/// A request member, reduced to what the TRQP request schema distinguishes: a string (borrowed from the body
+/// unless it had escapes), an object (only its `time` member is read: `context.time`), `null`, or anything else.
+enum Member<'b> {
+    Null,
+    Text(Cow<'b, str>),
+    Object { time: Option<Box<Member<'b>>> },
+    Other,
+}
+
+impl Member<'_> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Member::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+impl<'de: 'b, 'b> Deserialize<'de> for Member<'b> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(MemberVisitor(std::marker::PhantomData))
+    }
+}
+
+struct MemberVisitor<'b>(std::marker::PhantomData<Member<'b>>);
+
+impl<'de: 'b, 'b> Visitor<'de> for MemberVisitor<'b> {
+    type Value = Member<'b>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Member<'b>, E> {
+        Ok(Member::Text(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Member<'b>, E> {
+        Ok(Member::Text(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Member<'b>, E> {
+        Ok(Member::Text(Cow::Owned(text)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Member<'b>, E> {
+        Ok(Member::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Member<'b>, E> {
+        Ok(Member::Other)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Member<'b>, E> {
+        Ok(Member::Other)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Member<'b>, E> {
+        Ok(Member::Other)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Member<'b>, E> {
+        Ok(Member::Other)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut items: A) -> Result<Member<'b>, A::Error> {
+        while items.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Member::Other)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut members: A) -> Result<Member<'b>, A::Error> {
+        let mut time = None;
+        while let Some(name) = members.next_key::<Cow<'de, str>>()? {
+            if name == "time" {
+                time = Some(Box::new(members.next_value::<Member<'b>>()?));
+            } else {
+                members.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        Ok(Member::Object { time })
+    }
 }
 
 /// A validated TRQP request.
@@ -56,9 +152,9 @@ fn bad_request(kind: &'static str, detail: impl Into<String>) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, kind, detail)
 }
 
-fn parse_request(raw: &RawRequest) -> Result<Request<'_>, Problem> {
+fn parse_request<'r>(raw: &'r RawRequest<'_>) -> Result<Request<'r>, Problem> {
     let fields = [&raw.entity_id, &raw.authority_id, &raw.action, &raw.resource]
-        .map(|field| field.as_ref().and_then(Value::as_str).filter(|value| !value.is_empty()));
+        .map(|field| field.as_ref().and_then(Member::as_str).filter(|value| !value.is_empty()));
     let missing: Vec<&str> =
         QUESTION_FIELDS.into_iter().zip(fields).filter(|(_, value)| value.is_none()).map(|(name, _)| name).collect();
     let [Some(entity_id), Some(authority_id), Some(action), Some(resource)] = fields else {
@@ -68,13 +164,13 @@ fn parse_request(raw: &RawRequest) -> Result<Request<'_>, Problem> {
         ));
     };
     let time = match &raw.context {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(context)) => context.get("time"),
+        None | Some(Member::Null) => None,
+        Some(Member::Object { time }) => time.as_deref(),
         Some(_) => return Err(bad_request("invalid-context", "`context` must be a JSON object")),
     };
     let time_requested = match time {
         None => None,
-        Some(Value::String(time)) => Some(time.as_str()),
+        Some(Member::Text(time)) => Some(time.as_ref()),
         Some(_) => return Err(bad_request("invalid-time", "`context.time` must be an RFC 3339 string")),
     };
     let at = match time_requested {
@@ -99,7 +195,7 @@ struct Answer<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     time_requested: Option<&'a str>,
     time_evaluated: Timestamp,
-    message: String,
+    message: Message<'a>,
     #[serde(flatten)]
     evaluation: Evaluation<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,20 +209,52 @@ struct Answer<'a> {
 /// `POST /authorization`.
 pub async fn authorization(
     State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    answer(&state, StatementKind::Authorization, &body?)
+    answer(&state, StatementKind::Authorization, &uri, &headers, &body?)
 }
 
 /// `POST /recognition`.
 pub async fn recognition(
     State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    answer(&state, StatementKind::Recognition, &body?)
+    answer(&state, StatementKind::Recognition, &uri, &headers, &body?)
 }
 
-fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response, Problem> {
+/// Answers from the microcache when the same question was answered this second from the same registry data;
+/// otherwise evaluates it and keeps the answer.
+fn answer(
+    state: &AppState,
+    kind: StatementKind,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, Problem> {
+    let request_line = uri.path_and_query().map_or("", |p| p.as_str()).as_bytes();
+    let key = [request_line, headers.get(header::ACCEPT).map_or(&b"\n"[..], HeaderValue::as_bytes), body];
+    let second = unix_second();
+    // Read before evaluating: a snapshot installed meanwhile bumps it, so this answer is not reused.
+    let generation = state.registries.generation();
+    let body = match state.trqp_answers.get(key, second, generation) {
+        Some(kept) => kept,
+        None => {
+            let fresh = Bytes::from(evaluate(state, kind, body)?);
+            if fresh.len() <= MAX_VALUE_BYTES {
+                state.trqp_answers.put(key, second, generation, fresh.clone());
+            }
+            fresh
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The answer body for a question, or the problem with it.
+fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8>, Problem> {
     let raw: RawRequest = serde_json::from_slice(body).map_err(|error| match error.classify() {
         serde_json::error::Category::Data => {
             bad_request("invalid-request", format!("the body must be a JSON object: {error}"))
@@ -134,7 +262,7 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response
         _ => bad_request("invalid-json", format!("invalid JSON: {error}")),
     })?;
     let request = parse_request(&raw)?;
-    let answer = |evaluation: Evaluation<'_>, registry: Option<&SnapshotContent>| -> Result<Response, Problem> {
+    let answer = |evaluation: Evaluation<'_>, registry: Option<&SnapshotContent>| -> Result<Vec<u8>, Problem> {
         let verdict = Some(evaluation.granted());
         let stale = match registry {
             Some(snapshot) => Some(snapshot.is_stale(now()?)),
@@ -149,7 +277,7 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response
             recognized: verdict.filter(|_| kind == StatementKind::Recognition),
             time_requested: request.time_requested,
             time_evaluated: request.at,
-            message: message(&evaluation),
+            message: Message(evaluation),
             evaluation,
             registry_sequence: registry.map(|snapshot| snapshot.snapshot().sequence),
             snapshot_digest: registry.map(SnapshotContent::digest),
@@ -160,7 +288,7 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response
         serde_json::to_writer(&mut body, &answer).map_err(|error| {
             Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot write the answer: {error}"))
         })?;
-        Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+        Ok(body)
     };
     let unknown = |what: &'static str, kind: &'static str, value: &str| {
         if state.config.trqp.hide_unknown {
@@ -192,12 +320,23 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response
     answer(index.evaluate(&question), Some(index.snapshot()))
 }
 
-fn message(evaluation: &Evaluation<'_>) -> String {
-    let statement = evaluation.statement_id.unwrap_or("none");
-    match evaluation.status {
-        Standing::Active => format!("statement {statement} is in force"),
-        Standing::Unknown => "no statement answers this question".to_owned(),
-        other => format!("statement {statement} is {}", other.name().replace('_', " ")),
+/// An answer's human-readable `message`, written straight into the body.
+struct Message<'e>(Evaluation<'e>);
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let statement = self.0.statement_id.unwrap_or("none");
+        match self.0.status {
+            Standing::Active => write!(f, "statement {statement} is in force"),
+            Standing::Unknown => f.write_str("no statement answers this question"),
+            other => write!(f, "statement {statement} is {}", other.name().replace('_', " ")),
+        }
+    }
+}
+
+impl Serialize for Message<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

@@ -85,6 +85,10 @@ pub struct Resolution {
     pub retrieved: OffsetDateTime,
     /// How long it took.
     pub duration: Duration,
+    /// True when the answer came from memory without contacting an origin (computed did:key/did:jwk documents, or
+    /// a fresh did:web cache hit): an identical request in the same second gets an identical answer, so the HTTP
+    /// layer may reuse its rendering for the rest of that second.
+    pub repeatable: bool,
 }
 
 impl Resolution {
@@ -99,6 +103,7 @@ impl Resolution {
             extra_metadata: Map::new(),
             retrieved: OffsetDateTime::now_utc(),
             duration: Duration::ZERO,
+            repeatable: false,
         }
     }
 }
@@ -122,6 +127,7 @@ struct Metadata {
     dereferencing: bool,
     document: Map<String, Value>,
     extra: Map<String, Value>,
+    repeatable: bool,
 }
 
 /// Resolves DIDs of the configured methods.
@@ -165,6 +171,7 @@ impl Resolver {
             extra_metadata: metadata.extra,
             retrieved,
             duration: started.elapsed(),
+            repeatable: metadata.repeatable,
         }
     }
 
@@ -205,7 +212,11 @@ impl Resolver {
                     WebOptions { no_cache: options.no_cache, expand_relative_urls: options.expand_relative_urls };
                 let outcome = web.resolve(url.did, url.method_specific_id, &web_options).await;
                 if let Some(status) = outcome.cache.as_ref().filter(|status| !status.stale) {
-                    metadata.validity = Validity::Seconds(status.ttl_seconds.saturating_sub(status.age_seconds));
+                    let remaining = status.ttl_seconds.saturating_sub(status.age_seconds);
+                    metadata.validity = Validity::Seconds(remaining);
+                    // More than a second left: the entry stays fresh for the whole second the answer is reused in.
+                    metadata.repeatable =
+                        status.hit && !status.revalidated && !status.no_cache_limited && remaining > 1;
                 }
                 if let Some(cache) = outcome.cache.and_then(|status| serde_json::to_value(status).ok()) {
                     metadata.extra.insert("cache".into(), cache);
@@ -219,6 +230,7 @@ impl Resolver {
         };
         if method != Method::Web {
             metadata.validity = Validity::Immutable;
+            metadata.repeatable = true;
         }
         Ok(match dereference::dereference(document.value(), &url)? {
             Dereferenced::Document => Content::Document(document),

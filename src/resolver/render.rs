@@ -256,6 +256,7 @@ mod tests {
             extra_metadata: Map::new(),
             retrieved: OffsetDateTime::UNIX_EPOCH,
             duration: Duration::from_millis(3),
+            repeatable: false,
         }
     }
 

@@ -1,0 +1,106 @@
+//! A rendered resolution answer, ready to be sent any number of times: the one place a `Resolution` and its
+//! rendering become an HTTP response. Repeatable answers are kept in a [`super::microcache::MicroCache`] and
+//! sent again for identical `GET` requests within the same second.
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::identifiers::cache_control;
+use super::microcache::MAX_VALUE_BYTES;
+use crate::did::error::ErrorCode;
+use crate::resolver::render::Rendered;
+use crate::resolver::{Method, Resolution};
+
+/// A rendered resolution answer, ready to be sent any number of times.
+#[derive(Debug)]
+pub struct Answer {
+    status: StatusCode,
+    content_type: &'static str,
+    cache_control: HeaderValue,
+    location: Option<HeaderValue>,
+    body: Bytes,
+    /// What the metrics count for each answer sent.
+    method: Option<Method>,
+    error: Option<ErrorCode>,
+}
+
+impl Answer {
+    /// The answer for `resolution`, rendered as `rendered`.
+    pub fn new(resolution: &Resolution, rendered: Rendered) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            content_type: rendered.content_type,
+            cache_control: cache_control(resolution.validity, rendered.status),
+            location: rendered.location.and_then(|location| HeaderValue::from_str(&location).ok()),
+            body: Bytes::from(rendered.body),
+            method: resolution.method,
+            error: resolution.result.as_ref().err().map(|error| error.code),
+        }
+    }
+
+    /// The method that answered (`None`: the request failed before a method was chosen).
+    pub fn method(&self) -> Option<Method> {
+        self.method
+    }
+
+    /// The error code of a failed resolution; `None` for a success.
+    pub fn error(&self) -> Option<ErrorCode> {
+        self.error
+    }
+
+    /// Whether a microcache may keep this answer for the rest of `resolution`'s second: the resolution is
+    /// repeatable and the body small.
+    pub fn keepable(&self, resolution: &Resolution) -> bool {
+        resolution.repeatable && self.body.len() <= MAX_VALUE_BYTES
+    }
+
+    /// The HTTP response; the body is shared, not copied.
+    pub fn to_response(&self) -> Response {
+        let mut response = (self.status, self.body.clone()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
+        headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+        if let Some(location) = &self.location {
+            headers.insert(header::LOCATION, location.clone());
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolver::accept::negotiate;
+    use crate::resolver::render::render;
+    use crate::resolver::{ResolutionOptions, Resolver};
+
+    fn resolve(input: &str) -> Resolution {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let resolver = Resolver::new(vec![Method::Key], None, 4);
+        runtime.block_on(resolver.resolve(input, &ResolutionOptions::default()))
+    }
+
+    fn answer(resolution: &Resolution) -> Answer {
+        Answer::new(resolution, render(resolution, negotiate(None)))
+    }
+
+    #[test]
+    fn computed_documents_are_keepable_and_failures_before_a_document_are_not() {
+        let resolution = resolve("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK");
+        assert!(answer(&resolution).keepable(&resolution));
+        let failed = resolve("did:key:z1");
+        assert!(!answer(&failed).keepable(&failed));
+    }
+
+    #[test]
+    fn responses_carry_the_rendered_status_and_headers() {
+        let resolution = resolve("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK");
+        let response = answer(&resolution).to_response();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+        assert_eq!(response.headers()[header::VARY], "Accept");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/did-resolution");
+    }
+}
