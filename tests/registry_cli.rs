@@ -45,6 +45,7 @@ fn every_command_has_help() {
         &["registry", "entity", "--help"],
         &["registry", "authorize", "--help"],
         &["registry", "recognize", "--help"],
+        &["registry", "delegate", "--help"],
         &["registry", "suspend", "--help"],
         &["registry", "revoke", "--help"],
         &["registry", "reinstate", "--help"],

@@ -29,6 +29,7 @@ macro_rules! serde_as_string {
     };
 }
 
+pub mod chain;
 pub mod evaluate;
 pub mod jcs;
 pub mod jws;
