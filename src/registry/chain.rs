@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::evaluate::{standing_at, Query, RegistryIndex, Standing};
-use super::model::{Scope, Statement, StatementKind, MAX_DELEGATION_DEPTH};
+use super::model::{Scope, Statement, StatementKind, Timestamp, MAX_DELEGATION_DEPTH};
 
 /// The most statements one chain may hold: the delegations plus the final grant.
 pub const MAX_CHAIN_LINKS: usize = MAX_DELEGATION_DEPTH as usize + 1;
@@ -156,7 +156,7 @@ impl<R: IndexedRegistry> ChainAnswer<R> {
 
     /// Why, for people: the recorded reason of the deciding statement's status at `at`, or what stopped the
     /// chain. `authority_id` is the asked authority.
-    pub fn reason(&self, authority_id: &str, resource: &str, at: super::model::Timestamp) -> Option<Cow<'_, str>> {
+    pub fn reason(&self, authority_id: &str, resource: &str, at: Timestamp) -> Option<Cow<'_, str>> {
         let deciding = self.deciding().and_then(|link| Some((link, link.statement()?)));
         // The authority the search had reached: the delegate of the last link, or the asked authority.
         let reached = self.links.last().and_then(ChainLink::statement).map_or(authority_id, |s| &s.entity_id);
@@ -301,7 +301,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::model::{EntityMetadata, NewDelegation, NewStatement, RegistrySource, Status, Timestamp};
+    use crate::registry::model::{EntityMetadata, NewDelegation, NewStatement, RegistrySource, Status};
     use crate::registry::snapshot::CanonicalSnapshot;
     use proptest::prelude::*;
     use std::collections::HashMap;
