@@ -101,6 +101,7 @@ fn generate(authority: &str, count: usize) -> RegistrySource {
             kind: StatementKind::Authorization,
             entity_id,
             action: "issue".into(),
+            max_depth: None,
             resource: RESOURCES[n % RESOURCES.len()].into(),
             valid_from: at(start),
             valid_until: Some(at(start + 100_000_000)),

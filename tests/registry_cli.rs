@@ -45,6 +45,7 @@ fn every_command_has_help() {
         &["registry", "entity", "--help"],
         &["registry", "authorize", "--help"],
         &["registry", "recognize", "--help"],
+        &["registry", "delegate", "--help"],
         &["registry", "suspend", "--help"],
         &["registry", "revoke", "--help"],
         &["registry", "reinstate", "--help"],
@@ -168,4 +169,32 @@ fn sign_refuses_an_invalid_source_and_lists_every_problem() {
     ok(&["key", "generate", "--out", stranger.to_str().unwrap()], data);
     let error = fails(&["registry", "sign", dir, "--key", stranger.to_str().unwrap()], data);
     assert!(error.contains("not the authority") && error.contains("--kid"), "{error}");
+}
+
+#[test]
+fn delegate_writes_a_delegation_and_refuses_malformed_scopes_and_depths() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path();
+    let dir = data.join("r");
+    let dir = dir.to_str().unwrap();
+    ok(&["registry", "init", dir, "--authority", "did:web:board.example", "--name", "Board"], data);
+    ok(&["registry", "entity", dir, "--entity", "did:web:accreditor.example", "--name", "Accreditor"], data);
+    let delegate = |scope: &'static str, depth: &'static str| {
+        let args = ["registry", "delegate", dir, "--entity", "did:web:accreditor.example", "--scope", scope];
+        [&args[..], &["--max-depth", depth, "--valid-from", "2025-01-01T00:00:00Z"]].concat()
+    };
+    let added = ok(&delegate("https://example.org/badges/*", "2"), data);
+    assert_eq!(added.trim(), "added delegation s1");
+    let source: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(dir).join("registry.json")).unwrap()).unwrap();
+    let statement = &source["statements"][0];
+    assert_eq!(
+        (statement["kind"].as_str(), statement["action"].as_str(), statement["max_depth"].as_u64()),
+        (Some("authorization"), Some("delegate"), Some(2))
+    );
+    assert_eq!(statement["resource"], "https://example.org/badges/*");
+    let error = fails(&delegate("https://example.org/*/math", "2"), data);
+    assert!(error.contains("statement.resource") && error.contains("may only end a scope"), "{error}");
+    let error = fails(&delegate("Degree", "9"), data);
+    assert!(error.contains("statement.max_depth"), "{error}");
 }

@@ -1,13 +1,14 @@
 //! TRQP v2 over HTTP: request and response shapes checked against the specification's schemas (required members
 //! and their types, written here as data), as-of-time answers (revocation, suspension and reinstatement, expiry),
-//! problem details for bad requests and unknown names, the no-oracle switch, and `/metadata`.
+//! problem details for bad requests and unknown names, the no-oracle switch, `/metadata`, and accreditation chains
+//! across three registries (state board → accreditor → regional accreditor).
 
 mod support;
 
 use serde_json::{json, Value};
 use support::node::{Reply, TestNode};
-use support::registry::{node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
-use trustnode::registry::model::Status;
+use support::registry::{at, node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
+use trustnode::registry::model::{NewDelegation, NewStatement, RegistrySource, StatementKind, Status};
 
 /// JSON types of the schema members: "string", "boolean", "integer", "object".
 type Members = &'static [(&'static str, &'static str)];
@@ -43,6 +44,7 @@ const OPTIONAL: Members = &[
     ("registry_sequence", "integer"),
     ("snapshot_digest", "string"),
     ("registry_stale", "boolean"),
+    ("chain", "array"),
 ];
 /// RFC 7807 problem members.
 const PROBLEM_REQUIRED: Members =
@@ -54,6 +56,7 @@ fn type_of(value: &Value) -> &'static str {
         Value::Bool(_) => "boolean",
         Value::Number(n) if n.is_u64() || n.is_i64() => "integer",
         Value::Object(_) => "object",
+        Value::Array(_) => "array",
         _ => "other",
     }
 }
@@ -260,4 +263,136 @@ async fn metadata_describes_the_registry() {
     assert_eq!((metadata["entities"].as_u64(), metadata["statements"].as_u64()), (Some(4), Some(4)));
     assert_eq!(node.get("/metadata", &[]).await.status, 400);
     assert_eq!(node.get("/metadata?authority_id=did:web:nobody.example", &[]).await.status, 404);
+}
+
+const MATH_BADGE: &str = "https://example.org/badges/math";
+
+/// Adds `did` as an entity of `source`.
+fn add_entity(source: &mut RegistrySource, did: &str) {
+    let metadata = trustnode::registry::model::EntityMetadata { name: did.into(), ..Default::default() };
+    source.upsert_entity(did, metadata).unwrap();
+}
+
+/// Adds a delegation of `https://example.org/badges/*` to `delegate`, valid from 2024, and returns its id.
+fn delegate(source: &mut RegistrySource, delegate: &str, max_depth: Option<u8>) -> String {
+    add_entity(source, delegate);
+    let terms = NewDelegation {
+        delegate: delegate.into(),
+        scope: "https://example.org/badges/*".into(),
+        max_depth,
+        valid_from: at("2024-01-01T00:00:00Z"),
+        valid_until: None,
+    };
+    source.add_delegation(terms).unwrap()
+}
+
+/// Authorizes `entity` to issue the math badge from 2024 and returns the statement id.
+fn authorize_math_badge(source: &mut RegistrySource, entity: &str) -> String {
+    let terms = NewStatement {
+        kind: StatementKind::Authorization,
+        entity_id: entity.into(),
+        action: "issue".into(),
+        resource: MATH_BADGE.into(),
+        valid_from: at("2024-01-01T00:00:00Z"),
+        valid_until: None,
+    };
+    source.add_statement(terms).unwrap()
+}
+
+async fn ask_of(node: &TestNode, authority: &str, entity: &str, resource: &str, time: Option<&str>) -> Value {
+    let mut body = json!({"entity_id": entity, "authority_id": authority, "action": "issue", "resource": resource});
+    if let Some(time) = time {
+        body["context"] = json!({ "time": time });
+    }
+    let reply = ask(node, "/authorization", &body).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let answer = reply.json();
+    assert_shape(&answer, AUTHORIZATION_REQUIRED, OPTIONAL);
+    answer
+}
+
+/// `(authority_id, statement_id)` of each chain entry.
+fn chain_of(answer: &Value) -> Vec<(String, String)> {
+    let entries = answer["chain"].as_array().map(Vec::as_slice).unwrap_or_default();
+    entries
+        .iter()
+        .map(|e| (e["authority_id"].as_str().unwrap().into(), e["statement_id"].as_str().unwrap().into()))
+        .collect()
+}
+
+#[tokio::test]
+async fn accreditation_chains_across_three_registries() {
+    // The board delegates badges to the accreditor, which may only authorize directly (max_depth 1); the
+    // accreditor authorizes the university and delegates to a regional accreditor, which authorizes the college
+    // and delegates back to the board.
+    let (mut board, mut accreditor, mut regional) = (Fixture::new(), Fixture::new(), Fixture::new());
+    let (accreditor_id, regional_id, board_id) =
+        (accreditor.authority.clone(), regional.authority.clone(), board.authority.clone());
+    let mut board_delegation = String::new();
+    board.extend(|source| board_delegation = delegate(source, &accreditor_id, Some(1)));
+    let (mut university_grant, mut regional_delegation) = (String::new(), String::new());
+    accreditor.extend(|source| {
+        university_grant = authorize_math_badge(source, UNIVERSITY);
+        regional_delegation = delegate(source, &regional_id, None);
+    });
+    let mut cycle_delegation = String::new();
+    regional.extend(|source| {
+        authorize_math_badge(source, COLLEGE);
+        cycle_delegation = delegate(source, &board_id, None);
+    });
+    let configs = [board.config(), accreditor.config(), regional.config()];
+    let node = support::node::TestNode::start(move |config| config.registries = configs.to_vec()).await;
+
+    let granted = ask_of(&node, &board.authority, UNIVERSITY, MATH_BADGE, None).await;
+    assert_eq!((granted["authorized"].as_bool(), granted["status"].as_str()), (Some(true), Some("active")));
+    assert_eq!(granted["statement_id"], university_grant.as_str(), "the deciding statement is the accreditor's grant");
+    assert_eq!(
+        chain_of(&granted),
+        [(board.authority.clone(), board_delegation.clone()), (accreditor.authority.clone(), university_grant.clone())]
+    );
+    let (board_snapshot, accreditor_snapshot) = (&board.signed[1].0, &accreditor.signed[1].0);
+    assert_eq!(granted["chain"][0]["snapshot_digest"], board_snapshot.digest().to_string());
+    assert_eq!(granted["chain"][1]["snapshot_digest"], accreditor_snapshot.digest().to_string());
+    assert_eq!(granted["chain"][1]["registry_sequence"], 2);
+    assert_eq!(granted["snapshot_digest"], board_snapshot.digest().to_string(), "top level: the asked registry");
+
+    let outside = ask_of(&node, &board.authority, UNIVERSITY, "https://example.org/degrees/math", None).await;
+    assert_eq!((outside["authorized"].as_bool(), outside["status"].as_str()), (Some(false), Some("outside_scope")));
+    assert!(outside["reason"].as_str().unwrap().contains("covers resource"), "{outside}");
+
+    let too_deep = ask_of(&node, &board.authority, COLLEGE, MATH_BADGE, None).await;
+    assert_eq!((too_deep["authorized"].as_bool(), too_deep["status"].as_str()), (Some(false), Some("depth_exceeded")));
+    assert_eq!(too_deep["statement_id"], regional_delegation.as_str());
+    let via_regional = ask_of(&node, &accreditor.authority, COLLEGE, MATH_BADGE, None).await;
+    assert_eq!(via_regional["authorized"], true, "the depth limit is the board's, not the accreditor's");
+
+    let art = "https://example.org/badges/art";
+    let cycle = ask_of(&node, &accreditor.authority, COLLEGE, art, None).await;
+    assert_eq!((cycle["authorized"].as_bool(), cycle["status"].as_str()), (Some(false), Some("cycle")));
+    assert_eq!(
+        chain_of(&cycle),
+        [
+            (accreditor.authority.clone(), regional_delegation.clone()),
+            (regional.authority.clone(), cycle_delegation.clone()),
+            (board.authority.clone(), board_delegation.clone()),
+        ]
+    );
+
+    // The board revokes the accreditor's delegation and publishes the next snapshot.
+    let (revoked, jws) = board.edit_and_build(|source| {
+        source
+            .change_status(&board_delegation, Status::Revoked, at("2025-09-01T00:00:00Z"), "accreditation lapsed")
+            .unwrap();
+    });
+    assert_eq!(put(&node, &board.encoded_authority(), 3, revoked.bytes().to_vec(), &jws).await.status, 201);
+    let now = ask_of(&node, &board.authority, UNIVERSITY, MATH_BADGE, None).await;
+    assert_eq!((now["authorized"].as_bool(), now["status"].as_str()), (Some(false), Some("revoked")));
+    assert_eq!(
+        (now["statement_id"].as_str(), now["reason"].as_str()),
+        (Some(board_delegation.as_str()), Some("accreditation lapsed"))
+    );
+    assert_eq!(now["registry_sequence"], 3);
+    let before = ask_of(&node, &board.authority, UNIVERSITY, MATH_BADGE, Some("2025-08-31T23:59:59Z")).await;
+    assert_eq!(before["authorized"], true, "as of before the revocation, the chain held");
+    assert_eq!(before["registry_sequence"], 3);
 }

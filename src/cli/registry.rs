@@ -16,7 +16,7 @@ use crate::hosting::verify;
 use crate::http::registries::JWS_HEADER;
 use crate::registry::jws::SigningKey;
 use crate::registry::model::{
-    EntityMetadata, ModelError, NewStatement, RegistrySource, StatementKind, Status, Timestamp,
+    EntityMetadata, ModelError, NewDelegation, NewStatement, RegistrySource, StatementKind, Status, Timestamp,
 };
 use crate::registry::snapshot::{CanonicalSnapshot, SnapshotError};
 use crate::store::{RegistryDir, SnapshotDir};
@@ -32,6 +32,9 @@ pub enum RegistryCommand {
     Authorize(StatementArgs),
     /// Record that this authority recognizes another authority for an action on a resource.
     Recognize(StatementArgs),
+    /// Delegate to another authority the right to authorize others within a scope (an accreditation chain link):
+    /// an authorization with action `delegate` whose resource is the scope.
+    Delegate(DelegateArgs),
     /// Suspend a statement (it may be reinstated later).
     Suspend(StatusArgs),
     /// Revoke a statement (final).
@@ -108,12 +111,39 @@ pub struct StatementArgs {
     /// The resource, e.g. `OpenBadgeCredential` or an achievement type URI.
     #[arg(long, value_name = "URI")]
     resource: String,
+    #[command(flatten)]
+    validity: ValidityArgs,
+}
+
+/// A statement's validity window.
+#[derive(Debug, clap::Args)]
+pub struct ValidityArgs {
     /// Start of validity (RFC 3339, UTC `Z`); default now.
     #[arg(long, value_name = "T")]
     valid_from: Option<Timestamp>,
-    /// End of validity (exclusive); default none.
+    /// End of validity (exclusive); default none. For a delegation it also ends what the delegate grants.
     #[arg(long, value_name = "T")]
     valid_until: Option<Timestamp>,
+}
+
+/// Arguments of `registry delegate`.
+#[derive(Debug, clap::Args)]
+pub struct DelegateArgs {
+    /// The registry directory.
+    dir: PathBuf,
+    /// The delegate authority's DID (it needs an entity entry, and its own registry on the answering node).
+    #[arg(long, value_name = "DID")]
+    entity: String,
+    /// The resources the delegate may authorize others for: one resource, or a prefix ending in `*`, e.g.
+    /// `https://example.org/badges/*`.
+    #[arg(long, value_name = "SCOPE")]
+    scope: String,
+    /// How many statements may follow this one in a chain (1: the delegate authorizes entities but cannot
+    /// delegate further); default: up to the global bound of 7.
+    #[arg(long, value_name = "N")]
+    max_depth: Option<u8>,
+    #[command(flatten)]
+    validity: ValidityArgs,
 }
 
 /// Arguments of `registry suspend|revoke|reinstate`.
@@ -211,6 +241,7 @@ pub fn run(command: RegistryCommand) -> Result<ExitCode, CliError> {
         }),
         RegistryCommand::Authorize(args) => add_statement(StatementKind::Authorization, args),
         RegistryCommand::Recognize(args) => add_statement(StatementKind::Recognition, args),
+        RegistryCommand::Delegate(args) => add_delegation(args),
         RegistryCommand::Suspend(args) => change_status(Status::Suspended, args),
         RegistryCommand::Revoke(args) => change_status(Status::Revoked, args),
         RegistryCommand::Reinstate(args) => change_status(Status::Active, args),
@@ -261,11 +292,19 @@ fn edit(
     Ok(ExitCode::SUCCESS)
 }
 
+impl ValidityArgs {
+    /// The start, defaulting to now, and the end.
+    fn window(&self) -> Result<(Timestamp, Option<Timestamp>), CliError> {
+        let valid_from = match self.valid_from {
+            Some(at) => at,
+            None => now()?,
+        };
+        Ok((valid_from, self.valid_until))
+    }
+}
+
 fn add_statement(kind: StatementKind, args: StatementArgs) -> Result<ExitCode, CliError> {
-    let valid_from = match args.valid_from {
-        Some(at) => at,
-        None => now()?,
-    };
+    let (valid_from, valid_until) = args.validity.window()?;
     edit(&args.dir.clone(), |source| {
         let id = source.add_statement(NewStatement {
             kind,
@@ -273,9 +312,23 @@ fn add_statement(kind: StatementKind, args: StatementArgs) -> Result<ExitCode, C
             action: args.action,
             resource: args.resource,
             valid_from,
-            valid_until: args.valid_until,
+            valid_until,
         })?;
         Ok(format!("added statement {id}"))
+    })
+}
+
+fn add_delegation(args: DelegateArgs) -> Result<ExitCode, CliError> {
+    let (valid_from, valid_until) = args.validity.window()?;
+    edit(&args.dir.clone(), |source| {
+        let id = source.add_delegation(NewDelegation {
+            delegate: args.entity,
+            scope: args.scope,
+            max_depth: args.max_depth,
+            valid_from,
+            valid_until,
+        })?;
+        Ok(format!("added delegation {id}"))
     })
 }
 

@@ -24,6 +24,7 @@ use std::sync::{Arc, RwLock};
 use serde::Deserialize;
 
 use crate::config::RegistryConfig;
+use crate::registry::chain::IndexedRegistry;
 use crate::registry::evaluate::RegistryIndex;
 use crate::registry::listing::EntityIndex;
 use crate::registry::model::Timestamp;
@@ -130,6 +131,12 @@ impl Published {
     /// The snapshot's content.
     pub fn snapshot(&self) -> &SnapshotContent {
         self.index.snapshot()
+    }
+}
+
+impl IndexedRegistry for Published {
+    fn index(&self) -> &RegistryIndex {
+        &self.index
     }
 }
 

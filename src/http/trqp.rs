@@ -5,7 +5,15 @@
 //! other context members are ignored. Answers echo the four fields, give `authorized` / `recognized` and
 //! `time_evaluated` (the instant the answer holds for: `context.time`, else now), `time_requested` when a time was
 //! asked, and the optional explanation fields this node adds (`status`, `reason`, `statement_id`, `valid_from`,
-//! `valid_until`, `registry_sequence`, `snapshot_digest`, `registry_stale`).
+//! `valid_until`, `registry_sequence`, `snapshot_digest`, `registry_stale`, `chain`).
+//!
+//! An authorization the asked authority's registry does not grant directly is searched through its delegations
+//! (`crate::registry::chain`) among the registries this node hosts or mirrors. Such an answer explains the
+//! deciding statement (`status`, `reason`, `statement_id`, `valid_from`, `valid_until`; `status` may also be a
+//! chain failure such as `outside_scope`), while `registry_sequence` and `snapshot_digest` stay those of the asked
+//! authority's registry, and `chain` lists every statement it rests on, from the asked authority down, as
+//! `{authority_id, registry_sequence, snapshot_digest, statement_id}`. `chain` is omitted when the answer rests on
+//! at most one statement of the asked registry: the direct path stays as lean as before.
 //!
 //! Errors are problem details: 400 for invalid JSON, missing or empty fields or a bad `context.time`; 404 for an
 //! unknown authority, entity, action or resource, unless `[trqp] hide_unknown` turns those into a plain 200 "no"
@@ -33,6 +41,7 @@ use super::microcache::{unix_second, MAX_VALUE_BYTES};
 use super::problem::Problem;
 use super::registries::now;
 use super::AppState;
+use crate::registry::chain::{self, ChainAnswer, ChainLink, ChainStatus, IndexedRegistry};
 use crate::registry::evaluate::{Evaluation, Query as Question, Standing};
 use crate::registry::model::{StatementKind, Timestamp};
 use crate::registry::snapshot::{Digest, SnapshotContent};
@@ -195,15 +204,103 @@ struct Answer<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     time_requested: Option<&'a str>,
     time_evaluated: Timestamp,
-    message: Message<'a>,
+    message: String,
     #[serde(flatten)]
-    evaluation: Evaluation<'a>,
+    explanation: Explanation<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     registry_sequence: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     snapshot_digest: Option<Digest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     registry_stale: Option<bool>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    chain: Vec<ChainEntry<'a>>,
+}
+
+/// The deciding statement and its status, in the members `Evaluation` serializes to.
+#[derive(Serialize)]
+struct Explanation<'a> {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statement_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_from: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_until: Option<Timestamp>,
+}
+
+/// One statement of a chain, located by its registry snapshot.
+#[derive(Serialize)]
+struct ChainEntry<'a> {
+    authority_id: &'a str,
+    registry_sequence: u64,
+    snapshot_digest: Digest,
+    statement_id: &'a str,
+}
+
+/// An answer's verdict and explanation, before the request's members are added.
+struct Verdict<'a> {
+    granted: bool,
+    message: String,
+    explanation: Explanation<'a>,
+    chain: Vec<ChainEntry<'a>>,
+}
+
+impl<'a> Verdict<'a> {
+    fn direct(evaluation: &Evaluation<'a>) -> Verdict<'a> {
+        Verdict {
+            granted: evaluation.granted(),
+            message: message(evaluation),
+            explanation: Explanation {
+                status: evaluation.status.name(),
+                reason: evaluation.reason.map(Cow::Borrowed),
+                statement_id: evaluation.statement_id,
+                valid_from: evaluation.valid_from,
+                valid_until: evaluation.valid_until,
+            },
+            chain: Vec::new(),
+        }
+    }
+
+    fn through_chain<R: IndexedRegistry>(answer: &'a ChainAnswer<R>, request: &Request<'_>) -> Verdict<'a> {
+        let deciding = answer.deciding().and_then(|link| Some((link, link.statement()?)));
+        let chain = if answer.links.len() > 1 { answer.links.iter().map(chain_entry).collect() } else { Vec::new() };
+        let delegations = answer.links.len().saturating_sub(usize::from(deciding.is_some()));
+        let message = match (answer.status, deciding) {
+            (ChainStatus::Standing(standing), Some((link, statement))) => format!(
+                "statement {} of {} is {}{}",
+                statement.id,
+                link.authority_id(),
+                standing_words(standing),
+                if delegations > 0 { format!(", reached through {delegations} delegation(s)") } else { String::new() }
+            ),
+            (status, _) => format!("no authorization chain holds: {}", status.name().replace('_', " ")),
+        };
+        Verdict {
+            granted: answer.granted(),
+            message,
+            explanation: Explanation {
+                status: answer.status.name(),
+                reason: answer.reason(request.authority_id, request.resource, request.at),
+                statement_id: deciding.map(|(_, statement)| statement.id.as_str()),
+                valid_from: deciding.map(|(_, statement)| statement.valid_from),
+                valid_until: deciding.and_then(|(_, statement)| statement.valid_until),
+            },
+            chain,
+        }
+    }
+}
+
+fn chain_entry<R: IndexedRegistry>(link: &ChainLink<R>) -> ChainEntry<'_> {
+    let snapshot = link.registry.index().snapshot();
+    ChainEntry {
+        authority_id: link.authority_id(),
+        registry_sequence: snapshot.snapshot().sequence,
+        snapshot_digest: snapshot.digest(),
+        statement_id: link.statement_id(),
+    }
 }
 
 /// `POST /authorization`.
@@ -262,8 +359,7 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8
         _ => bad_request("invalid-json", format!("invalid JSON: {error}")),
     })?;
     let request = parse_request(&raw)?;
-    let answer = |evaluation: Evaluation<'_>, registry: Option<&SnapshotContent>| -> Result<Vec<u8>, Problem> {
-        let verdict = Some(evaluation.granted());
+    let answer = |verdict: Verdict<'_>, registry: Option<&SnapshotContent>| -> Result<Vec<u8>, Problem> {
         let stale = match registry {
             Some(snapshot) => Some(snapshot.is_stale(now()?)),
             None => None,
@@ -273,15 +369,16 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8
             authority_id: request.authority_id,
             action: request.action,
             resource: request.resource,
-            authorized: verdict.filter(|_| kind == StatementKind::Authorization),
-            recognized: verdict.filter(|_| kind == StatementKind::Recognition),
+            authorized: Some(verdict.granted).filter(|_| kind == StatementKind::Authorization),
+            recognized: Some(verdict.granted).filter(|_| kind == StatementKind::Recognition),
             time_requested: request.time_requested,
             time_evaluated: request.at,
-            message: Message(evaluation),
-            evaluation,
+            message: verdict.message,
+            explanation: verdict.explanation,
             registry_sequence: registry.map(|snapshot| snapshot.snapshot().sequence),
             snapshot_digest: registry.map(SnapshotContent::digest),
             registry_stale: stale,
+            chain: verdict.chain,
         };
         // Sized for a typical answer up front, so writing it does not reallocate.
         let mut body = Vec::with_capacity(768);
@@ -292,7 +389,7 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8
     };
     let unknown = |what: &'static str, kind: &'static str, value: &str| {
         if state.config.trqp.hide_unknown {
-            answer(Evaluation::UNKNOWN, None)
+            answer(Verdict::direct(&Evaluation::UNKNOWN), None)
         } else {
             Err(Problem::new(StatusCode::NOT_FOUND, kind, format!("unknown {what} `{value}`")))
         }
@@ -301,6 +398,27 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8
         return unknown("authority", "unknown-authority", request.authority_id);
     };
     let index = &published.index;
+    let question = Question {
+        kind,
+        entity_id: request.entity_id,
+        action: request.action,
+        resource: request.resource,
+        at: request.at,
+    };
+    let direct = index.evaluate(&question);
+    if direct.granted() {
+        return answer(Verdict::direct(&direct), Some(index.snapshot()));
+    }
+    let through_delegations = (kind == StatementKind::Authorization && index.has_delegations()).then(|| {
+        chain::authorize(&question, published.clone(), |authority| {
+            state.registries.get(authority).and_then(|registry| registry.current())
+        })
+    });
+    if let Some(chained) =
+        through_delegations.filter(|chained| chained.status != ChainStatus::Standing(Standing::Unknown))
+    {
+        return answer(Verdict::through_chain(&chained, &request), Some(index.snapshot()));
+    }
     if !index.knows_entity(request.entity_id) {
         return unknown("entity", "unknown-entity", request.entity_id);
     }
@@ -310,33 +428,22 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8
     if !index.knows_resource(request.resource) {
         return unknown("resource", "unknown-resource", request.resource);
     }
-    let question = Question {
-        kind,
-        entity_id: request.entity_id,
-        action: request.action,
-        resource: request.resource,
-        at: request.at,
-    };
-    answer(index.evaluate(&question), Some(index.snapshot()))
+    answer(Verdict::direct(&direct), Some(index.snapshot()))
 }
 
-/// An answer's human-readable `message`, written straight into the body.
-struct Message<'e>(Evaluation<'e>);
-
-impl fmt::Display for Message<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let statement = self.0.statement_id.unwrap_or("none");
-        match self.0.status {
-            Standing::Active => write!(f, "statement {statement} is in force"),
-            Standing::Unknown => f.write_str("no statement answers this question"),
-            other => write!(f, "statement {statement} is {}", other.name().replace('_', " ")),
-        }
+fn message(evaluation: &Evaluation<'_>) -> String {
+    let statement = evaluation.statement_id.unwrap_or("none");
+    match evaluation.status {
+        Standing::Unknown => "no statement answers this question".to_owned(),
+        other => format!("statement {statement} is {}", standing_words(other)),
     }
 }
 
-impl Serialize for Message<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+/// A standing as words in a message.
+fn standing_words(standing: Standing) -> Cow<'static, str> {
+    match standing {
+        Standing::Active => Cow::Borrowed("in force"),
+        other => Cow::Owned(other.name().replace('_', " ")),
     }
 }
 

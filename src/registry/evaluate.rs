@@ -108,6 +108,9 @@ pub struct Evaluation<'s> {
     /// Its validity end.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<Timestamp>,
+    /// Its position in the snapshot (its Merkle leaf index), for proofs and chains; not part of answers.
+    #[serde(skip)]
+    pub statement_index: Option<usize>,
 }
 
 impl Evaluation<'_> {
@@ -117,8 +120,14 @@ impl Evaluation<'_> {
     }
 
     /// The answer when no statement matches.
-    pub const UNKNOWN: Evaluation<'static> =
-        Evaluation { status: Standing::Unknown, reason: None, statement_id: None, valid_from: None, valid_until: None };
+    pub const UNKNOWN: Evaluation<'static> = Evaluation {
+        status: Standing::Unknown,
+        reason: None,
+        statement_id: None,
+        valid_from: None,
+        valid_until: None,
+        statement_index: None,
+    };
 }
 
 /// The standing of `statement` at `at`, with the recorded reason.
@@ -135,8 +144,8 @@ pub fn standing_at(statement: &Statement, at: Timestamp) -> (Standing, Option<&s
     }
 }
 
-/// A verified snapshot indexed for questions: statements grouped by (entity, action, resource), plus the known
-/// entities, actions and resources (TRQP answers 404 for unknown ones).
+/// A verified snapshot indexed for questions: statements grouped by (entity, action, resource), the known
+/// entities, actions and resources (TRQP answers 404 for unknown ones), and the delegations.
 #[derive(Debug)]
 pub struct RegistryIndex {
     snapshot: SnapshotContent,
@@ -147,6 +156,8 @@ pub struct RegistryIndex {
     groups: HashMap<u64, Range<usize>>,
     actions: HashSet<String>,
     resources: HashSet<String>,
+    /// Positions of the delegation statements, in publication order.
+    delegations: Vec<usize>,
 }
 
 impl RegistryIndex {
@@ -170,7 +181,10 @@ impl RegistryIndex {
         }
         let actions = statements.iter().map(|s| s.action.clone()).collect();
         let resources = statements.iter().map(|s| s.resource.clone()).collect();
-        RegistryIndex { snapshot, hasher, grouped, groups, actions, resources }
+        let delegations = (0..statements.len())
+            .filter(|&position| statements.get(position).is_some_and(Statement::is_delegation))
+            .collect();
+        RegistryIndex { snapshot, hasher, grouped, groups, actions, resources, delegations }
     }
 
     /// The indexed snapshot.
@@ -193,24 +207,40 @@ impl RegistryIndex {
         self.resources.contains(resource)
     }
 
-    /// Statements whose (entity, action, resource) hash like the query's; callers compare the strings.
-    fn candidates(&self, query: &Query<'_>) -> impl Iterator<Item = &Statement> {
+    /// True when the registry holds at least one delegation statement.
+    pub fn has_delegations(&self) -> bool {
+        !self.delegations.is_empty()
+    }
+
+    /// The delegation statements with their positions, in publication order.
+    pub fn delegations(&self) -> impl Iterator<Item = (usize, &Statement)> {
+        let statements = &self.snapshot.snapshot().statements;
+        self.delegations.iter().filter_map(|&position| Some((position, statements.get(position)?)))
+    }
+
+    /// Statements (with their positions) whose (entity, action, resource) hash like the query's; callers compare
+    /// the strings.
+    fn candidates(&self, query: &Query<'_>) -> impl Iterator<Item = (usize, &Statement)> {
         let statements = &self.snapshot.snapshot().statements;
         let key = self.hasher.hash_one((query.entity_id, query.action, query.resource));
         let range = self.groups.get(&key).cloned().unwrap_or_default();
-        self.grouped.get(range).unwrap_or_default().iter().filter_map(|&position| statements.get(position))
+        self.grouped
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&position| Some((position, statements.get(position)?)))
     }
 
     /// Answers the question, explaining the deciding statement.
     pub fn evaluate(&self, query: &Query<'_>) -> Evaluation<'_> {
         let mut best = Evaluation::UNKNOWN;
-        let matches = |s: &&Statement| {
+        let matches = |(_, s): &(usize, &Statement)| {
             s.kind == query.kind
                 && s.entity_id == query.entity_id
                 && s.action == query.action
                 && s.resource == query.resource
         };
-        for statement in self.candidates(query).filter(matches) {
+        for (position, statement) in self.candidates(query).filter(matches) {
             let (status, reason) = standing_at(statement, query.at);
             if status.rank() < best.status.rank() {
                 best = Evaluation {
@@ -219,6 +249,7 @@ impl RegistryIndex {
                     statement_id: Some(&statement.id),
                     valid_from: Some(statement.valid_from),
                     valid_until: statement.valid_until,
+                    statement_index: Some(position),
                 };
                 if status == Standing::Active {
                     break;

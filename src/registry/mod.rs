@@ -1,5 +1,6 @@
 //! The signed trust-registry core: the registry model and its editable source, RFC 8785 canonical JSON, the
-//! RFC 6962 Merkle tree over statements, chained snapshots, detached JWS signatures and as-of-time evaluation.
+//! RFC 6962 Merkle tree over statements, chained snapshots, detached JWS signatures, as-of-time evaluation and
+//! accreditation chains across registries.
 //!
 //! Everything here is pure: functions take values, bytes and timestamps (the caller reads the clock, the files and
 //! the random generator) and return values or one precise error per concern. Nothing here performs I/O, resolves
@@ -8,7 +9,8 @@
 //! The flow, for a governance body: edit a [`model::RegistrySource`], then [`snapshot::CanonicalSnapshot::build`]
 //! the next snapshot and [`snapshot::CanonicalSnapshot::sign`] it. For a verifier or mirror:
 //! [`snapshot::CanonicalSnapshot::parse`] the published bytes, [`snapshot::CanonicalSnapshot::verify_signature`]
-//! against the authority's resolved DID document, then [`evaluate::RegistryIndex::new`] and ask questions.
+//! against the authority's resolved DID document, then [`evaluate::RegistryIndex::new`] and ask questions; with
+//! several registries, [`chain::authorize`] follows delegations between them.
 
 /// Implements `Serialize` through `Display` and `Deserialize` through `FromStr`, for values written as one JSON
 /// string (timestamps, digests).
@@ -29,6 +31,7 @@ macro_rules! serde_as_string {
     };
 }
 
+pub mod chain;
 pub mod evaluate;
 pub mod jcs;
 pub mod jws;

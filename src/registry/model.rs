@@ -10,6 +10,14 @@
 //!   a revocation backdated to when a key was compromised, are allowed);
 //! - `active → suspended`, `active → revoked`, `suspended → active` (reinstate) and `suspended → revoked` are the
 //!   only transitions; revocation is final: to trust the entity again the authority issues a new statement.
+//!
+//! Delegation (accreditation chains): an `authorization` statement whose action is [`DELEGATE_ACTION`] lets the
+//! authority's delegate (the statement's entity, itself an authority with a registry) authorize others for the
+//! resources its [`Scope`] covers, optionally limited by `max_depth`. `accredit` is deliberately *not* an alias:
+//! it is an ordinary action name that existing registries already use (e.g. recognizing an accreditor for
+//! `accredit` / `Degree`), and giving it delegation power would change what their signed snapshots mean.
+//! Validation checks the scope syntax, `max_depth`'s range, and that an authority does not delegate to itself;
+//! following delegations is `super::chain`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -22,6 +30,51 @@ use crate::did::syntax::DidUrl;
 
 /// The value of the source file's `format` member, so a stray JSON file is not mistaken for a registry.
 pub const SOURCE_FORMAT: &str = "trustnode-registry-source/1";
+
+/// The action of a delegation statement (kind `authorization`): its entity may authorize others within the
+/// statement's resource, read as a [`Scope`].
+pub const DELEGATE_ACTION: &str = "delegate";
+
+/// The largest `max_depth` a delegation may carry: a chain holds at most this many statements after its first
+/// delegation (the global bound of `super::chain`).
+pub const MAX_DELEGATION_DEPTH: u8 = 7;
+
+/// What a delegation covers, written in its `resource`: one resource exactly, or every resource starting with a
+/// prefix, written `<prefix>*` (e.g. `https://example.org/badges/*`). The prefix is compared byte for byte, so a
+/// path prefix should end in `/`; a `*` anywhere but at the end, or a bare `*`, is refused (a body delegates named
+/// resource families, never everything). Resources containing `*` cannot be delegated exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// Exactly this resource.
+    Exact(&'a str),
+    /// Every resource that starts with this prefix.
+    Prefix(&'a str),
+}
+
+impl<'a> Scope<'a> {
+    /// Reads a scope, or says why it is malformed.
+    pub fn parse(text: &'a str) -> Result<Scope<'a>, String> {
+        let (body, is_prefix) = match text.strip_suffix('*') {
+            Some(prefix) => (prefix, true),
+            None => (text, false),
+        };
+        if body.contains('*') {
+            return Err(format!("`{text}`: `*` may only end a scope"));
+        }
+        if body.trim().is_empty() {
+            return Err(format!("`{text}`: a scope needs a resource or a non-empty prefix before `*`"));
+        }
+        Ok(if is_prefix { Scope::Prefix(body) } else { Scope::Exact(body) })
+    }
+
+    /// True when `resource` is within the scope.
+    pub fn covers(self, resource: &str) -> bool {
+        match self {
+            Scope::Exact(exact) => resource == exact,
+            Scope::Prefix(prefix) => resource.starts_with(prefix),
+        }
+    }
+}
 
 /// An instant with one-second precision, written as RFC 3339 in UTC with a `Z` offset (`2025-01-31T12:00:00Z`).
 ///
@@ -174,8 +227,9 @@ pub struct StatusChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
-    // Fields are declared in RFC 8785 member order (and every value is a string), so serde's direct output is
-    // already canonical; `snapshot::statement_bytes` relies on this and a test there guards it.
+    // Fields are declared in RFC 8785 member order (and every value is a string or a small integer, which both
+    // serialize as RFC 8785 writes them), so serde's direct output is already canonical;
+    // `snapshot::statement_bytes` relies on this and a test there guards it.
     /// What the entity may do, e.g. `issue`.
     pub action: String,
     /// The DID the statement is about.
@@ -186,7 +240,13 @@ pub struct Statement {
     pub id: String,
     /// Authorization or recognition.
     pub kind: StatementKind,
-    /// What it may do it on, e.g. an Open Badges credential type or achievement type URI.
+    /// For a delegation only: how many statements may follow it in a chain (1: the delegate may authorize
+    /// entities but not delegate further); absent: up to [`MAX_DELEGATION_DEPTH`]. Omitted from the canonical
+    /// form when absent, so registries without it keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<u8>,
+    /// What it may do it on, e.g. an Open Badges credential type or achievement type URI; for a delegation, the
+    /// [`Scope`] it covers.
     pub resource: String,
     /// Start of the validity window (inclusive).
     pub valid_from: Timestamp,
@@ -201,10 +261,16 @@ impl Statement {
         self.history.iter().rev().find(|change| change.since <= at)
     }
 
+    /// True for a delegation: an authorization whose action is [`DELEGATE_ACTION`].
+    pub fn is_delegation(&self) -> bool {
+        self.kind == StatementKind::Authorization && self.action == DELEGATE_ACTION
+    }
+
     /// True when the terms (everything but the history) equal `other`'s.
     pub fn same_terms(&self, other: &Statement) -> bool {
         self.id == other.id
             && self.kind == other.kind
+            && self.max_depth == other.max_depth
             && self.entity_id == other.entity_id
             && self.action == other.action
             && self.resource == other.resource
@@ -224,6 +290,21 @@ pub struct NewStatement {
     pub action: String,
     /// What it may do it on.
     pub resource: String,
+    /// Start of the validity window; the history starts `active` at this instant.
+    pub valid_from: Timestamp,
+    /// End of the validity window, if any.
+    pub valid_until: Option<Timestamp>,
+}
+
+/// The terms of a delegation to add with [`RegistrySource::add_delegation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelegation {
+    /// The delegate authority's DID; must already have an entity entry.
+    pub delegate: String,
+    /// The resources the delegate may authorize others for (see [`Scope`]).
+    pub scope: String,
+    /// How many statements may follow this one in a chain; `None`: up to [`MAX_DELEGATION_DEPTH`].
+    pub max_depth: Option<u8>,
     /// Start of the validity window; the history starts `active` at this instant.
     pub valid_from: Timestamp,
     /// End of the validity window, if any.
@@ -417,6 +498,24 @@ impl RegistrySource {
 
     /// Adds a statement, active from its `valid_from`, and returns its new id (`s1`, `s2`, …).
     pub fn add_statement(&mut self, terms: NewStatement) -> Result<String, ModelError> {
+        self.add(terms, None)
+    }
+
+    /// Adds a delegation (an authorization with action [`DELEGATE_ACTION`]), active from its `valid_from`, and
+    /// returns its new id.
+    pub fn add_delegation(&mut self, terms: NewDelegation) -> Result<String, ModelError> {
+        let statement = NewStatement {
+            kind: StatementKind::Authorization,
+            entity_id: terms.delegate,
+            action: DELEGATE_ACTION.to_owned(),
+            resource: terms.scope,
+            valid_from: terms.valid_from,
+            valid_until: terms.valid_until,
+        };
+        self.add(statement, terms.max_depth)
+    }
+
+    fn add(&mut self, terms: NewStatement, max_depth: Option<u8>) -> Result<String, ModelError> {
         let used: HashSet<&str> = self.statements.iter().map(|s| s.id.as_str()).collect();
         let id = (self.statements.len() + 1..).map(|n| format!("s{n}")).find(|id| !used.contains(id.as_str()));
         let statement = Statement {
@@ -424,13 +523,14 @@ impl RegistrySource {
             kind: terms.kind,
             entity_id: terms.entity_id,
             action: terms.action,
+            max_depth,
             resource: terms.resource,
             valid_from: terms.valid_from,
             valid_until: terms.valid_until,
             history: vec![StatusChange { reason: None, since: terms.valid_from, status: Status::Active }],
         };
         let mut problems = Vec::new();
-        check_statement(&mut problems, format_args!("statement"), &statement, &self.entities);
+        check_statement(&mut problems, format_args!("statement"), &statement, self.view());
         if !problems.is_empty() {
             return Err(ModelError::Invalid(problems));
         }
@@ -497,7 +597,7 @@ pub fn validate_registry(registry: RegistryView<'_>) -> Vec<Problem> {
                 format!("id `{}` is used twice", statement.id),
             ));
         }
-        check_statement(&mut problems, format_args!("statements[{position}]"), statement, registry.entities);
+        check_statement(&mut problems, format_args!("statements[{position}]"), statement, registry);
     }
     problems
 }
@@ -536,16 +636,12 @@ fn check_metadata(problems: &mut Vec<Problem>, location: Location, metadata: &En
     }
 }
 
-fn check_statement(
-    problems: &mut Vec<Problem>,
-    location: Location,
-    statement: &Statement,
-    entities: &BTreeMap<String, EntityMetadata>,
-) {
+fn check_statement(problems: &mut Vec<Problem>, location: Location, statement: &Statement, registry: RegistryView<'_>) {
     check_text(problems, format_args!("{location}.id"), &statement.id);
     check_text(problems, format_args!("{location}.action"), &statement.action);
     check_text(problems, format_args!("{location}.resource"), &statement.resource);
-    if !entities.contains_key(&statement.entity_id) {
+    check_delegation(problems, location, statement, registry.authority_id);
+    if !registry.entities.contains_key(&statement.entity_id) {
         problems.push(problem(
             format_args!("{location}.entity_id"),
             format!("`{}` has no entity entry; add the entity first", statement.entity_id),
@@ -560,6 +656,33 @@ fn check_statement(
         }
     }
     check_history(problems, format_args!("{location}.history"), &statement.history);
+}
+
+/// Delegation rules: `delegate` only on authorizations, a well-formed scope, no delegation to the authority itself,
+/// and `max_depth` only on delegations, within `1..=MAX_DELEGATION_DEPTH`.
+fn check_delegation(problems: &mut Vec<Problem>, location: Location, statement: &Statement, authority_id: &str) {
+    if statement.action == DELEGATE_ACTION {
+        if statement.kind != StatementKind::Authorization {
+            problems.push(problem(format_args!("{location}.kind"), "`delegate` statements must be authorizations"));
+        }
+        if let Err(why) = Scope::parse(&statement.resource) {
+            problems.push(problem(format_args!("{location}.resource"), format!("not a delegation scope: {why}")));
+        }
+        if statement.entity_id == authority_id {
+            problems.push(problem(format_args!("{location}.entity_id"), "an authority cannot delegate to itself"));
+        }
+    }
+    match statement.max_depth {
+        Some(_) if !statement.is_delegation() => problems.push(problem(
+            format_args!("{location}.max_depth"),
+            format!("only delegations (kind authorization, action `{DELEGATE_ACTION}`) have a max_depth"),
+        )),
+        Some(depth) if !(1..=MAX_DELEGATION_DEPTH).contains(&depth) => problems.push(problem(
+            format_args!("{location}.max_depth"),
+            format!("{depth} is outside 1..={MAX_DELEGATION_DEPTH}"),
+        )),
+        _ => {}
+    }
 }
 
 fn check_history(problems: &mut Vec<Problem>, location: Location, history: &[StatusChange]) {
@@ -718,5 +841,65 @@ mod tests {
             valid_until: None,
         };
         assert_eq!(source.add_statement(terms).unwrap(), "s3");
+    }
+
+    fn delegation(scope: &str, max_depth: Option<u8>) -> NewDelegation {
+        NewDelegation {
+            delegate: UNIVERSITY.into(),
+            scope: scope.into(),
+            max_depth,
+            valid_from: at("2025-01-01T00:00:00Z"),
+            valid_until: None,
+        }
+    }
+
+    #[test]
+    fn scopes_are_a_resource_or_a_trailing_star_prefix() {
+        let prefix = Scope::parse("https://example.org/badges/*").unwrap();
+        assert!(prefix.covers("https://example.org/badges/math"));
+        assert!(!prefix.covers("https://example.org/degrees/math"));
+        let exact = Scope::parse("Degree").unwrap();
+        assert!(exact.covers("Degree") && !exact.covers("Degrees"));
+        for malformed in ["*", " *", "a*b", "a**", "**"] {
+            assert!(Scope::parse(malformed).is_err(), "{malformed}");
+        }
+    }
+
+    #[test]
+    fn delegations_are_validated() {
+        let (mut source, _) = registry_with_statement();
+        source.upsert_entity(AUTHORITY, EntityMetadata { name: "Board".into(), ..Default::default() }).unwrap();
+        let id = source.add_delegation(delegation("https://example.org/badges/*", Some(2))).unwrap();
+        let added = source.statements.iter().find(|s| s.id == id).unwrap();
+        assert!(added.is_delegation());
+        assert_eq!((added.action.as_str(), added.max_depth), (DELEGATE_ACTION, Some(2)));
+        for (terms, location) in [
+            (delegation("a*b", None), "statement.resource"),
+            (delegation("Degree", Some(0)), "statement.max_depth"),
+            (delegation("Degree", Some(MAX_DELEGATION_DEPTH + 1)), "statement.max_depth"),
+            (NewDelegation { delegate: AUTHORITY.into(), ..delegation("Degree", None) }, "statement.entity_id"),
+        ] {
+            let Err(ModelError::Invalid(problems)) = source.add_delegation(terms) else { panic!("{location}") };
+            assert_eq!(problems.iter().map(|p| p.location.as_str()).collect::<Vec<_>>(), [location]);
+        }
+        source.statements[0].max_depth = Some(1);
+        source.statements.push(Statement {
+            id: "r1".into(),
+            kind: StatementKind::Recognition,
+            ..source.statements[1].clone()
+        });
+        let ModelError::Invalid(problems) = source.validate().unwrap_err() else { panic!("expected Invalid") };
+        let locations: Vec<&str> = problems.iter().map(|p| p.location.as_str()).collect();
+        assert_eq!(locations, ["statements[0].max_depth", "statements[2].kind", "statements[2].max_depth"]);
+    }
+
+    #[test]
+    fn max_depth_is_omitted_when_absent() {
+        let (mut source, _) = registry_with_statement();
+        let plain = serde_json::to_string(&source.statements[0]).unwrap();
+        assert!(!plain.contains("max_depth"), "{plain}");
+        source.add_delegation(delegation("Degree", Some(3))).unwrap();
+        let delegated = serde_json::to_string(&source.statements[1]).unwrap();
+        assert!(delegated.contains(r#""kind":"authorization","max_depth":3,"resource":"Degree""#), "{delegated}");
     }
 }

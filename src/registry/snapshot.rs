@@ -648,6 +648,7 @@ mod tests {
         });
         source.statements[0].resource = "urn:\u{e9}\u{7f}\u{1f}".into();
         source.statements[1].valid_until = None;
+        source.statements[2].max_depth = Some(7);
         for statement in &source.statements {
             assert_eq!(statement_bytes(statement).unwrap(), jcs::to_canonical(statement).unwrap());
         }

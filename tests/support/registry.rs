@@ -133,6 +133,15 @@ impl Fixture {
         self.build_next(86_400)
     }
 
+    /// Edits the source and signs the next snapshot into the registry directory (a node imports it when it
+    /// starts), recording it.
+    pub fn extend(&mut self, edit: impl FnOnce(&mut RegistrySource)) {
+        let (snapshot, jws) = self.edit_and_build(edit);
+        let snapshots = RegistryDir::new(self.dir.path()).snapshots();
+        snapshots.write(snapshot.snapshot().sequence, snapshot.bytes(), &jws).unwrap();
+        self.accepted((snapshot, jws));
+    }
+
     /// Records a snapshot the node accepted, so the next one chains to it.
     pub fn accepted(&mut self, signed: (CanonicalSnapshot, String)) {
         self.signed.push(signed);
