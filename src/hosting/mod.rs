@@ -14,6 +14,7 @@
 //!
 //! This module does file I/O (through [`crate::store`]) and resolves DIDs; it knows nothing about HTTP.
 
+pub mod answer;
 pub mod verify;
 
 use std::collections::{BTreeMap, HashMap};

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod explorer;
 pub mod health;
 pub mod identifiers;
+pub mod identity;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub readiness: health::Readiness,
     /// The mirrored registries' pollers and status.
     pub mirrors: crate::mirror::Mirrors,
+    /// The node's own DID and signing key.
+    pub identity: crate::identity::NodeIdentity,
 }
 
 /// Every route the node serves: the path template and its handlers. The router, the metrics' route labels and the
@@ -87,6 +90,8 @@ pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<
         ("/authorization", post(trqp::authorization)),
         ("/recognition", post(trqp::recognition)),
         ("/metadata", get(trqp::metadata)),
+        ("/.well-known/did.json", get(identity::did_document)),
+        ("/node", get(identity::node)),
     ]
 }
 

@@ -7,16 +7,21 @@
 //! asked, and the optional explanation fields this node adds (`status`, `reason`, `statement_id`, `valid_from`,
 //! `valid_until`, `registry_sequence`, `snapshot_digest`, `registry_stale`).
 //!
-//! Errors are problem details: 400 for invalid JSON, missing or empty fields or a bad `context.time`; 404 for an
-//! unknown authority, entity, action or resource, unless `[trqp] hide_unknown` turns those into a plain 200 "no"
-//! so the endpoint is no enumeration oracle. Only translation here; evaluation is `crate::registry::evaluate`.
+//! Verifiable answers: with `context.proof = true` a positive answer carries `proof` (see
+//! `crate::registry::proof`), which lets anyone holding the authority's DID check it without trusting this node.
+//! With `Accept: application/jose` the answer (positive or negative, proof included when asked) comes back as a
+//! compact JWS signed by the node's key, typed [`ANSWER_JWS_TYPE`], `Content-Type: application/jose`.
+//!
+//! Errors are problem details (never signed): 400 for invalid JSON, missing or empty fields or a bad `context.time`
+//! or `context.proof`; 404 for an unknown authority, entity, action or resource, unless `[trqp] hide_unknown` turns
+//! those into a plain 200 "no" so the endpoint is no enumeration oracle. Only translation here; evaluation is `crate::registry::evaluate`.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -25,9 +30,14 @@ use serde_json::{json, Value};
 use super::problem::Problem;
 use super::registries::now;
 use super::AppState;
+use crate::hosting::Published;
 use crate::registry::evaluate::{Evaluation, Query as Question, Standing};
 use crate::registry::model::{StatementKind, Timestamp};
-use crate::registry::snapshot::{Digest, SnapshotContent};
+use crate::registry::proof::{prove, Proof, ANSWER_JWS_TYPE};
+use crate::registry::snapshot::Digest;
+
+/// The media type of a node-signed answer.
+pub const JOSE_MEDIA_TYPE: &str = "application/jose";
 
 const QUESTION_FIELDS: [&str; 4] = ["entity_id", "authority_id", "action", "resource"];
 
@@ -50,6 +60,8 @@ struct Request<'r> {
     resource: &'r str,
     time_requested: Option<&'r str>,
     at: Timestamp,
+    /// `context.proof`: attach a proof to a positive answer.
+    wants_proof: bool,
 }
 
 fn bad_request(kind: &'static str, detail: impl Into<String>) -> Problem {
@@ -67,10 +79,16 @@ fn parse_request(raw: &RawRequest) -> Result<Request<'_>, Problem> {
             format!("required non-empty string fields missing: {}", missing.join(", ")),
         ));
     };
-    let time = match &raw.context {
+    let context = match &raw.context {
         None | Some(Value::Null) => None,
-        Some(Value::Object(context)) => context.get("time"),
+        Some(Value::Object(context)) => Some(context),
         Some(_) => return Err(bad_request("invalid-context", "`context` must be a JSON object")),
+    };
+    let time = context.and_then(|context| context.get("time"));
+    let wants_proof = match context.and_then(|context| context.get("proof")) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(wanted)) => *wanted,
+        Some(_) => return Err(bad_request("invalid-context", "`context.proof` must be a boolean")),
     };
     let time_requested = match time {
         None => None,
@@ -81,7 +99,7 @@ fn parse_request(raw: &RawRequest) -> Result<Request<'_>, Problem> {
         Some(time) => Timestamp::parse(time).map_err(|error| bad_request("invalid-time", error.to_string()))?,
         None => now()?,
     };
-    Ok(Request { entity_id, authority_id, action, resource, time_requested, at })
+    Ok(Request { entity_id, authority_id, action, resource, time_requested, at, wants_proof })
 }
 
 /// An answer: the TRQP members, then this node's explanation. Written directly (no intermediate JSON tree):
@@ -108,25 +126,45 @@ struct Answer<'a> {
     snapshot_digest: Option<Digest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     registry_stale: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proof: Option<Proof<'a>>,
 }
 
 /// `POST /authorization`.
 pub async fn authorization(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    answer(&state, StatementKind::Authorization, &body?)
+    answer(&state, StatementKind::Authorization, &body?, wants_jose(&headers))
 }
 
 /// `POST /recognition`.
 pub async fn recognition(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    answer(&state, StatementKind::Recognition, &body?)
+    answer(&state, StatementKind::Recognition, &body?, wants_jose(&headers))
 }
 
-fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response, Problem> {
+/// True when `Accept` lists `application/jose` (with a non-zero quality).
+fn wants_jose(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().filter_map(|value| value.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |range| {
+            let mut parts = range.split(';').map(str::trim);
+            let refused =
+                |part: &str| part.strip_prefix("q=").is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0));
+            parts.next().is_some_and(|media| media.eq_ignore_ascii_case(JOSE_MEDIA_TYPE)) && !parts.any(refused)
+        },
+    )
+}
+
+fn internal(what: &str, error: impl std::fmt::Display) -> Problem {
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{what}: {error}"))
+}
+
+fn answer(state: &AppState, kind: StatementKind, body: &[u8], signed: bool) -> Result<Response, Problem> {
     let raw: RawRequest = serde_json::from_slice(body).map_err(|error| match error.classify() {
         serde_json::error::Category::Data => {
             bad_request("invalid-request", format!("the body must be a JSON object: {error}"))
@@ -134,11 +172,20 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response
         _ => bad_request("invalid-json", format!("invalid JSON: {error}")),
     })?;
     let request = parse_request(&raw)?;
-    let answer = |evaluation: Evaluation<'_>, registry: Option<&SnapshotContent>| -> Result<Response, Problem> {
+    let answer = |evaluation: Evaluation<'_>, published: Option<&Published>| -> Result<Response, Problem> {
         let verdict = Some(evaluation.granted());
+        let registry = published.map(Published::snapshot);
         let stale = match registry {
             Some(snapshot) => Some(snapshot.is_stale(now()?)),
             None => None,
+        };
+        let proof = match (published, evaluation.position) {
+            (Some(published), Some(position)) if request.wants_proof && evaluation.granted() => {
+                let link = prove(published.snapshot(), &published.jws, position)
+                    .map_err(|error| internal("cannot prove the answer", error))?;
+                Some(Proof { links: vec![link] })
+            }
+            _ => None,
         };
         let answer = Answer {
             entity_id: request.entity_id,
@@ -152,14 +199,20 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response
             message: message(&evaluation),
             evaluation,
             registry_sequence: registry.map(|snapshot| snapshot.snapshot().sequence),
-            snapshot_digest: registry.map(SnapshotContent::digest),
+            snapshot_digest: registry.map(|snapshot| snapshot.digest()),
             registry_stale: stale,
+            proof,
         };
-        // Sized for a typical answer up front, so writing it does not reallocate.
-        let mut body = Vec::with_capacity(768);
-        serde_json::to_writer(&mut body, &answer).map_err(|error| {
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot write the answer: {error}"))
-        })?;
+        // Sized for a typical answer (and a proof, when asked) up front, so writing it does not reallocate.
+        let mut body = Vec::with_capacity(if request.wants_proof { 4096 } else { 768 });
+        serde_json::to_writer(&mut body, &answer).map_err(|error| internal("cannot write the answer", error))?;
+        if signed {
+            let jws = state
+                .identity
+                .sign_compact(ANSWER_JWS_TYPE, &body)
+                .map_err(|error| internal("cannot sign the answer", error))?;
+            return Ok(([(header::CONTENT_TYPE, JOSE_MEDIA_TYPE)], jws).into_response());
+        }
         Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
     };
     let unknown = |what: &'static str, kind: &'static str, value: &str| {
@@ -189,7 +242,7 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response
         resource: request.resource,
         at: request.at,
     };
-    answer(index.evaluate(&question), Some(index.snapshot()))
+    answer(index.evaluate(&question), Some(&published))
 }
 
 fn message(evaluation: &Evaluation<'_>) -> String {

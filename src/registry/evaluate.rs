@@ -108,6 +108,9 @@ pub struct Evaluation<'s> {
     /// Its validity end.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<Timestamp>,
+    /// The deciding statement's position in the snapshot (its Merkle leaf index), for proofs; not part of answers.
+    #[serde(skip)]
+    pub position: Option<usize>,
 }
 
 impl Evaluation<'_> {
@@ -117,8 +120,14 @@ impl Evaluation<'_> {
     }
 
     /// The answer when no statement matches.
-    pub const UNKNOWN: Evaluation<'static> =
-        Evaluation { status: Standing::Unknown, reason: None, statement_id: None, valid_from: None, valid_until: None };
+    pub const UNKNOWN: Evaluation<'static> = Evaluation {
+        status: Standing::Unknown,
+        reason: None,
+        statement_id: None,
+        valid_from: None,
+        valid_until: None,
+        position: None,
+    };
 }
 
 /// The standing of `statement` at `at`, with the recorded reason.
@@ -193,24 +202,29 @@ impl RegistryIndex {
         self.resources.contains(resource)
     }
 
-    /// Statements whose (entity, action, resource) hash like the query's; callers compare the strings.
-    fn candidates(&self, query: &Query<'_>) -> impl Iterator<Item = &Statement> {
+    /// Statements whose (entity, action, resource) hash like the query's, with their positions; callers compare
+    /// the strings.
+    fn candidates(&self, query: &Query<'_>) -> impl Iterator<Item = (usize, &Statement)> {
         let statements = &self.snapshot.snapshot().statements;
         let key = self.hasher.hash_one((query.entity_id, query.action, query.resource));
         let range = self.groups.get(&key).cloned().unwrap_or_default();
-        self.grouped.get(range).unwrap_or_default().iter().filter_map(|&position| statements.get(position))
+        self.grouped
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&position| statements.get(position).map(|statement| (position, statement)))
     }
 
     /// Answers the question, explaining the deciding statement.
     pub fn evaluate(&self, query: &Query<'_>) -> Evaluation<'_> {
         let mut best = Evaluation::UNKNOWN;
-        let matches = |s: &&Statement| {
+        let matches = |(_, s): &(usize, &Statement)| {
             s.kind == query.kind
                 && s.entity_id == query.entity_id
                 && s.action == query.action
                 && s.resource == query.resource
         };
-        for statement in self.candidates(query).filter(matches) {
+        for (position, statement) in self.candidates(query).filter(matches) {
             let (status, reason) = standing_at(statement, query.at);
             if status.rank() < best.status.rank() {
                 best = Evaluation {
@@ -219,6 +233,7 @@ impl RegistryIndex {
                     statement_id: Some(&statement.id),
                     valid_from: Some(statement.valid_from),
                     valid_until: statement.valid_until,
+                    position: Some(position),
                 };
                 if status == Standing::Active {
                     break;

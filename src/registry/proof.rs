@@ -1,0 +1,438 @@
+//! Proofs that make a TRQP answer checkable by anyone holding only the authority's DID: for each statement the
+//! answer relies on, a self-contained link with the statement, its RFC 6962 inclusion path and the snapshot's
+//! signed header with the authority's detached JWS.
+//!
+//! A link verifies when (1) the JWS verifies over the canonical JSON of the header with a key in the authority's
+//! `assertionMethod`, and (2) the statement's canonical JSON (its Merkle leaf) with the path leads to the header's
+//! `merkle_root`. An answer follows from its proof when, in addition, a link of the answer's authority holds a
+//! statement of the answer's kind, entity, action and resource that is `active` at `time_evaluated`, and the
+//! answer's `registry_sequence` (when given) is that link's. A chain answer lists one link per statement it relies
+//! on; each link is proven the same way. The README's "Verifying an answer" section is the language-neutral form.
+//!
+//! Pure: values in, values out; resolving DID documents is the caller's job.
+
+use std::borrow::Cow;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::evaluate::{standing_at, Standing};
+use super::jcs::JcsError;
+use super::jws::{JwsError, VerifiedSignature};
+use super::merkle::{leaf_hash, verify_inclusion, Hash, InclusionProof, MerkleError};
+use super::model::{Statement, StatementKind, Timestamp};
+use super::snapshot::{statement_bytes, SignedHeader, SnapshotContent};
+
+/// The `typ` of a node-signed answer: a compact JWS whose payload is the answer's JSON, signed by the node's key.
+pub const ANSWER_JWS_TYPE: &str = "trqp-answer+jws";
+
+/// The proof attached to an answer: one link per statement the answer relies on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Proof<'a> {
+    /// The links; a direct answer has one.
+    pub links: Vec<ProofLink<'a>>,
+}
+
+/// One statement, shown to be part of a snapshot the authority signed. Borrowed from the snapshot when a node
+/// builds it, owned when a verifier reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofLink<'a> {
+    /// The statement; its RFC 8785 canonical JSON is the Merkle leaf.
+    pub statement: Cow<'a, Statement>,
+    /// Where the leaf sits in the snapshot's Merkle tree and the sibling hashes up to the root.
+    pub inclusion: Inclusion,
+    /// The snapshot's signed header, which holds the Merkle root.
+    pub header: Cow<'a, SignedHeader>,
+    /// The authority's detached JWS over the canonical JSON of `header`.
+    pub jws: Cow<'a, str>,
+}
+
+/// An RFC 9162 inclusion path as carried in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inclusion {
+    /// The leaf's position in the snapshot's `statements`, from 0.
+    pub leaf_index: u64,
+    /// The number of statements in the snapshot.
+    pub tree_size: u64,
+    /// Sibling hashes from the leaf up, each unpadded base64url of 32 bytes.
+    pub path: Vec<String>,
+}
+
+/// Why one link did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    /// The header's signature was refused.
+    #[error("the snapshot header's signature is refused: {0}")]
+    HeaderSignature(JwsError),
+    /// A path entry is not base64url of a SHA-256 hash.
+    #[error("inclusion path entry {step} is not unpadded base64url of 32 bytes")]
+    PathEncoding {
+        /// The entry's position in `path`.
+        step: usize,
+    },
+    /// The statement has no canonical form.
+    #[error("the statement cannot be canonicalized: {0}")]
+    Canonicalization(JcsError),
+    /// The statement and path do not lead to the signed Merkle root.
+    #[error("statement `{statement_id}` is not in the signed snapshot: {error}")]
+    NotIncluded {
+        /// The statement's id.
+        statement_id: String,
+        /// What the inclusion check found.
+        error: MerkleError,
+    },
+}
+
+/// Why an answer does not follow from its proof.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofError {
+    /// Neither `authorized` nor `recognized` is true: there is nothing a proof could show.
+    #[error("the answer is negative; proofs only show positive answers")]
+    NotPositive,
+    /// A positive answer without `proof`.
+    #[error("the answer carries no proof")]
+    MissingProof,
+    /// `proof.links` is empty.
+    #[error("the proof has no links")]
+    NoLinks,
+    /// A link did not verify.
+    #[error("proof link {index}: {error}")]
+    Link {
+        /// The link's position in `links`.
+        index: usize,
+        /// Why.
+        error: LinkError,
+    },
+    /// No link holds the statement the answer is about.
+    #[error("proof link {index}: the {field} `{proven}` is not the answer's `{answered}`")]
+    Unrelated {
+        /// The closest link's position.
+        index: usize,
+        /// The member that differs.
+        field: &'static str,
+        /// The value in the link.
+        proven: String,
+        /// The value in the answer.
+        answered: String,
+    },
+    /// The matching statement is not in force at `time_evaluated`.
+    #[error("statement `{statement_id}` is {standing} at {at}, not active")]
+    NotInForce {
+        /// The statement.
+        statement_id: String,
+        /// Its standing then.
+        standing: &'static str,
+        /// The answer's `time_evaluated`.
+        at: Timestamp,
+    },
+    /// The answer names another snapshot than the one proven.
+    #[error("the answer says registry_sequence {answered} but the proof is from sequence {proven}")]
+    SequenceMismatch {
+        /// The answer's `registry_sequence`.
+        answered: u64,
+        /// The proven header's sequence.
+        proven: u64,
+    },
+}
+
+/// The members of a TRQP answer a verifier reads; others are ignored.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Answer {
+    /// The entity asked about.
+    pub entity_id: String,
+    /// The authority asked.
+    pub authority_id: String,
+    /// The action.
+    pub action: String,
+    /// The resource.
+    pub resource: String,
+    /// Present on `/authorization` answers.
+    #[serde(default)]
+    pub authorized: Option<bool>,
+    /// Present on `/recognition` answers.
+    #[serde(default)]
+    pub recognized: Option<bool>,
+    /// The instant the answer holds for.
+    pub time_evaluated: Timestamp,
+    /// The snapshot the node answered from.
+    #[serde(default)]
+    pub registry_sequence: Option<u64>,
+    /// The proof, when one was asked for.
+    #[serde(default)]
+    pub proof: Option<Proof<'static>>,
+}
+
+impl Answer {
+    /// The statement kind a positive answer claims, if the answer is positive.
+    pub fn positive_kind(&self) -> Option<StatementKind> {
+        match (self.authorized, self.recognized) {
+            (Some(true), _) => Some(StatementKind::Authorization),
+            (_, Some(true)) => Some(StatementKind::Recognition),
+            _ => None,
+        }
+    }
+}
+
+/// The link proving statement `position` of `snapshot`, whose detached JWS is `jws`.
+pub fn prove<'s>(snapshot: &'s SnapshotContent, jws: &'s str, position: usize) -> Result<ProofLink<'s>, MerkleError> {
+    let size = snapshot.merkle_tree().size();
+    let out_of_range = MerkleError::IndexOutOfRange { index: position as u64, size };
+    let statement = snapshot.snapshot().statements.get(position).ok_or(out_of_range)?;
+    let path = snapshot.merkle_tree().inclusion_proof(position as u64)?;
+    Ok(ProofLink {
+        statement: Cow::Borrowed(statement),
+        inclusion: Inclusion {
+            leaf_index: path.index,
+            tree_size: path.tree_size,
+            path: path.path.iter().map(|hash| URL_SAFE_NO_PAD.encode(hash)).collect(),
+        },
+        header: Cow::Borrowed(snapshot.signed_header()),
+        jws: Cow::Borrowed(jws),
+    })
+}
+
+impl ProofLink<'_> {
+    /// The authority whose signature the link carries: resolve its DID document for [`ProofLink::verify`].
+    pub fn authority_id(&self) -> &str {
+        &self.header.authority_id
+    }
+
+    /// Checks the header's signature against the authority's resolved DID document, then the statement's
+    /// inclusion under the signed Merkle root.
+    pub fn verify(&self, authority_document: &Value) -> Result<VerifiedSignature, LinkError> {
+        let signature = self.header.verify(&self.jws, authority_document).map_err(LinkError::HeaderSignature)?;
+        let path = self
+            .inclusion
+            .path
+            .iter()
+            .enumerate()
+            .map(|(step, encoded)| {
+                let bytes = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| LinkError::PathEncoding { step })?;
+                Hash::try_from(bytes.as_slice()).map_err(|_| LinkError::PathEncoding { step })
+            })
+            .collect::<Result<Vec<Hash>, LinkError>>()?;
+        let leaf = statement_bytes(&self.statement).map_err(LinkError::Canonicalization)?;
+        let proof = InclusionProof { index: self.inclusion.leaf_index, tree_size: self.inclusion.tree_size, path };
+        verify_inclusion(&leaf_hash(&leaf), &proof, &self.header.merkle_root.0)
+            .map_err(|error| LinkError::NotIncluded { statement_id: self.statement.id.clone(), error })?;
+        Ok(signature)
+    }
+
+    /// The first member in which this link does not support `answer` (claiming `kind`), if any.
+    fn mismatch(&self, answer: &Answer, kind: StatementKind) -> Option<(&'static str, String, String)> {
+        let statement = &self.statement;
+        [
+            ("authority_id", self.header.authority_id.as_str(), answer.authority_id.as_str()),
+            ("statement kind", statement.kind.as_str(), kind.as_str()),
+            ("entity_id", statement.entity_id.as_str(), answer.entity_id.as_str()),
+            ("action", statement.action.as_str(), answer.action.as_str()),
+            ("resource", statement.resource.as_str(), answer.resource.as_str()),
+        ]
+        .into_iter()
+        .find(|(_, proven, answered)| proven != answered)
+        .map(|(field, proven, answered)| (field, proven.to_owned(), answered.to_owned()))
+    }
+}
+
+/// Checks that a positive `answer` follows from its proof, given every link already verified with
+/// [`ProofLink::verify`]: returns the position of the link holding the deciding statement.
+pub fn check_answer(answer: &Answer) -> Result<usize, ProofError> {
+    let kind = answer.positive_kind().ok_or(ProofError::NotPositive)?;
+    let proof = answer.proof.as_ref().ok_or(ProofError::MissingProof)?;
+    let mut closest = None;
+    for (index, link) in proof.links.iter().enumerate() {
+        let Some((field, proven, answered)) = link.mismatch(answer, kind) else {
+            let statement = &link.statement;
+            let (standing, _) = standing_at(statement, answer.time_evaluated);
+            if standing != Standing::Active {
+                return Err(ProofError::NotInForce {
+                    statement_id: statement.id.clone(),
+                    standing: standing.name(),
+                    at: answer.time_evaluated,
+                });
+            }
+            return match answer.registry_sequence {
+                Some(answered) if answered != link.header.sequence => {
+                    Err(ProofError::SequenceMismatch { answered, proven: link.header.sequence })
+                }
+                _ => Ok(index),
+            };
+        };
+        closest.get_or_insert(ProofError::Unrelated { index, field, proven, answered });
+    }
+    Err(closest.unwrap_or(ProofError::NoLinks))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::jws::{KeyType, SigningKey};
+    use crate::registry::model::{EntityMetadata, NewStatement, RegistrySource, Status};
+    use crate::registry::snapshot::CanonicalSnapshot;
+    use rand_core::OsRng;
+    use serde_json::json;
+
+    const SCHOOL: &str = "did:web:school.example";
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    struct Signed {
+        snapshot: CanonicalSnapshot,
+        jws: String,
+        document: Value,
+    }
+
+    /// A registry of `count` statements, the last one revoked from 2026, signed by a did:key authority.
+    fn signed(count: usize) -> Signed {
+        let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+        let authority = key.did_key().unwrap();
+        let mut source = RegistrySource::init(&authority, "Board", None).unwrap();
+        source.upsert_entity(SCHOOL, EntityMetadata { name: "School".into(), ..Default::default() }).unwrap();
+        for n in 0..count {
+            source
+                .add_statement(NewStatement {
+                    kind: StatementKind::Authorization,
+                    entity_id: SCHOOL.into(),
+                    action: "issue".into(),
+                    resource: format!("Credential{n}"),
+                    valid_from: at("2025-01-01T00:00:00Z"),
+                    valid_until: None,
+                })
+                .unwrap();
+        }
+        source.change_status(&format!("s{count}"), Status::Revoked, at("2026-01-01T00:00:00Z"), "closed").unwrap();
+        let snapshot =
+            CanonicalSnapshot::build(&source, None, at("2025-06-01T00:00:00Z"), at("2025-06-02T00:00:00Z")).unwrap();
+        let jws = snapshot.sign(&key, &key.did_key_url().unwrap()).unwrap();
+        let multibase = key.public_key().to_did_key().unwrap().to_multibase();
+        let document = json!({"id": authority, "assertionMethod": [{"id": key.did_key_url().unwrap(), "publicKeyMultibase": multibase}]});
+        Signed { snapshot, jws, document }
+    }
+
+    /// The answer a node gives for statement `position`, with its proof, as a verifier reads it.
+    fn answer(signed: &Signed, position: usize, time: &str) -> Answer {
+        let link = prove(&signed.snapshot, &signed.jws, position).unwrap();
+        let statement = &signed.snapshot.snapshot().statements[position];
+        let text = json!({
+            "entity_id": statement.entity_id, "authority_id": signed.snapshot.snapshot().authority_id,
+            "action": statement.action, "resource": statement.resource, "authorized": true,
+            "time_evaluated": time, "registry_sequence": 1, "proof": {"links": [link]},
+        });
+        serde_json::from_value(text).unwrap()
+    }
+
+    fn only_link(answer: &mut Answer) -> &mut ProofLink<'static> {
+        &mut answer.proof.as_mut().unwrap().links[0]
+    }
+
+    #[test]
+    fn every_statement_of_every_size_is_proven_through_json() {
+        for count in [1, 2, 3, 7, 8, 33] {
+            let signed = signed(count);
+            for position in 0..count {
+                let answer = answer(&signed, position, "2025-07-01T00:00:00Z");
+                let link = &answer.proof.as_ref().unwrap().links[0];
+                assert_eq!(link.verify(&signed.document).map(|s| s.kid.contains('#')), Ok(true), "{count}/{position}");
+                assert_eq!(check_answer(&answer), Ok(0));
+            }
+        }
+    }
+
+    #[test]
+    fn a_changed_statement_path_or_header_fails_with_its_reason() {
+        let signed = signed(9);
+        let pristine = answer(&signed, 4, "2025-07-01T00:00:00Z");
+
+        let mut statement = pristine.clone();
+        only_link(&mut statement).statement.to_mut().resource = "Credential5".into();
+        let error = only_link(&mut statement).verify(&signed.document).unwrap_err();
+        assert!(matches!(error, LinkError::NotIncluded { error: MerkleError::RootMismatch, .. }), "{error}");
+
+        let mut path = pristine.clone();
+        let first = &mut only_link(&mut path).inclusion.path[0];
+        let flipped = if first.starts_with('A') { "B" } else { "A" };
+        first.replace_range(0..1, flipped);
+        assert!(matches!(
+            only_link(&mut path).verify(&signed.document),
+            Err(LinkError::NotIncluded { error: MerkleError::RootMismatch, .. })
+        ));
+        only_link(&mut path).inclusion.path[0] = "not base64!".into();
+        assert_eq!(only_link(&mut path).verify(&signed.document), Err(LinkError::PathEncoding { step: 0 }));
+        let mut moved = pristine.clone();
+        only_link(&mut moved).inclusion.leaf_index = 5;
+        assert!(only_link(&mut moved).verify(&signed.document).is_err());
+
+        let mut header = pristine.clone();
+        only_link(&mut header).header.to_mut().name = "Bored".into();
+        assert_eq!(
+            only_link(&mut header).verify(&signed.document),
+            Err(LinkError::HeaderSignature(JwsError::BadSignature))
+        );
+        let mut root = pristine.clone();
+        only_link(&mut root).header.to_mut().merkle_root.0[0] ^= 1;
+        assert_eq!(
+            only_link(&mut root).verify(&signed.document),
+            Err(LinkError::HeaderSignature(JwsError::BadSignature))
+        );
+    }
+
+    #[test]
+    fn an_answer_must_match_a_statement_in_force() {
+        let signed = signed(3);
+        let mut other_resource = answer(&signed, 0, "2025-07-01T00:00:00Z");
+        other_resource.resource = "Credential1".into();
+        assert_eq!(
+            check_answer(&other_resource),
+            Err(ProofError::Unrelated {
+                index: 0,
+                field: "resource",
+                proven: "Credential0".into(),
+                answered: "Credential1".into()
+            })
+        );
+        let mut recognized = answer(&signed, 0, "2025-07-01T00:00:00Z");
+        (recognized.authorized, recognized.recognized) = (None, Some(true));
+        assert!(matches!(check_answer(&recognized), Err(ProofError::Unrelated { field: "statement kind", .. })));
+
+        let revoked = answer(&signed, 2, "2026-02-01T00:00:00Z");
+        assert!(only_link(&mut revoked.clone()).verify(&signed.document).is_ok());
+        assert_eq!(
+            check_answer(&revoked),
+            Err(ProofError::NotInForce {
+                statement_id: "s3".into(),
+                standing: "revoked",
+                at: at("2026-02-01T00:00:00Z")
+            })
+        );
+        assert_eq!(check_answer(&answer(&signed, 2, "2025-12-31T23:59:59Z")), Ok(0));
+
+        let mut later = answer(&signed, 0, "2025-07-01T00:00:00Z");
+        later.registry_sequence = Some(2);
+        assert_eq!(check_answer(&later), Err(ProofError::SequenceMismatch { answered: 2, proven: 1 }));
+
+        let mut negative = answer(&signed, 0, "2025-07-01T00:00:00Z");
+        negative.authorized = Some(false);
+        assert_eq!(check_answer(&negative), Err(ProofError::NotPositive));
+        let mut unproven = answer(&signed, 0, "2025-07-01T00:00:00Z");
+        unproven.proof = None;
+        assert_eq!(check_answer(&unproven), Err(ProofError::MissingProof));
+        unproven.proof = Some(Proof { links: Vec::new() });
+        assert_eq!(check_answer(&unproven), Err(ProofError::NoLinks));
+    }
+
+    #[test]
+    fn positions_outside_the_snapshot_are_refused() {
+        let signed = signed(2);
+        assert_eq!(
+            prove(&signed.snapshot, &signed.jws, 2).unwrap_err(),
+            MerkleError::IndexOutOfRange { index: 2, size: 2 }
+        );
+    }
+}
