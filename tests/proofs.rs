@@ -1,18 +1,23 @@
 //! Answers anyone can verify: an answer with `context.proof` from a mirror of a mirror checks out against the
 //! authority's DID alone; one flipped byte in its statement, inclusion path, header or JWS is refused with its
 //! reason (by the library and by `trustnode registry check-answer`); answers signed by the node verify against its
-//! `/.well-known/did.json`; the node's DID survives restarts.
+//! `/.well-known/did.json`; the node's DID survives restarts; a did:web identity must publish the node's key.
 
 mod support;
 
+use std::net::IpAddr;
 use std::process::Command;
 
 use serde_json::{json, Value};
 use support::mirror::{mirror_of, serves};
 use support::node::{Reply, TestNode};
+use support::origin::{Origin, Reply as OriginReply, TestCa};
 use support::registry::{node_for, Fixture, COLLEGE};
 use trustnode::hosting::answer::{check_saved_answer, AnswerError, CheckedAnswer, Expectations};
+use trustnode::identity::{IdentityError, NodeIdentity};
+use trustnode::node::NodeError;
 use trustnode::registry::jws::{self, JwsError};
+use trustnode::registry::jws::{KeyType, SigningKey};
 use trustnode::registry::merkle::MerkleError;
 use trustnode::registry::proof::{LinkError, ProofError, ANSWER_JWS_TYPE};
 use trustnode::resolver::{Method, Resolver};
@@ -176,4 +181,59 @@ async fn the_node_did_is_stable_across_restarts() {
     assert_eq!(second.get("/.well-known/did.json", &[]).await.json()["id"], did);
     let elsewhere = TestNode::start(|_| {}).await;
     assert_ne!(elsewhere.get("/node", &[]).await.json()["did"], did);
+}
+
+#[tokio::test]
+async fn a_did_web_identity_must_list_the_node_key_where_it_is_published() {
+    let (ca, ca_dir, keys) = (TestCa::new(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ca_file = ca.write_pem(ca_dir.path()).display().to_string();
+    let origin = Origin::start(&ca).await;
+    let did = format!("did:web:issuer.test%3A{}:node", origin.port());
+    let key = SigningKey::generate(KeyType::Ed25519, &mut rand_core::OsRng);
+    let key_file = keys.path().join("node.jwk");
+    std::fs::write(&key_file, key.to_file_bytes().unwrap()).unwrap();
+    let fixture = Fixture::new();
+    let configure = |config: &mut trustnode::config::Config| {
+        config.web.extra_ca_file = ca_file.clone();
+        config.web.allow_private_addresses = true;
+        config.web.host_overrides.insert("issuer.test".into(), "127.0.0.1".parse::<IpAddr>().unwrap());
+        config.cache.min_ttl_s = 0;
+        config.cache.default_ttl_s = 0;
+        config.node.did = did.clone();
+        config.node.key_file = key_file.display().to_string();
+        config.registries = vec![fixture.config()];
+    };
+    let expected = NodeIdentity::new(key.clone(), Some(&did)).unwrap();
+
+    let stranger = SigningKey::generate(KeyType::Ed25519, &mut rand_core::OsRng);
+    let wrong = NodeIdentity::new(stranger, Some(&did)).unwrap();
+    origin.set("/node/did.json", OriginReply::json(wrong.document()));
+    // Each start gets its own data directory, so no did:web cache entry outlives the document it came from.
+    let data = tempfile::tempdir().unwrap();
+    let config_in = |name: &str| {
+        let mut config = trustnode::config::Config::load(None, Vec::<(String, String)>::new()).unwrap();
+        config.server.data_dir = data.path().join(name);
+        configure(&mut config);
+        config
+    };
+    let refused = trustnode::node::open(config_in("wrong")).await.expect_err("the node refuses to start");
+    assert!(matches!(refused, NodeError::Identity(IdentityError::KeyNotPublished { .. })), "{refused}");
+
+    origin.set_down(true);
+    assert!(trustnode::node::open(config_in("down")).await.is_ok(), "an unreachable document only warns");
+    origin.set_down(false);
+    origin.set("/node/did.json", OriginReply::json(expected.document()));
+    let node = TestNode::start(|config| configure(config)).await;
+    assert_eq!(node.get("/.well-known/did.json", &[]).await.json(), *expected.document());
+    let about = node.get("/node", &[]).await.json();
+    assert_eq!(
+        (about["did"].as_str(), about["verification_method"].as_str()),
+        (Some(did.as_str()), Some(expected.kid()))
+    );
+
+    let signed = ask(&node, question(&fixture.authority, "Certificate", true), "application/jose").await;
+    let resolver = trustnode::node::open_resolver(&config_in("verifier")).unwrap();
+    let expect = Expectations { authority_id: Some(&fixture.authority), node_id: Some(&did) };
+    let checked = check_saved_answer(&resolver, std::str::from_utf8(&signed.body).unwrap(), &expect).await.unwrap();
+    assert_eq!(checked.node.map(|node| node.kid), Some(expected.kid().to_owned()));
 }
