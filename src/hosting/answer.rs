@@ -119,7 +119,7 @@ pub async fn check_saved_answer(
         };
         let signature =
             link.verify(document.value()).map_err(|error| AnswerError::Proof(ProofError::Link { index, error }))?;
-        links.push((link.header.as_ref().clone(), signature));
+        links.push((link.header.clone(), signature));
     }
     let deciding = check_answer(&answer).map_err(AnswerError::Proof)?;
     Ok(CheckedAnswer { answer, node, links, deciding_link: Some(deciding) })

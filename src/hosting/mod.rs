@@ -27,6 +27,7 @@ use crate::config::RegistryConfig;
 use crate::registry::evaluate::RegistryIndex;
 use crate::registry::listing::EntityIndex;
 use crate::registry::model::Timestamp;
+use crate::registry::proof::ProofWriter;
 use crate::registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
 use crate::resolver::Resolver;
 use crate::store::{RegistryDir, SnapshotDir, StoredSnapshot};
@@ -119,12 +120,15 @@ pub struct Published {
     pub entities: EntityIndex,
     /// Its detached JWS.
     pub jws: String,
+    /// Writes answer proofs for its statements.
+    pub proofs: ProofWriter,
 }
 
 impl Published {
     fn new(snapshot: SnapshotContent, jws: String) -> Published {
         let entities = EntityIndex::new(snapshot.snapshot());
-        Published { index: RegistryIndex::new(snapshot), entities, jws }
+        let proofs = ProofWriter::new(&snapshot, &jws);
+        Published { index: RegistryIndex::new(snapshot), entities, jws, proofs }
     }
 
     /// The snapshot's content.

@@ -33,7 +33,7 @@ use super::AppState;
 use crate::hosting::Published;
 use crate::registry::evaluate::{Evaluation, Query as Question, Standing};
 use crate::registry::model::{StatementKind, Timestamp};
-use crate::registry::proof::{prove, Proof, ANSWER_JWS_TYPE};
+use crate::registry::proof::ANSWER_JWS_TYPE;
 use crate::registry::snapshot::Digest;
 
 /// The media type of a node-signed answer.
@@ -126,8 +126,6 @@ struct Answer<'a> {
     snapshot_digest: Option<Digest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     registry_stale: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    proof: Option<Proof<'a>>,
 }
 
 /// `POST /authorization`.
@@ -179,11 +177,9 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8], signed: bool) -> R
             Some(snapshot) => Some(snapshot.is_stale(now()?)),
             None => None,
         };
-        let proof = match (published, evaluation.position) {
+        let proven = match (published, evaluation.position) {
             (Some(published), Some(position)) if request.wants_proof && evaluation.granted() => {
-                let link = prove(published.snapshot(), &published.jws, position)
-                    .map_err(|error| internal("cannot prove the answer", error))?;
-                Some(Proof { links: vec![link] })
+                Some((published, position))
             }
             _ => None,
         };
@@ -201,11 +197,21 @@ fn answer(state: &AppState, kind: StatementKind, body: &[u8], signed: bool) -> R
             registry_sequence: registry.map(|snapshot| snapshot.snapshot().sequence),
             snapshot_digest: registry.map(|snapshot| snapshot.digest()),
             registry_stale: stale,
-            proof,
         };
         // Sized for a typical answer (and a proof, when asked) up front, so writing it does not reallocate.
-        let mut body = Vec::with_capacity(if request.wants_proof { 4096 } else { 768 });
+        let mut body = Vec::with_capacity(if proven.is_some() { 4096 } else { 768 });
         serde_json::to_writer(&mut body, &answer).map_err(|error| internal("cannot write the answer", error))?;
+        if let Some((published, position)) = proven {
+            // The proof is written from the snapshot's pre-rendered parts rather than through serde: it is most of
+            // the answer's bytes. It goes in as the last member, before the answer's closing brace.
+            body.pop();
+            body.extend_from_slice(b",\"proof\":{\"links\":[");
+            published
+                .proofs
+                .write_link(published.snapshot(), position, &mut body)
+                .map_err(|error| internal("cannot prove the answer", error))?;
+            body.extend_from_slice(b"]}}");
+        }
         if signed {
             let jws = state
                 .identity

@@ -9,9 +9,12 @@
 //! answer's `registry_sequence` (when given) is that link's. A chain answer lists one link per statement it relies
 //! on; each link is proven the same way. The README's "Verifying an answer" section is the language-neutral form.
 //!
+//! Answers are the hot path, so a node writes links straight into the answer's bytes from a per-snapshot
+//! [`ProofWriter`] (the header and JWS rendered once); verifiers read them back as [`ProofLink`] values.
+//!
 //! Pure: values in, values out; resolving DID documents is the caller's job.
 
-use std::borrow::Cow;
+use std::io::Write as _;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -25,30 +28,32 @@ use super::merkle::{leaf_hash, verify_inclusion, Hash, InclusionProof, MerkleErr
 use super::model::{Statement, StatementKind, Timestamp};
 use super::snapshot::{statement_bytes, SignedHeader, SnapshotContent};
 
+/// Length of a SHA-256 hash in unpadded base64url.
+const ENCODED_HASH_LEN: usize = 43;
+
 /// The `typ` of a node-signed answer: a compact JWS whose payload is the answer's JSON, signed by the node's key.
 pub const ANSWER_JWS_TYPE: &str = "trqp-answer+jws";
 
 /// The proof attached to an answer: one link per statement the answer relies on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Proof<'a> {
+pub struct Proof {
     /// The links; a direct answer has one.
-    pub links: Vec<ProofLink<'a>>,
+    pub links: Vec<ProofLink>,
 }
 
-/// One statement, shown to be part of a snapshot the authority signed. Borrowed from the snapshot when a node
-/// builds it, owned when a verifier reads it.
+/// One statement, shown to be part of a snapshot the authority signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProofLink<'a> {
+pub struct ProofLink {
     /// The statement; its RFC 8785 canonical JSON is the Merkle leaf.
-    pub statement: Cow<'a, Statement>,
+    pub statement: Statement,
     /// Where the leaf sits in the snapshot's Merkle tree and the sibling hashes up to the root.
     pub inclusion: Inclusion,
     /// The snapshot's signed header, which holds the Merkle root.
-    pub header: Cow<'a, SignedHeader>,
+    pub header: SignedHeader,
     /// The authority's detached JWS over the canonical JSON of `header`.
-    pub jws: Cow<'a, str>,
+    pub jws: String,
 }
 
 /// An RFC 9162 inclusion path as carried in JSON.
@@ -130,6 +135,9 @@ pub enum ProofError {
         /// The answer's `time_evaluated`.
         at: Timestamp,
     },
+    /// The node could not write a proof for a statement it answered from (a bug, never the client's fault).
+    #[error("cannot prove statement {0}")]
+    Unprovable(String),
     /// The answer names another snapshot than the one proven.
     #[error("the answer says registry_sequence {answered} but the proof is from sequence {proven}")]
     SequenceMismatch {
@@ -164,7 +172,7 @@ pub struct Answer {
     pub registry_sequence: Option<u64>,
     /// The proof, when one was asked for.
     #[serde(default)]
-    pub proof: Option<Proof<'static>>,
+    pub proof: Option<Proof>,
 }
 
 impl Answer {
@@ -178,25 +186,53 @@ impl Answer {
     }
 }
 
-/// The link proving statement `position` of `snapshot`, whose detached JWS is `jws`.
-pub fn prove<'s>(snapshot: &'s SnapshotContent, jws: &'s str, position: usize) -> Result<ProofLink<'s>, MerkleError> {
-    let size = snapshot.merkle_tree().size();
-    let out_of_range = MerkleError::IndexOutOfRange { index: position as u64, size };
-    let statement = snapshot.snapshot().statements.get(position).ok_or(out_of_range)?;
-    let path = snapshot.merkle_tree().inclusion_proof(position as u64)?;
-    Ok(ProofLink {
-        statement: Cow::Borrowed(statement),
-        inclusion: Inclusion {
-            leaf_index: path.index,
-            tree_size: path.tree_size,
-            path: path.path.iter().map(|hash| URL_SAFE_NO_PAD.encode(hash)).collect(),
-        },
-        header: Cow::Borrowed(snapshot.signed_header()),
-        jws: Cow::Borrowed(jws),
-    })
+/// Writes proof links for the statements of one snapshot. The part shared by every link (the signed header and
+/// the JWS) is rendered once, when the snapshot is loaded.
+#[derive(Debug, Clone)]
+pub struct ProofWriter {
+    /// `,"header":{…},"jws":"…"}`: everything after a link's inclusion path.
+    tail: Vec<u8>,
 }
 
-impl ProofLink<'_> {
+impl ProofWriter {
+    /// The writer for `snapshot`, whose detached JWS is `jws`.
+    pub fn new(snapshot: &SnapshotContent, jws: &str) -> ProofWriter {
+        let mut tail = b",\"header\":".to_vec();
+        tail.extend_from_slice(snapshot.signed_header_bytes());
+        tail.extend_from_slice(b",\"jws\":");
+        tail.extend_from_slice(Value::from(jws).to_string().as_bytes());
+        tail.push(b'}');
+        ProofWriter { tail }
+    }
+
+    /// Appends the JSON of the [`ProofLink`] for statement `position` of `snapshot` (the snapshot this writer was
+    /// made for) to `out`.
+    pub fn write_link(&self, snapshot: &SnapshotContent, position: usize, out: &mut Vec<u8>) -> Result<(), ProofError> {
+        let internal = |why: String| ProofError::Unprovable(why);
+        let path = snapshot.merkle_tree().inclusion_proof(position as u64).map_err(|e| internal(e.to_string()))?;
+        let statement = snapshot.snapshot().statements.get(position).ok_or_else(|| internal(position.to_string()))?;
+        out.extend_from_slice(b"{\"statement\":");
+        // Serde's output of a statement is its canonical form (see `snapshot::statement_bytes`).
+        serde_json::to_writer(&mut *out, statement).map_err(|e| internal(e.to_string()))?;
+        write!(out, ",\"inclusion\":{{\"leaf_index\":{},\"tree_size\":{},\"path\":[", path.index, path.tree_size)
+            .map_err(|e| internal(e.to_string()))?;
+        let mut encoded = [0u8; ENCODED_HASH_LEN];
+        for (step, hash) in path.path.iter().enumerate() {
+            if step > 0 {
+                out.push(b',');
+            }
+            let written = URL_SAFE_NO_PAD.encode_slice(hash, &mut encoded).map_err(|e| internal(e.to_string()))?;
+            out.push(b'"');
+            out.extend_from_slice(encoded.get(..written).unwrap_or_default());
+            out.push(b'"');
+        }
+        out.extend_from_slice(b"]}");
+        out.extend_from_slice(&self.tail);
+        Ok(())
+    }
+}
+
+impl ProofLink {
     /// The authority whose signature the link carries: resolve its DID document for [`ProofLink::verify`].
     pub fn authority_id(&self) -> &str {
         &self.header.authority_id
@@ -316,19 +352,25 @@ mod tests {
         Signed { snapshot, jws, document }
     }
 
+    /// The link a node writes for statement `position`, as JSON.
+    fn written_link(signed: &Signed, position: usize) -> Value {
+        let mut out = Vec::new();
+        ProofWriter::new(&signed.snapshot, &signed.jws).write_link(&signed.snapshot, position, &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
     /// The answer a node gives for statement `position`, with its proof, as a verifier reads it.
     fn answer(signed: &Signed, position: usize, time: &str) -> Answer {
-        let link = prove(&signed.snapshot, &signed.jws, position).unwrap();
         let statement = &signed.snapshot.snapshot().statements[position];
         let text = json!({
             "entity_id": statement.entity_id, "authority_id": signed.snapshot.snapshot().authority_id,
             "action": statement.action, "resource": statement.resource, "authorized": true,
-            "time_evaluated": time, "registry_sequence": 1, "proof": {"links": [link]},
+            "time_evaluated": time, "registry_sequence": 1, "proof": {"links": [written_link(signed, position)]},
         });
         serde_json::from_value(text).unwrap()
     }
 
-    fn only_link(answer: &mut Answer) -> &mut ProofLink<'static> {
+    fn only_link(answer: &mut Answer) -> &mut ProofLink {
         &mut answer.proof.as_mut().unwrap().links[0]
     }
 
@@ -351,7 +393,7 @@ mod tests {
         let pristine = answer(&signed, 4, "2025-07-01T00:00:00Z");
 
         let mut statement = pristine.clone();
-        only_link(&mut statement).statement.to_mut().resource = "Credential5".into();
+        only_link(&mut statement).statement.resource = "Credential5".into();
         let error = only_link(&mut statement).verify(&signed.document).unwrap_err();
         assert!(matches!(error, LinkError::NotIncluded { error: MerkleError::RootMismatch, .. }), "{error}");
 
@@ -370,13 +412,13 @@ mod tests {
         assert!(only_link(&mut moved).verify(&signed.document).is_err());
 
         let mut header = pristine.clone();
-        only_link(&mut header).header.to_mut().name = "Bored".into();
+        only_link(&mut header).header.name = "Bored".into();
         assert_eq!(
             only_link(&mut header).verify(&signed.document),
             Err(LinkError::HeaderSignature(JwsError::BadSignature))
         );
         let mut root = pristine.clone();
-        only_link(&mut root).header.to_mut().merkle_root.0[0] ^= 1;
+        only_link(&mut root).header.merkle_root.0[0] ^= 1;
         assert_eq!(
             only_link(&mut root).verify(&signed.document),
             Err(LinkError::HeaderSignature(JwsError::BadSignature))
@@ -428,11 +470,23 @@ mod tests {
     }
 
     #[test]
+    fn written_links_are_the_serde_form_of_the_link() {
+        let signed = signed(5);
+        let link: ProofLink = serde_json::from_value(written_link(&signed, 3)).unwrap();
+        let statement = signed.snapshot.snapshot().statements[3].clone();
+        assert_eq!(link.statement, statement);
+        assert_eq!((&link.header, link.jws.as_str()), (signed.snapshot.signed_header(), signed.jws.as_str()));
+        let path = signed.snapshot.merkle_tree().inclusion_proof(3).unwrap();
+        let encoded: Vec<String> = path.path.iter().map(|hash| URL_SAFE_NO_PAD.encode(hash)).collect();
+        assert_eq!(link.inclusion, Inclusion { leaf_index: 3, tree_size: 5, path: encoded });
+        assert_eq!(written_link(&signed, 3), serde_json::to_value(&link).unwrap());
+    }
+
+    #[test]
     fn positions_outside_the_snapshot_are_refused() {
         let signed = signed(2);
-        assert_eq!(
-            prove(&signed.snapshot, &signed.jws, 2).unwrap_err(),
-            MerkleError::IndexOutOfRange { index: 2, size: 2 }
-        );
+        let writer = ProofWriter::new(&signed.snapshot, &signed.jws);
+        let error = writer.write_link(&signed.snapshot, 2, &mut Vec::new()).unwrap_err();
+        assert!(matches!(error, ProofError::Unprovable(_)), "{error}");
     }
 }

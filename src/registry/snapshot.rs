@@ -330,6 +330,8 @@ pub struct SnapshotContent {
     digest: Digest,
     tree: MerkleTree,
     header: SignedHeader,
+    /// The canonical JSON of `header`: the signed payload.
+    header_bytes: Vec<u8>,
 }
 
 /// A snapshot together with its canonical bytes, digest and Merkle tree; only built or parsed, never assembled
@@ -420,8 +422,9 @@ impl CanonicalSnapshot {
         bytes.extend_from_slice(&statements_part);
         bytes.extend_from_slice(DOCUMENT_END);
         let header = snapshot.signed_header()?;
+        let header_bytes = header.signing_bytes()?;
         let built = CanonicalSnapshot {
-            content: SnapshotContent { digest: Digest::of(&bytes), snapshot, tree, header },
+            content: SnapshotContent { digest: Digest::of(&bytes), snapshot, tree, header, header_bytes },
             bytes,
         };
         if let Some(previous) = previous {
@@ -468,7 +471,9 @@ impl CanonicalSnapshot {
             return Err(SnapshotError::Invalid(problems));
         }
         let header = snapshot.signed_header()?;
-        Ok(CanonicalSnapshot { content: SnapshotContent { digest: Digest::of(&bytes), snapshot, tree, header }, bytes })
+        let header_bytes = header.signing_bytes()?;
+        let content = SnapshotContent { digest: Digest::of(&bytes), snapshot, tree, header, header_bytes };
+        Ok(CanonicalSnapshot { content, bytes })
     }
 
     /// The exact canonical bytes, as served (their digest is the `previous` link and the ETag).
@@ -485,18 +490,23 @@ impl CanonicalSnapshot {
 impl SnapshotContent {
     /// Signs the snapshot's [`SignedHeader`] with `key`, named `kid` (a DID URL of the authority).
     pub fn sign(&self, key: &SigningKey, kid: &str) -> Result<String, SnapshotError> {
-        let payload = self.header.signing_bytes()?;
-        jws::sign_detached(&payload, key, &self.snapshot.authority_id, kid).map_err(SnapshotError::Signature)
+        jws::sign_detached(&self.header_bytes, key, &self.snapshot.authority_id, kid).map_err(SnapshotError::Signature)
     }
 
     /// Verifies a detached JWS over this snapshot's [`SignedHeader`] against the authority's resolved DID document.
     pub fn verify_signature(&self, jws: &str, authority_document: &Value) -> Result<VerifiedSignature, SnapshotError> {
-        self.header.verify(jws, authority_document).map_err(SnapshotError::Signature)
+        jws::verify_detached(jws, &self.header_bytes, &self.snapshot.authority_id, authority_document)
+            .map_err(SnapshotError::Signature)
     }
 
     /// The header the authority signs.
     pub fn signed_header(&self) -> &SignedHeader {
         &self.header
+    }
+
+    /// The canonical JSON of [`SnapshotContent::signed_header`]: exactly the bytes the JWS signs.
+    pub fn signed_header_bytes(&self) -> &[u8] {
+        &self.header_bytes
     }
 
     /// Checks that this snapshot may replace `previous` (see the module documentation for the rules).
