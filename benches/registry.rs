@@ -1,4 +1,5 @@
-//! Registry core at scale: build + sign a generated registry, parse + verify + index it, answer one question.
+//! Registry core at scale: build + sign a generated registry, parse + verify + index it, answer one question, and
+//! answer it over the node's router (in-process, no socket) with and without a proof (`context.proof`).
 //!
 //! `REGISTRY_BENCH_STATEMENTS` sets the size (default 100,000). Before the criterion runs, one timed pass of each
 //! phase is printed with the heap it holds (counted by a wrapping allocator), which is how the 1,000,000-statement
@@ -10,15 +11,24 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
 use criterion::{criterion_group, criterion_main, Criterion};
+use http_body_util::BodyExt as _;
 use rand_core::OsRng;
 use serde_json::{json, Value};
+use tower::ServiceExt as _;
+use trustnode::config::{Config, RegistryConfig};
 use trustnode::registry::evaluate::{Query, RegistryIndex};
 use trustnode::registry::jws::{KeyType, SigningKey};
 use trustnode::registry::model::{
     EntityMetadata, RegistrySource, Statement, StatementKind, Status, StatusChange, Timestamp,
 };
+use trustnode::registry::proof::ProofWriter;
 use trustnode::registry::snapshot::CanonicalSnapshot;
+use trustnode::store::RegistryDir;
 
 const RESOURCES: [&str; 5] = ["OpenBadgeCredential", "AchievementCredential", "ClrCredential", "Degree", "Certificate"];
 
@@ -191,6 +201,66 @@ fn benches(c: &mut Criterion) {
         at: at(1_750_000_000),
     };
     c.bench_function("evaluate", |b| b.iter(|| black_box(index.evaluate(black_box(&query))).granted()));
+    let position = index.evaluate(&query).statement_index.expect("granted");
+    let proofs = ProofWriter::new(index.snapshot(), &jws);
+    c.bench_function("write_proof_link", |b| {
+        b.iter(|| {
+            let mut body = Vec::with_capacity(4096);
+            proofs.write_link(index.snapshot(), black_box(position), &mut body).expect("proves");
+            body
+        })
+    });
+    drop(index);
+    bench_answers(c, &source, &key);
+}
+
+/// `POST /authorization` through the node's router for a granted question, without and with a proof.
+fn bench_answers(c: &mut Criterion, source: &RegistrySource, key: &SigningKey) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let registry_dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let snapshot = CanonicalSnapshot::build(source, None, at(1_800_000_000), at(1_800_086_400)).expect("builds");
+    let jws = snapshot.sign(key, &key.did_key_url().expect("kid")).expect("signs");
+    let directory = RegistryDir::new(registry_dir.path());
+    directory.write_source(&source.to_json().expect("source")).expect("writes");
+    directory.snapshots().write(1, snapshot.bytes(), &jws).expect("writes");
+    drop(snapshot);
+    let mut config = Config::load(None, Vec::<(String, String)>::new()).expect("default config");
+    config.server.data_dir = data_dir.path().to_owned();
+    config.registries = vec![RegistryConfig::Source(registry_dir.path().to_owned())];
+    let state = Arc::new(runtime.block_on(trustnode::node::open(config)).expect("node opens"));
+    let router = trustnode::http::router(state);
+    let entity = format!("did:web:school{}.example", statement_count() / RESOURCES.len() / 2);
+    let question = |proof: bool| {
+        json!({
+            "entity_id": entity, "authority_id": source.authority_id, "action": "issue", "resource": "Degree",
+            "context": {"time": "2025-06-01T00:00:00Z", "proof": proof},
+        })
+        .to_string()
+    };
+    let answer = |body: &str| {
+        let request = Request::post("/authorization")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        runtime.block_on(async {
+            let response = router.clone().oneshot(request).await.expect("answer");
+            assert_eq!(response.status(), 200);
+            response.into_body().collect().await.expect("body").to_bytes()
+        })
+    };
+    for proof in [false, true] {
+        let body = answer(&question(proof));
+        let parsed: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(parsed["authorized"], true, "{parsed}");
+        println!("answer with proof={proof}: {} bytes", body.len());
+    }
+    let mut group = c.benchmark_group("authorization_answer");
+    for proof in [false, true] {
+        let body = question(proof);
+        group.bench_function(if proof { "with_proof" } else { "without_proof" }, |b| b.iter(|| answer(&body)));
+    }
+    group.finish();
 }
 
 criterion_group!(registry, benches);

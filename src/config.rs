@@ -68,6 +68,8 @@ pub struct Config {
     pub mirroring: MirroringConfig,
     /// TRQP query answers.
     pub trqp: TrqpConfig,
+    /// The node's own identity.
+    pub node: NodeConfig,
 }
 
 /// `[server]`.
@@ -241,6 +243,16 @@ pub struct TrqpConfig {
     pub answer_slots: usize,
 }
 
+/// `[node]`: the identity the node signs its answers with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// The node's DID; empty: the did:key of its key.
+    pub did: String,
+    /// The private key file (a `trustnode key generate` JWK); empty: a key generated in the data directory.
+    pub key_file: String,
+}
+
 impl Config {
     /// The embedded defaults with environment overrides applied.
     pub fn load_default() -> Result<Config, ConfigError> {
@@ -292,6 +304,10 @@ impl Config {
         }
         if self.mirroring.request_timeout_ms == 0 {
             return invalid("mirroring.request_timeout_ms", "must be at least 1");
+        }
+        if !(self.node.did.is_empty() || self.node.did.starts_with("did:key:") || self.node.did.starts_with("did:web:"))
+        {
+            return invalid("node.did", "must be empty, a did:key or a did:web");
         }
         Ok(())
     }

@@ -13,48 +13,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand_core::OsRng;
 use serde_json::{json, Value};
+use support::mirror::{eventually, latest_path, mirror_of, serves};
 use support::node::TestNode;
 use support::registry::{at, node_for, put, Fixture, COLLEGE};
-use trustnode::config::RegistryConfig;
 use trustnode::http::registries::JWS_HEADER;
 use trustnode::registry::jws::{KeyType, SigningKey};
 use trustnode::registry::model::Status;
 use trustnode::registry::snapshot::{CanonicalSnapshot, Digest};
-
-/// Starts a node mirroring `fixture`'s registry from `upstream` (an address), polling every second.
-async fn mirror_of(fixture: &Fixture, upstream: std::net::SocketAddr) -> TestNode {
-    let entry = RegistryConfig::Mirror { authority: fixture.authority.clone(), upstream: format!("http://{upstream}") };
-    TestNode::start(move |config| {
-        config.registries = vec![entry];
-        config.mirroring.poll_interval_s = 1;
-        config.mirroring.request_timeout_ms = 2_000;
-    })
-    .await
-}
-
-/// Waits (up to a generous deadline) until `check` holds for the node's answer to `GET path`.
-async fn eventually(node: &TestNode, path: &str, what: &str, check: impl Fn(&support::node::Reply) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let reply = node.get(path, &[]).await;
-        if check(&reply) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: still {} {}", reply.status, String::from_utf8_lossy(&reply.body));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn latest_path(fixture: &Fixture) -> String {
-    format!("/registries/{}/snapshots/latest", fixture.encoded_authority())
-}
-
-/// Waits until `node` serves `snapshot` as its latest.
-async fn serves(node: &TestNode, fixture: &Fixture, snapshot: &CanonicalSnapshot) {
-    let etag = format!("\"{}\"", snapshot.digest());
-    let what = format!("serving sequence {}", snapshot.snapshot().sequence);
-    eventually(node, &latest_path(fixture), &what, |reply| reply.header("etag") == Some(etag.as_str())).await;
-}
 
 fn revoke_college(fixture: &mut Fixture, next_update_in: i64) -> (CanonicalSnapshot, String) {
     fixture.source.change_status("s2", Status::Revoked, at("2025-09-01T00:00:00Z"), "closed").unwrap();

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use ed25519_dalek::Signer as _;
 use rand_core::OsRng;
 use serde_json::{json, Value};
+use sha2::Digest as _;
 use trustnode::registry::evaluate::{Query, RegistryIndex, Standing};
 use trustnode::registry::jcs::JcsError;
 use trustnode::registry::jws::{Algorithm, JwsError, KeyType, SigningKey, SNAPSHOT_JWS_TYPE};
@@ -62,6 +63,11 @@ fn registry(authority: &str) -> (RegistrySource, CanonicalSnapshot) {
 }
 
 /// A detached JWS with an arbitrary header, correctly signed by `key`, to test header checks in isolation.
+/// What a snapshot's JWS signs: the canonical JSON of its signed header.
+fn signed_payload(snapshot: &CanonicalSnapshot) -> Vec<u8> {
+    snapshot.signed_header().signing_bytes().unwrap()
+}
+
 fn jws_with_header(header: Value, key: &SigningKey, payload: &[u8]) -> String {
     let header = URL_SAFE_NO_PAD.encode(header.to_string());
     let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(payload));
@@ -94,6 +100,33 @@ fn ed25519_and_p256_snapshots_verify_against_the_authority_document() {
         assert_eq!((verified.algorithm, verified.kid.as_str()), (algorithm, key.did_key_url().unwrap().as_str()));
         assert_eq!(published.digest(), snapshot.digest());
     }
+}
+
+/// The README's rule, applied to the published file alone: the signed header is the file without `statements`,
+/// with `entities` replaced by `entities_digest` = sha256 of the entities' canonical JSON.
+#[test]
+fn the_signature_covers_the_header_recomputed_from_the_published_file() {
+    let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let (_, snapshot) = registry(&key.did_key().unwrap());
+    let jws = snapshot.sign(&key, &key.did_key_url().unwrap()).unwrap();
+    let mut header: Value = serde_json::from_slice(snapshot.bytes()).unwrap();
+    let members = header.as_object_mut().unwrap();
+    members.remove("statements");
+    let entities = members.remove("entities").unwrap();
+    let digest = sha2::Sha256::digest(trustnode::registry::jcs::canonicalize(&entities).unwrap());
+    members.insert("entities_digest".into(), json!(format!("sha256:{}", hex::encode(digest))));
+    let recomputed = trustnode::registry::jcs::canonicalize(&header).unwrap();
+    assert_eq!(recomputed, signed_payload(&snapshot));
+    let signature = jws.split("..").nth(1).unwrap();
+    let encoded_header = jws.split("..").next().unwrap();
+    let input = format!("{encoded_header}.{}", URL_SAFE_NO_PAD.encode(&recomputed));
+    let SigningKey::Ed25519(secret) = &key else { unreachable!() };
+    ed25519_dalek::Verifier::verify(
+        &secret.verifying_key(),
+        input.as_bytes(),
+        &ed25519_dalek::Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap(),
+    )
+    .expect("the JWS signs the recomputed header");
 }
 
 #[test]
@@ -129,8 +162,11 @@ fn forgeries_are_refused_each_with_its_reason() {
 
     // Another key, claiming to be the authority's.
     let intruder = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
-    let forged =
-        jws_with_header(json!({"alg": "EdDSA", "kid": kid, "typ": SNAPSHOT_JWS_TYPE}), &intruder, snapshot.bytes());
+    let forged = jws_with_header(
+        json!({"alg": "EdDSA", "kid": kid, "typ": SNAPSHOT_JWS_TYPE}),
+        &intruder,
+        &signed_payload(&snapshot),
+    );
     assert_eq!(signature_error(snapshot.verify_signature(&forged, &document)), JwsError::BadSignature);
 
     // The right key, but listed only for authentication.
@@ -155,18 +191,24 @@ fn forgeries_are_refused_each_with_its_reason() {
         if !typ.is_null() {
             header["typ"] = typ.clone();
         }
-        let mistyped = jws_with_header(header, &key, snapshot.bytes());
+        let mistyped = jws_with_header(header, &key, &signed_payload(&snapshot));
         assert!(matches!(signature_error(snapshot.verify_signature(&mistyped, &document)), JwsError::WrongType { .. }));
     }
 
-    let wrong_alg =
-        jws_with_header(json!({"alg": "HS256", "kid": kid, "typ": SNAPSHOT_JWS_TYPE}), &key, snapshot.bytes());
+    let wrong_alg = jws_with_header(
+        json!({"alg": "HS256", "kid": kid, "typ": SNAPSHOT_JWS_TYPE}),
+        &key,
+        &signed_payload(&snapshot),
+    );
     assert_eq!(
         signature_error(snapshot.verify_signature(&wrong_alg, &document)),
         JwsError::UnsupportedAlgorithm(Some("\"HS256\"".into()))
     );
-    let mismatched =
-        jws_with_header(json!({"alg": "ES256", "kid": kid, "typ": SNAPSHOT_JWS_TYPE}), &key, snapshot.bytes());
+    let mismatched = jws_with_header(
+        json!({"alg": "ES256", "kid": kid, "typ": SNAPSHOT_JWS_TYPE}),
+        &key,
+        &signed_payload(&snapshot),
+    );
     assert!(matches!(
         signature_error(snapshot.verify_signature(&mismatched, &document)),
         JwsError::AlgorithmKeyMismatch { algorithm: "ES256", key_type: "Ed25519", .. }
@@ -174,7 +216,7 @@ fn forgeries_are_refused_each_with_its_reason() {
     let critical = jws_with_header(
         json!({"alg": "EdDSA", "kid": kid, "typ": SNAPSHOT_JWS_TYPE, "crit": ["b64"], "b64": false}),
         &key,
-        snapshot.bytes(),
+        &signed_payload(&snapshot),
     );
     assert!(matches!(
         signature_error(snapshot.verify_signature(&critical, &document)),
@@ -186,7 +228,7 @@ fn forgeries_are_refused_each_with_its_reason() {
     let foreign = jws_with_header(
         json!({"alg": "EdDSA", "kid": other.did_key_url().unwrap(), "typ": SNAPSHOT_JWS_TYPE}),
         &other,
-        snapshot.bytes(),
+        &signed_payload(&snapshot),
     );
     assert!(matches!(
         signature_error(snapshot.verify_signature(&foreign, &did_key_document(&other))),

@@ -8,7 +8,10 @@ mod support;
 use serde_json::{json, Value};
 use support::node::{Reply, TestNode};
 use support::registry::{at, node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
+use trustnode::hosting::answer::{check_saved_answer, AnswerError, Expectations};
 use trustnode::registry::model::{NewDelegation, NewStatement, RegistrySource, StatementKind, Status};
+use trustnode::registry::proof::ProofError;
+use trustnode::resolver::{Method, Resolver};
 
 /// JSON types of the schema members: "string", "boolean", "integer", "object".
 type Members = &'static [(&'static str, &'static str)];
@@ -355,6 +358,24 @@ async fn accreditation_chains_across_three_registries() {
     assert_eq!(granted["chain"][1]["snapshot_digest"], accreditor_snapshot.digest().to_string());
     assert_eq!(granted["chain"][1]["registry_sequence"], 2);
     assert_eq!(granted["snapshot_digest"], board_snapshot.digest().to_string(), "top level: the asked registry");
+
+    // The proof covers every link: it verifies with only the authorities' DIDs, and fails when a link is dropped or
+    // the answer claims a resource outside the delegated scope.
+    let body = json!({"entity_id": UNIVERSITY, "authority_id": board.authority, "action": "issue",
+        "resource": MATH_BADGE, "context": {"proof": true}});
+    let proven = String::from_utf8(ask(&node, "/authorization", &body).await.body.to_vec()).unwrap();
+    let verifier = Resolver::new(vec![Method::Key], None, 0);
+    let expect = Expectations { authority_id: Some(&board.authority), node_id: None };
+    let checked = check_saved_answer(&verifier, &proven, &expect).await.expect("the chain proof verifies");
+    assert_eq!((checked.links.len(), checked.deciding_link), (2, Some(1)));
+    let mut dropped: Value = serde_json::from_str(&proven).unwrap();
+    dropped["proof"]["links"].as_array_mut().unwrap().remove(0);
+    let refused = check_saved_answer(&verifier, &dropped.to_string(), &expect).await.unwrap_err();
+    assert!(matches!(refused, AnswerError::Proof(ProofError::Unrelated { field: "authority_id", .. })), "{refused}");
+    let mut widened: Value = serde_json::from_str(&proven).unwrap();
+    widened["resource"] = json!("https://example.org/degrees/math");
+    let refused = check_saved_answer(&verifier, &widened.to_string(), &expect).await.unwrap_err();
+    assert!(matches!(refused, AnswerError::Proof(ProofError::BrokenChain { index: 0, .. })), "{refused}");
 
     let outside = ask_of(&node, &board.authority, UNIVERSITY, "https://example.org/degrees/math", None).await;
     assert_eq!((outside["authorized"].as_bool(), outside["status"].as_str()), (Some(false), Some("outside_scope")));

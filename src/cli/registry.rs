@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::{CliError, ConfigArg};
+use crate::hosting::answer::{check_saved_answer, Expectations};
 use crate::hosting::verify;
 use crate::http::registries::JWS_HEADER;
 use crate::registry::jws::SigningKey;
@@ -43,11 +44,17 @@ pub enum RegistryCommand {
     Reinstate(StatusArgs),
     /// Sign the source as the next snapshot, chained to the newest one, into DIR/snapshots/.
     Sign(SignArgs),
+    /// Sign every snapshot of DIR again (same bytes, new .jws): for registries signed before signatures covered
+    /// the snapshot's signed header instead of the whole file, and for moving to a new key of the authority.
+    Resign(ResignArgs),
     /// Verify a snapshot file (with its .jws beside it) or an http:// URL of a node's snapshot: canonical form,
     /// signature, key authority (resolving the authority DID) and chain (when the previous file is beside it).
     Verify(VerifyArgs),
     /// Publish the newest signed snapshot of DIR to a node.
     Publish(PublishArgs),
+    /// Verify a saved TRQP answer offline: its proof (asked with `context.proof`) against the authority's DID, and
+    /// its node signature (asked with `Accept: application/jose`) against the node's DID. Exit 0 when valid.
+    CheckAnswer(CheckAnswerArgs),
 }
 
 /// Arguments of `registry init`.
@@ -179,12 +186,40 @@ pub struct SignArgs {
     kid: Option<String>,
 }
 
+/// Arguments of `registry resign`.
+#[derive(Debug, clap::Args)]
+pub struct ResignArgs {
+    /// The registry directory.
+    dir: PathBuf,
+    /// The signing key file.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// The verification method to name in the signatures (as for `sign`).
+    #[arg(long, value_name = "DID-URL")]
+    kid: Option<String>,
+}
+
 /// Arguments of `registry verify`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// A snapshot file `N.json` (its signature `N.jws` beside it), or a node URL such as
     /// http://127.0.0.1:8080/registries/did:key:z…/snapshots/latest
     target: String,
+    #[command(flatten)]
+    config: ConfigArg,
+}
+
+/// Arguments of `registry check-answer`.
+#[derive(Debug, clap::Args)]
+pub struct CheckAnswerArgs {
+    /// The saved answer: its JSON (with `proof`), or the compact JWS a node signed.
+    file: PathBuf,
+    /// The authority you trust; the answer must be about it.
+    #[arg(long, value_name = "DID")]
+    authority: Option<String>,
+    /// The node you expect to have signed the answer.
+    #[arg(long, value_name = "DID")]
+    node: Option<String>,
     #[command(flatten)]
     config: ConfigArg,
 }
@@ -246,8 +281,10 @@ pub fn run(command: RegistryCommand) -> Result<ExitCode, CliError> {
         RegistryCommand::Revoke(args) => change_status(Status::Revoked, args),
         RegistryCommand::Reinstate(args) => change_status(Status::Active, args),
         RegistryCommand::Sign(args) => sign(args),
+        RegistryCommand::Resign(args) => resign(args),
         RegistryCommand::Verify(args) => verify_target(args),
         RegistryCommand::Publish(args) => publish(args),
+        RegistryCommand::CheckAnswer(args) => check_answer(args),
     }
 }
 
@@ -363,20 +400,7 @@ fn parse_with_progress(bytes: Vec<u8>) -> Result<CanonicalSnapshot, SnapshotErro
 fn sign(args: SignArgs) -> Result<ExitCode, CliError> {
     let directory = RegistryDir::new(&args.dir);
     let source = read_source(&directory)?;
-    let key_bytes = std::fs::read(&args.key).map_err(|e| format!("cannot read {}: {e}", args.key.display()))?;
-    let key = SigningKey::from_file_bytes(&key_bytes)?;
-    let kid = match args.kid {
-        Some(kid) => kid,
-        None if key.did_key()? == source.authority_id => key.did_key_url()?,
-        None => {
-            return Err(format!(
-                "the key is {}, not the authority {}: pass --kid with the authority's verification method",
-                key.did_key()?,
-                source.authority_id
-            )
-            .into())
-        }
-    };
+    let (key, kid) = signing_key(&args.key, args.kid, &source.authority_id)?;
     let snapshots = directory.snapshots();
     let previous = match newest_sequence(&snapshots)? {
         Some(sequence) => Some(parse_with_progress(snapshots.read(sequence)?.bytes)?),
@@ -399,6 +423,38 @@ fn sign(args: SignArgs) -> Result<ExitCode, CliError> {
     let sequence = built.snapshot().sequence;
     snapshots.write(sequence, built.bytes(), &jws)?;
     println!("signed snapshot {sequence} ({}) into {}", built.digest(), snapshots.snapshot_path(sequence).display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The key in `path` and the `kid` to name it by: `kid` when given, else the key's own did:key URL when the
+/// authority is that did:key.
+fn signing_key(path: &Path, kid: Option<String>, authority_id: &str) -> Result<(SigningKey, String), CliError> {
+    let key_bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let key = SigningKey::from_file_bytes(&key_bytes)?;
+    let kid = match kid {
+        Some(kid) => kid,
+        None if key.did_key()? == authority_id => key.did_key_url()?,
+        None => {
+            return Err(format!(
+                "the key is {}, not the authority {authority_id}: pass --kid with the authority's verification method",
+                key.did_key()?,
+            )
+            .into())
+        }
+    };
+    Ok((key, kid))
+}
+
+fn resign(args: ResignArgs) -> Result<ExitCode, CliError> {
+    let directory = RegistryDir::new(&args.dir);
+    let source = read_source(&directory)?;
+    let (key, kid) = signing_key(&args.key, args.kid, &source.authority_id)?;
+    let snapshots = directory.snapshots();
+    for sequence in snapshots.sequences()? {
+        let snapshot = parse_with_progress(snapshots.read(sequence)?.bytes)?;
+        snapshots.write(sequence, snapshot.bytes(), &snapshot.sign(&key, &kid)?)?;
+        println!("signed snapshot {sequence} ({}) again", snapshot.digest());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -434,8 +490,8 @@ fn verify_target(args: VerifyArgs) -> Result<ExitCode, CliError> {
         };
         let snapshot = parse_with_progress(bytes)?;
         println!("canonical form and content: ok (sequence {}, {})", snapshot.snapshot().sequence, snapshot.digest());
-        let state = crate::node::open(config).await?;
-        let verified = verify::verify_signature(&state.resolver, snapshot, &jws).await?;
+        let resolver = crate::node::open_resolver(&config)?;
+        let verified = verify::verify_signature(&resolver, snapshot, &jws).await?;
         println!(
             "signature: ok ({} by {}, listed in the authority's assertionMethod)",
             verified.signature.algorithm.jose_name(),
@@ -484,4 +540,49 @@ fn publish(args: PublishArgs) -> Result<ExitCode, CliError> {
     } else {
         Err(format!("the node refused snapshot {sequence} ({}): {}", reply.status, reply.text()).into())
     }
+}
+
+fn check_answer(args: CheckAnswerArgs) -> Result<ExitCode, CliError> {
+    let mut config = args.config.load()?;
+    config.registries.clear();
+    let text = std::fs::read_to_string(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let expect = Expectations { authority_id: args.authority.as_deref(), node_id: args.node.as_deref() };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let checked = runtime.block_on(async {
+        let resolver = crate::node::open_resolver(&config)?;
+        let checked = check_saved_answer(&resolver, &text, &expect).await;
+        crate::node::close_resolver(&resolver);
+        Ok::<_, CliError>(checked?)
+    })?;
+    let answer = &checked.answer;
+    let verdict = match (answer.authorized, answer.recognized) {
+        (Some(authorized), _) => format!("authorized: {authorized}"),
+        (_, Some(recognized)) => format!("recognized: {recognized}"),
+        _ => "no verdict".to_owned(),
+    };
+    println!(
+        "answer: {} {} {} by {} at {}: {verdict}",
+        answer.entity_id, answer.action, answer.resource, answer.authority_id, answer.time_evaluated
+    );
+    if let Some(node) = &checked.node {
+        println!("node signature: ok ({} by {})", node.algorithm.jose_name(), node.kid);
+    }
+    for (index, (header, signature)) in checked.links.iter().enumerate() {
+        println!(
+            "proof link {index}: ok (snapshot {} of {}, issued {}, signed {} by {})",
+            header.sequence,
+            header.authority_id,
+            header.issued,
+            signature.algorithm.jose_name(),
+            signature.kid
+        );
+        if header.next_update <= answer.time_evaluated {
+            println!("  note: that snapshot was past its next_update ({}) at time_evaluated", header.next_update);
+        }
+    }
+    match checked.deciding_link {
+        Some(index) => println!("verdict: proven by link {index}"),
+        None => println!("verdict: vouched for by the node's signature only (no proof)"),
+    }
+    Ok(ExitCode::SUCCESS)
 }

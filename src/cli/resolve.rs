@@ -34,13 +34,13 @@ pub fn run(args: ResolveArgs) -> Result<ExitCode, CliError> {
     config.registries.clear();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let rendered = runtime.block_on(async {
-        let state = crate::node::open(config).await?;
+        let resolver = crate::node::open_resolver(&config)?;
         let pairs = args.options.iter().map(|(n, v)| (n.as_str(), v.as_str()));
         let resolution = match ResolutionOptions::from_pairs(pairs) {
-            Ok(options) => state.resolver.resolve(&args.identifier, &options).await,
+            Ok(options) => resolver.resolve(&args.identifier, &options).await,
             Err(error) => crate::resolver::Resolution::failed(error),
         };
-        crate::node::close(&state);
+        crate::node::close_resolver(&resolver);
         Ok::<_, CliError>(render(&resolution, negotiate(args.accept.as_deref())))
     })?;
     let mut stdout = std::io::stdout().lock();

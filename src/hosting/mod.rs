@@ -14,6 +14,7 @@
 //!
 //! This module does file I/O (through [`crate::store`]) and resolves DIDs; it knows nothing about HTTP.
 
+pub mod answer;
 pub mod verify;
 
 use std::collections::{BTreeMap, HashMap};
@@ -28,6 +29,7 @@ use crate::registry::chain::IndexedRegistry;
 use crate::registry::evaluate::RegistryIndex;
 use crate::registry::listing::EntityIndex;
 use crate::registry::model::Timestamp;
+use crate::registry::proof::ProofWriter;
 use crate::registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
 use crate::resolver::Resolver;
 use crate::store::{RegistryDir, SnapshotDir, StoredSnapshot};
@@ -120,12 +122,15 @@ pub struct Published {
     pub entities: EntityIndex,
     /// Its detached JWS.
     pub jws: String,
+    /// Writes answer proofs for its statements.
+    pub proofs: ProofWriter,
 }
 
 impl Published {
     fn new(snapshot: SnapshotContent, jws: String) -> Published {
         let entities = EntityIndex::new(snapshot.snapshot());
-        Published { index: RegistryIndex::new(snapshot), entities, jws }
+        let proofs = ProofWriter::new(&snapshot, &jws);
+        Published { index: RegistryIndex::new(snapshot), entities, jws, proofs }
     }
 
     /// The snapshot's content.

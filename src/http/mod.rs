@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod explorer;
 pub mod health;
 pub mod identifiers;
+pub mod identity;
 pub mod metrics;
 pub mod microcache;
 pub mod observe;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub answers: microcache::MicroCache<Arc<answers::Answer>>,
     /// TRQP answer bodies reused within their second, by endpoint and request body.
     pub trqp_answers: microcache::MicroCache<axum::body::Bytes>,
+    /// The node's own DID and signing key.
+    pub identity: crate::identity::NodeIdentity,
 }
 
 /// Every route the node serves: the path template and its handlers. The router, the metrics' route labels and the
@@ -93,6 +96,8 @@ pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<
         ("/authorization", post(trqp::authorization)),
         ("/recognition", post(trqp::recognition)),
         ("/metadata", get(trqp::metadata)),
+        ("/.well-known/did.json", get(identity::did_document)),
+        ("/node", get(identity::node)),
     ]
 }
 

@@ -15,9 +15,16 @@
 //! `{authority_id, registry_sequence, snapshot_digest, statement_id}`. `chain` is omitted when the answer rests on
 //! at most one statement of the asked registry: the direct path stays as lean as before.
 //!
-//! Errors are problem details: 400 for invalid JSON, missing or empty fields or a bad `context.time`; 404 for an
-//! unknown authority, entity, action or resource, unless `[trqp] hide_unknown` turns those into a plain 200 "no"
-//! so the endpoint is no enumeration oracle. Only translation here; evaluation is `crate::registry::evaluate`.
+//! Verifiable answers: with `context.proof = true` a positive answer carries `proof` (see
+//! `crate::registry::proof`): one link per statement it rests on (the whole chain for a delegated grant), which
+//! lets anyone holding the authorities' DIDs check it without trusting this node. With `Accept: application/jose`
+//! the answer (positive or negative, proof included when asked) comes back as a compact JWS signed by the node's
+//! key, typed [`ANSWER_JWS_TYPE`], `Content-Type: application/jose`.
+//!
+//! Errors are problem details (never signed): 400 for invalid JSON, missing or empty fields or a bad `context.time`
+//! or `context.proof`; 404 for an unknown authority, entity, action or resource, unless `[trqp] hide_unknown` turns
+//! those into a plain 200 "no" so the endpoint is no enumeration oracle. Only translation here; evaluation is
+//! `crate::registry::evaluate` and `crate::registry::chain`.
 //!
 //! Answers are microcached (`super::microcache`): a question asked again with the same endpoint, `Accept` and
 //! byte-identical body within the same second gets the same answer, unless a hosted registry installed a new
@@ -41,10 +48,15 @@ use super::microcache::{unix_second, MAX_VALUE_BYTES};
 use super::problem::Problem;
 use super::registries::now;
 use super::AppState;
+use crate::hosting::Published;
 use crate::registry::chain::{self, ChainAnswer, ChainLink, ChainStatus, IndexedRegistry};
 use crate::registry::evaluate::{Evaluation, Query as Question, Standing};
 use crate::registry::model::{StatementKind, Timestamp};
-use crate::registry::snapshot::{Digest, SnapshotContent};
+use crate::registry::proof::ANSWER_JWS_TYPE;
+use crate::registry::snapshot::Digest;
+
+/// The media type of a node-signed answer.
+pub const JOSE_MEDIA_TYPE: &str = "application/jose";
 
 const QUESTION_FIELDS: [&str; 4] = ["entity_id", "authority_id", "action", "resource"];
 
@@ -68,8 +80,9 @@ struct RawRequest<'b> {
 /// unless it had escapes), an object (only its `time` member is read: `context.time`), `null`, or anything else.
 enum Member<'b> {
     Null,
+    Bool(bool),
     Text(Cow<'b, str>),
-    Object { time: Option<Box<Member<'b>>> },
+    Object { time: Option<Box<Member<'b>>>, proof: Option<Box<Member<'b>>> },
     Other,
 }
 
@@ -113,8 +126,8 @@ impl<'de: 'b, 'b> Visitor<'de> for MemberVisitor<'b> {
         Ok(Member::Null)
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Member<'b>, E> {
-        Ok(Member::Other)
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Member<'b>, E> {
+        Ok(Member::Bool(value))
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Member<'b>, E> {
@@ -135,15 +148,17 @@ impl<'de: 'b, 'b> Visitor<'de> for MemberVisitor<'b> {
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut members: A) -> Result<Member<'b>, A::Error> {
-        let mut time = None;
+        let (mut time, mut proof) = (None, None);
         while let Some(name) = members.next_key::<Cow<'de, str>>()? {
-            if name == "time" {
-                time = Some(Box::new(members.next_value::<Member<'b>>()?));
-            } else {
-                members.next_value::<de::IgnoredAny>()?;
+            match name.as_ref() {
+                "time" => time = Some(Box::new(members.next_value::<Member<'b>>()?)),
+                "proof" => proof = Some(Box::new(members.next_value::<Member<'b>>()?)),
+                _ => {
+                    members.next_value::<de::IgnoredAny>()?;
+                }
             }
         }
-        Ok(Member::Object { time })
+        Ok(Member::Object { time, proof })
     }
 }
 
@@ -155,6 +170,8 @@ struct Request<'r> {
     resource: &'r str,
     time_requested: Option<&'r str>,
     at: Timestamp,
+    /// `context.proof`: attach a proof to a positive answer.
+    wants_proof: bool,
 }
 
 fn bad_request(kind: &'static str, detail: impl Into<String>) -> Problem {
@@ -172,10 +189,15 @@ fn parse_request<'r>(raw: &'r RawRequest<'_>) -> Result<Request<'r>, Problem> {
             format!("required non-empty string fields missing: {}", missing.join(", ")),
         ));
     };
-    let time = match &raw.context {
-        None | Some(Member::Null) => None,
-        Some(Member::Object { time }) => time.as_deref(),
+    let (time, proof) = match &raw.context {
+        None | Some(Member::Null) => (None, None),
+        Some(Member::Object { time, proof }) => (time.as_deref(), proof.as_deref()),
         Some(_) => return Err(bad_request("invalid-context", "`context` must be a JSON object")),
+    };
+    let wants_proof = match proof {
+        None | Some(Member::Null) => false,
+        Some(Member::Bool(wanted)) => *wanted,
+        Some(_) => return Err(bad_request("invalid-context", "`context.proof` must be a boolean")),
     };
     let time_requested = match time {
         None => None,
@@ -186,7 +208,7 @@ fn parse_request<'r>(raw: &'r RawRequest<'_>) -> Result<Request<'r>, Problem> {
         Some(time) => Timestamp::parse(time).map_err(|error| bad_request("invalid-time", error.to_string()))?,
         None => now()?,
     };
-    Ok(Request { entity_id, authority_id, action, resource, time_requested, at })
+    Ok(Request { entity_id, authority_id, action, resource, time_requested, at, wants_proof })
 }
 
 /// An answer: the TRQP members, then this node's explanation. Written directly (no intermediate JSON tree):
@@ -246,10 +268,16 @@ struct Verdict<'a> {
     message: String,
     explanation: Explanation<'a>,
     chain: Vec<ChainEntry<'a>>,
+    /// The statements a positive answer rests on, by snapshot and position, for its proof.
+    grounds: Vec<(&'a Published, usize)>,
 }
 
 impl<'a> Verdict<'a> {
-    fn direct(evaluation: &Evaluation<'a>) -> Verdict<'a> {
+    fn direct(evaluation: &Evaluation<'a>, published: Option<&'a Published>) -> Verdict<'a> {
+        let grounds = match (published, evaluation.statement_index) {
+            (Some(published), Some(position)) if evaluation.granted() => vec![(published, position)],
+            _ => Vec::new(),
+        };
         Verdict {
             granted: evaluation.granted(),
             message: message(evaluation),
@@ -261,10 +289,11 @@ impl<'a> Verdict<'a> {
                 valid_until: evaluation.valid_until,
             },
             chain: Vec::new(),
+            grounds,
         }
     }
 
-    fn through_chain<R: IndexedRegistry>(answer: &'a ChainAnswer<R>, request: &Request<'_>) -> Verdict<'a> {
+    fn through_chain(answer: &'a ChainAnswer<Arc<Published>>, request: &Request<'_>) -> Verdict<'a> {
         let deciding = answer.deciding().and_then(|link| Some((link, link.statement()?)));
         let chain = if answer.links.len() > 1 { answer.links.iter().map(chain_entry).collect() } else { Vec::new() };
         let delegations = answer.links.len().saturating_sub(usize::from(deciding.is_some()));
@@ -289,6 +318,11 @@ impl<'a> Verdict<'a> {
                 valid_until: deciding.and_then(|(_, statement)| statement.valid_until),
             },
             chain,
+            grounds: if answer.granted() {
+                answer.links.iter().map(|link| (&*link.registry, link.statement_index)).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -334,24 +368,42 @@ fn answer(
 ) -> Result<Response, Problem> {
     let request_line = uri.path_and_query().map_or("", |p| p.as_str()).as_bytes();
     let key = [request_line, headers.get(header::ACCEPT).map_or(&b"\n"[..], HeaderValue::as_bytes), body];
+    let signed = wants_jose(headers);
     let second = unix_second();
     // Read before evaluating: a snapshot installed meanwhile bumps it, so this answer is not reused.
     let generation = state.registries.generation();
     let body = match state.trqp_answers.get(key, second, generation) {
         Some(kept) => kept,
         None => {
-            let fresh = Bytes::from(evaluate(state, kind, body)?);
+            let fresh = Bytes::from(evaluate(state, kind, body, signed)?);
             if fresh.len() <= MAX_VALUE_BYTES {
                 state.trqp_answers.put(key, second, generation, fresh.clone());
             }
             fresh
         }
     };
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    let content_type = if signed { JOSE_MEDIA_TYPE } else { "application/json" };
+    Ok(([(header::CONTENT_TYPE, content_type), (header::VARY, "Accept")], body).into_response())
 }
 
-/// The answer body for a question, or the problem with it.
-fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8>, Problem> {
+/// True when `Accept` lists `application/jose` (with a non-zero quality).
+fn wants_jose(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().filter_map(|value| value.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |range| {
+            let mut parts = range.split(';').map(str::trim);
+            let refused =
+                |part: &str| part.strip_prefix("q=").is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0));
+            parts.next().is_some_and(|media| media.eq_ignore_ascii_case(JOSE_MEDIA_TYPE)) && !parts.any(refused)
+        },
+    )
+}
+
+fn internal(what: &str, error: impl std::fmt::Display) -> Problem {
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{what}: {error}"))
+}
+
+/// The answer body for a question (a compact JWS by the node when `signed`), or the problem with it.
+fn evaluate(state: &AppState, kind: StatementKind, body: &[u8], signed: bool) -> Result<Vec<u8>, Problem> {
     let raw: RawRequest = serde_json::from_slice(body).map_err(|error| match error.classify() {
         serde_json::error::Category::Data => {
             bad_request("invalid-request", format!("the body must be a JSON object: {error}"))
@@ -359,11 +411,13 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8
         _ => bad_request("invalid-json", format!("invalid JSON: {error}")),
     })?;
     let request = parse_request(&raw)?;
-    let answer = |verdict: Verdict<'_>, registry: Option<&SnapshotContent>| -> Result<Vec<u8>, Problem> {
+    let answer = |verdict: Verdict<'_>, asked: Option<&Published>| -> Result<Vec<u8>, Problem> {
+        let registry = asked.map(Published::snapshot);
         let stale = match registry {
             Some(snapshot) => Some(snapshot.is_stale(now()?)),
             None => None,
         };
+        let grounds = if request.wants_proof { verdict.grounds } else { Vec::new() };
         let answer = Answer {
             entity_id: request.entity_id,
             authority_id: request.authority_id,
@@ -376,20 +430,42 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8
             message: verdict.message,
             explanation: verdict.explanation,
             registry_sequence: registry.map(|snapshot| snapshot.snapshot().sequence),
-            snapshot_digest: registry.map(SnapshotContent::digest),
+            snapshot_digest: registry.map(|snapshot| snapshot.digest()),
             registry_stale: stale,
             chain: verdict.chain,
         };
-        // Sized for a typical answer up front, so writing it does not reallocate.
-        let mut body = Vec::with_capacity(768);
-        serde_json::to_writer(&mut body, &answer).map_err(|error| {
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot write the answer: {error}"))
-        })?;
+        // Sized for a typical answer (and its proof, when asked) up front, so writing it does not reallocate.
+        let mut body = Vec::with_capacity(768 + 2048 * grounds.len());
+        serde_json::to_writer(&mut body, &answer).map_err(|error| internal("cannot write the answer", error))?;
+        if !grounds.is_empty() {
+            // The proof is written from each snapshot's pre-rendered parts rather than through serde: it is most of
+            // the answer's bytes. It goes in as the last member, before the answer's closing brace: one link per
+            // statement the answer rests on, from the asked authority down.
+            body.pop();
+            body.extend_from_slice(b",\"proof\":{\"links\":[");
+            for (n, (published, position)) in grounds.into_iter().enumerate() {
+                if n > 0 {
+                    body.push(b',');
+                }
+                published
+                    .proofs
+                    .write_link(published.snapshot(), position, &mut body)
+                    .map_err(|error| internal("cannot prove the answer", error))?;
+            }
+            body.extend_from_slice(b"]}}");
+        }
+        if signed {
+            let jws = state
+                .identity
+                .sign_compact(ANSWER_JWS_TYPE, &body)
+                .map_err(|error| internal("cannot sign the answer", error))?;
+            return Ok(jws.into_bytes());
+        }
         Ok(body)
     };
     let unknown = |what: &'static str, kind: &'static str, value: &str| {
         if state.config.trqp.hide_unknown {
-            answer(Verdict::direct(&Evaluation::UNKNOWN), None)
+            answer(Verdict::direct(&Evaluation::UNKNOWN, None), None)
         } else {
             Err(Problem::new(StatusCode::NOT_FOUND, kind, format!("unknown {what} `{value}`")))
         }
@@ -407,7 +483,7 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8
     };
     let direct = index.evaluate(&question);
     if direct.granted() {
-        return answer(Verdict::direct(&direct), Some(index.snapshot()));
+        return answer(Verdict::direct(&direct, Some(&published)), Some(&published));
     }
     let through_delegations = (kind == StatementKind::Authorization && index.has_delegations()).then(|| {
         chain::authorize(&question, published.clone(), |authority| {
@@ -417,7 +493,7 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8
     if let Some(chained) =
         through_delegations.filter(|chained| chained.status != ChainStatus::Standing(Standing::Unknown))
     {
-        return answer(Verdict::through_chain(&chained, &request), Some(index.snapshot()));
+        return answer(Verdict::through_chain(&chained, &request), Some(&published));
     }
     if !index.knows_entity(request.entity_id) {
         return unknown("entity", "unknown-entity", request.entity_id);
@@ -428,7 +504,7 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Vec<u8
     if !index.knows_resource(request.resource) {
         return unknown("resource", "unknown-resource", request.resource);
     }
-    answer(Verdict::direct(&direct), Some(index.snapshot()))
+    answer(Verdict::direct(&direct, Some(&published)), Some(&published))
 }
 
 fn message(evaluation: &Evaluation<'_>) -> String {

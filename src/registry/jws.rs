@@ -1,10 +1,12 @@
-//! Detached JWS (RFC 7515 appendix F) over canonical snapshot bytes, the signing-key file, and key lookup in the
-//! authority's resolved DID document.
+//! JWS (RFC 7515) signing and verification for DIDs: detached JWS over a snapshot's signed header, compact JWS
+//! for other typed payloads (e.g. a node's signed answers), the signing-key file, and key lookup in the signer's
+//! resolved DID document.
 //!
-//! The compact form is `BASE64URL(header)..BASE64URL(signature)`: the payload is left out because the snapshot file
-//! is served beside it unchanged, but it is still signed as `BASE64URL(header) '.' BASE64URL(payload)`. The header
-//! is the canonical JSON of `alg` (`EdDSA` with Ed25519 or `ES256` with P-256), `kid` (a DID URL of the authority)
-//! and `typ` = [`SNAPSHOT_JWS_TYPE`]; a header with `crit` is refused because no extension is understood.
+//! The detached form is `BASE64URL(header)..BASE64URL(signature)` (RFC 7515 appendix F): the payload is left out
+//! because the verifier recomputes it, but it is still signed as `BASE64URL(header) '.' BASE64URL(payload)`. The
+//! header is the canonical JSON of `alg` (`EdDSA` with Ed25519 or `ES256` with P-256), `kid` (a DID URL of the
+//! signer) and `typ` (for snapshots [`SNAPSHOT_JWS_TYPE`]); a header with `crit` is refused because no extension
+//! is understood. Every verification names the `typ` it expects, so no signature passes for another purpose.
 //!
 //! A verifier trusts a key only if the authority's DID document lists it under `assertionMethod` (by absolute or
 //! `#fragment` reference into `verificationMethod`, or embedded), as `publicKeyMultibase` (Ed25519 or P-256
@@ -25,21 +27,24 @@ use super::jcs;
 use crate::did::keys;
 use crate::did::syntax::DidUrl;
 
-/// The `typ` of a snapshot signature: explicit typing keeps a snapshot signature from being replayed as something
-/// else, and anything else from being accepted as a snapshot signature.
-pub const SNAPSHOT_JWS_TYPE: &str = "trust-registry-snapshot+jws";
+/// The `typ` of a snapshot signature, whose payload is the canonical JSON of the snapshot's signed header:
+/// explicit typing keeps a snapshot signature from being replayed as something else, and anything else from being
+/// accepted as a snapshot signature.
+pub const SNAPSHOT_JWS_TYPE: &str = "trust-registry-header+jws";
 
 /// Why signing, verifying or reading a key failed; one variant per reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwsError {
-    /// Not a detached compact JWS, or its header is not a base64url JSON object.
+    /// Not a compact JWS of the expected form, or its header is not a base64url JSON object.
     #[error("malformed JWS: {0}")]
     Malformed(String),
-    /// The `typ` header is missing or not [`SNAPSHOT_JWS_TYPE`].
-    #[error("wrong JWS type {found:?}, expected `{SNAPSHOT_JWS_TYPE}`")]
+    /// The `typ` header is missing or not the one expected.
+    #[error("wrong JWS type {found:?}, expected `{expected}`")]
     WrongType {
         /// The `typ` found, if any.
         found: Option<String>,
+        /// The `typ` the verifier expected.
+        expected: &'static str,
     },
     /// The `alg` header is missing or not `EdDSA` / `ES256`.
     #[error("unsupported JWS algorithm {0:?}")]
@@ -50,16 +55,19 @@ pub enum JwsError {
     /// The `kid` header is missing.
     #[error("the JWS header has no `kid`")]
     MissingKid,
-    /// The `kid` is not a DID URL with a fragment under the authority's DID.
-    #[error("kid `{kid}` is not a key of the authority `{authority_id}`")]
+    /// The `kid` is not a DID URL.
+    #[error("kid `{0}` is not a DID URL")]
+    KidNotDidUrl(String),
+    /// The `kid` is not a DID URL with a fragment under the signer's (e.g. the authority's) DID.
+    #[error("kid `{kid}` is not a key of `{authority_id}`")]
     KidNotOfAuthority {
         /// The `kid`.
         kid: String,
         /// The registry's authority.
         authority_id: String,
     },
-    /// The DID document given for the authority has another `id`.
-    #[error("the DID document is for {found:?}, not for the authority `{authority_id}`")]
+    /// The DID document given for the signer has another `id`.
+    #[error("the DID document is for {found:?}, not for `{authority_id}`")]
     DocumentNotOfAuthority {
         /// The document's `id`, if any.
         found: Option<String>,
@@ -67,7 +75,7 @@ pub enum JwsError {
         authority_id: String,
     },
     /// The key is not referenced from the document's `assertionMethod`.
-    #[error("`{0}` is not in the authority's assertionMethod")]
+    #[error("`{0}` is not in the signer's assertionMethod")]
     KeyNotInAssertionMethod(String),
     /// `assertionMethod` references a verification method the document does not define.
     #[error("`{0}` is referenced from assertionMethod but not defined in verificationMethod")]
@@ -352,43 +360,121 @@ fn check_kid(kid: &str, authority_id: &str) -> Result<(), JwsError> {
     }
 }
 
-/// Signs `payload` for `authority_id` with `key`, named by `kid`; returns the detached compact JWS.
+/// Signs `payload` for `authority_id` with `key`, named by `kid`; returns the detached compact JWS typed
+/// [`SNAPSHOT_JWS_TYPE`].
 pub fn sign_detached(payload: &[u8], key: &SigningKey, authority_id: &str, kid: &str) -> Result<String, JwsError> {
-    check_kid(kid, authority_id)?;
-    let header = json!({"alg": key.algorithm().jose_name(), "kid": kid, "typ": SNAPSHOT_JWS_TYPE});
+    let (header, _, signature) = signed_parts(payload, key, authority_id, kid, SNAPSHOT_JWS_TYPE)?;
+    Ok(format!("{header}..{signature}"))
+}
+
+/// Signs `payload` for `signer_id` with `key`, named by `kid`, typed `typ`; returns the compact JWS with the payload
+/// attached (`header.payload.signature`).
+pub fn sign_compact(
+    payload: &[u8],
+    key: &SigningKey,
+    signer_id: &str,
+    kid: &str,
+    typ: &str,
+) -> Result<String, JwsError> {
+    let (header, payload, signature) = signed_parts(payload, key, signer_id, kid, typ)?;
+    Ok(format!("{header}.{payload}.{signature}"))
+}
+
+/// The three base64url parts of a JWS over `payload`.
+fn signed_parts(
+    payload: &[u8],
+    key: &SigningKey,
+    signer_id: &str,
+    kid: &str,
+    typ: &str,
+) -> Result<(String, String, String), JwsError> {
+    check_kid(kid, signer_id)?;
+    let header = json!({"alg": key.algorithm().jose_name(), "kid": kid, "typ": typ});
     let header = base64url(&jcs::canonicalize(&header).map_err(|e| JwsError::Malformed(e.to_string()))?);
-    let signature = key.sign(signing_input(&header, payload).as_bytes());
-    Ok(format!("{header}..{}", base64url(&signature)))
+    let payload = base64url(payload);
+    let signature = key.sign(signing_input(&header, &payload).as_bytes());
+    Ok((header, payload, base64url(&signature)))
 }
 
-fn signing_input(encoded_header: &str, payload: &[u8]) -> String {
-    let mut input = String::with_capacity(encoded_header.len() + 1 + payload.len().div_ceil(3) * 4);
-    input.push_str(encoded_header);
-    input.push('.');
-    URL_SAFE_NO_PAD.encode_string(payload, &mut input);
-    input
+fn signing_input(encoded_header: &str, encoded_payload: &str) -> String {
+    [encoded_header, ".", encoded_payload].concat()
 }
 
-/// Verifies a detached JWS over `payload` as a signature of `authority_id`, whose resolved DID document is
-/// `authority_document`.
+/// Verifies a detached JWS over `payload` as a snapshot signature of `authority_id`, whose resolved DID document
+/// is `authority_document`.
 pub fn verify_detached(
     jws: &str,
     payload: &[u8],
     authority_id: &str,
     authority_document: &Value,
 ) -> Result<VerifiedSignature, JwsError> {
-    let malformed = |why: String| JwsError::Malformed(why);
     let parts: Vec<&str> = jws.trim().split('.').collect();
     let [encoded_header, "", encoded_signature] = parts.as_slice() else {
-        return Err(malformed("expected `header..signature` (a detached compact JWS)".to_owned()));
+        return Err(JwsError::Malformed("expected `header..signature` (a detached compact JWS)".to_owned()));
     };
+    let header = read_header(encoded_header)?;
+    let signed = SignedParts { encoded_header, encoded_payload: &base64url(payload), encoded_signature };
+    verify_parts(&header, &signed, SNAPSHOT_JWS_TYPE, authority_id, authority_document)
+}
+
+/// The DID whose key signed a compact JWS, read from its `kid` without verifying anything: the caller resolves it
+/// and then calls [`verify_compact`].
+pub fn compact_signer(jws: &str) -> Result<String, JwsError> {
+    let encoded_header = jws.trim().split('.').next().unwrap_or_default();
+    let header = read_header(encoded_header)?;
+    let kid = header.get("kid").and_then(Value::as_str).ok_or(JwsError::MissingKid)?;
+    DidUrl::parse(kid).map(|url| url.did.to_owned()).map_err(|_| JwsError::KidNotDidUrl(kid.to_owned()))
+}
+
+/// Verifies a compact JWS with attached payload, typed `typ`, as signed by `signer_id` (whose resolved DID
+/// document is `signer_document`); returns what was verified and the payload.
+pub fn verify_compact(
+    jws: &str,
+    typ: &'static str,
+    signer_id: &str,
+    signer_document: &Value,
+) -> Result<(VerifiedSignature, Vec<u8>), JwsError> {
+    let parts: Vec<&str> = jws.trim().split('.').collect();
+    let [encoded_header, encoded_payload, encoded_signature] = parts.as_slice() else {
+        return Err(JwsError::Malformed("expected `header.payload.signature` (a compact JWS)".to_owned()));
+    };
+    if encoded_payload.is_empty() {
+        return Err(JwsError::Malformed("the payload is empty (a detached JWS is not an answer)".to_owned()));
+    }
+    let header = read_header(encoded_header)?;
+    let signed = SignedParts { encoded_header, encoded_payload, encoded_signature };
+    let verified = verify_parts(&header, &signed, typ, signer_id, signer_document)?;
+    let payload = from_base64url(encoded_payload, "payload").map_err(JwsError::Malformed)?;
+    Ok((verified, payload))
+}
+
+/// The base64url parts of a JWS as received.
+struct SignedParts<'a> {
+    encoded_header: &'a str,
+    encoded_payload: &'a str,
+    encoded_signature: &'a str,
+}
+
+fn read_header(encoded_header: &str) -> Result<Map<String, Value>, JwsError> {
+    let malformed = |why: String| JwsError::Malformed(why);
     let header: Value = serde_json::from_slice(&from_base64url(encoded_header, "header").map_err(malformed)?)
         .map_err(|e| malformed(format!("header is not JSON: {e}")))?;
-    let header = header.as_object().ok_or_else(|| malformed("header is not a JSON object".to_owned()))?;
-    let text_member = |name: &str| header.get(name).and_then(Value::as_str);
+    match header {
+        Value::Object(header) => Ok(header),
+        _ => Err(malformed("header is not a JSON object".to_owned())),
+    }
+}
 
-    if text_member("typ") != Some(SNAPSHOT_JWS_TYPE) {
-        return Err(JwsError::WrongType { found: header.get("typ").map(Value::to_string) });
+fn verify_parts(
+    header: &Map<String, Value>,
+    signed: &SignedParts<'_>,
+    expected_typ: &'static str,
+    signer_id: &str,
+    signer_document: &Value,
+) -> Result<VerifiedSignature, JwsError> {
+    let text_member = |name: &str| header.get(name).and_then(Value::as_str);
+    if text_member("typ") != Some(expected_typ) {
+        return Err(JwsError::WrongType { found: header.get("typ").map(Value::to_string), expected: expected_typ });
     }
     if let Some(critical) = header.get("crit") {
         return Err(JwsError::UnsupportedCritical(critical.to_string()));
@@ -397,9 +483,9 @@ pub fn verify_detached(
         .and_then(Algorithm::from_jose_name)
         .ok_or_else(|| JwsError::UnsupportedAlgorithm(header.get("alg").map(Value::to_string)))?;
     let kid = text_member("kid").ok_or(JwsError::MissingKid)?;
-    check_kid(kid, authority_id)?;
+    check_kid(kid, signer_id)?;
 
-    let key = assertion_key(authority_document, authority_id, kid)?;
+    let key = assertion_key(signer_document, signer_id, kid)?;
     if key.algorithm() != algorithm {
         return Err(JwsError::AlgorithmKeyMismatch {
             algorithm: algorithm.jose_name(),
@@ -407,13 +493,13 @@ pub fn verify_detached(
             kid: kid.to_owned(),
         });
     }
-    let signature = from_base64url(encoded_signature, "signature").map_err(malformed)?;
-    key.verify(signing_input(encoded_header, payload).as_bytes(), &signature)?;
+    let signature = from_base64url(signed.encoded_signature, "signature").map_err(JwsError::Malformed)?;
+    key.verify(signing_input(signed.encoded_header, signed.encoded_payload).as_bytes(), &signature)?;
     Ok(VerifiedSignature { algorithm, kid: kid.to_owned() })
 }
 
-/// The key `kid` if the document lists it under `assertionMethod`.
-fn assertion_key(document: &Value, authority_id: &str, kid: &str) -> Result<PublicKey, JwsError> {
+/// The key `kid` if the document of `authority_id` lists it under `assertionMethod`.
+pub fn assertion_key(document: &Value, authority_id: &str, kid: &str) -> Result<PublicKey, JwsError> {
     let document_id = document.get("id").and_then(Value::as_str);
     if document_id != Some(authority_id) {
         return Err(JwsError::DocumentNotOfAuthority {

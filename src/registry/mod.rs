@@ -38,4 +38,5 @@ pub mod jws;
 pub mod listing;
 pub mod merkle;
 pub mod model;
+pub mod proof;
 pub mod snapshot;

@@ -186,6 +186,16 @@ pub enum StatementKind {
     Recognition,
 }
 
+impl StatementKind {
+    /// The snake_case name used in files and answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatementKind::Authorization => "authorization",
+            StatementKind::Recognition => "recognition",
+        }
+    }
+}
+
 /// A recorded status of a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -8,6 +8,12 @@
 //! followed by the statements' canonical forms, which are also the Merkle leaves. That lets a snapshot of a
 //! million statements be written and checked one statement at a time instead of through one huge JSON tree.
 //!
+//! What is signed is not the file but its [`SignedHeader`]: every header member with `entities` replaced by
+//! `entities_digest` (the SHA-256 of the entities' canonical JSON), the Merkle root standing for the statements.
+//! The header commits to the whole content, so signing it signs the file; and a verifier holding one statement,
+//! its inclusion path and the header can check the statement without the rest of the snapshot (see
+//! [`super::proof`]).
+//!
 //! Chaining: sequence 1 has no `previous`; each later snapshot names the sequence and digest of the one before,
 //! keeps the authority, is not issued earlier, and keeps every earlier statement with unchanged terms and a history
 //! that only grew. No I/O here: the caller reads and writes files and resolves the authority's DID document.
@@ -121,6 +127,47 @@ struct Header<'a> {
     sequence: u64,
 }
 
+/// What the authority's detached JWS signs: the snapshot's header with the entities replaced by their digest.
+/// Its RFC 8785 canonical JSON is the JWS payload. Members are declared in canonical order, so serde's output of
+/// this struct is already that canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedHeader {
+    /// The authority's DID.
+    pub authority_id: String,
+    /// SHA-256 of the canonical JSON of the snapshot's `entities` object.
+    pub entities_digest: Digest,
+    /// Governance framework URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governance_framework: Option<String>,
+    /// When the snapshot was issued.
+    pub issued: Timestamp,
+    /// RFC 6962 root over the statements' canonical bytes.
+    pub merkle_root: Digest,
+    /// The registry's name.
+    pub name: String,
+    /// When the next snapshot is due.
+    pub next_update: Timestamp,
+    /// The predecessor; absent for sequence 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<SnapshotLink>,
+    /// The snapshot's sequence.
+    pub sequence: u64,
+}
+
+impl SignedHeader {
+    /// The canonical bytes the JWS signs.
+    pub fn signing_bytes(&self) -> Result<Vec<u8>, JcsError> {
+        jcs::to_canonical(self)
+    }
+
+    /// Verifies the authority's detached JWS over this header against the authority's resolved DID document.
+    pub fn verify(&self, jws: &str, authority_document: &Value) -> Result<VerifiedSignature, JwsError> {
+        let payload = self.signing_bytes().map_err(|error| JwsError::Malformed(error.to_string()))?;
+        jws::verify_detached(jws, &payload, &self.authority_id, authority_document)
+    }
+}
+
 /// A statement's canonical (RFC 8785) bytes, which are also its Merkle leaf.
 ///
 /// Written by serde directly rather than through a `serde_json::Value`: several times faster, and exact because
@@ -161,6 +208,21 @@ impl Snapshot {
         bytes.pop();
         bytes.extend_from_slice(STATEMENTS_OPEN);
         Ok(bytes)
+    }
+
+    /// The header the authority signs.
+    fn signed_header(&self) -> Result<SignedHeader, JcsError> {
+        Ok(SignedHeader {
+            authority_id: self.authority_id.clone(),
+            entities_digest: Digest::of(&jcs::to_canonical(&self.entities)?),
+            governance_framework: self.governance_framework.clone(),
+            issued: self.issued,
+            merkle_root: self.merkle_root,
+            name: self.name.clone(),
+            next_update: self.next_update,
+            previous: self.previous,
+            sequence: self.sequence,
+        })
     }
 
     /// Rules on the header fields and the registry content, all problems at once.
@@ -271,6 +333,9 @@ pub struct SnapshotContent {
     snapshot: Snapshot,
     digest: Digest,
     tree: MerkleTree,
+    header: SignedHeader,
+    /// The canonical JSON of `header`: the signed payload.
+    header_bytes: Vec<u8>,
 }
 
 /// A snapshot together with its canonical bytes, digest and Merkle tree; only built or parsed, never assembled
@@ -360,8 +425,12 @@ impl CanonicalSnapshot {
         let mut bytes = snapshot.canonical_prefix()?;
         bytes.extend_from_slice(&statements_part);
         bytes.extend_from_slice(DOCUMENT_END);
-        let built =
-            CanonicalSnapshot { content: SnapshotContent { digest: Digest::of(&bytes), snapshot, tree }, bytes };
+        let header = snapshot.signed_header()?;
+        let header_bytes = header.signing_bytes()?;
+        let built = CanonicalSnapshot {
+            content: SnapshotContent { digest: Digest::of(&bytes), snapshot, tree, header, header_bytes },
+            bytes,
+        };
         if let Some(previous) = previous {
             built.check_follows(previous)?;
         }
@@ -405,21 +474,13 @@ impl CanonicalSnapshot {
         if !problems.is_empty() {
             return Err(SnapshotError::Invalid(problems));
         }
-        Ok(CanonicalSnapshot { content: SnapshotContent { digest: Digest::of(&bytes), snapshot, tree }, bytes })
+        let header = snapshot.signed_header()?;
+        let header_bytes = header.signing_bytes()?;
+        let content = SnapshotContent { digest: Digest::of(&bytes), snapshot, tree, header, header_bytes };
+        Ok(CanonicalSnapshot { content, bytes })
     }
 
-    /// Signs the canonical bytes with `key`, named `kid` (a DID URL of the authority).
-    pub fn sign(&self, key: &SigningKey, kid: &str) -> Result<String, SnapshotError> {
-        jws::sign_detached(&self.bytes, key, &self.content.snapshot.authority_id, kid).map_err(SnapshotError::Signature)
-    }
-
-    /// Verifies a detached JWS over this snapshot against the authority's resolved DID document.
-    pub fn verify_signature(&self, jws: &str, authority_document: &Value) -> Result<VerifiedSignature, SnapshotError> {
-        jws::verify_detached(jws, &self.bytes, &self.content.snapshot.authority_id, authority_document)
-            .map_err(SnapshotError::Signature)
-    }
-
-    /// The exact canonical bytes, as signed and served.
+    /// The exact canonical bytes, as served (their digest is the `previous` link and the ETag).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -431,6 +492,27 @@ impl CanonicalSnapshot {
 }
 
 impl SnapshotContent {
+    /// Signs the snapshot's [`SignedHeader`] with `key`, named `kid` (a DID URL of the authority).
+    pub fn sign(&self, key: &SigningKey, kid: &str) -> Result<String, SnapshotError> {
+        jws::sign_detached(&self.header_bytes, key, &self.snapshot.authority_id, kid).map_err(SnapshotError::Signature)
+    }
+
+    /// Verifies a detached JWS over this snapshot's [`SignedHeader`] against the authority's resolved DID document.
+    pub fn verify_signature(&self, jws: &str, authority_document: &Value) -> Result<VerifiedSignature, SnapshotError> {
+        jws::verify_detached(jws, &self.header_bytes, &self.snapshot.authority_id, authority_document)
+            .map_err(SnapshotError::Signature)
+    }
+
+    /// The header the authority signs.
+    pub fn signed_header(&self) -> &SignedHeader {
+        &self.header
+    }
+
+    /// The canonical JSON of [`SnapshotContent::signed_header`]: exactly the bytes the JWS signs.
+    pub fn signed_header_bytes(&self) -> &[u8] {
+        &self.header_bytes
+    }
+
     /// Checks that this snapshot may replace `previous` (see the module documentation for the rules).
     pub fn check_follows(&self, previous: &SnapshotContent) -> Result<(), SnapshotError> {
         let (next, before) = (&self.snapshot, &previous.snapshot);

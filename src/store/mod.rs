@@ -148,10 +148,24 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Writes `bytes` to `target` (inside `dir`) through a synced temp file, a rename and a directory sync.
 pub fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_through_temp(dir, target, bytes, File::options().write(true).create(true).truncate(true))
+}
+
+/// [`write_atomically`] for secrets: the file is readable and writable only by its owner (mode 0600) from the
+/// moment it exists.
+pub fn write_private_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = File::options();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    write_through_temp(dir, target, bytes, &options)
+}
+
+fn write_through_temp(dir: &Path, target: &Path, bytes: &[u8], options: &fs::OpenOptions) -> io::Result<()> {
     let unique = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!("{TEMP_PREFIX}{}-{unique}", std::process::id()));
     let result = (|| {
-        let mut file = File::create(&temp)?;
+        let mut file = options.open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&temp, target)?;

@@ -2,6 +2,7 @@
 //! local HTTPS origin with its own CA for did:web, a signed registry fixture, and the binary run as a process.
 #![allow(dead_code)]
 
+pub mod mirror;
 pub mod node;
 pub mod origin;
 pub mod process;

@@ -1,0 +1,44 @@
+//! The node's own identity over HTTP: `GET /.well-known/did.json` (its DID document, so a did:web naming this
+//! host resolves here) and `GET /node` (its DID, verification method, software version and hosted registries).
+//! Only translation here; the identity is `crate::identity`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::AppState;
+
+/// `GET /.well-known/did.json`.
+pub async fn did_document(State(state): State<Arc<AppState>>) -> Response {
+    let body = state.identity.document().to_string();
+    ([(header::CONTENT_TYPE, "application/did+json")], body).into_response()
+}
+
+/// `GET /node`.
+pub async fn node(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let registries: Vec<Value> = state
+        .registries
+        .iter()
+        .map(|registry| {
+            json!({
+                "authority_id": registry.authority_id(),
+                "sequence": registry.current().map(|published| published.snapshot().snapshot().sequence),
+                "upstream": registry.upstream(),
+            })
+        })
+        .collect();
+    Json(json!({
+        "did": state.identity.did(),
+        "verification_method": state.identity.kid(),
+        "software": {"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")},
+        "answer_signing": {
+            "accept": super::trqp::JOSE_MEDIA_TYPE,
+            "typ": crate::registry::proof::ANSWER_JWS_TYPE,
+        },
+        "registries": registries,
+    }))
+}
