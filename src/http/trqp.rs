@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,10 +31,10 @@ use crate::registry::snapshot::{Digest, SnapshotContent};
 
 const QUESTION_FIELDS: [&str; 4] = ["entity_id", "authority_id", "action", "resource"];
 
-/// The request members this node reads; other members are ignored. Each is kept as a JSON value so that a wrong
-/// type is reported as precisely as a missing member.
-#[derive(Deserialize)]
-struct RawRequest {
+/// A TRQP request body as read: the members this node uses, each kept as a JSON value so that a wrong type is
+/// reported as precisely as a missing member. Other members are ignored.
+#[derive(Debug, Deserialize)]
+pub struct RequestBody {
     entity_id: Option<Value>,
     authority_id: Option<Value>,
     action: Option<Value>,
@@ -42,46 +42,73 @@ struct RawRequest {
     context: Option<Value>,
 }
 
-/// A validated TRQP request.
-struct Request<'r> {
-    entity_id: &'r str,
-    authority_id: &'r str,
-    action: &'r str,
-    resource: &'r str,
-    time_requested: Option<&'r str>,
-    at: Timestamp,
+/// A validated TRQP question, borrowing from its [`RequestBody`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request<'r> {
+    /// `entity_id`, non-empty.
+    pub entity_id: &'r str,
+    /// `authority_id`, non-empty.
+    pub authority_id: &'r str,
+    /// `action`, non-empty.
+    pub action: &'r str,
+    /// `resource`, non-empty.
+    pub resource: &'r str,
+    /// `context.time` as sent, when the question is an as-of query.
+    pub time_requested: Option<&'r str>,
+    /// The instant the answer must hold for: `context.time`, else now.
+    pub at: Timestamp,
 }
 
 fn bad_request(kind: &'static str, detail: impl Into<String>) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, kind, detail)
 }
 
-fn parse_request(raw: &RawRequest) -> Result<Request<'_>, Problem> {
-    let fields = [&raw.entity_id, &raw.authority_id, &raw.action, &raw.resource]
-        .map(|field| field.as_ref().and_then(Value::as_str).filter(|value| !value.is_empty()));
-    let missing: Vec<&str> =
-        QUESTION_FIELDS.into_iter().zip(fields).filter(|(_, value)| value.is_none()).map(|(name, _)| name).collect();
-    let [Some(entity_id), Some(authority_id), Some(action), Some(resource)] = fields else {
-        return Err(bad_request(
-            "missing-fields",
-            format!("required non-empty string fields missing: {}", missing.join(", ")),
-        ));
-    };
-    let time = match &raw.context {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(context)) => context.get("time"),
-        Some(_) => return Err(bad_request("invalid-context", "`context` must be a JSON object")),
-    };
-    let time_requested = match time {
-        None => None,
-        Some(Value::String(time)) => Some(time.as_str()),
-        Some(_) => return Err(bad_request("invalid-time", "`context.time` must be an RFC 3339 string")),
-    };
-    let at = match time_requested {
-        Some(time) => Timestamp::parse(time).map_err(|error| bad_request("invalid-time", error.to_string()))?,
-        None => now()?,
-    };
-    Ok(Request { entity_id, authority_id, action, resource, time_requested, at })
+impl RequestBody {
+    /// Reads a request body: 400 `invalid-json` when it is not JSON, 400 `invalid-request` when it is JSON but not
+    /// an object with these members.
+    pub fn parse(body: &[u8]) -> Result<RequestBody, Problem> {
+        serde_json::from_slice(body).map_err(|error| match error.classify() {
+            serde_json::error::Category::Data => {
+                bad_request("invalid-request", format!("the body must be a JSON object: {error}"))
+            }
+            _ => bad_request("invalid-json", format!("invalid JSON: {error}")),
+        })
+    }
+
+    /// The question it asks: 400 `missing-fields` unless the four members are non-empty strings, 400
+    /// `invalid-context` / `invalid-time` for a `context` that is not an object or a `context.time` that is not
+    /// RFC 3339.
+    pub fn question(&self) -> Result<Request<'_>, Problem> {
+        let fields = [&self.entity_id, &self.authority_id, &self.action, &self.resource]
+            .map(|field| field.as_ref().and_then(Value::as_str).filter(|value| !value.is_empty()));
+        let missing: Vec<&str> = QUESTION_FIELDS
+            .into_iter()
+            .zip(fields)
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name)
+            .collect();
+        let [Some(entity_id), Some(authority_id), Some(action), Some(resource)] = fields else {
+            return Err(bad_request(
+                "missing-fields",
+                format!("required non-empty string fields missing: {}", missing.join(", ")),
+            ));
+        };
+        let time = match &self.context {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(context)) => context.get("time"),
+            Some(_) => return Err(bad_request("invalid-context", "`context` must be a JSON object")),
+        };
+        let time_requested = match time {
+            None => None,
+            Some(Value::String(time)) => Some(time.as_str()),
+            Some(_) => return Err(bad_request("invalid-time", "`context.time` must be an RFC 3339 string")),
+        };
+        let at = match time_requested {
+            Some(time) => Timestamp::parse(time).map_err(|error| bad_request("invalid-time", error.to_string()))?,
+            None => now()?,
+        };
+        Ok(Request { entity_id, authority_id, action, resource, time_requested, at })
+    }
 }
 
 /// An answer: the TRQP members, then this node's explanation. Written directly (no intermediate JSON tree):
@@ -127,13 +154,8 @@ pub async fn recognition(
 }
 
 fn answer(state: &AppState, kind: StatementKind, body: &[u8]) -> Result<Response, Problem> {
-    let raw: RawRequest = serde_json::from_slice(body).map_err(|error| match error.classify() {
-        serde_json::error::Category::Data => {
-            bad_request("invalid-request", format!("the body must be a JSON object: {error}"))
-        }
-        _ => bad_request("invalid-json", format!("invalid JSON: {error}")),
-    })?;
-    let request = parse_request(&raw)?;
+    let body = RequestBody::parse(body)?;
+    let request = body.question()?;
     let answer = |evaluation: Evaluation<'_>, registry: Option<&SnapshotContent>| -> Result<Response, Problem> {
         let verdict = Some(evaluation.granted());
         let stale = match registry {
@@ -204,8 +226,9 @@ fn message(evaluation: &Evaluation<'_>) -> String {
 /// `GET /metadata?authority_id=`: the registry's name, governance framework, current snapshot and endpoints.
 pub async fn metadata(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<std::collections::HashMap<String, String>>,
+    query: Result<Query<std::collections::HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
+    let Query(query) = query?;
     let authority_id = query
         .get("authority_id")
         .filter(|id| !id.is_empty())
