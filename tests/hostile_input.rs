@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use trustnode::did::syntax::DidUrl;
 use trustnode::http::identifiers::split_request;
+use trustnode::http::trqp::RequestBody;
 use trustnode::resolver::accept::negotiate;
 use trustnode::resolver::{Method, ResolutionOptions, Resolver};
 
@@ -365,4 +366,23 @@ async fn many_idle_connections_neither_block_the_node_nor_stay_open() {
         assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "idle connection {index} is still open: {read:?}");
     }
     assert_healthy(&node).await;
+}
+
+/// Found by the `trqp_request` fuzz target: invalid UTF-8 inside a member the node ignores was accepted, although
+/// such a body is not JSON.
+#[tokio::test]
+async fn trqp_bodies_must_be_utf8_also_in_ignored_members() {
+    let body = [
+        br#"{"entity_id": "e", "authority_id": "a", "action": "x", "resource": "r", "contcxt": {"time": "2025-01-02T00"#
+            .as_slice(),
+        &[0xff; 9],
+        br#":00:00Z"}}"#,
+    ]
+    .concat();
+    let problem = RequestBody::parse(&body).expect_err("not JSON");
+    assert_eq!((problem.status.as_u16(), problem.kind), (400, "invalid-json"), "{}", problem.detail);
+    let node = TestNode::start(|_| {}).await;
+    let reply = node.request(HttpMethod::POST, "/authorization", &[("content-type", "application/json")], body).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["type"], "urn:trustnode:problem:invalid-json");
 }

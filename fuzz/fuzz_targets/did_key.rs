@@ -17,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
     let did = format!("did:key:{method_specific_id}");
     for options in [
         KeyOptions::default(),
-        KeyOptions { enable_encryption_key_derivation: false, enable_experimental_public_key_types: true, ..KeyOptions::default() },
+        KeyOptions {
+            enable_encryption_key_derivation: false,
+            enable_experimental_public_key_types: true,
+            ..KeyOptions::default()
+        },
     ] {
         if let Ok(document) = key::resolve(&did, method_specific_id, &options) {
             assert_eq!(document["id"], did.as_str(), "the document is the DID's own");

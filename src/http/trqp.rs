@@ -64,10 +64,13 @@ fn bad_request(kind: &'static str, detail: impl Into<String>) -> Problem {
 }
 
 impl RequestBody {
-    /// Reads a request body: 400 `invalid-json` when it is not JSON, 400 `invalid-request` when it is JSON but not
-    /// an object with these members.
+    /// Reads a request body: 400 `invalid-json` when it is not JSON (UTF-8 throughout, also in members this node
+    /// ignores), 400 `invalid-request` when it is JSON but not an object with these members.
     pub fn parse(body: &[u8]) -> Result<RequestBody, Problem> {
-        serde_json::from_slice(body).map_err(|error| match error.classify() {
+        // serde skips ignored members without checking their UTF-8, so the whole body is checked first.
+        let text = std::str::from_utf8(body)
+            .map_err(|error| bad_request("invalid-json", format!("invalid JSON: the body is not UTF-8 ({error})")))?;
+        serde_json::from_str(text).map_err(|error| match error.classify() {
             serde_json::error::Category::Data => {
                 bad_request("invalid-request", format!("the body must be a JSON object: {error}"))
             }
