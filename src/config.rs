@@ -90,6 +90,8 @@ pub struct ServerConfig {
     pub max_concurrent_requests: usize,
     /// Grace period for in-flight requests at shutdown, in seconds.
     pub shutdown_grace_s: u64,
+    /// Longest wait for a request head (and longest idle time of a keep-alive connection), in milliseconds.
+    pub header_read_timeout_ms: u64,
     /// Which requests get an access log line.
     pub access_log: AccessLog,
     /// PEM certificate chain for TLS; empty: plain HTTP.
@@ -289,6 +291,9 @@ impl Config {
         }
         if self.server.request_timeout_ms == 0 {
             return invalid("server.request_timeout_ms", "must be at least 1");
+        }
+        if self.server.header_read_timeout_ms == 0 {
+            return invalid("server.header_read_timeout_ms", "must be at least 1");
         }
         if self.cache.min_ttl_s > self.cache.max_ttl_s {
             return invalid("cache.min_ttl_s", "must not exceed cache.max_ttl_s");

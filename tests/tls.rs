@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 use trustnode::config::Config;
 use trustnode::http::tls::{server_config, TlsListener};
+use trustnode::http::ConnectionLimits;
 
 const ED25519: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
 
@@ -44,8 +45,9 @@ async fn start() -> TlsNode {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let listener = TlsListener::new(listener, tls).unwrap();
+    let limits = ConnectionLimits::from_config(&state.config.server);
     let router = trustnode::http::router(state);
-    tokio::spawn(trustnode::http::serve(listener, router, std::future::pending(), Duration::from_secs(1)));
+    tokio::spawn(trustnode::http::serve(listener, router, std::future::pending(), limits));
     let mut roots = rustls::RootCertStore::empty();
     roots.add(certified.cert.der().clone()).unwrap();
     TlsNode { addr, roots, _dir: dir }

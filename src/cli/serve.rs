@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::{CliError, ConfigArg};
 use crate::http::{self, tls};
@@ -39,7 +38,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         let listener = tokio::net::TcpListener::bind(state.config.server.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", state.config.server.listen))?;
-        let grace = Duration::from_secs(state.config.server.shutdown_grace_s);
+        let limits = http::ConnectionLimits::from_config(&state.config.server);
         let draining = state.clone();
         let shutdown = async move {
             shutdown_signal().await;
@@ -49,11 +48,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         let server = &state.config.server;
         if server.tls_cert_file.is_empty() {
             tracing::info!(address = %listener.local_addr()?, "trustnode listening (HTTP)");
-            http::serve(listener, router, shutdown, grace).await?;
+            http::serve(listener, router, shutdown, limits).await?;
         } else {
             let tls = tls::server_config(server.tls_cert_file.as_ref(), server.tls_key_file.as_ref())?;
             tracing::info!(address = %listener.local_addr()?, "trustnode listening (HTTPS)");
-            http::serve(tls::TlsListener::new(listener, tls)?, router, shutdown, grace).await?;
+            http::serve(tls::TlsListener::new(listener, tls)?, router, shutdown, limits).await?;
         }
         node::close(&state);
         tracing::info!("trustnode stopped");

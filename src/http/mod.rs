@@ -2,7 +2,7 @@
 //!
 //! Handlers are thin (parse, call the core, map the result); limits are applied here once for every route:
 //! a bounded body, a per-request timeout and a concurrency cap that answers 503 instead of queueing or dropping
-//! connections.
+//! connections. The server loop bounds each connection's wait for a request head (slowloris clients are cut off).
 
 pub mod admin;
 pub mod answers;
@@ -20,8 +20,10 @@ pub mod registries;
 pub mod tls;
 pub mod trqp;
 
-use std::future::IntoFuture;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
@@ -30,6 +32,11 @@ use axum::http::{header, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post, MethodRouter};
 use axum::{BoxError, Router};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::watch;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::cors::{Any, CorsLayer};
@@ -144,7 +151,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     };
     routes(state.config.publishing.max_snapshot_bytes)
         .into_iter()
-        .fold(Router::new(), |router, (template, handlers)| router.route(template, handlers.layer(stack(template))))
+        .fold(Router::new(), |router, (template, handlers)| {
+            router.route(template, handlers.fallback(method_not_allowed).layer(stack(template)))
+        })
         .fallback_service(any(not_found).layer(stack(metrics::UNMATCHED_ROUTE)))
         .with_state(state)
 }
@@ -158,6 +167,10 @@ async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "no-such-route", "no endpoint at this path; see the README for the API")
 }
 
+async fn method_not_allowed() -> Problem {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this endpoint does not take this method")
+}
+
 async fn limit_error(error: BoxError) -> Response {
     if error.is::<tower::timeout::error::Elapsed>() {
         Problem::unavailable("request-timeout", "the request took longer than the node's per-request timeout")
@@ -169,34 +182,156 @@ async fn limit_error(error: BoxError) -> Response {
     .into_response()
 }
 
+/// How the server treats connections, from `[server]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// How long in-flight requests get to finish once shutdown starts (`shutdown_grace_s`).
+    pub shutdown_grace: Duration,
+    /// How long a client may take to send a request head, and the longest an HTTP/1 keep-alive connection may sit
+    /// idle between requests (`header_read_timeout_ms`).
+    pub header_read_timeout: Duration,
+}
+
+impl ConnectionLimits {
+    /// The limits configured in `[server]`.
+    pub fn from_config(server: &crate::config::ServerConfig) -> ConnectionLimits {
+        ConnectionLimits {
+            shutdown_grace: Duration::from_secs(server.shutdown_grace_s),
+            header_read_timeout: Duration::from_millis(server.header_read_timeout_ms),
+        }
+    }
+}
+
 /// Serves `router` on `listener` (a `tokio::net::TcpListener`, or a [`tls::TlsListener`]) until `shutdown`
-/// completes, then lets in-flight requests finish for up to `grace` before returning.
+/// completes, then lets in-flight requests finish for up to `limits.shutdown_grace` before returning.
+///
+/// Every connection speaks HTTP/1.1 or HTTP/2 (detected from its first bytes). A client that sends no complete
+/// request head within `limits.header_read_timeout` (silent, or trickling a slowloris) is disconnected.
 pub async fn serve<L>(
-    listener: L,
+    mut listener: L,
     router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    grace: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ConnectionLimits,
 ) -> std::io::Result<()>
 where
     L: axum::serve::Listener,
     L::Addr: std::fmt::Debug,
 {
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stopping_tx.send(());
-    });
-    let server = server.into_future();
-    tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => return result,
-        _ = stopping_rx => {}
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    // Each connection task holds a receiver of `stopping` (told to finish) and of `open` (dropped when done).
+    let (stopping, stop_requested) = watch::channel(());
+    let (open, connection_done) = watch::channel(());
+    tokio::pin!(shutdown);
+    loop {
+        let (io, _peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut shutdown => break,
+        };
+        let io = TokioIo::new(FirstBytesDeadline::new(io, limits.header_read_timeout));
+        let service = TowerToHyperService::new(router.clone());
+        let (builder, mut stop_requested, done) = (builder.clone(), stop_requested.clone(), connection_done.clone());
+        tokio::spawn(async move {
+            let connection = builder.serve_connection_with_upgrades(io, service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stop_requested.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop(done);
+        });
     }
-    match tokio::time::timeout(grace, server).await {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::warn!(grace_s = grace.as_secs(), "in-flight requests did not finish within the grace period");
-            Ok(())
+    drop(listener);
+    drop(connection_done);
+    let _ = stopping.send(());
+    if tokio::time::timeout(limits.shutdown_grace, open.closed()).await.is_err() {
+        tracing::warn!(
+            grace_s = limits.shutdown_grace.as_secs(),
+            "in-flight requests did not finish within the grace period"
+        );
+    }
+    Ok(())
+}
+
+/// HTTP/2's connection preface. Until the first bytes either complete it or differ from it, the server is still
+/// telling HTTP/1 from HTTP/2, and hyper's own header timer has not started.
+const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// A connection whose protocol must become known before a deadline: its first bytes must complete or contradict the
+/// HTTP/2 preface in time. That covers the protocol detection, which hyper's header timeout does not, so a client
+/// that connects and stays silent, or trickles a preface, is disconnected like any other slow client.
+struct FirstBytesDeadline<I> {
+    io: I,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    preface_matched: usize,
+}
+
+impl<I> FirstBytesDeadline<I> {
+    fn new(io: I, timeout: Duration) -> FirstBytesDeadline<I> {
+        FirstBytesDeadline { io, deadline: Some(Box::pin(tokio::time::sleep(timeout))), preface_matched: 0 }
+    }
+
+    /// Follows the preface through `read`; disarms the deadline once the protocol is known or the peer closed.
+    fn observe(&mut self, read: &[u8]) {
+        let expected = HTTP2_PREFACE.get(self.preface_matched..).unwrap_or_default();
+        let matching = read.iter().zip(expected).take_while(|(got, want)| got == want).count();
+        self.preface_matched += matching;
+        let decided =
+            read.is_empty() || matching < read.len().min(expected.len()) || self.preface_matched == HTTP2_PREFACE.len();
+        if decided {
+            self.deadline = None;
         }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for FirstBytesDeadline<I> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.io).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if self.deadline.is_some() {
+                    let read = buf.filled().get(before..).unwrap_or_default();
+                    self.observe(read);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => match self.deadline.as_mut().map(|deadline| deadline.as_mut().poll(cx)) {
+                Some(Poll::Ready(())) => Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client sent no request head within the header read timeout",
+                ))),
+                _ => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for FirstBytesDeadline<I> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }

@@ -108,3 +108,20 @@ impl From<axum::extract::rejection::BytesRejection> for Problem {
         Problem::new(status, kind, rejection.body_text())
     }
 }
+
+/// Extractor rejections that are the client's fault (path parameters that are not UTF-8 after percent-decoding,
+/// query strings that do not fit the endpoint's parameters) as problems with the extractor's status and words.
+macro_rules! rejection_problems {
+    ($($rejection:ty => $kind:literal),* $(,)?) => {$(
+        impl From<$rejection> for Problem {
+            fn from(rejection: $rejection) -> Problem {
+                Problem::new(rejection.status(), $kind, rejection.body_text())
+            }
+        }
+    )*};
+}
+
+rejection_problems! {
+    axum::extract::rejection::RawPathParamsRejection => "invalid-path",
+    axum::extract::rejection::QueryRejection => "invalid-query",
+}

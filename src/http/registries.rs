@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{QueryRejection, RawPathParamsRejection};
 use axum::extract::{Query, RawPathParams, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -106,7 +107,11 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Pro
 
 /// `GET /registries/{authority_id}/status`: the served snapshot and, for a mirrored registry, its upstream, last
 /// poll, last success, last error and fork evidence (`mirror` is null for a registry published here).
-pub async fn status(State(state): State<Arc<AppState>>, params: RawPathParams) -> Result<Json<Value>, Problem> {
+pub async fn status(
+    State(state): State<Arc<AppState>>,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+) -> Result<Json<Value>, Problem> {
+    let params = params?;
     let registry = hosted(&state, &params)?;
     let now = now()?;
     let served = registry.current().map(|published| {
@@ -141,10 +146,12 @@ pub struct SnapshotQuery {
 /// `GET /registries/{authority_id}/snapshots/{sequence|latest}`.
 pub async fn get_snapshot(
     State(state): State<Arc<AppState>>,
-    params: RawPathParams,
-    Query(query): Query<SnapshotQuery>,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+    query: Result<Query<SnapshotQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
+    let params = params?;
+    let Query(query) = query?;
     let registry = hosted(&state, &params)?;
     let published = current(registry)?;
     let content = published.snapshot().snapshot();
@@ -223,10 +230,11 @@ pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
 /// JWS is in the [`JWS_HEADER`] header. 201 with the new snapshot's sequence and digest, or a problem.
 pub async fn put_snapshot(
     State(state): State<Arc<AppState>>,
-    params: RawPathParams,
+    params: Result<RawPathParams, RawPathParamsRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
+    let params = params?;
     let registry = hosted(&state, &params)?;
     let body = body?;
     let requested = path_candidates(&params, "sequence").first().map(|s| s.to_string()).unwrap_or_default();
@@ -263,9 +271,11 @@ fn as_of(time: Option<&str>) -> Result<Timestamp, Problem> {
 /// `GET /registries/{authority_id}/entities?limit&offset&action&resource&status&time`.
 pub async fn list_entities(
     State(state): State<Arc<AppState>>,
-    params: RawPathParams,
-    Query(query): Query<EntitiesQuery>,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+    query: Result<Query<EntitiesQuery>, QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
+    let params = params?;
+    let Query(query) = query?;
     let registry = hosted(&state, &params)?;
     let published = current(registry)?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
@@ -307,9 +317,11 @@ pub async fn list_entities(
 /// `GET /registries/{authority_id}/entities/{entity_id}?time=`: metadata and every statement with its standing.
 pub async fn get_entity(
     State(state): State<Arc<AppState>>,
-    params: RawPathParams,
-    Query(query): Query<HashMap<String, String>>,
+    params: Result<RawPathParams, RawPathParamsRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
+    let params = params?;
+    let Query(query) = query?;
     let registry = hosted(&state, &params)?;
     let published = current(registry)?;
     let at = as_of(query.get("time").map(String::as_str))?;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
@@ -53,15 +54,17 @@ pub fn server_config(cert_file: &Path, key_file: &Path) -> Result<ServerConfig, 
     let read_error = |path: &Path, source| TlsSetupError::Read { path: path.to_owned(), source };
     let cert_pem = std::fs::read(cert_file).map_err(|e| read_error(cert_file, e))?;
     let key_pem = std::fs::read(key_file).map_err(|e| read_error(key_file, e))?;
-    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert_pem.as_slice())
-        .collect::<Result<_, _>>()
-        .map_err(|e| read_error(cert_file, e))?;
+    let malformed =
+        |path: &Path, error: pem::Error| read_error(path, io::Error::new(io::ErrorKind::InvalidData, error));
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(&cert_pem).collect::<Result<_, _>>().map_err(|e| malformed(cert_file, e))?;
     if certs.is_empty() {
         return Err(TlsSetupError::Missing { path: cert_file.to_owned(), what: "certificate" });
     }
-    let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.as_slice())
-        .map_err(|e| read_error(key_file, e))?
-        .ok_or_else(|| TlsSetupError::Missing { path: key_file.to_owned(), what: "private key" })?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|error| match error {
+        pem::Error::NoItemsFound => TlsSetupError::Missing { path: key_file.to_owned(), what: "private key" },
+        other => malformed(key_file, other),
+    })?;
     let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()

@@ -35,7 +35,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -60,10 +60,10 @@ pub const JOSE_MEDIA_TYPE: &str = "application/jose";
 
 const QUESTION_FIELDS: [&str; 4] = ["entity_id", "authority_id", "action", "resource"];
 
-/// The request members this node reads; other members are ignored. Each is kept as a [`Member`] so that a wrong
-/// type is reported as precisely as a missing member, while strings borrow from the body.
-#[derive(Deserialize)]
-struct RawRequest<'b> {
+/// A TRQP request body as read: the members this node uses, each kept as a [`Member`] so that a wrong type is
+/// reported as precisely as a missing member, while strings borrow from the body. Other members are ignored.
+#[derive(Debug, Deserialize)]
+pub struct RequestBody<'b> {
     #[serde(borrow)]
     entity_id: Option<Member<'b>>,
     #[serde(borrow)]
@@ -77,7 +77,9 @@ struct RawRequest<'b> {
 }
 
 /// A request member, reduced to what the TRQP request schema distinguishes: a string (borrowed from the body
-/// unless it had escapes), an object (only its `time` member is read: `context.time`), `null`, or anything else.
+/// unless it had escapes), a boolean, an object (only its `time` and `proof` members are read: `context`), `null`,
+/// or anything else.
+#[derive(Debug)]
 enum Member<'b> {
     Null,
     Bool(bool),
@@ -162,53 +164,83 @@ impl<'de: 'b, 'b> Visitor<'de> for MemberVisitor<'b> {
     }
 }
 
-/// A validated TRQP request.
-struct Request<'r> {
-    entity_id: &'r str,
-    authority_id: &'r str,
-    action: &'r str,
-    resource: &'r str,
-    time_requested: Option<&'r str>,
-    at: Timestamp,
+/// A validated TRQP question, borrowing from its [`RequestBody`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request<'r> {
+    /// `entity_id`, non-empty.
+    pub entity_id: &'r str,
+    /// `authority_id`, non-empty.
+    pub authority_id: &'r str,
+    /// `action`, non-empty.
+    pub action: &'r str,
+    /// `resource`, non-empty.
+    pub resource: &'r str,
+    /// `context.time` as sent, when the question is an as-of query.
+    pub time_requested: Option<&'r str>,
+    /// The instant the answer must hold for: `context.time`, else now.
+    pub at: Timestamp,
     /// `context.proof`: attach a proof to a positive answer.
-    wants_proof: bool,
+    pub wants_proof: bool,
 }
 
 fn bad_request(kind: &'static str, detail: impl Into<String>) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, kind, detail)
 }
 
-fn parse_request<'r>(raw: &'r RawRequest<'_>) -> Result<Request<'r>, Problem> {
-    let fields = [&raw.entity_id, &raw.authority_id, &raw.action, &raw.resource]
-        .map(|field| field.as_ref().and_then(Member::as_str).filter(|value| !value.is_empty()));
-    let missing: Vec<&str> =
-        QUESTION_FIELDS.into_iter().zip(fields).filter(|(_, value)| value.is_none()).map(|(name, _)| name).collect();
-    let [Some(entity_id), Some(authority_id), Some(action), Some(resource)] = fields else {
-        return Err(bad_request(
-            "missing-fields",
-            format!("required non-empty string fields missing: {}", missing.join(", ")),
-        ));
-    };
-    let (time, proof) = match &raw.context {
-        None | Some(Member::Null) => (None, None),
-        Some(Member::Object { time, proof }) => (time.as_deref(), proof.as_deref()),
-        Some(_) => return Err(bad_request("invalid-context", "`context` must be a JSON object")),
-    };
-    let wants_proof = match proof {
-        None | Some(Member::Null) => false,
-        Some(Member::Bool(wanted)) => *wanted,
-        Some(_) => return Err(bad_request("invalid-context", "`context.proof` must be a boolean")),
-    };
-    let time_requested = match time {
-        None => None,
-        Some(Member::Text(time)) => Some(time.as_ref()),
-        Some(_) => return Err(bad_request("invalid-time", "`context.time` must be an RFC 3339 string")),
-    };
-    let at = match time_requested {
-        Some(time) => Timestamp::parse(time).map_err(|error| bad_request("invalid-time", error.to_string()))?,
-        None => now()?,
-    };
-    Ok(Request { entity_id, authority_id, action, resource, time_requested, at, wants_proof })
+impl<'b> RequestBody<'b> {
+    /// Reads a request body: 400 `invalid-json` when it is not JSON (UTF-8 throughout, also in members this node
+    /// ignores), 400 `invalid-request` when it is JSON but not an object with these members.
+    pub fn parse(body: &'b [u8]) -> Result<RequestBody<'b>, Problem> {
+        // serde skips ignored members without checking their UTF-8, so the whole body is checked first.
+        let text = std::str::from_utf8(body)
+            .map_err(|error| bad_request("invalid-json", format!("invalid JSON: the body is not UTF-8 ({error})")))?;
+        serde_json::from_str(text).map_err(|error| match error.classify() {
+            serde_json::error::Category::Data => {
+                bad_request("invalid-request", format!("the body must be a JSON object: {error}"))
+            }
+            _ => bad_request("invalid-json", format!("invalid JSON: {error}")),
+        })
+    }
+
+    /// The question it asks: 400 `missing-fields` unless the four members are non-empty strings, 400
+    /// `invalid-context` / `invalid-time` for a `context` that is not an object, a `context.proof` that is not a
+    /// boolean or a `context.time` that is not RFC 3339.
+    pub fn question(&self) -> Result<Request<'_>, Problem> {
+        let fields = [&self.entity_id, &self.authority_id, &self.action, &self.resource]
+            .map(|field| field.as_ref().and_then(Member::as_str).filter(|value| !value.is_empty()));
+        let missing: Vec<&str> = QUESTION_FIELDS
+            .into_iter()
+            .zip(fields)
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name)
+            .collect();
+        let [Some(entity_id), Some(authority_id), Some(action), Some(resource)] = fields else {
+            return Err(bad_request(
+                "missing-fields",
+                format!("required non-empty string fields missing: {}", missing.join(", ")),
+            ));
+        };
+        let (time, proof) = match &self.context {
+            None | Some(Member::Null) => (None, None),
+            Some(Member::Object { time, proof }) => (time.as_deref(), proof.as_deref()),
+            Some(_) => return Err(bad_request("invalid-context", "`context` must be a JSON object")),
+        };
+        let wants_proof = match proof {
+            None | Some(Member::Null) => false,
+            Some(Member::Bool(wanted)) => *wanted,
+            Some(_) => return Err(bad_request("invalid-context", "`context.proof` must be a boolean")),
+        };
+        let time_requested = match time {
+            None => None,
+            Some(Member::Text(time)) => Some(time.as_ref()),
+            Some(_) => return Err(bad_request("invalid-time", "`context.time` must be an RFC 3339 string")),
+        };
+        let at = match time_requested {
+            Some(time) => Timestamp::parse(time).map_err(|error| bad_request("invalid-time", error.to_string()))?,
+            None => now()?,
+        };
+        Ok(Request { entity_id, authority_id, action, resource, time_requested, at, wants_proof })
+    }
 }
 
 /// An answer: the TRQP members, then this node's explanation. Written directly (no intermediate JSON tree):
@@ -404,13 +436,8 @@ fn internal(what: &str, error: impl std::fmt::Display) -> Problem {
 
 /// The answer body for a question (a compact JWS by the node when `signed`), or the problem with it.
 fn evaluate(state: &AppState, kind: StatementKind, body: &[u8], signed: bool) -> Result<Vec<u8>, Problem> {
-    let raw: RawRequest = serde_json::from_slice(body).map_err(|error| match error.classify() {
-        serde_json::error::Category::Data => {
-            bad_request("invalid-request", format!("the body must be a JSON object: {error}"))
-        }
-        _ => bad_request("invalid-json", format!("invalid JSON: {error}")),
-    })?;
-    let request = parse_request(&raw)?;
+    let body = RequestBody::parse(body)?;
+    let request = body.question()?;
     let answer = |verdict: Verdict<'_>, asked: Option<&Published>| -> Result<Vec<u8>, Problem> {
         let registry = asked.map(Published::snapshot);
         let stale = match registry {
@@ -526,8 +553,9 @@ fn standing_words(standing: Standing) -> Cow<'static, str> {
 /// `GET /metadata?authority_id=`: the registry's name, governance framework, current snapshot and endpoints.
 pub async fn metadata(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<std::collections::HashMap<String, String>>,
+    query: Result<Query<std::collections::HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
+    let Query(query) = query?;
     let authority_id = query
         .get("authority_id")
         .filter(|id| !id.is_empty())

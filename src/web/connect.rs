@@ -21,7 +21,8 @@ use hickory_resolver::TokioResolver;
 use hyper::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -252,7 +253,15 @@ impl ConnectorState {
         let _ = tcp.set_nodelay(true);
         let tls_error = |message: String| ConnectError::Tls { host: host.to_owned(), message };
         let name = ServerName::try_from(host.to_owned()).map_err(|e| tls_error(e.to_string()))?;
-        let tls = self.tls.connect(name, tcp).await.map_err(|e| tls_error(e.to_string()))?;
+        let tls = self.tls.connect(name, tcp).await.map_err(|error| match error.kind() {
+            // rustls reports certificate and protocol failures as invalid data; any other error is the connection
+            // failing under the handshake (reset, closed), which is the origin being unavailable, not a TLS verdict.
+            std::io::ErrorKind::InvalidData => tls_error(error.to_string()),
+            _ => ConnectError::Unreachable {
+                host: host.to_owned(),
+                message: format!("the connection failed during the TLS handshake: {error}"),
+            },
+        })?;
         Ok(GuardedStream { tls })
     }
 }
@@ -264,7 +273,7 @@ pub fn tls_config(extra_ca_file: &str) -> Result<rustls::ClientConfig, String> {
     if !extra_ca_file.is_empty() {
         let pem = std::fs::read(extra_ca_file).map_err(|e| format!("cannot read {extra_ca_file}: {e}"))?;
         let mut added = 0;
-        for certificate in rustls_pemfile::certs(&mut pem.as_slice()) {
+        for certificate in CertificateDer::pem_slice_iter(&pem) {
             let certificate = certificate.map_err(|e| format!("{extra_ca_file}: {e}"))?;
             roots.add(certificate).map_err(|e| format!("{extra_ca_file}: {e}"))?;
             added += 1;

@@ -12,6 +12,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use trustnode::config::Config;
+use trustnode::http::ConnectionLimits;
 
 /// A running node. Dropping it stops the server.
 pub struct TestNode {
@@ -69,12 +70,16 @@ impl TestNode {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let router = trustnode::http::router(state.clone());
+        let limits = ConnectionLimits {
+            shutdown_grace: Duration::from_secs(5),
+            ..ConnectionLimits::from_config(&config.server)
+        };
         let node_state = state.clone();
         let server = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            trustnode::http::serve(listener, router, shutdown, Duration::from_secs(5)).await.expect("serve");
+            trustnode::http::serve(listener, router, shutdown, limits).await.expect("serve");
             trustnode::node::close(&state);
         });
         let client = Client::builder(TokioExecutor::new()).build_http();

@@ -68,7 +68,8 @@ impl TestCa {
         path
     }
 
-    fn server_config(&self) -> rustls::ServerConfig {
+    /// A server configuration with a fresh leaf certificate for [`ORIGIN_NAMES`], offering HTTP/2 and HTTP/1.1.
+    pub fn server_config(&self) -> rustls::ServerConfig {
         let mut params = CertificateParams::new(ORIGIN_NAMES.map(String::from).to_vec()).expect("leaf params");
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let key = KeyPair::generate().expect("leaf key");
