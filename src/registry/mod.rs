@@ -9,6 +9,7 @@
 //! the next snapshot and [`snapshot::CanonicalSnapshot::sign`] it. For a verifier or mirror:
 //! [`snapshot::CanonicalSnapshot::parse`] the published bytes, [`snapshot::CanonicalSnapshot::verify_signature`]
 //! against the authority's resolved DID document, then [`evaluate::RegistryIndex::new`] and ask questions.
+//! [`federation`] renders a snapshot as OpenID Federation statements and the DCC legacy file.
 
 /// Implements `Serialize` through `Display` and `Deserialize` through `FromStr`, for values written as one JSON
 /// string (timestamps, digests).
@@ -30,6 +31,7 @@ macro_rules! serde_as_string {
 }
 
 pub mod evaluate;
+pub mod federation;
 pub mod jcs;
 pub mod jws;
 pub mod listing;
