@@ -98,6 +98,9 @@ pub struct ServerConfig {
     pub tls_cert_file: String,
     /// PEM private key for TLS; empty: plain HTTP.
     pub tls_key_file: String,
+    /// The node's public base URL (`https://host[:port]`), used where it names itself in signed documents; empty:
+    /// taken from each request's `Host`.
+    pub public_url: String,
 }
 
 /// `server.access_log`: which requests are logged (target `trustnode::access`, level info).
@@ -303,6 +306,15 @@ impl Config {
         }
         if self.web.timeout_ms == 0 || self.web.connect_timeout_ms == 0 {
             return invalid("web.timeout_ms", "timeouts must be at least 1 ms");
+        }
+        let public_url = &self.server.public_url;
+        let has_scheme = public_url.starts_with("https://") || public_url.starts_with("http://");
+        if !public_url.is_empty() && (!has_scheme || public_url.ends_with('/') || public_url.contains(['?', '#', ' ']))
+        {
+            return invalid(
+                "server.public_url",
+                "must be empty or like https://host[:port][/path], without a trailing /",
+            );
         }
         if self.mirroring.poll_interval_s == 0 {
             return invalid("mirroring.poll_interval_s", "must be at least 1");

@@ -132,6 +132,16 @@ impl NodeIdentity {
         &self.document
     }
 
+    /// The node's public key as a JWK named by [`NodeIdentity::kid`], with its `alg` and `use` = `sig`, for JWK
+    /// sets such as an OpenID Federation entity configuration's `jwks`.
+    pub fn public_jwk(&self) -> Result<serde_json::Map<String, Value>, JwsError> {
+        let mut jwk = self.key.public_key().to_jwk()?;
+        jwk.insert("kid".into(), json!(self.kid));
+        jwk.insert("alg".into(), json!(self.key.algorithm().jose_name()));
+        jwk.insert("use".into(), json!("sig"));
+        Ok(jwk)
+    }
+
     /// A compact JWS of `payload`, typed `typ` (e.g. `trqp-answer+jws`), signed with the node's key.
     pub fn sign_compact(&self, typ: &str, payload: &[u8]) -> Result<String, JwsError> {
         jws::sign_compact(payload, &self.key, &self.did, &self.kid, typ)

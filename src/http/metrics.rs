@@ -2,7 +2,8 @@
 //!
 //! The per-request path only touches atomics: requests by route template and status, latency histograms per route,
 //! resolutions by method and outcome. Everything else is read when `/metrics` is scraped: the did:web cache counters
-//! and whatever other parts of the node register as labelled [`Family`] gauges or counters, kept current by
+//! and the hosted registries' served snapshots (sequence, age, staleness), and whatever other parts of the node
+//! register as labelled [`Family`] gauges or counters, kept current by
 //! [`Metrics::on_scrape`] hooks when a value is cheaper to compute on demand (an age, a size).
 //!
 //! Labels are bounded by construction: routes are templates (never raw paths, so DIDs cannot explode the series
@@ -130,6 +131,7 @@ impl Metrics {
             hooks: Mutex::new(Vec::new()),
         };
         register_cache_metrics(&metrics);
+        register_registry_metrics(&metrics);
         metrics
     }
 
@@ -373,6 +375,34 @@ fn register_cache_metrics(metrics: &Metrics) {
         in_flight.set([], stats.in_flight as f64);
         for (kind, count) in &stats.upstream_errors {
             errors.set([kind], *count as f64);
+        }
+    });
+}
+
+/// The served snapshot of every hosted registry, read at each scrape. A registry with no snapshot yet has no series.
+fn register_registry_metrics(metrics: &Metrics) {
+    let sequence =
+        metrics.gauge("trustnode_registry_sequence", "Sequence of the snapshot served, by authority.", ["authority"]);
+    let age = metrics.gauge(
+        "trustnode_registry_age_seconds",
+        "Seconds since the served snapshot was issued (its `issued`), by authority.",
+        ["authority"],
+    );
+    let stale = metrics.gauge(
+        "trustnode_registry_stale",
+        "1 when the served snapshot is past its `next_update` (answers are flagged stale), else 0; by authority.",
+        ["authority"],
+    );
+    metrics.on_scrape(move |state| {
+        let Some(now) = crate::hosting::clock_now() else { return };
+        for registry in state.registries.iter() {
+            let Some(published) = registry.current() else { continue };
+            let snapshot = published.snapshot();
+            let content = snapshot.snapshot();
+            let authority = [registry.authority_id()];
+            sequence.set(authority, content.sequence as f64);
+            age.set(authority, now.unix_seconds().saturating_sub(content.issued.unix_seconds()) as f64);
+            stale.set(authority, if snapshot.is_stale(now) { 1.0 } else { 0.0 });
         }
     });
 }

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod answers;
 pub mod discovery;
 pub mod explorer;
+pub mod federation;
 pub mod health;
 pub mod identifiers;
 pub mod identity;
@@ -100,6 +101,10 @@ pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<
         ("/registries/{authority_id}/status", get(registries::status)),
         ("/registries/{authority_id}/entities", get(registries::list_entities)),
         ("/registries/{authority_id}/entities/{entity_id}", get(registries::get_entity)),
+        ("/registries/{authority_id}/.well-known/openid-federation", get(federation::entity_configuration)),
+        ("/registries/{authority_id}/federation/fetch", get(federation::fetch)),
+        ("/registries/{authority_id}/federation/list", get(federation::list)),
+        ("/registries/{authority_id}/registry.json", get(federation::legacy)),
         ("/authorization", post(trqp::authorization)),
         ("/recognition", post(trqp::recognition)),
         ("/metadata", get(trqp::metadata)),

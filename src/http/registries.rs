@@ -1,6 +1,7 @@
 //! The registry read and publish API: `GET /registries`, snapshots by sequence or `latest` (exact signed bytes,
 //! the detached JWS in the [`JWS_HEADER`] header or alone with `?format=jws`, `ETag` = digest, conditional GET),
-//! `PUT` of the next snapshot, and the entity listing and entity view.
+//! `PUT` of the next snapshot, and the entity listing and entity view. The listing links each registry's
+//! OpenID Federation facade (`super::federation`).
 //!
 //! Handlers only translate: path and query in, `crate::hosting` and the registry core called, responses out.
 //! Refusals become problem details through `super::problem`. Authority and entity DIDs are accepted in the path
@@ -44,7 +45,7 @@ pub fn now() -> Result<Timestamp, Problem> {
 }
 
 /// A path parameter as sent, percent-decoded first and raw second: a DID may itself contain `%3A`.
-fn path_candidates<'p>(params: &'p RawPathParams, name: &str) -> Vec<Cow<'p, str>> {
+pub(super) fn path_candidates<'p>(params: &'p RawPathParams, name: &str) -> Vec<Cow<'p, str>> {
     let Some(raw) = params.iter().find(|(key, _)| *key == name).map(|(_, value)| value) else { return Vec::new() };
     let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
     if decoded == raw {
@@ -80,6 +81,7 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Pro
         .iter()
         .map(|registry| {
             let encoded = encode(registry.authority_id());
+            let facade = super::federation::entity_path(registry.authority_id());
             let mut entry = json!({
                 "authority_id": registry.authority_id(),
                 "links": {
@@ -87,6 +89,8 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Pro
                     "entities": format!("/registries/{encoded}/entities"),
                     "status": format!("/registries/{encoded}/status"),
                     "metadata": format!("/metadata?authority_id={encoded}"),
+                    "openid_federation": format!("{facade}{}", super::federation::ENTITY_CONFIGURATION_PATH),
+                    "dcc_legacy": format!("{facade}{}", super::federation::LEGACY_PATH),
                 },
             });
             if let (Some(published), Some(members)) = (registry.current(), entry.as_object_mut()) {

@@ -11,6 +11,7 @@
 //! [`snapshot::CanonicalSnapshot::parse`] the published bytes, [`snapshot::CanonicalSnapshot::verify_signature`]
 //! against the authority's resolved DID document, then [`evaluate::RegistryIndex::new`] and ask questions; with
 //! several registries, [`chain::authorize`] follows delegations between them.
+//! [`federation`] renders a snapshot as OpenID Federation statements and the DCC legacy file.
 
 /// Implements `Serialize` through `Display` and `Deserialize` through `FromStr`, for values written as one JSON
 /// string (timestamps, digests).
@@ -33,6 +34,7 @@ macro_rules! serde_as_string {
 
 pub mod chain;
 pub mod evaluate;
+pub mod federation;
 pub mod jcs;
 pub mod jws;
 pub mod listing;

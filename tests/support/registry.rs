@@ -54,7 +54,7 @@ impl Fixture {
         Fixture::with_next_update(86_400)
     }
 
-    /// Like [`Fixture::new`], with `next_update` this many seconds after now (negative: already stale).
+    /// Like [`Fixture::new`], with `next_update` this many seconds after now (at least 1: it must follow `issued`).
     pub fn with_next_update(seconds: i64) -> Fixture {
         let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
         let (authority, kid) = (key.did_key().unwrap(), key.did_key_url().unwrap());
@@ -168,6 +168,20 @@ pub fn add_schools(source: &mut RegistrySource, count: usize) {
         };
         source.add_statement(terms).unwrap();
     }
+}
+
+/// Adds `entity` with `metadata`, authorized from now on to issue badges.
+pub fn register_from_now(source: &mut RegistrySource, entity: &str, metadata: EntityMetadata) {
+    source.upsert_entity(entity, metadata).unwrap();
+    let terms = NewStatement {
+        kind: StatementKind::Authorization,
+        entity_id: entity.into(),
+        action: "issue".into(),
+        resource: BADGE.into(),
+        valid_from: now(),
+        valid_until: None,
+    };
+    source.add_statement(terms).unwrap();
 }
 
 /// Starts a node hosting `fixture`'s registry.

@@ -1,0 +1,205 @@
+//! The DCC / OpenID Federation facade of every hosted registry, so the Digital Credentials Consortium's wallets and
+//! verifiers can use it unchanged. Under `/registries/{authority_id}`, the registry's entity identifier:
+//! `/.well-known/openid-federation` (entity configuration), `/federation/fetch?sub=<DID>` (subordinate statement),
+//! `/federation/list` (active entities) and `/registry.json` (the DCC legacy file).
+//!
+//! Statements are signed by the node's key ([`crate::identity`]), named in the configuration's `jwks` by the node's
+//! verification method. Errors are OpenID Federation error objects (`{"error", "error_description"}`), not problem
+//! details: `not_found` (404) for an unknown registry or an entity that is unknown or not active now,
+//! `temporarily_unavailable` (503) when the registry has no snapshot or it is past its `next_update`.
+//!
+//! URLs in the statements start with `server.public_url`, or else with the request's own host. Only translation
+//! here: payloads come from [`crate::registry::federation`].
+
+use std::sync::Arc;
+
+use axum::extract::{RawPathParams, RawQuery, State};
+use axum::http::uri::Authority;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use super::registries::{encode, now, path_candidates};
+use super::AppState;
+use crate::hosting::{HostedRegistry, Published};
+use crate::registry::federation::{self as views, Endpoints, ENTITY_STATEMENT_MEDIA_TYPE, ENTITY_STATEMENT_TYPE};
+use crate::registry::model::Timestamp;
+
+/// Path of an entity configuration below its entity identifier.
+pub const ENTITY_CONFIGURATION_PATH: &str = "/.well-known/openid-federation";
+/// Path of the fetch endpoint below the entity identifier.
+const FETCH_PATH: &str = "/federation/fetch";
+/// Path of the subordinate listing below the entity identifier.
+const LIST_PATH: &str = "/federation/list";
+/// Path of the DCC legacy file below the entity identifier.
+pub const LEGACY_PATH: &str = "/registry.json";
+
+/// The registry's entity identifier below the node's base URL: `/registries/<percent-encoded authority>`.
+pub fn entity_path(authority_id: &str) -> String {
+    format!("/registries/{}", encode(authority_id))
+}
+
+/// An OpenID Federation error response.
+#[derive(Debug)]
+pub struct FederationError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl FederationError {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> FederationError {
+        FederationError { status, error, description: description.into() }
+    }
+
+    fn not_found(description: impl Into<String>) -> FederationError {
+        FederationError::new(StatusCode::NOT_FOUND, "not_found", description)
+    }
+
+    fn invalid_request(description: impl Into<String>) -> FederationError {
+        FederationError::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    fn unavailable(description: impl Into<String>) -> FederationError {
+        FederationError::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", description)
+    }
+
+    fn server_error(description: impl Into<String>) -> FederationError {
+        FederationError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", description)
+    }
+}
+
+impl IntoResponse for FederationError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.error, "error_description": self.description}).to_string();
+        let headers = [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")];
+        (self.status, headers, body).into_response()
+    }
+}
+
+/// A hosted registry's current snapshot, if it may be used now, with the time it is used at.
+struct Served {
+    registry: Arc<HostedRegistry>,
+    published: Arc<Published>,
+    now: Timestamp,
+    expires: Timestamp,
+}
+
+fn served(state: &AppState, params: &RawPathParams) -> Result<Served, FederationError> {
+    let candidates = path_candidates(params, "authority_id");
+    let registry = candidates.iter().find_map(|candidate| state.registries.get(candidate)).ok_or_else(|| {
+        let named = candidates.first().map(|c| c.to_string()).unwrap_or_default();
+        FederationError::not_found(format!("this node hosts no registry of `{named}`"))
+    })?;
+    let published = registry.current().ok_or_else(|| {
+        FederationError::unavailable(format!("no snapshot of `{}` has been published yet", registry.authority_id()))
+    })?;
+    let now = now().map_err(|_| FederationError::server_error("the system clock is out of range"))?;
+    let (now, expires) =
+        views::validity(published.snapshot(), now).map_err(|stale| FederationError::unavailable(stale.to_string()))?;
+    Ok(Served { registry: registry.clone(), published, now, expires })
+}
+
+/// The node's base URL: `server.public_url`, else the scheme the node serves and the request's host.
+fn base_url(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<String, FederationError> {
+    let server = &state.config.server;
+    if !server.public_url.is_empty() {
+        return Ok(server.public_url.clone());
+    }
+    let scheme = if server.tls_cert_file.is_empty() { "http" } else { "https" };
+    let host = uri
+        .authority()
+        .map(Authority::as_str)
+        .or_else(|| headers.get(header::HOST).and_then(|value| value.to_str().ok()))
+        .filter(|host| host.parse::<Authority>().is_ok_and(|authority| !authority.as_str().contains('@')))
+        .ok_or_else(|| FederationError::invalid_request("the request names no usable host (Host header)"))?;
+    Ok(format!("{scheme}://{host}"))
+}
+
+/// A signed entity statement, served as `application/entity-statement+jwt`.
+fn statement_response(state: &AppState, claims: &Value) -> Result<Response, FederationError> {
+    let payload = serde_json::to_vec(claims).map_err(|error| FederationError::server_error(error.to_string()))?;
+    let jwt = state
+        .identity
+        .sign_compact(ENTITY_STATEMENT_TYPE, &payload)
+        .map_err(|error| FederationError::server_error(format!("cannot sign the statement: {error}")))?;
+    Ok(([(header::CONTENT_TYPE, ENTITY_STATEMENT_MEDIA_TYPE), (header::CACHE_CONTROL, "no-cache")], jwt)
+        .into_response())
+}
+
+/// `GET /registries/{authority_id}/.well-known/openid-federation`: the registry's entity configuration.
+pub async fn entity_configuration(
+    State(state): State<Arc<AppState>>,
+    params: RawPathParams,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, FederationError> {
+    let served = served(&state, &params)?;
+    let entity_id = format!("{}{}", base_url(&state, &uri, &headers)?, entity_path(served.registry.authority_id()));
+    let (fetch, list) = (format!("{entity_id}{FETCH_PATH}"), format!("{entity_id}{LIST_PATH}"));
+    let endpoints = Endpoints { entity_id: &entity_id, fetch: &fetch, list: &list };
+    let jwk = state
+        .identity
+        .public_jwk()
+        .map_err(|error| FederationError::server_error(format!("the node's key has no JWK: {error}")))?;
+    let claims = views::entity_configuration(served.published.snapshot(), endpoints, jwk, served.now, served.expires);
+    statement_response(&state, &claims)
+}
+
+/// `GET /registries/{authority_id}/federation/fetch?sub=<DID>`: the subordinate statement about an active entity.
+/// The DID may be percent-encoded or raw (DCC's client appends it unencoded, so a `%3A` in it arrives as sent).
+pub async fn fetch(
+    State(state): State<Arc<AppState>>,
+    params: RawPathParams,
+    RawQuery(query): RawQuery,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, FederationError> {
+    let mut subject = None;
+    for (name, value) in query.as_deref().unwrap_or_default().split('&').filter_map(|pair| pair.split_once('=')) {
+        match name {
+            "sub" if subject.is_none() => subject = Some(value),
+            "sub" => return Err(FederationError::invalid_request("`sub` is given more than once")),
+            other => {
+                let description = format!("parameter `{other}` is not supported; only `sub` is");
+                return Err(FederationError::new(StatusCode::BAD_REQUEST, "unsupported_parameter", description));
+            }
+        }
+    }
+    let raw = subject.filter(|sub| !sub.is_empty()).ok_or_else(|| {
+        FederationError::invalid_request("the `sub` parameter (the DID of the entity asked about) is required")
+    })?;
+    let served = served(&state, &params)?;
+    let issuer = format!("{}{}", base_url(&state, &uri, &headers)?, entity_path(served.registry.authority_id()));
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let snapshot = served.published.snapshot();
+    let entities = &served.published.entities;
+    let claims = [decoded.as_ref(), raw]
+        .into_iter()
+        .find_map(|sub| views::subordinate_statement(snapshot, entities, &issuer, sub, served.now, served.expires))
+        .ok_or_else(|| {
+            FederationError::not_found(format!(
+                "`{decoded}` is not an entity with a statement in force in this registry"
+            ))
+        })?;
+    statement_response(&state, &claims)
+}
+
+/// `GET /registries/{authority_id}/federation/list`: the DIDs of the entities active now, as a JSON array.
+pub async fn list(State(state): State<Arc<AppState>>, params: RawPathParams) -> Result<Response, FederationError> {
+    let served = served(&state, &params)?;
+    let entities = views::active_entities(served.published.snapshot(), &served.published.entities, served.now);
+    Ok(json_response(&json!(entities)))
+}
+
+/// `GET /registries/{authority_id}/registry.json`: the DCC legacy file of the entities active now.
+pub async fn legacy(State(state): State<Arc<AppState>>, params: RawPathParams) -> Result<Response, FederationError> {
+    let served = served(&state, &params)?;
+    let legacy = views::legacy_registry(served.published.snapshot(), &served.published.entities, served.now);
+    Ok(json_response(&legacy))
+}
+
+fn json_response(value: &Value) -> Response {
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")], value.to_string())
+        .into_response()
+}
