@@ -90,8 +90,9 @@ impl Question {
         serde_json::to_vec(&body).unwrap_or_default()
     }
 
+    /// The question in words, for titles (the authority is the report's).
     fn words(&self) -> String {
-        format!("{} {} {} (authority {})", self.entity_id, self.action, self.resource, self.authority_id)
+        format!("{} {} {}", self.entity_id, self.action, self.resource)
     }
 }
 
@@ -367,21 +368,21 @@ fn answer_checks(kind: StatementKind, probe: &Probe) -> Vec<Check> {
     let mut checks = vec![
         check(
             format!("trqp.{name}.schema"),
-            format!("a {name} answer has the required members and types"),
+            format!("the answer of /{name} has the required members and types"),
             clause,
             request(),
             schema,
         ),
         check(
             format!("trqp.{name}.echo"),
-            format!("a {name} answer echoes the four identifiers"),
+            format!("the answer of /{name} echoes the four identifiers"),
             CLAUSE_ECHO,
             request(),
             echo,
         ),
         check(
             format!("trqp.{name}.time-evaluated"),
-            format!("a {name} answer states time_evaluated in RFC 3339"),
+            format!("the answer of /{name} states time_evaluated in RFC 3339"),
             CLAUSE_TIME_EVALUATED,
             request(),
             time_evaluated,
