@@ -139,3 +139,20 @@ fn json_logs_carry_the_access_line_with_the_request_id() {
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn conformance_registry_refuses_questions_with_missing_terms() {
+    let command = ["conformance", "registry", "http://127.0.0.1:9", "--authority", ED25519];
+    let one = ["--entity", "did:web:a.example", "--action", "issue", "--resource", "R"];
+    let misaligned = "one --action and one --resource for each --entity";
+    let cases: [(Vec<&str>, &str); 3] = [
+        (vec!["--entity", "did:web:a.example", "--action", "issue"], misaligned),
+        ([&one[..], &["--entity", "did:web:b.example"]].concat(), misaligned),
+        ([&one[..], &one[..], &["--expect", "authorized"]].concat(), "--expect for every --entity or for none"),
+    ];
+    for (extra, message) in cases {
+        let output = trustnode(&[&command[..], &extra].concat());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success() && stderr.contains(message), "{extra:?}: {stderr}");
+    }
+}

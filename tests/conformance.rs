@@ -4,13 +4,14 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::{header, StatusCode, Uri};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use support::node::TestNode;
+use support::recording::{self, Seen};
 use trustnode::conformance::runner::{run_resolver, RunSettings};
 use trustnode::conformance::{Outcome, Report};
 
@@ -54,24 +55,13 @@ async fn trustnode_passes_every_check() {
 
 /// A resolver that claims only did:key and answers every identifier with the same 200 JSON body; it records the
 /// paths it was asked for.
-async fn wrong_resolver() -> (String, Arc<Mutex<Vec<String>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let recorder = Arc::clone(&seen);
-    let router = Router::new()
-        .route("/1.0/methods", get(|| async { axum::Json(serde_json::json!(["key"])) }))
-        .fallback(move |uri: Uri| {
-            recorder.lock().unwrap().push(uri.path().to_owned());
-            async {
-                (
-                    StatusCode::OK,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    r#"{"didDocument":{"id":"did:example:fixed"}}"#,
-                )
-            }
-        });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+async fn wrong_resolver() -> (String, Seen) {
+    let routes = Router::new().route("/1.0/methods", get(|| async { axum::Json(serde_json::json!(["key"])) }));
+    let (addr, seen) = recording::serve(routes, |_, _| {
+        (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"didDocument":{"id":"did:example:fixed"}}"#)
+            .into_response()
+    })
+    .await;
     (format!("http://{addr}"), seen)
 }
 

@@ -1,6 +1,6 @@
-//! `trustnode conformance`: run the resolver conformance suite against any Universal-Resolver-style endpoint, and
-//! merge JSON reports into an implementation matrix. Thin: parsing, files and exit codes; the kit is
-//! [`crate::conformance`].
+//! `trustnode conformance`: run the resolver conformance suite against any Universal-Resolver-style endpoint, the
+//! registry suite against any TRQP v2 endpoint, and merge JSON reports into an implementation matrix. Thin:
+//! parsing, files and exit codes; the kit is [`crate::conformance`].
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,10 +9,13 @@ use std::time::Duration;
 use clap::{Subcommand, ValueEnum};
 
 use super::CliError;
+use crate::conformance::registry::{NamedQuestion, RegistryPlan};
 use crate::conformance::report::{matrix, render, MatrixFormat, ReportFormat};
 use crate::conformance::resolver::METHODS;
-use crate::conformance::runner::{run_resolver, RunSettings};
+use crate::conformance::runner::{run_registry, run_resolver, RunSettings};
 use crate::conformance::Report;
+use crate::resolver::{Method, Resolver};
+use crate::web::WebResolver;
 
 /// Arguments of `conformance`.
 #[derive(Debug, clap::Args)]
@@ -25,6 +28,9 @@ pub struct ConformanceArgs {
 enum ConformanceCommand {
     /// Check a DID resolver endpoint (URL/1.0/identifiers/…) against the vectors, the HTTP contract and fresh keys.
     Resolver(ResolverArgs),
+    /// Check a TRQP v2 trust registry endpoint: schemas, problem details, 400/404, context.time, /metadata, named
+    /// questions, and a trustnode's signed snapshots.
+    Registry(RegistryArgs),
     /// Merge JSON reports into an implementation matrix (rows = checks, columns = implementations).
     Matrix(MatrixArgs),
 }
@@ -36,15 +42,57 @@ struct ResolverArgs {
     /// DID methods to check, comma-separated.
     #[arg(long = "method", value_delimiter = ',', default_values_t = METHODS.map(str::to_owned))]
     methods: Vec<String>,
+    /// The identifiers path under the URL.
+    #[arg(long, default_value = "/1.0/identifiers")]
+    path: String,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct RegistryArgs {
+    /// The TRQP endpoint's base URL (where /authorization is), e.g. http://127.0.0.1:8080.
+    url: String,
+    /// The authority whose registry is asked.
+    #[arg(long, value_name = "DID")]
+    authority: String,
+    /// An entity to ask about (repeatable; the n-th --entity goes with the n-th --action and --resource).
+    #[arg(long = "entity", value_name = "DID")]
+    entities: Vec<String>,
+    /// The action of the n-th question, e.g. issue.
+    #[arg(long = "action", value_name = "A")]
+    actions: Vec<String>,
+    /// The resource of the n-th question, e.g. OpenBadgeCredential.
+    #[arg(long = "resource", value_name = "R")]
+    resources: Vec<String>,
+    /// The expected answer of the n-th question; give it for every question or for none.
+    #[arg(long = "expect", value_enum)]
+    expectations: Vec<Expectation>,
+    /// The registry documents that it answers unknown names with a 200 "no": 404 checks become n/a on such answers.
+    #[arg(long)]
+    hides_unknown: bool,
+    /// Run the trustnode checks even if GET /registries does not reveal a trustnode.
+    #[arg(long)]
+    trustnode: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Expectation {
+    Authorized,
+    Unauthorized,
+}
+
+/// Output and politeness options shared by the suites.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportKind::Text)]
     format: ReportKind,
     /// Write the report here instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// The identifiers path under the URL.
-    #[arg(long, default_value = "/1.0/identifiers")]
-    path: String,
     /// Requests in flight at most.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
@@ -69,7 +117,7 @@ enum ReportKind {
 
 #[derive(Debug, clap::Args)]
 struct MatrixArgs {
-    /// JSON reports written by `conformance resolver --format json`.
+    /// JSON reports written by `conformance resolver|registry --format json`.
     #[arg(required = true)]
     reports: Vec<PathBuf>,
     /// Matrix format.
@@ -86,10 +134,11 @@ enum MatrixKind {
     Markdown,
 }
 
-/// Runs the subcommand. `resolver` exits 1 when a check failed.
+/// Runs the subcommand. `resolver` and `registry` exit 1 when a check failed.
 pub fn run(args: ConformanceArgs) -> Result<ExitCode, CliError> {
     match args.command {
         ConformanceCommand::Resolver(args) => resolver(args),
+        ConformanceCommand::Registry(args) => registry(args),
         ConformanceCommand::Matrix(args) => merge(args),
     }
 }
@@ -99,24 +148,81 @@ fn resolver(args: ResolverArgs) -> Result<ExitCode, CliError> {
     if let Some(unknown) = methods.iter().find(|method| !METHODS.contains(method)) {
         return Err(format!("unknown DID method {unknown:?}; the suite knows {}", METHODS.join(", ")).into());
     }
-    let settings = RunSettings {
-        base_url: args.url.clone(),
-        identifiers_path: args.path,
-        concurrency: usize::from(args.concurrency),
-        rate_per_second: args.rate,
-        timeout: Duration::from_millis(args.timeout_ms),
-        progress: true,
+    let settings = args.run.settings(&args.url, args.path);
+    let name = args.run.name.clone().unwrap_or_else(|| args.url.clone());
+    let report = runtime()?.block_on(run_resolver(settings, &methods, &name))?;
+    finish(&args.run, &report)
+}
+
+fn registry(args: RegistryArgs) -> Result<ExitCode, CliError> {
+    let questions = named_questions(&args)?;
+    let plan = RegistryPlan {
+        authority_id: args.authority.clone(),
+        questions,
+        hides_unknown: args.hides_unknown,
+        trustnode: args.trustnode,
     };
-    let name = args.name.unwrap_or_else(|| args.url.clone());
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let report = runtime.block_on(run_resolver(settings, &methods, &name))?;
-    let format = match args.format {
+    let settings = args.run.settings(&args.url, String::new());
+    let name = args.run.name.clone().unwrap_or_else(|| args.url.clone());
+    // did:web authorities are resolved with a cache of this run's own, removed afterwards.
+    let cache_dir = std::env::temp_dir().join(format!("trustnode-conformance-{}", std::process::id()));
+    let config = crate::config::Config::load(None, Vec::<(String, String)>::new())?;
+    let report = runtime()?.block_on(async {
+        let web = WebResolver::open(&config.web, &config.cache, &cache_dir)?;
+        let resolver = Resolver::new(vec![Method::Key, Method::Jwk, Method::Web], Some(web), 64);
+        run_registry(settings, &plan, &resolver, &name).await.map_err(CliError::from)
+    });
+    let _ = std::fs::remove_dir_all(&cache_dir);
+    finish(&args.run, &report?)
+}
+
+/// The questions of the aligned --entity, --action, --resource and --expect lists.
+fn named_questions(args: &RegistryArgs) -> Result<Vec<NamedQuestion>, CliError> {
+    let count = args.entities.len();
+    if args.actions.len() != count || args.resources.len() != count {
+        return Err("give one --action and one --resource for each --entity".into());
+    }
+    if !args.expectations.is_empty() && args.expectations.len() != count {
+        return Err("give --expect for every --entity or for none".into());
+    }
+    let terms = args.entities.iter().zip(&args.actions).zip(&args.resources);
+    Ok(terms
+        .enumerate()
+        .map(|(index, ((entity_id, action), resource))| NamedQuestion {
+            entity_id: entity_id.clone(),
+            action: action.clone(),
+            resource: resource.clone(),
+            expect: args.expectations.get(index).map(|expectation| *expectation == Expectation::Authorized),
+        })
+        .collect())
+}
+
+impl RunArgs {
+    fn settings(&self, url: &str, path: String) -> RunSettings {
+        RunSettings {
+            base_url: url.to_owned(),
+            identifiers_path: path,
+            concurrency: usize::from(self.concurrency),
+            rate_per_second: self.rate,
+            timeout: Duration::from_millis(self.timeout_ms),
+            progress: true,
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+/// Writes the report and exits 1 when a check failed.
+fn finish(run: &RunArgs, report: &Report) -> Result<ExitCode, CliError> {
+    let format = match run.format {
         ReportKind::Text => ReportFormat::Text,
         ReportKind::Json => ReportFormat::Json,
         ReportKind::Junit => ReportFormat::Junit,
         ReportKind::Html => ReportFormat::Html,
     };
-    write(args.out.as_ref(), &render(&report, format))?;
+    write(run.out.as_ref(), &render(report, format))?;
     Ok(if report.totals().fail == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 

@@ -1,32 +1,42 @@
-//! The conformance kit: portable checks that any DID resolver endpoint can be run against, their results, and the
-//! reports and implementation matrices built from them.
+//! The conformance kit: portable checks that any DID resolver endpoint or TRQP v2 trust registry can be run
+//! against, their results, and the reports and implementation matrices built from them.
 //!
 //! Layout: [`resolver`] defines the resolver checks (pure: identifiers, expected answers, verdicts) from the
-//! embedded public vectors and from [`fresh`] random cases; [`runner`] is the HTTP edge that sends each check's
-//! request and judges the answer; [`report`] renders results and merges reports into a matrix. A check is data plus
-//! a verdict function over an [`Answer`], so a future registry suite (TRQP) adds its own check module next to
-//! [`resolver`] and reuses the runner and the reports unchanged. Nothing here but [`runner`] performs I/O.
+//! embedded public vectors and from [`fresh`] random cases; [`registry`] defines the TRQP v2 checks (schemas,
+//! problem details, `context.time`, named questions, and a trustnode's signed snapshots); [`runner`] is the HTTP
+//! edge that sends each check's request and judges the answer; [`report`] renders results and merges reports into
+//! a matrix. A check is data plus a verdict function over an [`Answer`]. Nothing here but [`runner`] performs I/O.
 
 pub mod fresh;
+pub mod registry;
 pub mod report;
 pub mod resolver;
 pub mod runner;
 
 use serde::{Deserialize, Serialize};
 
-/// One HTTP request of a check, relative to the endpoint's identifiers base (`URL` + `--path`).
+/// One HTTP request of a check, relative to the endpoint's base (for resolvers `URL` + `--path`, for registries
+/// `URL`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    /// What follows `<base>/`: usually a percent-encoded DID or DID URL, possibly with `?options`.
+    /// What follows `<base>/`: a percent-encoded DID or DID URL, possibly with `?options`, or a TRQP endpoint.
     pub target: String,
     /// The Accept header to send; none when absent.
     pub accept: Option<String>,
+    /// A body sent as `POST` with `Content-Type: application/json` (not necessarily valid JSON: malformed bodies
+    /// are checks too); none for a `GET`.
+    pub json_body: Option<Vec<u8>>,
 }
 
 impl Request {
     /// A GET of `target` without an Accept header.
     pub fn get(target: impl Into<String>) -> Request {
-        Request { target: target.into(), accept: None }
+        Request { target: target.into(), accept: None, json_body: None }
+    }
+
+    /// A POST of `body` to `target` as `application/json`.
+    pub fn post_json(target: impl Into<String>, body: impl Into<Vec<u8>>) -> Request {
+        Request { target: target.into(), accept: None, json_body: Some(body.into()) }
     }
 
     /// The same request with an Accept header.
@@ -35,11 +45,12 @@ impl Request {
         self
     }
 
-    /// How the request is shown in reports: `GET <target> (Accept: …)`.
+    /// How the request is shown in reports: `GET <target> (Accept: …)`, or `POST <target> <body>`.
     pub fn describe(&self) -> String {
-        match &self.accept {
-            Some(accept) => format!("GET {{base}}/{} with Accept: {accept}", self.target),
-            None => format!("GET {{base}}/{} without Accept", self.target),
+        match (&self.json_body, &self.accept) {
+            (Some(body), _) => format!("POST {{base}}/{} {}", self.target, String::from_utf8_lossy(body)),
+            (None, Some(accept)) => format!("GET {{base}}/{} with Accept: {accept}", self.target),
+            (None, None) => format!("GET {{base}}/{} without Accept", self.target),
         }
     }
 }
@@ -51,8 +62,17 @@ pub struct Answer {
     pub status: u16,
     /// The Content-Type header, if any.
     pub content_type: Option<String>,
+    /// The headers with text values (lower-case name, value), e.g. a snapshot's detached JWS.
+    pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The value of header `name` (lower-case), if it came as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(kept, _)| kept == name).map(|(_, value)| value.as_str())
+    }
 }
 
 /// Why a check failed: what the spec clause asks for and what the endpoint did.
@@ -74,6 +94,10 @@ impl Mismatch {
 /// Judges an answer: `Ok` when it satisfies the check.
 pub type Verdict = Box<dyn Fn(&Answer) -> Result<(), Mismatch> + Send + Sync>;
 
+/// Consulted when the verdict fails: the reason the answer shows the check does not apply (e.g. an optional
+/// endpoint the implementation does not offer), or `None` for a real failure.
+pub type Inapplicability = Box<dyn Fn(&Answer) -> Option<String> + Send + Sync>;
+
 /// One check: what it is, the clause it tests, the request to send and the verdict on the answer.
 pub struct Check {
     /// Stable identifier, the same in every run (rows of the matrix), e.g. `key.vector.ed25519-pub.3`.
@@ -86,6 +110,8 @@ pub struct Check {
     pub did_method: Option<&'static str>,
     /// Set when the endpoint cannot be expected to pass without something the kit cannot offer (e.g. network).
     pub not_applicable: Option<String>,
+    /// Turns a failed verdict into "not applicable" when the answer shows why (see [`Inapplicability`]).
+    pub inapplicable_when: Option<Inapplicability>,
     /// The request to send.
     pub request: Request,
     /// The verdict on the answer.
@@ -145,7 +171,7 @@ impl Outcome {
 /// The results of one run of a suite against one implementation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
-    /// Which suite ran: `resolver` (a `registry` suite will follow).
+    /// Which suite ran: `resolver` or `registry`.
     pub suite: String,
     /// The implementation's name (matrix column).
     pub implementation: String,

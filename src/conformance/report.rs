@@ -174,21 +174,50 @@ struct Row<'a> {
     cells: Vec<Option<&'a Outcome>>,
 }
 
-/// Rows in the order checks first appear across the reports.
-fn rows(reports: &[Report]) -> Vec<Row<'_>> {
-    let lookups: Vec<BTreeMap<&str, &Outcome>> = reports
+/// The rows of one suite.
+struct Group<'a> {
+    suite: &'a str,
+    rows: Vec<Row<'a>>,
+}
+
+/// Rows grouped by suite, suites and checks in the order they first appear across the reports. A check belongs to
+/// its suite: the same id in two suites makes two rows.
+fn groups(reports: &[Report]) -> Vec<Group<'_>> {
+    let lookups: Vec<BTreeMap<(&str, &str), &Outcome>> = reports
         .iter()
-        .map(|report| report.results.iter().map(|result| (result.id.as_str(), &result.outcome)).collect())
+        .map(|report| {
+            report.results.iter().map(|result| ((report.suite.as_str(), result.id.as_str()), &result.outcome)).collect()
+        })
         .collect();
     let mut seen = std::collections::BTreeSet::new();
-    let mut rows = Vec::new();
-    for result in reports.iter().flat_map(|report| &report.results) {
-        if seen.insert(result.id.as_str()) {
-            let cells = lookups.iter().map(|lookup| lookup.get(result.id.as_str()).copied()).collect();
-            rows.push(Row { result, cells });
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    for report in reports {
+        for result in &report.results {
+            let key = (report.suite.as_str(), result.id.as_str());
+            if !seen.insert(key) {
+                continue;
+            }
+            let cells = lookups.iter().map(|lookup| lookup.get(&key).copied()).collect();
+            let row = Row { result, cells };
+            match groups.iter_mut().find(|group| group.suite == report.suite) {
+                Some(group) => group.rows.push(row),
+                None => groups.push(Group { suite: &report.suite, rows: vec![row] }),
+            }
         }
     }
-    rows
+    groups
+}
+
+/// The matrix's title: named after its one suite, or general when it mixes suites.
+fn matrix_title(reports: &[Report]) -> &'static str {
+    let first = reports.first().map(|report| report.suite.as_str());
+    if reports.iter().any(|report| Some(report.suite.as_str()) != first) {
+        return "Implementation matrix";
+    }
+    match first {
+        Some("registry") => "Trust registry (TRQP v2) implementation matrix",
+        _ => "DID resolver implementation matrix",
+    }
 }
 
 /// Merges reports into an implementation matrix in `format`.
@@ -200,12 +229,12 @@ pub fn matrix(reports: &[Report], format: MatrixFormat) -> String {
 }
 
 fn matrix_markdown(reports: &[Report]) -> String {
-    let mut out = String::from("# DID resolver implementation matrix\n\n");
+    let mut out = format!("# {}\n\n", matrix_title(reports));
     for report in reports {
         let _ = writeln!(
             out,
-            "- **{}**: `{}`, run {} with {}",
-            report.implementation, report.target, report.started, report.tool
+            "- **{}** ({} suite): `{}`, run {} with {}",
+            report.implementation, report.suite, report.target, report.started, report.tool
         );
     }
     out.push_str("\n| check | clause |");
@@ -216,20 +245,27 @@ fn matrix_markdown(reports: &[Report]) -> String {
     out.push_str("| **totals** (pass / fail / n/a) | |");
     totals_cells(reports).iter().for_each(|cell| out.push_str(&format!(" {cell} |")));
     out.push('\n');
-    for row in rows(reports) {
-        let _ = write!(
-            out,
-            "| `{}` {} | {} |",
-            row.result.id,
-            markdown_cell(&row.result.title),
-            markdown_cell(&row.result.clause)
-        );
-        for cell in row.cells {
-            let _ = write!(out, " {} |", cell.map_or("—", Outcome::label));
+    for group in groups(reports) {
+        let _ = writeln!(out, "| **{} suite** | |{}", group.suite, " |".repeat(reports.len()));
+        for row in group.rows {
+            markdown_row(&mut out, &row);
         }
-        out.push('\n');
     }
     out
+}
+
+fn markdown_row(out: &mut String, row: &Row<'_>) {
+    let _ = write!(
+        out,
+        "| `{}` {} | {} |",
+        row.result.id,
+        markdown_cell(&row.result.title),
+        markdown_cell(&row.result.clause)
+    );
+    for cell in &row.cells {
+        let _ = write!(out, " {} |", cell.map_or("—", Outcome::label));
+    }
+    out.push('\n');
 }
 
 /// The totals row: `pass / fail / n/a` per report.
@@ -252,8 +288,9 @@ fn matrix_html(reports: &[Report]) -> String {
     for report in reports {
         let _ = writeln!(
             body,
-            "<li><b>{}</b>: <code>{}</code>, run {} with {}</li>",
+            "<li><b>{}</b> ({} suite): <code>{}</code>, run {} with {}</li>",
             escape(&report.implementation),
+            escape(&report.suite),
             escape(&report.target),
             escape(&report.started),
             escape(&report.tool)
@@ -264,37 +301,44 @@ fn matrix_html(reports: &[Report]) -> String {
     body.push_str("</tr>\n<tr><th>totals (pass / fail / n/a)</th><th></th>");
     totals_cells(reports).iter().for_each(|cell| body.push_str(&format!("<th>{cell}</th>")));
     body.push_str("</tr>\n");
-    for row in rows(reports) {
-        let _ = write!(
-            body,
-            "<tr><td><code>{}</code><br>{}</td><td>{}</td>",
-            escape(&row.result.id),
-            escape(&row.result.title),
-            escape(&row.result.clause)
-        );
-        for cell in row.cells {
-            match cell {
-                Some(outcome) => {
-                    let tip = match outcome {
-                        Outcome::Fail { expected, observed } => format!("expected: {expected}\nobserved: {observed}"),
-                        Outcome::NotApplicable { reason } => reason.clone(),
-                        Outcome::Pass => String::new(),
-                    };
-                    let _ = write!(
-                        body,
-                        "<td class=\"{}\" title=\"{}\">{}</td>",
-                        css_class(outcome),
-                        escape(&tip),
-                        outcome.label()
-                    );
-                }
-                None => body.push_str("<td>—</td>"),
-            }
+    for group in groups(reports) {
+        let _ = writeln!(body, "<tr><th colspan=\"{}\">{} suite</th></tr>", reports.len() + 2, escape(group.suite));
+        for row in group.rows {
+            html_row(&mut body, &row);
         }
-        body.push_str("</tr>\n");
     }
     body.push_str("</table>\n");
-    page("DID resolver implementation matrix", &body)
+    page(matrix_title(reports), &body)
+}
+
+fn html_row(body: &mut String, row: &Row<'_>) {
+    let _ = write!(
+        body,
+        "<tr><td><code>{}</code><br>{}</td><td>{}</td>",
+        escape(&row.result.id),
+        escape(&row.result.title),
+        escape(&row.result.clause)
+    );
+    for cell in &row.cells {
+        match cell {
+            Some(outcome) => {
+                let tip = match outcome {
+                    Outcome::Fail { expected, observed } => format!("expected: {expected}\nobserved: {observed}"),
+                    Outcome::NotApplicable { reason } => reason.clone(),
+                    Outcome::Pass => String::new(),
+                };
+                let _ = write!(
+                    body,
+                    "<td class=\"{}\" title=\"{}\">{}</td>",
+                    css_class(outcome),
+                    escape(&tip),
+                    outcome.label()
+                );
+            }
+            None => body.push_str("<td>—</td>"),
+        }
+    }
+    body.push_str("</tr>\n");
 }
 
 #[cfg(test)]
@@ -343,6 +387,22 @@ mod tests {
         assert!(markdown.contains("| `y` title <y> | clause | fail | — |"), "{markdown}");
         let html = matrix(&[a, b], MatrixFormat::Html);
         assert!(html.contains("observed: HTTP 200 &amp; &lt;html&gt;"), "failure details are escaped in the tooltip");
+    }
+
+    #[test]
+    fn matrix_groups_rows_by_suite_and_keeps_equal_ids_apart() {
+        let resolver = report("node", &[("x", Outcome::Pass)]);
+        let registry = Report { suite: "registry".to_owned(), ..report("registry-node", &[("x", fail())]) };
+        let markdown = matrix(&[resolver.clone(), registry.clone()], MatrixFormat::Markdown);
+        assert!(markdown.starts_with("# Implementation matrix"), "{markdown}");
+        let resolver_rows = markdown.find("| **resolver suite** | | | |").expect("resolver heading");
+        let registry_rows = markdown.find("| **registry suite** | | | |").expect("registry heading");
+        let resolver_x = markdown.find("| `x` title <x> | clause | pass | — |").expect("resolver row");
+        let registry_x = markdown.find("| `x` title <x> | clause | — | fail |").expect("registry row");
+        assert!(resolver_rows < resolver_x && resolver_x < registry_rows && registry_rows < registry_x, "{markdown}");
+        let html = matrix(&[registry, resolver], MatrixFormat::Html);
+        assert!(html.contains("<title>Implementation matrix</title>"), "{html}");
+        assert!(html.find(">registry suite</th>") < html.find(">resolver suite</th>"), "suites in order of appearance");
     }
 
     #[test]

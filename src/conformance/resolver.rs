@@ -295,6 +295,7 @@ fn valid_did_key(id_stem: &str, origin: &str, did: String, key: &PublicKey) -> V
         title: format!("{origin} {} did:key resolves to its key", key.key_type().name()),
         clause: CLAUSE_KEY_READ,
         did_method: Some("key"),
+        inapplicable_when: None,
         not_applicable: None,
         request: Request::get(encode(&did)),
         verdict: resolves_to(did.clone(), expected),
@@ -310,6 +311,7 @@ fn valid_did_key(id_stem: &str, origin: &str, did: String, key: &PublicKey) -> V
             title: format!("{origin} Ed25519 did:key carries its derived X25519 key-agreement key"),
             clause: CLAUSE_KEY_DERIVE,
             did_method: Some("key"),
+            inapplicable_when: None,
             not_applicable: None,
             request: Request::get(encode(&did)),
             verdict: resolves_to(did, vec![derived]),
@@ -347,6 +349,7 @@ fn did_key_vector_checks() -> Result<Vec<Check>, VectorError> {
             title: format!("refuses {did} ({expect})"),
             clause,
             did_method: method_of(did),
+            inapplicable_when: None,
             not_applicable: None,
             request: Request::get(encode(did)),
             verdict: refused(statuses, code),
@@ -367,6 +370,7 @@ fn did_jwk_check(id: String, title: String, did: String, key: PublicKey, usage: 
         title,
         clause: CLAUSE_JWK_READ,
         did_method: Some("jwk"),
+        inapplicable_when: None,
         not_applicable: None,
         request: Request::get(encode(&did)),
         verdict: resolves_to(did, vec![expected]),
@@ -395,6 +399,7 @@ fn did_jwk_vector_checks() -> Result<Vec<Check>, VectorError> {
             title: format!("refuses {did} ({why})"),
             clause: CLAUSE_JWK_INVALID,
             did_method: Some("jwk"),
+            inapplicable_when: None,
             not_applicable: None,
             request: Request::get(encode(did)),
             verdict: refused(&[400], ErrorCode::InvalidDid),
@@ -416,6 +421,7 @@ fn did_web_vector_checks() -> Result<Vec<Check>, VectorError> {
             title: format!("{did} is fetched from {url}"),
             clause: "did:web §Read: DID to HTTPS URL",
             did_method: Some("web"),
+            inapplicable_when: None,
             not_applicable: Some(needs_network.to_owned()),
             request: Request::get(encode(did)),
             verdict: resolves_to(did.to_owned(), Vec::new()),
@@ -431,6 +437,7 @@ fn did_web_vector_checks() -> Result<Vec<Check>, VectorError> {
             title: format!("refuses {did} ({expect})"),
             clause: CLAUSE_WEB_SYNTAX,
             did_method: Some("web"),
+            inapplicable_when: None,
             not_applicable,
             request: Request::get(encode(did)),
             verdict: refused(&[400], ErrorCode::InvalidDid),
@@ -464,6 +471,7 @@ fn fresh_did_key_checks() -> Vec<Check> {
             title: format!("refuses a fresh P-256 did:key one byte short ({did})"),
             clause: CLAUSE_KEY_INVALID,
             did_method: Some("key"),
+            inapplicable_when: None,
             not_applicable: None,
             request: Request::get(encode(&did)),
             verdict: refused(&[400], ErrorCode::InvalidDid),
@@ -495,6 +503,7 @@ fn fresh_did_jwk_checks() -> Vec<Check> {
             title: "refuses a fresh did:jwk that carries the private member d".to_owned(),
             clause: CLAUSE_JWK_INVALID,
             did_method: Some("jwk"),
+            inapplicable_when: None,
             not_applicable: None,
             request: Request::get(encode(&did)),
             verdict: refused(&[400], ErrorCode::InvalidDid),
@@ -510,6 +519,7 @@ fn unbuildable(id: String, problem: String) -> Check {
         title: "fresh case".to_owned(),
         clause: CLAUSE_KEY_READ,
         did_method: None,
+        inapplicable_when: None,
         not_applicable: Some(format!("the kit could not generate this case: {problem}")),
         request: Request::get(""),
         verdict: Box::new(|_| Ok(())),
@@ -526,6 +536,7 @@ fn contract_checks() -> Vec<Check> {
         title: title.to_owned(),
         clause,
         did_method: Some("key"),
+        inapplicable_when: None,
         not_applicable: None,
         request,
         verdict,
@@ -534,7 +545,7 @@ fn contract_checks() -> Vec<Check> {
     for (id, accept) in
         [("default", None), ("accept-any", Some("*/*")), ("accept-did-resolution", Some("application/did-resolution"))]
     {
-        let request = Request { target: encode(SAMPLE_DID), accept: accept.map(str::to_owned) };
+        let request = Request { target: encode(SAMPLE_DID), accept: accept.map(str::to_owned), json_body: None };
         checks.push(contract(
             &format!("full-result.{id}"),
             &format!("{} gives the full resolution result as application/did-resolution", request.describe()),
@@ -575,6 +586,7 @@ fn contract_checks() -> Vec<Check> {
     ));
     checks.push(Check {
         did_method: None,
+        inapplicable_when: None,
         ..contract(
             "empty-identifier",
             "an empty identifier is 400",
@@ -588,6 +600,7 @@ fn contract_checks() -> Vec<Check> {
     });
     checks.push(Check {
         did_method: None,
+        inapplicable_when: None,
         ..contract(
             "not-a-did",
             "not-a-did is 400 INVALID_DID with didDocument null and empty didDocumentMetadata",
@@ -598,6 +611,7 @@ fn contract_checks() -> Vec<Check> {
     });
     checks.push(Check {
         did_method: None,
+        inapplicable_when: None,
         ..contract(
             "method-not-supported",
             "an unsupported method (did:example) is 501 METHOD_NOT_SUPPORTED",
@@ -608,6 +622,7 @@ fn contract_checks() -> Vec<Check> {
     });
     checks.push(Check {
         did_method: None,
+        inapplicable_when: None,
         ..contract(
             "legacy-error-code",
             "the legacy dialect names errors in camelCase (invalidDid)",
@@ -732,7 +747,12 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, body: &str) -> Answer {
-        Answer { status, content_type: Some("application/did-resolution".to_owned()), body: body.as_bytes().to_vec() }
+        Answer {
+            status,
+            content_type: Some("application/did-resolution".to_owned()),
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
@@ -24,8 +24,12 @@ use tokio::sync::{Mutex, Semaphore};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use super::{Answer, Check, CheckResult, Outcome, Report};
+use super::registry::{self, NodeFacts, RegistryPlan};
+use super::{Answer, Check, CheckResult, Outcome, Report, Request};
 use crate::did::error::ErrorCode;
+use crate::hosting::verify;
+use crate::registry::snapshot::CanonicalSnapshot;
+use crate::resolver::Resolver;
 
 /// The largest answer body read; anything longer is cut off and fails its check.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -67,14 +71,34 @@ pub async fn run_resolver(settings: RunSettings, methods: &[&str], name: &str) -
     let checks = super::resolver::checks(methods)?;
     let runner = Arc::new(Runner::new(settings)?);
     let claimed = runner.claimed_methods().await;
-    Ok(runner.run(checks, claimed, name).await)
+    Ok(runner.run("resolver", checks, claimed, name).await)
+}
+
+/// Runs the registry suite of `plan` against the TRQP endpoint at `settings.base_url` and names the implementation
+/// `name`. When the target is a trustnode (its `GET /registries` answers, or `plan.trustnode`), the authority's
+/// latest snapshot is fetched and its DID is resolved with `resolver` first, so the snapshot checks can be built.
+pub async fn run_registry(
+    settings: RunSettings,
+    plan: &RegistryPlan,
+    resolver: &Resolver,
+    name: &str,
+) -> Result<Report, RunError> {
+    let runner = Arc::new(Runner::new(settings)?);
+    let trustnode = plan.trustnode
+        || runner.fetch(&Request::get("registries")).await.is_ok_and(|answer| registry::is_trustnode_listing(&answer));
+    let node = match trustnode {
+        true => Some(runner.node_facts(&plan.authority_id, resolver).await),
+        false => None,
+    };
+    let checks = registry::checks(plan, node.as_ref());
+    Ok(runner.run(registry::SUITE, checks, None, name).await)
 }
 
 /// The runner: an HTTP(S) client bound to one endpoint.
 pub struct Runner {
     settings: RunSettings,
     base: String,
-    client: Client<Connector, Empty<Bytes>>,
+    client: Client<Connector, Full<Bytes>>,
     pacing: Mutex<tokio::time::Interval>,
     slots: Semaphore,
 }
@@ -105,14 +129,21 @@ impl Runner {
     /// when it does not answer that with a JSON list of strings.
     pub async fn claimed_methods(&self) -> Option<Vec<String>> {
         let root = self.base.rsplit_once('/').map_or(self.base.as_str(), |(parent, _)| parent);
-        let answer = self.send(&format!("{root}/methods"), None).await.ok()?;
+        let answer = self.send(&format!("{root}/methods"), &Request::get("")).await.ok()?;
         let list: Vec<String> = serde_json::from_slice(&answer.body).ok()?;
         (answer.status == 200).then_some(list)
     }
 
-    /// Runs every check and returns the report. Checks of methods outside `claimed` are not applicable without a
-    /// request; a check whose method the endpoint answers METHOD_NOT_SUPPORTED for is not applicable either.
-    pub async fn run(self: Arc<Self>, checks: Vec<Check>, claimed: Option<Vec<String>>, name: &str) -> Report {
+    /// Runs every check and returns the report of `suite`. Checks of methods outside `claimed` are not applicable
+    /// without a request; a check whose method the endpoint answers METHOD_NOT_SUPPORTED for is not applicable
+    /// either.
+    pub async fn run(
+        self: Arc<Self>,
+        suite: &str,
+        checks: Vec<Check>,
+        claimed: Option<Vec<String>>,
+        name: &str,
+    ) -> Report {
         let started = time::OffsetDateTime::now_utc()
             .replace_nanosecond(0)
             .ok()
@@ -139,7 +170,7 @@ impl Runner {
         results.sort_by_key(|(index, _)| *index);
         self.progress_done();
         Report {
-            suite: "resolver".to_owned(),
+            suite: suite.to_owned(),
             implementation: name.to_owned(),
             target: self.base.clone(),
             started,
@@ -166,8 +197,7 @@ impl Runner {
                 return result(Outcome::NotApplicable { reason });
             }
         }
-        let url = format!("{}/{}", self.base, check.request.target);
-        let answer = match self.send(&url, check.request.accept.as_deref()).await {
+        let answer = match self.fetch(&check.request).await {
             Ok(answer) => answer,
             Err(problem) => {
                 let expected = "an HTTP answer".to_owned();
@@ -180,27 +210,63 @@ impl Runner {
                 let reason = "the endpoint answers METHOD_NOT_SUPPORTED for this method".to_owned();
                 result(Outcome::NotApplicable { reason })
             }
-            Err(mismatch) => result(Outcome::Fail { expected: mismatch.expected, observed: mismatch.observed }),
+            Err(mismatch) => match check.inapplicable_when.as_ref().and_then(|inapplicable| inapplicable(&answer)) {
+                Some(reason) => result(Outcome::NotApplicable { reason }),
+                None => result(Outcome::Fail { expected: mismatch.expected, observed: mismatch.observed }),
+            },
         }
     }
 
-    /// One paced, bounded GET of `url` (always under the base: callers only append to it).
-    async fn send(&self, url: &str, accept: Option<&str>) -> Result<Answer, String> {
+    /// The authority's latest snapshot on a trustnode, parsed off the async threads, and its DID document.
+    async fn node_facts(&self, authority_id: &str, resolver: &Resolver) -> NodeFacts {
+        let snapshot = match self.fetch(&registry::latest_snapshot_request(authority_id)).await {
+            Ok(answer) if answer.status == 200 => verify::parse_blocking(answer.body)
+                .await
+                .map(CanonicalSnapshot::into_content)
+                .map_err(|error| error.to_string()),
+            Ok(answer) => Err(super::resolver::describe(&answer)),
+            Err(problem) => Err(problem),
+        };
+        let authority_document = verify::authority_document(resolver, authority_id)
+            .await
+            .map(|document| document.value().clone())
+            .map_err(|error| error.to_string());
+        NodeFacts { snapshot, authority_document }
+    }
+
+    /// Sends `request` under the base URL and reads the answer.
+    pub async fn fetch(&self, request: &Request) -> Result<Answer, String> {
+        self.send(&format!("{}/{}", self.base, request.target), request).await
+    }
+
+    /// One paced, bounded request of `url` (always under the base: callers only append to it) with the method,
+    /// Accept header and body of `request`.
+    async fn send(&self, url: &str, request: &Request) -> Result<Answer, String> {
         let _slot = self.slots.acquire().await.map_err(|error| error.to_string())?;
         self.pacing.lock().await.tick().await;
-        let mut request = hyper::Request::get(url);
-        if let Some(accept) = accept {
-            request = request.header(hyper::header::ACCEPT, accept);
+        let mut builder = match &request.json_body {
+            Some(_) => hyper::Request::post(url).header(hyper::header::CONTENT_TYPE, "application/json"),
+            None => hyper::Request::get(url),
+        };
+        if let Some(accept) = &request.accept {
+            builder = builder.header(hyper::header::ACCEPT, accept);
         }
-        let request = request.body(Empty::new()).map_err(|error| format!("cannot build the request: {error}"))?;
+        let body = Full::new(Bytes::from(request.json_body.clone().unwrap_or_default()));
+        let request = builder.body(body).map_err(|error| format!("cannot build the request: {error}"))?;
         let exchange = async {
             let response = self.client.request(request).await.map_err(|error| describe_error(&error))?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, MAX_BODY_BYTES).collect().await.map_err(|error| error.to_string())?;
             let content_type = parts.headers.get(hyper::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+            let headers = parts
+                .headers
+                .iter()
+                .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+                .collect();
             Ok(Answer {
                 status: parts.status.as_u16(),
                 content_type: content_type.map(str::to_owned),
+                headers,
                 body: body.to_bytes().to_vec(),
             })
         };

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: an in-process node on a loopback port with a small HTTP client, a
 //! local HTTPS origin with its own CA for did:web (and a raw one that misbehaves on purpose), a signed registry
-//! fixture, and the binary run as a process.
+//! fixture, mirrors, the binary run as a process, and a recording stand-in server for the conformance kit.
 #![allow(dead_code)]
 
 pub mod faulty;
@@ -8,4 +8,5 @@ pub mod mirror;
 pub mod node;
 pub mod origin;
 pub mod process;
+pub mod recording;
 pub mod registry;
