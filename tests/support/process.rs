@@ -8,9 +8,15 @@ use std::time::{Duration, Instant};
 /// Runs `trustnode serve` hosting the registry directory `registry` with `data` as data directory; returns the
 /// child and its address.
 pub fn spawn_node(registry: &Path, data: &Path) -> (Child, String) {
+    spawn_node_with(&format!("[[registries]]\nsource = {:?}\n", registry), data)
+}
+
+/// Runs `trustnode serve` with the configuration text `config` (over the defaults) and `data` as data directory;
+/// returns the child and its address.
+pub fn spawn_node_with(config_text: &str, data: &Path) -> (Child, String) {
     std::fs::create_dir_all(data).unwrap();
     let config = data.join("node.toml");
-    std::fs::write(&config, format!("[[registries]]\nsource = {:?}\n", registry)).unwrap();
+    std::fs::write(&config, config_text).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_trustnode"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&config)
