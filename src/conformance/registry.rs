@@ -813,8 +813,9 @@ fn node_checks(authority_id: &str, node: &NodeFacts, probe: &Question) -> Vec<Ch
         Request::post_json("authorization", probe.body(None)),
         pinned(sequence, digest),
     ));
-    checks.extend(as_of_checks(authority_id, snapshot));
-    checks.push(proof_check(authority_id, snapshot, &node.authority_document, probe));
+    let index = RegistryIndex::new(snapshot.clone());
+    checks.extend(as_of_checks(authority_id, &index));
+    checks.push(proof_check(authority_id, &index, &node.authority_document, probe));
     checks
 }
 
@@ -884,24 +885,25 @@ fn pinned(sequence: u64, digest: Digest) -> Verdict {
 /// every link against the authority's DID document, and that the answer follows from them.
 fn proof_check(
     authority_id: &str,
-    snapshot: &SnapshotContent,
+    index: &RegistryIndex,
     authority_document: &Result<Value, String>,
     probe: &Question,
 ) -> Check {
     let (id, title) = ("node.proof.inclusion", "a positive answer's proof verifies with only the authority's DID");
-    let index = RegistryIndex::new(snapshot.clone());
     let granted =
-        snapshot.snapshot().statements.iter().filter(|statement| !statement.is_delegation()).find_map(|statement| {
-            let moments = std::iter::once(statement.valid_from).chain(statement.history.iter().map(|c| c.since));
-            let query = |at| Query {
-                kind: statement.kind,
-                entity_id: &statement.entity_id,
-                action: &statement.action,
-                resource: &statement.resource,
-                at,
-            };
-            moments.into_iter().find(|at| index.evaluate(&query(*at)).granted()).map(|at| (statement, at))
-        });
+        index.snapshot().snapshot().statements.iter().filter(|statement| !statement.is_delegation()).find_map(
+            |statement| {
+                let moments = std::iter::once(statement.valid_from).chain(statement.history.iter().map(|c| c.since));
+                let query = |at| Query {
+                    kind: statement.kind,
+                    entity_id: &statement.entity_id,
+                    action: &statement.action,
+                    resource: &statement.resource,
+                    at,
+                };
+                moments.into_iter().find(|at| index.evaluate(&query(*at)).granted()).map(|at| (statement, at))
+            },
+        );
     let (document, (statement, at)) = match (authority_document, granted) {
         (Ok(document), Some(granted)) => (document.clone(), granted),
         (Err(why), _) => {
@@ -938,10 +940,9 @@ fn proven_by(document: Value) -> Verdict {
     })
 }
 
-fn as_of_checks(authority_id: &str, snapshot: &SnapshotContent) -> Vec<Check> {
-    let index = RegistryIndex::new(snapshot.clone());
+fn as_of_checks(authority_id: &str, index: &RegistryIndex) -> Vec<Check> {
     let mut checks = Vec::new();
-    for statement in snapshot.snapshot().statements.iter().filter(|statement| !statement.is_delegation()) {
+    for statement in index.snapshot().snapshot().statements.iter().filter(|statement| !statement.is_delegation()) {
         let changes = statement.history.iter().map(|change| change.since);
         let edges = std::iter::once(statement.valid_from).chain(changes).chain(statement.valid_until);
         let mut moments: Vec<Timestamp> =

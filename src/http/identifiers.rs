@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 
 use super::answers::Answer;
-use super::microcache::unix_second;
+use super::microcache::{request_key, unix_second};
 use super::problem::Problem;
 use super::AppState;
 use crate::did::error::{invalid_did, invalid_options, ResolutionError};
@@ -126,12 +126,8 @@ async fn resolve_request(state: &AppState, uri: &Uri, headers: &HeaderMap, body:
         )
         .into_response();
     }
-    // Only GET answers depend on the request line and Accept alone; POST carries options in its body. A missing
-    // Accept is keyed as a byte no header value can contain.
-    let key = body.is_none().then(|| {
-        let request = uri.path_and_query().map_or("", |p| p.as_str()).as_bytes();
-        [request, headers.get(header::ACCEPT).map_or(b"\n", HeaderValue::as_bytes), b""]
-    });
+    // Only GET answers depend on the request line and Accept alone; POST carries options in its body.
+    let key = body.is_none().then(|| request_key(uri, headers, b""));
     if let Some(answer) = key.and_then(|key| state.answers.get(key, unix_second(), 0)) {
         state.metrics.record_resolution_outcome(answer.method(), answer.error());
         return answer.to_response();

@@ -13,6 +13,8 @@
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 
+use axum::http::{header, HeaderMap, HeaderValue, Uri};
+
 /// Largest answer body callers keep; bigger answers are rendered per request.
 pub const MAX_VALUE_BYTES: usize = 16 * 1024;
 
@@ -71,6 +73,13 @@ impl<V: Clone> MicroCache<V> {
             }
         }
     }
+}
+
+/// The key of a request: its path and query, its `Accept` header, and `body`. A missing `Accept` is keyed as a
+/// byte no header value can contain, so it differs from an empty one.
+pub fn request_key<'r>(uri: &'r Uri, headers: &'r HeaderMap, body: &'r [u8]) -> Key<'r> {
+    let request_line = uri.path_and_query().map_or("", |p| p.as_str()).as_bytes();
+    [request_line, headers.get(header::ACCEPT).map_or(&b"\n"[..], HeaderValue::as_bytes), body]
 }
 
 /// The current Unix second, the unit answers are kept for.

@@ -37,14 +37,14 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::microcache::{unix_second, MAX_VALUE_BYTES};
+use super::microcache::{request_key, unix_second, MAX_VALUE_BYTES};
 use super::problem::Problem;
 use super::registries::now;
 use super::AppState;
@@ -398,8 +398,7 @@ fn answer(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Response, Problem> {
-    let request_line = uri.path_and_query().map_or("", |p| p.as_str()).as_bytes();
-    let key = [request_line, headers.get(header::ACCEPT).map_or(&b"\n"[..], HeaderValue::as_bytes), body];
+    let key = request_key(uri, headers, body);
     let signed = wants_jose(headers);
     let second = unix_second();
     // Read before evaluating: a snapshot installed meanwhile bumps it, so this answer is not reused.
