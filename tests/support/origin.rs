@@ -24,7 +24,10 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Bytes, Frame, Incoming};
 use hyper::{Request, Response, StatusCode, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -49,6 +52,9 @@ impl TestCa {
     /// A new CA with a fresh key.
     pub fn new() -> TestCa {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        // Distinct subject names for the CA and the leaf: with rcgen's shared default name, OpenSSL-based clients
+        // (Node.js, curl) take the leaf for a self-signed certificate and never look for its issuer.
+        params.distinguished_name = common_name("trustnode test CA");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let key = KeyPair::generate().expect("CA key");
@@ -71,6 +77,7 @@ impl TestCa {
     /// A server configuration with a fresh leaf certificate for [`ORIGIN_NAMES`], offering HTTP/2 and HTTP/1.1.
     pub fn server_config(&self) -> rustls::ServerConfig {
         let mut params = CertificateParams::new(ORIGIN_NAMES.map(String::from).to_vec()).expect("leaf params");
+        params.distinguished_name = common_name("trustnode test origin");
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let key = KeyPair::generate().expect("leaf key");
         let leaf = params.signed_by(&key, &self.cert, &self.key).expect("leaf certificate");
@@ -86,6 +93,12 @@ impl TestCa {
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         config
     }
+}
+
+fn common_name(name: &str) -> DistinguishedName {
+    let mut distinguished_name = DistinguishedName::new();
+    distinguished_name.push(DnType::CommonName, name);
+    distinguished_name
 }
 
 /// What the origin answers at a path.
