@@ -49,20 +49,21 @@ async function resultOf(did) {
   }
 }
 
-// did:key and did:jwk fail only on the DID itself. did:web fails on the DID (the driver's assertions), on the
-// origin answering 404/410 or serving a document for another DID (not found), or on the network (internal).
+// did:key and did:jwk fail only on the DID itself. did:web fails on the DID (the driver's assertions, some of which
+// carry a code), on the origin answering 404/410 or serving a document for another DID (not found), or on the
+// way there (fetch errors carry a cause or an HTTP status: internal).
 function errorCodeOf(method, error) {
-  if (method !== 'web' || error instanceof TypeError) {
+  if (method !== 'web') {
     return 'invalidDid';
   }
   const status = error?.status ?? error?.response?.status;
   if (status === 404 || status === 410 || /not found/i.test(messageOf(error))) {
     return 'notFound';
   }
-  if (typeof error?.code === 'string' && /^[a-z][A-Za-z]+$/.test(error.code)) {
-    return error.code;
+  if (status !== undefined || error?.cause !== undefined) {
+    return 'internalError';
   }
-  return status === undefined && error?.cause === undefined ? 'invalidDid' : 'internalError';
+  return typeof error?.code === 'string' && /^[a-z][A-Za-z]+$/.test(error.code) ? error.code : 'invalidDid';
 }
 
 servePeer({name: 'digitalbazaar', resolveDid: resultOf});
