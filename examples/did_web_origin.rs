@@ -2,9 +2,10 @@
 //! `i < COUNT` it serves two did:web documents: `/u/<i>/did.json` for `did:web:<HOST>%3A<PORT>:u:<i>`, cacheable for
 //! an hour, and `/cold/<i>/did.json` for `did:web:<HOST>%3A<PORT>:cold:<i>` with `Cache-Control: no-store`, so
 //! every resolution of it goes to the origin. HOST is `issuer.test` unless given (the certificate is also valid for
-//! `localhost`). Runs until killed. Loopback only.
+//! `localhost`). With `--plain` as the last argument it speaks plain HTTP instead (for peers that fetch
+//! `localhost` without TLS) and still writes the unused CA file. Runs until killed. Loopback only.
 //!
-//! Run: `cargo run --release --example did_web_origin -- PORT CA_FILE [COUNT] [HOST]`
+//! Run: `cargo run --release --example did_web_origin -- PORT CA_FILE [COUNT] [HOST] [--plain]`
 
 #[path = "../tests/support/origin.rs"]
 mod origin;
@@ -13,15 +14,20 @@ use origin::{Origin, Reply, TestCa};
 
 #[tokio::main]
 async fn main() {
-    let mut args = std::env::args().skip(1);
-    let usage = "usage: did_web_origin PORT CA_FILE [COUNT] [HOST]";
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let plain = args.last().is_some_and(|last| last == "--plain");
+    if plain {
+        args.pop();
+    }
+    let mut args = args.into_iter();
+    let usage = "usage: did_web_origin PORT CA_FILE [COUNT] [HOST] [--plain]";
     let port: u16 = args.next().and_then(|p| p.parse().ok()).expect(usage);
     let ca_file = args.next().expect(usage);
     let count: usize = args.next().map(|c| c.parse().expect(usage)).unwrap_or(1000);
     let host = args.next().unwrap_or_else(|| "issuer.test".to_owned());
     let ca = TestCa::new();
     std::fs::write(&ca_file, ca.pem()).expect("write CA file");
-    let origin = Origin::start_on(&ca, port).await;
+    let origin = if plain { Origin::start_plain_on(port).await } else { Origin::start_on(&ca, port).await };
     for i in 0..count {
         for (segment, cache_control) in [("u", "max-age=3600"), ("cold", "no-store")] {
             let did = format!("did:web:{host}%3A{port}:{segment}:{i}");
@@ -36,6 +42,7 @@ async fn main() {
             origin.set(&format!("/{segment}/{i}/did.json"), reply);
         }
     }
-    eprintln!("did:web origin on 127.0.0.1:{} for {host} with 2 × {count} documents; CA in {ca_file}", origin.port());
+    let scheme = if plain { "http" } else { "https" };
+    eprintln!("did:web origin {scheme}://127.0.0.1:{} for {host} with 2 × {count} documents", origin.port());
     std::future::pending::<()>().await;
 }

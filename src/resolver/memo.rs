@@ -5,7 +5,7 @@
 //! key conversion (up to a few hundred microseconds for BLS keys) when verifiers resolve the same issuers again,
 //! which is the common case. Errors are not memoized.
 
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 
 use crate::did::document::Document;
 use crate::did::key::KeyOptions;
@@ -17,14 +17,14 @@ pub struct Memo {
 
 impl std::fmt::Debug for Memo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Memo").field("entries", &self.documents.as_ref().map(|c| c.entry_count())).finish()
+        f.debug_struct("Memo").field("entries", &self.documents.as_ref().map(Cache::len)).finish()
     }
 }
 
 impl Memo {
     /// A memo of at most `capacity` documents; 0 disables it.
     pub fn new(capacity: u64) -> Memo {
-        Memo { documents: (capacity > 0).then(|| Cache::new(capacity)) }
+        Memo { documents: (capacity > 0).then(|| Cache::new(usize::try_from(capacity).unwrap_or(usize::MAX))) }
     }
 
     /// The memoized document for `did` with `options`, or the one `compute` returns (memoized on success).

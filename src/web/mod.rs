@@ -194,7 +194,7 @@ pub struct WebResolver {
     store: Store,
     /// Parsed copies of recently served entries, in front of sled: a hit costs no decoding or JSON parsing.
     /// Every write to the store replaces or drops the DID's copy here.
-    hot: moka::sync::Cache<String, Arc<HotEntry>>,
+    hot: quick_cache::sync::Cache<String, Arc<HotEntry>>,
     cache: CacheConfig,
     flights: SingleFlight<WebOutcome>,
     counters: Counters,
@@ -231,7 +231,7 @@ impl WebResolver {
         Ok(WebResolver {
             fetcher,
             store,
-            hot: moka::sync::Cache::new(HOT_ENTRIES.min(cache.max_entries as u64)),
+            hot: quick_cache::sync::Cache::new(HOT_ENTRIES.min(cache.max_entries)),
             cache: cache.clone(),
             flights: SingleFlight::default(),
             counters: Counters::default(),
@@ -271,12 +271,12 @@ impl WebResolver {
             // is dropped.
             Some(did) => {
                 let removed = usize::from(self.store.remove(did)?);
-                self.hot.invalidate(did);
+                self.hot.remove(did);
                 removed
             }
             None => {
                 let removed = self.store.clear()?;
-                self.hot.invalidate_all();
+                self.hot.clear();
                 removed
             }
         })
@@ -442,14 +442,14 @@ impl WebResolver {
         if let Err(error) = self.store.put(did, entry, now) {
             tracing::warn!(did, %error, "cannot store a did:web cache entry");
         }
-        self.hot.invalidate(did);
+        self.hot.remove(did);
     }
 
     fn forget(&self, did: &str) {
         if let Err(error) = self.store.remove(did) {
             tracing::warn!(did, %error, "cannot remove a did:web cache entry");
         }
-        self.hot.invalidate(did);
+        self.hot.remove(did);
     }
 }
 
@@ -464,7 +464,7 @@ fn finish(mut outcome: WebOutcome, did: &str, options: &WebOptions) -> WebOutcom
 }
 
 /// Most parsed entries kept in memory (bounded by `cache.max_entries` too).
-const HOT_ENTRIES: u64 = 10_000;
+const HOT_ENTRIES: usize = 10_000;
 
 /// A stored entry with its document parsed and serialized once.
 struct HotEntry {

@@ -177,9 +177,17 @@ impl Origin {
 
     /// Starts an origin on `port` (0: any free port), e.g. to bring a stopped origin back on the same port.
     pub async fn start_on(ca: &TestCa, port: u16) -> Origin {
+        Origin::listen(Some(TlsAcceptor::from(Arc::new(ca.server_config()))), port).await
+    }
+
+    /// Starts an origin speaking plain HTTP on `port`, for peers that fetch `localhost` without TLS.
+    pub async fn start_plain_on(port: u16) -> Origin {
+        Origin::listen(None, port).await
+    }
+
+    async fn listen(acceptor: Option<TlsAcceptor>, port: u16) -> Origin {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind origin");
         let addr = listener.local_addr().expect("origin address");
-        let acceptor = TlsAcceptor::from(Arc::new(ca.server_config()));
         let state = Arc::new(State::default());
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(accept_loop(listener, acceptor, Arc::clone(&state), stopped));
@@ -244,7 +252,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 async fn accept_loop(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    acceptor: Option<TlsAcceptor>,
     state: Arc<State>,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -255,16 +263,24 @@ async fn accept_loop(
         };
         let (acceptor, state, mut stopped) = (acceptor.clone(), Arc::clone(&state), stopped.clone());
         tokio::spawn(async move {
+            let Some(acceptor) = acceptor else { return serve_connection(tcp, state, &mut stopped).await };
             let Ok(tls) = acceptor.accept(tcp).await else { return };
-            state.connections.fetch_add(1, Ordering::SeqCst);
-            let service = hyper::service::service_fn(move |request| answer(Arc::clone(&state), request));
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            let connection = builder.serve_connection(TokioIo::new(tls), service);
-            tokio::select! {
-                _ = connection => {}
-                _ = stopped.changed() => {}
-            }
+            serve_connection(tls, state, &mut stopped).await;
         });
+    }
+}
+
+async fn serve_connection<S>(stream: S, state: Arc<State>, stopped: &mut watch::Receiver<bool>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    state.connections.fetch_add(1, Ordering::SeqCst);
+    let service = hyper::service::service_fn(move |request| answer(Arc::clone(&state), request));
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = connection => {}
+        _ = stopped.changed() => {}
     }
 }
 
