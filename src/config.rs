@@ -92,6 +92,10 @@ pub struct ServerConfig {
     pub shutdown_grace_s: u64,
     /// Longest wait for a request head (and longest idle time of a keep-alive connection), in milliseconds.
     pub header_read_timeout_ms: u64,
+    /// Longest time an HTTP/1.1 or HTTP/2 connection may stay open without a request in progress, in seconds.
+    pub idle_timeout_s: u64,
+    /// Largest accepted request header section (names, values and separators), in bytes; larger ones get 431.
+    pub max_header_bytes: usize,
     /// Which requests get an access log line.
     pub access_log: AccessLog,
     /// PEM certificate chain for TLS; empty: plain HTTP.
@@ -297,6 +301,12 @@ impl Config {
         }
         if self.server.header_read_timeout_ms == 0 {
             return invalid("server.header_read_timeout_ms", "must be at least 1");
+        }
+        if self.server.idle_timeout_s == 0 {
+            return invalid("server.idle_timeout_s", "must be at least 1");
+        }
+        if self.server.max_header_bytes == 0 {
+            return invalid("server.max_header_bytes", "must be at least 1");
         }
         if self.cache.min_ttl_s > self.cache.max_ttl_s {
             return invalid("cache.min_ttl_s", "must not exceed cache.max_ttl_s");

@@ -1,7 +1,8 @@
 //! Hostile input: property tests show the parsers that face the network never panic and answer malformed input
 //! with an error rather than a guess; HTTP tests throw very long identifiers, deep JSON, huge and many headers,
 //! invalid UTF-8, percent-encoding tricks, slowloris and idle clients at a running node. Every answer is a 4xx
-//! with a problem body (or, for slow clients, a closed connection), never a 5xx, and the node keeps answering.
+//! with a problem body (or, for slow and idle clients, a closed connection), never a 5xx, and the node keeps
+//! answering.
 
 mod support;
 
@@ -219,13 +220,22 @@ async fn huge_and_numerous_headers_are_refused() {
     let request = format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{many}\r\n");
     assert_raw_refused(&node, "2000 headers", request.as_bytes()).await;
 
-    // Within hyper's limits, a 64 KB Accept header of unknown media ranges reaches negotiation: 406.
+    // Over `server.max_header_bytes` (16 KiB) but within hyper's buffer: 431 with a problem body, on any route.
+    let did_key = "/1.0/identifiers/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
     let ranges = vec!["text/html;q=0.9"; 4000].join(", ");
-    let reply = node
-        .get("/1.0/identifiers/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", &[("accept", &ranges)])
-        .await;
+    for (path, headers) in
+        [(did_key, vec![("accept", ranges.as_str())]), ("/nowhere", vec![("x-big", &ranges[..20_000])])]
+    {
+        let reply = node.get(path, &headers).await;
+        assert_eq!(reply.status, 431, "{path}");
+        assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+        assert_eq!(problem(&reply.body).unwrap()["type"], "urn:trustnode:problem:headers-too-large");
+    }
+    // Within the limit, an 8 KB Accept header of unknown media ranges reaches negotiation: 406.
+    let ranges = vec!["text/html;q=0.9"; 500].join(", ");
+    let reply = node.get(did_key, &[("accept", &ranges)]).await;
     assert_eq!(reply.status, 406);
-    assert_refused("huge Accept", &reply);
+    assert_refused("long Accept", &reply);
     assert_healthy(&node).await;
 }
 
@@ -385,4 +395,76 @@ async fn trqp_bodies_must_be_utf8_also_in_ignored_members() {
     let reply = node.request(HttpMethod::POST, "/authorization", &[("content-type", "application/json")], body).await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.json()["type"], "urn:trustnode:problem:invalid-json");
+}
+
+/// A client connection over HTTP/1.1 or HTTP/2 (prior knowledge).
+enum Connection {
+    Http1(hyper::client::conn::http1::SendRequest<http_body_util::Empty<hyper::body::Bytes>>),
+    Http2(hyper::client::conn::http2::SendRequest<http_body_util::Empty<hyper::body::Bytes>>),
+}
+
+impl Connection {
+    /// Connects to `addr`; the task ends, with the time it ended, when the connection closes.
+    async fn open(addr: SocketAddr, http2: bool) -> (Connection, tokio::task::JoinHandle<Instant>) {
+        let io = hyper_util::rt::TokioIo::new(TcpStream::connect(addr).await.unwrap());
+        if http2 {
+            let (sender, connection) =
+                hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io).await.unwrap();
+            (
+                Connection::Http2(sender),
+                tokio::spawn(async move { connection.await.map_or_else(|_| Instant::now(), |()| Instant::now()) }),
+            )
+        } else {
+            let (sender, connection) = hyper::client::conn::http1::handshake(io).await.unwrap();
+            (
+                Connection::Http1(sender),
+                tokio::spawn(async move { connection.await.map_or_else(|_| Instant::now(), |()| Instant::now()) }),
+            )
+        }
+    }
+
+    /// `GET /healthz` on this connection: the status, or `None` when the connection cannot carry it.
+    async fn healthz(&mut self) -> Option<u16> {
+        let request = hyper::Request::get("/healthz").header("host", "x").body(http_body_util::Empty::new()).unwrap();
+        let response = match self {
+            Connection::Http1(sender) => sender.send_request(request).await.ok()?,
+            Connection::Http2(sender) => sender.send_request(request).await.ok()?,
+        };
+        let status = response.status().as_u16();
+        http_body_util::BodyExt::collect(response.into_body()).await.ok()?;
+        Some(status)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_after_the_idle_timeout_and_busy_ones_are_not() {
+    let limit = Duration::from_secs(1);
+    // The node counts idleness from when it produced the answer, which the client reads a moment later.
+    let early_limit = limit - Duration::from_millis(50);
+    let node = TestNode::start(|c| {
+        c.server.idle_timeout_s = 1;
+        // Longer than the test, so only the idle timeout can close an idle HTTP/1.1 connection.
+        c.server.header_read_timeout_ms = 30_000;
+    })
+    .await;
+    for (protocol, http2) in [("HTTP/1.1", false), ("HTTP/2", true)] {
+        let (mut idle, idle_closed) = Connection::open(node.addr, http2).await;
+        let (mut busy, busy_closed) = Connection::open(node.addr, http2).await;
+        assert_eq!(idle.healthz().await, Some(200), "{protocol}");
+        let idle_since = Instant::now();
+        let mut last_request = idle_since;
+        while idle_since.elapsed() < limit * 3 {
+            assert_eq!(busy.healthz().await, Some(200), "{protocol}: busy for {:?}", idle_since.elapsed());
+            last_request = Instant::now();
+            tokio::time::sleep(limit / 4).await;
+        }
+        assert!(!busy_closed.is_finished(), "{protocol}: a busy connection was closed");
+        let closed_at = tokio::time::timeout(Duration::from_secs(1), idle_closed).await;
+        let idle_for = closed_at.expect("the idle connection was closed").unwrap() - idle_since;
+        assert!(idle_for >= early_limit && idle_for < limit * 2, "{protocol}: closed after {idle_for:?} idle");
+        let closed_at = tokio::time::timeout(limit * 3, busy_closed).await;
+        let idle_for = closed_at.expect("the formerly busy connection was closed once idle").unwrap() - last_request;
+        assert!(idle_for >= early_limit && idle_for < limit * 2, "{protocol}: closed after {idle_for:?} idle");
+    }
+    assert_healthy(&node).await;
 }

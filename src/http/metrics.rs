@@ -346,7 +346,8 @@ fn register_cache_metrics(metrics: &Metrics) {
     let events = metrics.counter(
         "trustnode_did_web_cache_events_total",
         "did:web cache events: hit (fresh copy served), miss (origin needed), stale (stale copy served because the \
-         origin failed), fetch (request sent to an origin), revalidated (origin answered 304).",
+         origin failed), fetch (request sent to an origin), revalidated (origin answered 304), store_failed (a write to \
+         the on-disk cache failed, e.g. a full data directory; the answer was served anyway).",
         ["event"],
     );
     let entries =
@@ -367,6 +368,7 @@ fn register_cache_metrics(metrics: &Metrics) {
             ("stale", stats.stale_served),
             ("fetch", stats.upstream_fetches),
             ("revalidated", stats.revalidations),
+            ("store_failed", stats.store_failures),
         ] {
             events.set([event], count as f64);
         }

@@ -2,7 +2,8 @@
 //!
 //! Handlers are thin (parse, call the core, map the result); limits are applied here once for every route:
 //! a bounded body, a per-request timeout and a concurrency cap that answers 503 instead of queueing or dropping
-//! connections. The server loop bounds each connection's wait for a request head (slowloris clients are cut off).
+//! connections, and a header-size limit that answers 431 with a problem document. The server loop bounds each
+//! connection's wait for a request head (slowloris clients are cut off) and closes connections that stay idle.
 
 pub mod admin;
 pub mod answers;
@@ -12,6 +13,7 @@ pub mod federation;
 pub mod health;
 pub mod identifiers;
 pub mod identity;
+pub mod idle;
 pub mod metrics;
 pub mod microcache;
 pub mod observe;
@@ -28,8 +30,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{header, Method as HttpMethod, StatusCode};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, Method as HttpMethod, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post, MethodRouter};
 use axum::{BoxError, Router};
@@ -148,6 +151,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         ServiceBuilder::new()
             .layer(observer.layer(template))
             .layer(cors.clone())
+            .layer(axum::middleware::from_fn_with_state(server.max_header_bytes, limit_header_bytes))
             .layer(HandleErrorLayer::new(limit_error))
             .load_shed()
             .layer(concurrency.clone())
@@ -176,6 +180,23 @@ async fn method_not_allowed() -> Problem {
     Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this endpoint does not take this method")
 }
 
+/// Refuses a request whose header section is larger than `server.max_header_bytes` (`max`) with a 431 problem.
+/// hyper's own buffer is set above this limit (see [`ConnectionLimits::head_buffer_bytes`]), so most oversized heads
+/// reach this check and the client learns which limit it hit.
+async fn limit_header_bytes(State(max): State<usize>, request: Request, next: Next) -> Response {
+    let size = header_section_bytes(request.headers());
+    if size > max {
+        let detail = format!("the request's header fields take {size} bytes; this node accepts at most {max}");
+        return Problem::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large", detail).into_response();
+    }
+    next.run(request).await
+}
+
+/// The size of a header section as HTTP/1.1 sends it: each field's name, value, `: ` and CRLF.
+fn header_section_bytes(headers: &HeaderMap) -> usize {
+    headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum()
+}
+
 async fn limit_error(error: BoxError) -> Response {
     if error.is::<tower::timeout::error::Elapsed>() {
         Problem::unavailable("request-timeout", "the request took longer than the node's per-request timeout")
@@ -195,7 +216,15 @@ pub struct ConnectionLimits {
     /// How long a client may take to send a request head, and the longest an HTTP/1 keep-alive connection may sit
     /// idle between requests (`header_read_timeout_ms`).
     pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no request in progress (`idle_timeout_s`).
+    pub idle_timeout: Duration,
+    /// The largest request head hyper buffers (HTTP/1.1) or header list it accepts (HTTP/2); beyond it hyper
+    /// answers 431 without a body.
+    pub head_buffer_bytes: usize,
 }
+
+/// hyper refuses to buffer less than this (it panics on a smaller HTTP/1.1 buffer limit).
+const HYPER_MIN_HEAD_BUFFER: usize = 8192;
 
 impl ConnectionLimits {
     /// The limits configured in `[server]`.
@@ -203,15 +232,26 @@ impl ConnectionLimits {
         ConnectionLimits {
             shutdown_grace: Duration::from_secs(server.shutdown_grace_s),
             header_read_timeout: Duration::from_millis(server.header_read_timeout_ms),
+            idle_timeout: Duration::from_secs(server.idle_timeout_s),
+            head_buffer_bytes: head_buffer_bytes(server),
         }
     }
+}
+
+/// hyper's head limit: twice what our own limits let through (a request target of `max_identifier_bytes`, each
+/// byte possibly percent-encoded, and `max_header_bytes` of header fields), so a head that exceeds ours by up to as
+/// much again still reaches the router and gets a problem answer instead of hyper's bare 431.
+fn head_buffer_bytes(server: &crate::config::ServerConfig) -> usize {
+    let ours = server.max_header_bytes.saturating_add(server.max_identifier_bytes.saturating_mul(3));
+    ours.saturating_mul(2).max(HYPER_MIN_HEAD_BUFFER)
 }
 
 /// Serves `router` on `listener` (a `tokio::net::TcpListener`, or a [`tls::TlsListener`]) until `shutdown`
 /// completes, then lets in-flight requests finish for up to `limits.shutdown_grace` before returning.
 ///
 /// Every connection speaks HTTP/1.1 or HTTP/2 (detected from its first bytes). A client that sends no complete
-/// request head within `limits.header_read_timeout` (silent, or trickling a slowloris) is disconnected.
+/// request head within `limits.header_read_timeout` (silent, or trickling a slowloris) is disconnected, and one with
+/// no request in progress for `limits.idle_timeout` is shut down gracefully.
 pub async fn serve<L>(
     mut listener: L,
     router: Router,
@@ -223,7 +263,12 @@ where
     L::Addr: std::fmt::Debug,
 {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.head_buffer_bytes);
+    builder.http2().max_header_list_size(u32::try_from(limits.head_buffer_bytes).unwrap_or(u32::MAX));
     // Each connection task holds a receiver of `stopping` (told to finish) and of `open` (dropped when done).
     let (stopping, stop_requested) = watch::channel(());
     let (open, connection_done) = watch::channel(());
@@ -234,17 +279,20 @@ where
             _ = &mut shutdown => break,
         };
         let io = TokioIo::new(FirstBytesDeadline::new(io, limits.header_read_timeout));
-        let service = TowerToHyperService::new(router.clone());
+        let idle = idle::IdleWatch::new(limits.idle_timeout);
+        let service = TowerToHyperService::new(idle.track(router.clone()));
         let (builder, mut stop_requested, done) = (builder.clone(), stop_requested.clone(), connection_done.clone());
         tokio::spawn(async move {
             let connection = builder.serve_connection_with_upgrades(io, service);
             tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = stop_requested.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
+            let finished = tokio::select! {
+                _ = connection.as_mut() => true,
+                _ = stop_requested.changed() => false,
+                () = idle.expired() => false,
+            };
+            if !finished {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
             }
             drop(done);
         });

@@ -69,13 +69,17 @@ impl IntoResponse for Problem {
 
 /// Publishing refusals: 400 for a malformed or non-canonical snapshot or a request that contradicts itself, 403
 /// for a signature that does not prove the authority's consent, 404 for an authority not hosted here, 409 for a
-/// snapshot that is not the next one of the chain (an unknown authority is 404 before this), 502 when the authority's DID cannot be resolved.
+/// snapshot that is not the next one of the chain (an unknown authority is 404 before this), 502 when the authority's DID cannot be resolved,
+/// 507 when the data directory has no room for the snapshot (the operator must free space; the old one is served).
 impl From<PublishError> for Problem {
     fn from(error: PublishError) -> Problem {
         let (status, kind) = match &error {
             PublishError::MissingSignature => (StatusCode::BAD_REQUEST, "missing-signature"),
             PublishError::PathMismatch { .. } => (StatusCode::BAD_REQUEST, "path-mismatch"),
             PublishError::NotNext { .. } => (StatusCode::CONFLICT, "sequence-not-next"),
+            PublishError::Storage(io) if crate::store::is_out_of_space(io) => {
+                (StatusCode::INSUFFICIENT_STORAGE, "data-directory-full")
+            }
             PublishError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage-failed"),
             PublishError::Refused(VerifyError::AuthorityUnresolvable { .. }) => {
                 (StatusCode::BAD_GATEWAY, "authority-unresolvable")

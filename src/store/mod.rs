@@ -105,6 +105,12 @@ impl SnapshotDir {
     }
 }
 
+/// True when `error` says the file system has no room left for the write (`ENOSPC`, or `EDQUOT`: the user's quota
+/// is used up), as opposed to a fault that more space would not cure.
+pub fn is_out_of_space(error: &io::Error) -> bool {
+    matches!(error.kind(), io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded)
+}
+
 /// A governance body's registry directory, as `trustnode registry init` makes it: the hand-editable source file
 /// [`RegistryDir::SOURCE_FILE`] and the signed snapshots under `snapshots/`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -167,6 +167,8 @@ pub struct CacheStats {
     pub upstream_fetches: u64,
     /// 304 answers that refreshed an entry.
     pub revalidations: u64,
+    /// Writes to the on-disk cache that failed (e.g. the data directory is full); the answers were served anyway.
+    pub store_failures: u64,
     /// DIDs being fetched right now.
     pub in_flight: usize,
     /// Failed origin fetches by kind ([`FetchErrorKind::name`]), whether or not a stale copy covered them.
@@ -180,6 +182,7 @@ struct Counters {
     stale_served: AtomicU64,
     upstream_fetches: AtomicU64,
     revalidations: AtomicU64,
+    store_failures: AtomicU64,
     /// Indexed by `FetchErrorKind as usize`, which is its place in [`FetchErrorKind::ALL`].
     fetch_errors: [AtomicU64; FetchErrorKind::ALL.len()],
 }
@@ -314,6 +317,7 @@ impl WebResolver {
             stale_served: read(&self.counters.stale_served),
             upstream_fetches: read(&self.counters.upstream_fetches),
             revalidations: read(&self.counters.revalidations),
+            store_failures: read(&self.counters.store_failures),
             in_flight: self.flights.len(),
             upstream_errors: FetchErrorKind::ALL
                 .iter()
@@ -440,6 +444,7 @@ impl WebResolver {
     /// Stores an entry; a failing cache is logged, never fatal to the resolution.
     fn keep(&self, did: &str, entry: &Entry, now: u64) {
         if let Err(error) = self.store.put(did, entry, now) {
+            bump(&self.counters.store_failures);
             tracing::warn!(did, %error, "cannot store a did:web cache entry");
         }
         self.hot.remove(did);
@@ -447,6 +452,7 @@ impl WebResolver {
 
     fn forget(&self, did: &str) {
         if let Err(error) = self.store.remove(did) {
+            bump(&self.counters.store_failures);
             tracing::warn!(did, %error, "cannot remove a did:web cache entry");
         }
         self.hot.remove(did);
