@@ -30,9 +30,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderMap, Method as HttpMethod, StatusCode};
-use axum::middleware::Next;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post, MethodRouter};
 use axum::{BoxError, Router};
@@ -151,7 +150,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         ServiceBuilder::new()
             .layer(observer.layer(template))
             .layer(cors.clone())
-            .layer(axum::middleware::from_fn_with_state(server.max_header_bytes, limit_header_bytes))
             .layer(HandleErrorLayer::new(limit_error))
             .load_shed()
             .layer(concurrency.clone())
@@ -178,23 +176,6 @@ async fn not_found() -> Problem {
 
 async fn method_not_allowed() -> Problem {
     Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this endpoint does not take this method")
-}
-
-/// Refuses a request whose header section is larger than `server.max_header_bytes` (`max`) with a 431 problem.
-/// hyper's own buffer is set above this limit (see [`ConnectionLimits::head_buffer_bytes`]), so most oversized heads
-/// reach this check and the client learns which limit it hit.
-async fn limit_header_bytes(State(max): State<usize>, request: Request, next: Next) -> Response {
-    let size = header_section_bytes(request.headers());
-    if size > max {
-        let detail = format!("the request's header fields take {size} bytes; this node accepts at most {max}");
-        return Problem::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large", detail).into_response();
-    }
-    next.run(request).await
-}
-
-/// The size of a header section as HTTP/1.1 sends it: each field's name, value, `: ` and CRLF.
-fn header_section_bytes(headers: &HeaderMap) -> usize {
-    headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum()
 }
 
 async fn limit_error(error: BoxError) -> Response {

@@ -1,6 +1,9 @@
 //! What the node records about every request: a request id (kept from `X-Request-ID` when the client's is sane,
 //! otherwise generated) returned on the response and attached to every log line of the request, the request and
-//! latency metrics, and the optional access log line.
+//! latency metrics, and the optional access log line. Being the outermost layer of every route, it also refuses
+//! requests whose header section exceeds `server.max_header_bytes` (431 with a problem body), so they are counted.
+//! hyper's own buffer is set above that limit (see [`super::ConnectionLimits`]), so most oversized heads reach this
+//! check and the client learns which limit it hit.
 //!
 //! The middleware wraps every route and the fallback, outside the limits, so 503s from load shedding and timeouts
 //! are counted too. Its per-request cost is a few atomic increments and one span; the access log is off or limited
@@ -14,12 +17,13 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 use tracing::Instrument;
 
 use super::metrics::RouteMetrics;
+use super::problem::Problem;
 use super::AppState;
 use crate::config::AccessLog;
 
@@ -153,9 +157,15 @@ where
         let request_line = (access_log != AccessLog::Off).then(|| (request.method().clone(), request.uri().clone()));
         // The span carries the id into every log line written while the request is handled.
         let span = tracing::info_span!("request", request_id = request_id.to_str().unwrap_or_default());
-        let future = span.in_scope(|| self.inner.call(request));
+        let outcome = match headers_too_large(request.headers(), observer.state.config.server.max_header_bytes) {
+            Some(refusal) => Err(refusal),
+            None => Ok(span.in_scope(|| self.inner.call(request))),
+        };
         Box::pin(async move {
-            let mut response = future.instrument(span).await?;
+            let mut response = match outcome {
+                Ok(future) => future.instrument(span).await?,
+                Err(refusal) => refusal.into_response(),
+            };
             let elapsed = started.elapsed();
             let status = response.status();
             route.record(status.as_u16(), elapsed);
@@ -180,6 +190,16 @@ where
             Ok(response)
         })
     }
+}
+
+/// The 431 problem for a header section larger than `max` bytes, counted as HTTP/1.1 sends it (each field's name,
+/// value, `: ` and CRLF).
+fn headers_too_large(headers: &HeaderMap, max: usize) -> Option<Problem> {
+    let size: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    (size > max).then(|| {
+        let detail = format!("the request's header fields take {size} bytes; this node accepts at most {max}");
+        Problem::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large", detail)
+    })
 }
 
 #[cfg(test)]
