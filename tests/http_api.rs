@@ -252,9 +252,24 @@ async fn discovery_endpoints_describe_the_node() {
 
 #[tokio::test]
 async fn cors_allows_any_origin() {
-    let node = node().await;
+    let node = TestNode::start(|c| c.server.max_header_bytes = 1024).await;
     let reply = node.get(&format!("/1.0/identifiers/{ED25519}"), &[("origin", "https://wallet.example")]).await;
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    // Clients that send no Origin get no CORS headers, but the same Vary, so shared caches keep the two apart.
+    let vary = |reply: &support::node::Reply| {
+        let values = reply.headers.get_all("vary").iter().map(|v| v.to_str().unwrap().to_ascii_lowercase());
+        values.collect::<Vec<_>>().join(", ")
+    };
+    let plain = node.get(&format!("/1.0/identifiers/{ED25519}"), &[]).await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("access-control-allow-origin"), None);
+    assert_eq!(vary(&plain), vary(&reply));
+    assert!(vary(&plain).contains("origin") && vary(&plain).contains("accept"), "{}", vary(&plain));
+    // A browser can read the node's refusals too.
+    let big = "x".repeat(2000);
+    let refused = node.get("/healthz", &[("origin", "https://wallet.example"), ("x-filler", &big)]).await;
+    assert_eq!(refused.status, 431);
+    assert_eq!(refused.header("access-control-allow-origin"), Some("*"));
     let preflight = node
         .request(
             Method::OPTIONS,

@@ -48,6 +48,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         let server = &state.config.server;
         if server.tls_cert_file.is_empty() {
             tracing::info!(address = %listener.local_addr()?, "trustnode listening (HTTP)");
+            // Answers are written whole; waiting to coalesce them with later writes (Nagle) only adds latency.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             http::serve(listener, router, shutdown, limits).await?;
         } else {
             let tls = tls::server_config(server.tls_cert_file.as_ref(), server.tls_key_file.as_ref())?;

@@ -10,9 +10,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use pin_project_lite::pin_project;
 use tokio::time::Instant;
 use tower::Service;
 
@@ -96,24 +97,38 @@ impl Drop for InProgress {
 impl<S, R> Service<R> for Tracked<S>
 where
     S: Service<R>,
-    S::Future: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+    type Future = TrackedFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.service.poll_ready(cx)
     }
 
-    fn call(&mut self, request: R) -> Self::Future {
+    fn call(&mut self, request: R) -> TrackedFuture<S::Future> {
         let in_progress = InProgress::start(&self.activity);
-        let response = self.service.call(request);
-        Box::pin(async move {
-            let response = response.await;
-            drop(in_progress);
-            response
-        })
+        TrackedFuture { response: self.service.call(request), in_progress: Some(in_progress) }
+    }
+}
+
+pin_project! {
+    /// The response of a [`Tracked`] service: the request stays in progress until it is ready or dropped.
+    pub struct TrackedFuture<F> {
+        #[pin]
+        response: F,
+        in_progress: Option<InProgress>,
+    }
+}
+
+impl<F: Future> Future for TrackedFuture<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let response = ready!(this.response.poll(cx));
+        this.in_progress.take();
+        Poll::Ready(response)
     }
 }
 

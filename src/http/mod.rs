@@ -1,8 +1,8 @@
 //! The HTTP edge: the router, request limits, and the server loop with graceful shutdown.
 //!
-//! Handlers are thin (parse, call the core, map the result); limits are applied here once for every route:
-//! a bounded body, a per-request timeout and a concurrency cap that answers 503 instead of queueing or dropping
-//! connections, and a header-size limit that answers 431 with a problem document. The server loop bounds each
+//! Handlers are thin (parse, call the core, map the result). Every route gets the same [`guard`] (request ids,
+//! metrics, CORS for browsers, a header-size limit answering 431, a concurrency cap and a per-request timeout
+//! answering 503 instead of queueing or dropping connections) and a bounded body. The server loop bounds each
 //! connection's wait for a request head (slowloris clients are cut off) and closes connections that stay idle.
 
 pub mod admin;
@@ -10,16 +10,17 @@ pub mod answers;
 pub mod discovery;
 pub mod explorer;
 pub mod federation;
+pub mod guard;
 pub mod health;
 pub mod identifiers;
 pub mod identity;
 pub mod idle;
 pub mod metrics;
 pub mod microcache;
-pub mod observe;
 pub mod openapi;
 pub mod problem;
 pub mod registries;
+pub mod request_id;
 pub mod tls;
 pub mod trqp;
 
@@ -29,20 +30,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, Method as HttpMethod, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post, MethodRouter};
-use axum::{BoxError, Router};
+use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
-use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
-use tower_http::cors::{Any, CorsLayer};
 
 use crate::config::Config;
 use crate::hosting::Registries;
@@ -123,38 +121,10 @@ pub fn route_templates() -> Vec<&'static str> {
 /// The node's router with every route and limit in place.
 pub fn router(state: Arc<AppState>) -> Router {
     let server = &state.config.server;
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([
-            HttpMethod::GET,
-            HttpMethod::POST,
-            HttpMethod::PUT,
-            HttpMethod::DELETE,
-            HttpMethod::HEAD,
-            HttpMethod::OPTIONS,
-        ])
-        .allow_headers(Any)
-        .expose_headers([
-            header::LOCATION,
-            header::RETRY_AFTER,
-            header::ETAG,
-            header::HeaderName::from_static(registries::JWS_HEADER),
-            observe::REQUEST_ID.clone(),
-        ]);
-    // Every route gets the whole stack, outermost first, as one layer of its own: the observer then knows the
-    // route's template without matching again, and one layer costs one boxed service per request, not one per
-    // `Router::layer` call. The concurrency cap is one semaphore shared by every route: it bounds the node.
-    let observer = observe::Observer::new(state.clone());
-    let concurrency = GlobalConcurrencyLimitLayer::new(server.max_concurrent_requests);
+    // Every route gets the guard as one layer of its own: it then knows the route's template without matching again.
+    let guard = guard::Guard::new(state.clone());
     let stack = |template: &'static str| {
-        ServiceBuilder::new()
-            .layer(observer.layer(template))
-            .layer(cors.clone())
-            .layer(HandleErrorLayer::new(limit_error))
-            .load_shed()
-            .layer(concurrency.clone())
-            .timeout(Duration::from_millis(server.request_timeout_ms))
-            .layer(DefaultBodyLimit::max(server.max_body_bytes))
+        ServiceBuilder::new().layer(guard.layer(template)).layer(DefaultBodyLimit::max(server.max_body_bytes))
     };
     routes(state.config.publishing.max_snapshot_bytes)
         .into_iter()
@@ -176,17 +146,6 @@ async fn not_found() -> Problem {
 
 async fn method_not_allowed() -> Problem {
     Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this endpoint does not take this method")
-}
-
-async fn limit_error(error: BoxError) -> Response {
-    if error.is::<tower::timeout::error::Elapsed>() {
-        Problem::unavailable("request-timeout", "the request took longer than the node's per-request timeout")
-    } else if error.is::<tower::load_shed::error::Overloaded>() {
-        Problem::unavailable("overloaded", "the node is handling as many requests as it allows; retry shortly")
-    } else {
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("unhandled error: {error}"))
-    }
-    .into_response()
 }
 
 /// How the server treats connections, from `[server]`.

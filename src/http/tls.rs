@@ -109,6 +109,8 @@ async fn accept_loop(
             },
             _ = sender.closed() => return,
         };
+        // Answers are written whole; waiting to coalesce them with later writes (Nagle) only adds latency.
+        let _ = stream.set_nodelay(true);
         let (acceptor, sender) = (acceptor.clone(), sender.clone());
         tokio::spawn(async move {
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {

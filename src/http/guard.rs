@@ -1,0 +1,277 @@
+//! The guard around every route: one tower layer that does what the node does around every handler, outermost
+//! first:
+//!
+//! 1. **Observation**: a request id (see [`super::request_id`]) on the response and in a span around the handler,
+//!    the request and latency metrics, and the optional access log line (`server.access_log`). Everything below
+//!    is inside it, so refusals are counted too.
+//! 2. **CORS**, for browsers only: requests that carry `Origin`, and every `OPTIONS` (a preflight), go through
+//!    tower-http's CORS layer (any origin, the node's methods, any header). Other clients (servers, wallets'
+//!    native HTTP stacks, `curl`) never read CORS headers, so their answers only get the same `Vary`, which keeps a
+//!    shared cache from handing a browser an answer made without them.
+//! 3. **Admission**: a header section over `server.max_header_bytes` gets 431, a request beyond
+//!    `server.max_concurrent_requests` in progress gets 503 `overloaded` at once (never queued), and a handler that
+//!    runs past `server.request_timeout_ms` gets 503 `request-timeout`. All are problem documents, inside CORS so a
+//!    browser can read them.
+//!
+//! Why one hand-written layer instead of a stack of tower layers: measured with `wrk` on did:key, the separate
+//! layers it replaced (CORS on every request, error handling, load shedding, a concurrency limit and a timeout, each
+//! with its own service and future) cost 12–15 % of the node's throughput. Here the only allocation per request is
+//! the observer's future. Nothing here does I/O.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pin_project_lite::pin_project;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::{Layer, Service};
+use tower_http::cors::{Any, Cors, CorsLayer};
+use tracing::Instrument;
+
+use super::metrics::RouteMetrics;
+use super::problem::Problem;
+use super::request_id::{acceptable_request_id, RequestIds, REQUEST_ID};
+use super::AppState;
+use crate::config::AccessLog;
+
+/// The `Vary` tower-http's CORS layer puts on every answer; answers to other clients carry it too.
+const CORS_VARY: HeaderValue =
+    HeaderValue::from_static("origin, access-control-request-method, access-control-request-headers");
+
+/// What the guards of all routes share: the node (configuration, metrics), the request id generator, the permits
+/// of the concurrency cap (one pool for the whole node) and the CORS policy.
+#[derive(Debug)]
+pub struct Guard {
+    state: Arc<AppState>,
+    ids: RequestIds,
+    permits: Arc<Semaphore>,
+    cors: CorsLayer,
+}
+
+impl Guard {
+    /// The guard for `state`'s node, with the limits of its `[server]` configuration.
+    pub fn new(state: Arc<AppState>) -> Arc<Guard> {
+        let cors = CorsLayer::new()
+            .allow_origin(Any)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::HEAD, Method::OPTIONS])
+            .allow_headers(Any)
+            .expose_headers([
+                header::LOCATION,
+                header::RETRY_AFTER,
+                header::ETAG,
+                header::HeaderName::from_static(super::registries::JWS_HEADER),
+                REQUEST_ID.clone(),
+            ]);
+        let permits = Arc::new(Semaphore::new(state.config.server.max_concurrent_requests));
+        Arc::new(Guard { state, ids: RequestIds::new(), permits, cors })
+    }
+
+    /// The layer for the route with path template `template` (`metrics::UNMATCHED_ROUTE` for the fallback).
+    /// Each route gets its own, so the template is known without matching it again per request.
+    pub fn layer(self: &Arc<Self>, template: &'static str) -> GuardLayer {
+        GuardLayer { guard: self.clone(), route: self.state.metrics.route(template), template }
+    }
+}
+
+/// The layer that guards one route; see [`Guard::layer`].
+#[derive(Debug, Clone)]
+pub struct GuardLayer {
+    guard: Arc<Guard>,
+    route: RouteMetrics,
+    template: &'static str,
+}
+
+impl<S: Clone> Layer<S> for GuardLayer {
+    type Service = Guarded<S>;
+
+    fn layer(&self, inner: S) -> Guarded<S> {
+        let admitted = Admit { inner, guard: self.guard.clone() };
+        Guarded { cors: self.guard.cors.layer(admitted.clone()), plain: admitted, layer: self.clone() }
+    }
+}
+
+/// A route's service under its guard: see the module documentation.
+#[derive(Debug, Clone)]
+pub struct Guarded<S> {
+    /// The route behind admission and CORS, for browsers.
+    cors: Cors<Admit<S>>,
+    /// The same behind admission only, for every other client.
+    plain: Admit<S>,
+    layer: GuardLayer,
+}
+
+impl<S> Service<Request> for Guarded<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        ready!(self.plain.poll_ready(cx))?;
+        self.cors.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let GuardLayer { guard, route, template } = &self.layer;
+        let (route, template, access_log) = (route.clone(), *template, guard.state.config.server.access_log);
+        let request_id = match request.headers().get(&REQUEST_ID) {
+            Some(incoming) if acceptable_request_id(incoming) => incoming.clone(),
+            _ => guard.ids.next(),
+        };
+        // Only kept when a line may be written: the common case copies nothing.
+        let request_line = (access_log != AccessLog::Off).then(|| (request.method().clone(), request.uri().clone()));
+        let from_browser = request.headers().contains_key(header::ORIGIN) || request.method() == Method::OPTIONS;
+        // The span carries the id into every log line written while the request is handled.
+        let span = tracing::info_span!("request", request_id = request_id.to_str().unwrap_or_default());
+        let handling = span.in_scope(|| match from_browser {
+            true => Handling::Cors { future: self.cors.call(request) },
+            false => Handling::Plain { future: self.plain.call(request) },
+        });
+        Box::pin(async move {
+            let mut response = handling.instrument(span).await?;
+            if !from_browser {
+                response.headers_mut().append(header::VARY, CORS_VARY);
+            }
+            let elapsed = started.elapsed();
+            let status = response.status();
+            route.record(status.as_u16(), elapsed);
+            let log = match access_log {
+                AccessLog::Off => false,
+                AccessLog::Errors => status.is_server_error(),
+                AccessLog::All => true,
+            };
+            if let Some((method, uri)) = request_line.filter(|_| log) {
+                tracing::info!(
+                    target: "trustnode::access",
+                    request_id = request_id.to_str().unwrap_or_default(),
+                    method = %method,
+                    route = template,
+                    path = uri.path(),
+                    status = status.as_u16(),
+                    latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                    "request"
+                );
+            }
+            response.headers_mut().insert(REQUEST_ID.clone(), request_id);
+            Ok(response)
+        })
+    }
+}
+
+pin_project! {
+    /// A request on its way through CORS or past it.
+    #[project = HandlingProjection]
+    enum Handling<C, P> {
+        Cors { #[pin] future: C },
+        Plain { #[pin] future: P },
+    }
+}
+
+impl<C, P> Future for Handling<C, P>
+where
+    C: Future<Output = Result<Response, Infallible>>,
+    P: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            HandlingProjection::Cors { future } => future.poll(cx),
+            HandlingProjection::Plain { future } => future.poll(cx),
+        }
+    }
+}
+
+/// A route's service behind admission control: the header-size limit, the concurrency cap and the timeout.
+#[derive(Debug, Clone)]
+pub struct Admit<S> {
+    inner: S,
+    guard: Arc<Guard>,
+}
+
+impl<S> Service<Request> for Admit<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Admission<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Admission<S::Future> {
+        let server = &self.guard.state.config.server;
+        if let Some(refusal) = headers_too_large(request.headers(), server.max_header_bytes) {
+            return Admission::Refused { refusal: Some(refusal) };
+        }
+        // A permit is taken now or never: a node at its cap answers at once instead of queueing the request.
+        let Ok(permit) = self.guard.permits.clone().try_acquire_owned() else {
+            let refusal =
+                Problem::unavailable("overloaded", "the node is handling as many requests as it allows; retry shortly");
+            return Admission::Refused { refusal: Some(refusal) };
+        };
+        let deadline = Instant::now() + Duration::from_millis(server.request_timeout_ms);
+        Admission::Admitted { handler: self.inner.call(request), deadline, timer: None, permit }
+    }
+}
+
+pin_project! {
+    /// An admitted request (its handler, holding a permit until it answers) or a refused one.
+    #[project = AdmissionProjection]
+    pub enum Admission<F> {
+        /// Admitted. The timer is only set once the handler has to wait: most answers come from memory on the first
+        /// poll, and a timer per request would cost them a few percent of throughput.
+        Admitted {
+            #[pin]
+            handler: F,
+            deadline: Instant,
+            timer: Option<Pin<Box<tokio::time::Sleep>>>,
+            permit: OwnedSemaphorePermit,
+        },
+        /// Refused with this problem (taken when the answer is made).
+        Refused { refusal: Option<Problem> },
+    }
+}
+
+impl<F: Future<Output = Result<Response, Infallible>>> Future for Admission<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let refusal = match self.project() {
+            AdmissionProjection::Admitted { handler, deadline, timer, .. } => {
+                if let Poll::Ready(answered) = handler.poll(cx) {
+                    return Poll::Ready(answered);
+                }
+                let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until((*deadline).into())));
+                ready!(timer.as_mut().poll(cx));
+                Problem::unavailable("request-timeout", "the request took longer than the node's per-request timeout")
+            }
+            AdmissionProjection::Refused { refusal } => refusal.take().unwrap_or_else(|| {
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "a refused request was polled again")
+            }),
+        };
+        Poll::Ready(Ok(refusal.into_response()))
+    }
+}
+
+/// The 431 problem for a header section larger than `max` bytes, counted as HTTP/1.1 sends it (each field's name,
+/// value, `: ` and CRLF).
+fn headers_too_large(headers: &HeaderMap, max: usize) -> Option<Problem> {
+    let size: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    (size > max).then(|| {
+        let detail = format!("the request's header fields take {size} bytes; this node accepts at most {max}");
+        Problem::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large", detail)
+    })
+}
