@@ -438,3 +438,17 @@ proptest! {
         let _ = key::decode(&multibase::encode(multibase::Base::Base58Btc, [header, &raw[..]].concat()));
     }
 }
+
+#[test]
+fn only_base58btc_digits_are_accepted_and_the_first_other_character_is_named() {
+    const ALPHABET: &str = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let valid = "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    // ':' is not tried: it separates a version from the key.
+    for c in (0u32..0x250).filter_map(char::from_u32).filter(|c| *c != ':').chain(['é', '０', '𝟘']) {
+        // The character replaces the last digit: the key stays the same length.
+        let candidate = format!("{}{c}", &valid[..valid.len() - 1]);
+        let message = key::decode(&candidate).err().map(|error| error.detail).unwrap_or_default();
+        let named = message.contains(&format!("contains '{c}', which is not base58btc"));
+        assert_eq!(named, !ALPHABET.contains(c), "{c:?}: {message}");
+    }
+}

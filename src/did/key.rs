@@ -164,7 +164,11 @@ impl Default for KeyOptions {
 /// RSA key (base58 needs log(256)/log(58) < 1.366 characters per byte).
 const MAX_MULTIBASE_CHARS: usize = 1 + ((2 + MAX_RSA_DER_LEN) * 1366).div_ceil(1000);
 
-const BASE58_ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+/// Whether `c` is a base58btc digit: the alphanumerics without `0`, `O`, `I` and `l`. A range check, not a search
+/// of the alphabet: it runs for every character of every did:key.
+fn is_base58_digit(c: char) -> bool {
+    matches!(c, '1'..='9' | 'A'..='H' | 'J'..='N' | 'P'..='Z' | 'a'..='k' | 'm'..='z')
+}
 
 /// Decodes the method-specific id (`[<version>:]z…`, the part after `did:key:`) into a validated key.
 pub fn decode(method_specific_id: &str) -> Result<PublicKey, ResolutionError> {
@@ -177,7 +181,7 @@ fn decode_with_multibase(method_specific_id: &str) -> Result<(PublicKey, &str), 
     let base58 = multibase
         .strip_prefix('z')
         .ok_or_else(|| invalid_did("did:key multibase value must start with 'z' (base58btc)"))?;
-    if let Some(bad) = base58.chars().find(|c| !c.is_ascii() || !BASE58_ALPHABET.contains(&(*c as u8))) {
+    if let Some(bad) = base58.chars().find(|c| !is_base58_digit(*c)) {
         return Err(invalid_did(format!("did:key multibase value contains '{bad}', which is not base58btc")));
     }
     if multibase.len() > MAX_MULTIBASE_CHARS {
