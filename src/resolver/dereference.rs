@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use crate::did::document::Document;
 use crate::did::error::{invalid_did_url, not_found, ResolutionError};
 use crate::did::syntax::DidUrl;
 
@@ -33,16 +34,17 @@ const METHOD_PROPERTIES: [&str; 7] = [
 ];
 
 /// Dereferences `url` against `document` (the resolved document of `url.did`).
-pub fn dereference(document: &Value, url: &DidUrl<'_>) -> Result<Dereferenced, ResolutionError> {
+pub fn dereference(document: &Document, url: &DidUrl<'_>) -> Result<Dereferenced, ResolutionError> {
     if let Some(service) = url.parameter("service")? {
         let relative_ref = url.parameter("relativeRef")?;
-        return service_url(document, url.did, &service, relative_ref.as_deref()).map(Dereferenced::ServiceUrl);
+        let url = service_url(document.value(), url.did, &service, relative_ref.as_deref())?;
+        return Ok(Dereferenced::ServiceUrl(url));
     }
     if !url.path.is_empty() {
         return Err(not_found(format!("{} defines no resources at DID URL paths", url.did)));
     }
     match url.fragment {
-        Some(fragment) => find_by_fragment(document, url.did, fragment).cloned().map(Dereferenced::Object),
+        Some(fragment) => find_by_fragment(document.value(), url.did, fragment).cloned().map(Dereferenced::Object),
         None => Ok(Dereferenced::Document),
     }
 }
@@ -119,7 +121,7 @@ mod tests {
     }
 
     fn deref(url: &str) -> Result<Dereferenced, ResolutionError> {
-        dereference(&document(), &DidUrl::parse(url).unwrap())
+        dereference(&Document::new(document()), &DidUrl::parse(url).unwrap())
     }
 
     #[test]

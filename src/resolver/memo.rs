@@ -40,7 +40,7 @@ impl Memo {
             return Ok(document);
         }
         let document = Document::new(compute()?);
-        documents.insert(key, document.clone());
+        documents.insert(key, document.compact());
         Ok(document)
     }
 }

@@ -232,7 +232,7 @@ impl Resolver {
             metadata.validity = Validity::Immutable;
             metadata.repeatable = true;
         }
-        Ok(match dereference::dereference(document.value(), &url)? {
+        Ok(match dereference::dereference(&document, &url)? {
             Dereferenced::Document => Content::Document(document),
             Dereferenced::Object(object) => Content::Object(object),
             Dereferenced::ServiceUrl(url) => Content::ServiceUrl(url),
