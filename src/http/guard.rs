@@ -13,10 +13,10 @@
 //!    runs past `server.request_timeout_ms` gets 503 `request-timeout`. All are problem documents, inside CORS so a
 //!    browser can read them.
 //!
-//! Why one hand-written layer instead of a stack of tower layers: measured with `wrk` on did:key, the separate
+//! Why one hand-written layer instead of a stack of tower layers: measured with `wrk` on did:key, taking out the
 //! layers it replaced (CORS on every request, error handling, load shedding, a concurrency limit and a timeout, each
-//! with its own service and future) cost 12–15 % of the node's throughput. Here the only allocation per request is
-//! the observer's future. Nothing here does I/O.
+//! with its own service and future) gave 12–15 % more throughput, and this layer keeps about 10 of it. The only
+//! allocation per request is the observer's future (and a timer for handlers that wait). Nothing here does I/O.
 
 use std::convert::Infallible;
 use std::future::Future;
