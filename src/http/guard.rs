@@ -30,8 +30,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pin_project_lite::pin_project;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tower::{Layer, Service};
-use tower_http::cors::{Any, Cors, CorsLayer};
+use tower::{Layer, Service, ServiceExt};
+use tower_http::cors::{Any, CorsLayer};
 use tracing::Instrument;
 
 use super::metrics::RouteMetrics;
@@ -87,28 +87,26 @@ pub struct GuardLayer {
     template: &'static str,
 }
 
-impl<S: Clone> Layer<S> for GuardLayer {
+impl<S> Layer<S> for GuardLayer {
     type Service = Guarded<S>;
 
     fn layer(&self, inner: S) -> Guarded<S> {
-        let admitted = Admit { inner, guard: self.guard.clone() };
-        Guarded { cors: self.guard.cors.layer(admitted.clone()), plain: admitted, layer: self.clone() }
+        Guarded { admit: Admit { inner, guard: self.guard.clone() }, layer: self.clone() }
     }
 }
 
 /// A route's service under its guard: see the module documentation.
 #[derive(Debug, Clone)]
 pub struct Guarded<S> {
-    /// The route behind admission and CORS, for browsers.
-    cors: Cors<Admit<S>>,
-    /// The same behind admission only, for every other client.
-    plain: Admit<S>,
+    /// The route behind admission. A browser's request is sent through a CORS service made for it: axum clones a
+    /// route's service for every request, and a CORS service held here would copy the CORS policy for every client.
+    admit: Admit<S>,
     layer: GuardLayer,
 }
 
 impl<S> Service<Request> for Guarded<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
     type Response = Response;
@@ -116,8 +114,7 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        ready!(self.plain.poll_ready(cx))?;
-        self.cors.poll_ready(cx)
+        self.admit.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
@@ -134,8 +131,8 @@ where
         // The span carries the id into every log line written while the request is handled.
         let span = tracing::info_span!("request", request_id = request_id.to_str().unwrap_or_default());
         let handling = span.in_scope(|| match from_browser {
-            true => Handling::Cors { future: self.cors.call(request) },
-            false => Handling::Plain { future: self.plain.call(request) },
+            true => Handling::Cors { future: guard.cors.layer(self.admit.clone()).oneshot(request) },
+            false => Handling::Plain { future: self.admit.call(request) },
         });
         Box::pin(async move {
             let mut response = handling.instrument(span).await?;
