@@ -3,9 +3,9 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use serde_json::Value;
-use trustnode::did::jwk;
-use trustnode::did::key::{self, KeyOptions};
-use trustnode::did::keys::KeyType;
+use trustnode_did::jwk;
+use trustnode_did::key::{self, KeyOptions};
+use trustnode_did::public_key::KeyType;
 
 fn vectors(name: &str) -> Value {
     let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -16,7 +16,6 @@
 pub mod cli;
 pub mod config;
 pub mod conformance;
-pub mod did;
 pub mod hosting;
 pub mod http;
 pub mod identity;

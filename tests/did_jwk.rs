@@ -5,10 +5,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use trustnode::did::error::{ErrorCode, ResolutionError};
-use trustnode::did::jwk;
-use trustnode::did::keys::PublicKey;
-use trustnode::did::syntax::DidUrl;
+use trustnode_did::error::{ErrorCode, ResolutionError};
+use trustnode_did::jwk;
+use trustnode_did::public_key::PublicKey;
+use trustnode_did::syntax::DidUrl;
 
 fn vectors() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/didjwk.json");

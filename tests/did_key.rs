@@ -3,10 +3,10 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use trustnode::did::error::{ErrorCode, ResolutionError};
-use trustnode::did::key::{self, KeyOptions, PublicKeyFormat};
-use trustnode::did::keys::{KeyType, PublicKey};
-use trustnode::did::syntax::DidUrl;
+use trustnode_did::error::{ErrorCode, ResolutionError};
+use trustnode_did::key::{self, KeyOptions, PublicKeyFormat};
+use trustnode_did::public_key::{KeyType, PublicKey};
+use trustnode_did::syntax::DidUrl;
 
 fn vectors(name: &str) -> Vec<Value> {
     let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));

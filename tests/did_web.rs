@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use support::origin::{Origin, Reply, TestCa};
 use trustnode::config::{CacheConfig, WebConfig};
-use trustnode::did::error::ErrorCode;
 use trustnode::web::{WebOptions, WebOutcome, WebResolver};
+use trustnode_did::error::ErrorCode;
 
 const PATH: &str = "/users/alice/did.json";
 

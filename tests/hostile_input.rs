@@ -15,11 +15,11 @@ use serde_json::Value;
 use support::node::{Reply, TestNode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use trustnode::did::syntax::DidUrl;
 use trustnode::http::identifiers::split_request;
 use trustnode::http::trqp::RequestBody;
 use trustnode::resolver::accept::negotiate;
 use trustnode::resolver::{Method, ResolutionOptions, Resolver};
+use trustnode_did::syntax::DidUrl;
 
 /// Strings biased towards the characters that matter to DID and URL parsing.
 fn did_like() -> impl Strategy<Value = String> {

@@ -5,7 +5,7 @@ mod support;
 
 use serde_json::Value;
 use support::node::TestNode;
-use trustnode::did::error::ErrorCode;
+use trustnode_did::error::ErrorCode;
 
 const LEGACY: &str = r#"application/ld+json;profile="https://w3id.org/did-resolution""#;
 

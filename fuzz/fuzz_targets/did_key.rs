@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trustnode::did::key::{self, KeyOptions};
+use trustnode_did::key::{self, KeyOptions};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(method_specific_id) = std::str::from_utf8(data) else { return };

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trustnode::did::web;
+use trustnode_did::web;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(method_specific_id) = std::str::from_utf8(data) else { return };

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trustnode::did::key::{self, KeyOptions};
+use trustnode_did::key::{self, KeyOptions};
 use trustnode::registry::jws::verify_detached;
 
 const AUTHORITY: &str = "did:key:z6MkvhPkGtv3JEtWXMVDW9vMCJYQR9QbadQUMGpYLexsj29Z";

@@ -10,8 +10,8 @@ use pkcs1::der::Encode;
 use rand_core::{OsRng, RngCore};
 use serde_json::{Map, Value};
 
-use crate::did::error::{invalid_public_key, ResolutionError};
-use crate::did::keys::{KeyType, PublicKey};
+use trustnode_did::error::{invalid_public_key, ResolutionError};
+use trustnode_did::public_key::{KeyType, PublicKey};
 
 /// Bits of the random RSA modulus.
 const RSA_MODULUS_BITS: usize = 2048;

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::fresh::{random_key, shuffled_jwk};
 use super::{Answer, Check, Mismatch, Request, Verdict};
-use crate::did::error::ErrorCode;
-use crate::did::keys::{KeyType, PublicKey};
+use trustnode_did::error::ErrorCode;
+use trustnode_did::public_key::{KeyType, PublicKey};
 
 const DIDKEY_VALID: &str = include_str!("../../tests/vectors/didkey-valid.json");
 const DIDKEY_INVALID: &str = include_str!("../../tests/vectors/didkey-invalid.json");
@@ -456,7 +456,7 @@ fn fresh_did_key_checks() -> Vec<Check> {
             Ok(key) => checks.extend(valid_did_key(
                 &format!("key.fresh.{}", key_type.name()),
                 "fresh",
-                crate::did::key::did_for(&key),
+                trustnode_did::key::did_for(&key),
                 &key,
             )),
             Err(error) => checks.push(unbuildable(format!("key.fresh.{}", key_type.name()), error.to_string())),
@@ -493,11 +493,11 @@ fn fresh_did_jwk_checks() -> Vec<Check> {
         let usage = jwk.get("use").and_then(Value::as_str).map(str::to_owned);
         let members: Vec<&String> = jwk.keys().collect();
         let title = format!("fresh {} did:jwk with members {members:?} resolves to its key", key_type.name());
-        checks.push(did_jwk_check(id, title, crate::did::jwk::did_for(&jwk), key, usage.as_deref()));
+        checks.push(did_jwk_check(id, title, trustnode_did::jwk::did_for(&jwk), key, usage.as_deref()));
     }
     if let Some(mut jwk) = random_key(KeyType::Ed25519).ok().and_then(|key| key.to_jwk()) {
         jwk.insert("d".to_owned(), Value::from("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"));
-        let did = crate::did::jwk::did_for(&jwk);
+        let did = trustnode_did::jwk::did_for(&jwk);
         checks.push(Check {
             id: "jwk.fresh.private-member".to_owned(),
             title: "refuses a fresh did:jwk that carries the private member d".to_owned(),
@@ -806,7 +806,7 @@ mod tests {
     #[test]
     fn documents_are_compared_by_key_material_not_representation() {
         let key = random_key(KeyType::P256).unwrap();
-        let did = crate::did::key::did_for(&key);
+        let did = trustnode_did::key::did_for(&key);
         let id = format!("{did}#{}", key.to_multibase());
         let verdict = resolves_to(did.clone(), did_key_expectations(&did, &key));
         let with = |material: Value| {

@@ -8,11 +8,11 @@
 
 use std::collections::HashMap;
 
-use crate::did::document::Document;
 use crate::registry::jws::{self, JwsError, VerifiedSignature};
 use crate::registry::proof::{check_answer, Answer, ProofError, ANSWER_JWS_TYPE};
 use crate::registry::snapshot::SignedHeader;
 use crate::resolver::Resolver;
+use trustnode_did::document::Document;
 
 use super::verify::{authority_document, VerifyError};
 

@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::identifiers::cache_control;
 use super::microcache::MAX_VALUE_BYTES;
-use crate::did::error::ErrorCode;
 use crate::resolver::render::Rendered;
 use crate::resolver::{Method, Resolution};
+use trustnode_did::error::ErrorCode;
 
 /// A rendered resolution answer, ready to be sent any number of times.
 #[derive(Debug)]

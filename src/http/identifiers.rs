@@ -16,11 +16,11 @@ use super::answers::Answer;
 use super::microcache::{request_key, unix_second};
 use super::problem::Problem;
 use super::AppState;
-use crate::did::error::{invalid_did, invalid_options, ResolutionError};
 use crate::resolver::accept::negotiate;
 use crate::resolver::options::OPTION_NAMES;
 use crate::resolver::render::render;
 use crate::resolver::{Resolution, ResolutionOptions, Validity};
+use trustnode_did::error::{invalid_did, invalid_options, ResolutionError};
 
 /// The route prefix; what follows it is the identifier.
 pub const PREFIX: &str = "/1.0/identifiers/";

@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::did::error::ErrorCode;
 use crate::resolver::{Method, Resolution};
+use trustnode_did::error::ErrorCode;
 
 use super::AppState;
 

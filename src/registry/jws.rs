@@ -14,7 +14,7 @@
 //! performs I/O; key generation takes the caller's random generator.
 //!
 //! Key encodings (multikey, JWK, did:key) are not repeated here: keys convert to and from
-//! [`crate::did::keys::PublicKey`], which owns them.
+//! [`trustnode_did::public_key::PublicKey`], which owns them.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -24,8 +24,8 @@ use rand_core::CryptoRngCore;
 use serde_json::{json, Map, Value};
 
 use super::jcs;
-use crate::did::keys;
-use crate::did::syntax::DidUrl;
+use trustnode_did::public_key;
+use trustnode_did::syntax::DidUrl;
 
 /// The `typ` of a snapshot signature, whose payload is the canonical JSON of the snapshot's signed header:
 /// explicit typing keeps a snapshot signature from being replayed as something else, and anything else from being
@@ -249,7 +249,7 @@ impl SigningKey {
 
     /// The did:key DID of the public key.
     pub fn did_key(&self) -> Result<String, JwsError> {
-        Ok(crate::did::key::did_for(&self.public_key().to_did_key()?))
+        Ok(trustnode_did::key::did_for(&self.public_key().to_did_key()?))
     }
 
     /// The did:key verification method id, the `kid` for a did:key authority.
@@ -293,19 +293,19 @@ impl PublicKey {
     }
 
     /// The same key in the resolver's key model, which owns the multikey, JWK and did:key encodings.
-    pub fn to_did_key(&self) -> Result<keys::PublicKey, JwsError> {
+    pub fn to_did_key(&self) -> Result<public_key::PublicKey, JwsError> {
         match self {
-            PublicKey::Ed25519(key) => keys::PublicKey::from_raw(keys::KeyType::Ed25519, key.as_bytes())
+            PublicKey::Ed25519(key) => public_key::PublicKey::from_raw(public_key::KeyType::Ed25519, key.as_bytes())
                 .map_err(|e| JwsError::InvalidKeyFile(e.detail)),
-            PublicKey::P256(key) => Ok(keys::PublicKey::P256(p256::PublicKey::from(key))),
+            PublicKey::P256(key) => Ok(public_key::PublicKey::P256(p256::PublicKey::from(key))),
         }
     }
 
     /// The signing-capable key of a validated resolver key; other key types cannot sign snapshots.
-    pub fn from_did_key(key: &keys::PublicKey) -> Result<PublicKey, String> {
+    pub fn from_did_key(key: &public_key::PublicKey) -> Result<PublicKey, String> {
         match key {
-            keys::PublicKey::Ed25519(_) => ed25519_from_bytes(key.raw_bytes()),
-            keys::PublicKey::P256(point) => Ok(PublicKey::P256(p256::ecdsa::VerifyingKey::from(point))),
+            public_key::PublicKey::Ed25519(_) => ed25519_from_bytes(key.raw_bytes()),
+            public_key::PublicKey::P256(point) => Ok(PublicKey::P256(p256::ecdsa::VerifyingKey::from(point))),
             other => Err(format!("{} keys cannot sign registry snapshots", other.key_type().name())),
         }
     }
@@ -315,13 +315,13 @@ impl PublicKey {
         if !text.starts_with('z') || text.contains(':') {
             return Err("publicKeyMultibase must be base58btc (`z…`)".to_owned());
         }
-        let key = crate::did::key::decode(text).map_err(|e| format!("publicKeyMultibase: {}", e.detail))?;
+        let key = trustnode_did::key::decode(text).map_err(|e| format!("publicKeyMultibase: {}", e.detail))?;
         PublicKey::from_did_key(&key)
     }
 
     /// Reads a public JWK.
     pub fn from_jwk(jwk: &Map<String, Value>) -> Result<PublicKey, String> {
-        PublicKey::from_did_key(&keys::PublicKey::from_jwk(jwk).map_err(|e| e.detail)?)
+        PublicKey::from_did_key(&public_key::PublicKey::from_jwk(jwk).map_err(|e| e.detail)?)
     }
 
     /// The public JWK.

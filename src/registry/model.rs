@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::did::syntax::DidUrl;
+use trustnode_did::syntax::DidUrl;
 
 /// The value of the source file's `format` member, so a stray JSON file is not mistaken for a registry.
 pub const SOURCE_FORMAT: &str = "trustnode-registry-source/1";

@@ -7,9 +7,9 @@
 
 use serde_json::Value;
 
-use crate::did::document::Document;
-use crate::did::error::{invalid_did_url, not_found, ResolutionError};
-use crate::did::syntax::DidUrl;
+use trustnode_did::document::Document;
+use trustnode_did::error::{invalid_did_url, not_found, ResolutionError};
+use trustnode_did::syntax::DidUrl;
 
 /// What a DID URL names inside its DID document.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,8 +102,8 @@ fn check_relative_ref(relative_ref: &str) -> Result<(), ResolutionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::did::error::ErrorCode;
     use serde_json::json;
+    use trustnode_did::error::ErrorCode;
 
     const DID: &str = "did:web:example.com";
 

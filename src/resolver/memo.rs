@@ -7,8 +7,8 @@
 
 use quick_cache::sync::Cache;
 
-use crate::did::document::Document;
-use crate::did::key::KeyOptions;
+use trustnode_did::document::Document;
+use trustnode_did::key::KeyOptions;
 
 /// Computed documents by identifier and options.
 pub struct Memo {

@@ -15,14 +15,14 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-pub use crate::did::document::Document;
-use crate::did::error::{feature_not_supported, method_not_supported, ResolutionError};
-use crate::did::syntax::DidUrl;
-use crate::did::{jwk, key};
 use crate::web::{WebOptions, WebResolver};
 use dereference::Dereferenced;
 use memo::Memo;
 pub use options::ResolutionOptions;
+pub use trustnode_did::document::Document;
+use trustnode_did::error::{feature_not_supported, method_not_supported, ResolutionError};
+use trustnode_did::syntax::DidUrl;
+use trustnode_did::{jwk, key};
 
 /// A DID method this node can resolve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,7 +243,7 @@ impl Resolver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::did::error::ErrorCode;
+    use trustnode_did::error::ErrorCode;
 
     fn resolve(input: &str, options: ResolutionOptions) -> Resolution {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();

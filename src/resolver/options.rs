@@ -7,8 +7,8 @@
 
 use serde_json::Value;
 
-use crate::did::error::{invalid_options, ResolutionError};
-use crate::did::key::{KeyOptions, PublicKeyFormat};
+use trustnode_did::error::{invalid_options, ResolutionError};
+use trustnode_did::key::{KeyOptions, PublicKeyFormat};
 
 /// Every option that changes a resolution, with its default.
 #[derive(Debug, Clone, Default)]
@@ -109,7 +109,7 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, ResolutionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::did::error::ErrorCode;
+    use trustnode_did::error::ErrorCode;
 
     #[test]
     fn defaults_follow_the_specs() {

@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::accept::{Dialect, Representation};
 use super::{Content, Resolution};
-use crate::did::error::{ErrorCode, ResolutionError};
+use trustnode_did::error::{ErrorCode, ResolutionError};
 
 /// Context of the legacy (CCG v0.3) result.
 const LEGACY_CONTEXT: &str = "https://w3id.org/did-resolution/v1";

@@ -16,8 +16,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::connect::{ConnectError, GuardedConnector};
-use crate::did::error::{internal_error, invalid_did, invalid_did_document, not_found, ResolutionError};
-use crate::did::web::DidWebLocation;
+use trustnode_did::error::{internal_error, invalid_did, invalid_did_document, not_found, ResolutionError};
+use trustnode_did::web::DidWebLocation;
 
 /// Redirects followed before giving up; each must stay on the DID's origin.
 pub const MAX_REDIRECTS: usize = 3;

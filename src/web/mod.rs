@@ -1,7 +1,7 @@
 //! The did:web edge: [`WebResolver`] fetches DID documents over hardened HTTPS and keeps them in a sled cache that
 //! keeps answering when origins fail.
 //!
-//! Order of a resolution: map the identifier (pure, `crate::did::web`), serve a fresh cache entry, otherwise join
+//! Order of a resolution: map the identifier (pure, `trustnode_did::web`), serve a fresh cache entry, otherwise join
 //! or start the single fetch for that DID, which revalidates with the stored validators, stores the result, and
 //! falls back to a stale copy when the origin is unavailable. HTTP routes and the CLI live elsewhere; the freshness
 //! arithmetic lives in [`freshness`] and is pure.
@@ -36,13 +36,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::config::{CacheConfig, WebConfig};
-use crate::did::document::Document;
-use crate::did::error::{internal_error, invalid_did_document, not_found, ResolutionError};
-use crate::did::web::{check_document, expand_relative_urls, locate, DidWebLocation};
 use fetch::{FetchError, FetchErrorKind, Fetched, Fetcher, ResponseHeaders, Validators};
 use flight::SingleFlight;
 use freshness::{bypass_allowed, freshness, storage, Directives, Freshness, Storage};
 use store::{Entry, EntryBody, Store};
+use trustnode_did::document::Document;
+use trustnode_did::error::{internal_error, invalid_did_document, not_found, ResolutionError};
+use trustnode_did::web::{check_document, expand_relative_urls, locate, DidWebLocation};
 
 /// Why the did:web resolver could not be set up.
 #[derive(Debug, thiserror::Error)]

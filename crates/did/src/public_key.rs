@@ -576,7 +576,7 @@ fn jwk_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>, Resolution
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::did::error::ErrorCode;
+    use crate::error::ErrorCode;
     use curve25519_dalek::constants::EIGHT_TORSION;
     use curve25519_dalek::MontgomeryPoint;
 

@@ -22,7 +22,7 @@
 //!   X25519KeyAgreementKey2020, 2018 → 2019, the others unchanged). A format that cannot express the key (e.g.
 //!   `Ed25519VerificationKey2020` for a P-256 key, `X25519KeyAgreementKey2020` for an Ed25519 key) is
 //!   `invalidPublicKeyType`. JWK formats express every key; BLS12-381 keys use the `OKP` convention described in
-//!   [`super::keys`].
+//!   [`super::public_key`].
 
 use std::str::FromStr;
 
@@ -30,7 +30,7 @@ use serde_json::{Map, Value};
 
 use super::error::ResolutionError;
 use super::error::{invalid_did, invalid_public_key_length, invalid_public_key_type, unsupported_public_key_type};
-use super::keys::{KeyType, PublicKey, MAX_RSA_DER_LEN};
+use super::public_key::{KeyType, PublicKey, MAX_RSA_DER_LEN};
 
 /// The DID Core context, always first in `@context`.
 pub const DID_CONTEXT: &str = "https://www.w3.org/ns/did/v1";

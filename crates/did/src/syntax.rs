@@ -159,7 +159,7 @@ fn decode_component(text: &str) -> Result<String, ResolutionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::did::error::ErrorCode;
+    use crate::error::ErrorCode;
 
     fn code(input: &str) -> ErrorCode {
         DidUrl::parse(input).unwrap_err().code

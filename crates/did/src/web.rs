@@ -205,11 +205,11 @@ fn expand_did_url_value(value: &mut Value, did: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::did::error::ErrorCode;
+    use crate::error::ErrorCode;
     use serde_json::json;
 
     fn vectors() -> Value {
-        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/didweb.json"));
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/didweb.json"));
         serde_json::from_str(text).unwrap()
     }
 

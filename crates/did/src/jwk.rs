@@ -13,7 +13,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::error::{invalid_did, ResolutionError};
-use super::keys::PublicKey;
+use super::public_key::PublicKey;
 
 /// The contexts of every did:jwk document.
 pub const CONTEXTS: [&str; 2] = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"];

@@ -1,0 +1,28 @@
+//! The pure DID core of trustnode: identifier syntax, public-key decoding and validation, DID document building
+//! for did:key and did:jwk, and the did:web identifier-to-URL mapping.
+//!
+//! Nothing in this crate performs I/O or knows about HTTP: every function takes strings and bytes and returns
+//! documents or [`error::ResolutionError`]s, so it can be tested, fuzzed and benchmarked in isolation, and an
+//! embedder that only needs did:key gets no runtime, TLS, DNS or database in its build.
+//!
+//! ```
+//! use trustnode_did::key::{self, KeyOptions};
+//!
+//! let did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+//! let document = key::resolve(did, &did[8..], &KeyOptions::default()).expect("a valid Ed25519 did:key");
+//! assert_eq!(document["id"], did);
+//!
+//! // Bad input is an error that says what was wrong, never a panic.
+//! let refused = key::decode("z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2d0K").unwrap_err();
+//! assert_eq!(refused.code.legacy(), "invalidDid");
+//! assert!(refused.detail.contains("'0'"));
+//! ```
+
+pub mod curve25519;
+pub mod document;
+pub mod error;
+pub mod jwk;
+pub mod key;
+pub mod public_key;
+pub mod syntax;
+pub mod web;
