@@ -21,14 +21,14 @@ use rand_core::OsRng;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 use trustnode::config::{Config, RegistryConfig};
-use trustnode::registry::evaluate::{Query, RegistryIndex};
-use trustnode::registry::jws::{KeyType, SigningKey};
-use trustnode::registry::model::{
+use trustnode::store::RegistryDir;
+use trustnode_registry::evaluate::{Query, RegistryIndex};
+use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::model::{
     EntityMetadata, RegistrySource, Statement, StatementKind, Status, StatusChange, Timestamp,
 };
-use trustnode::registry::proof::ProofWriter;
-use trustnode::registry::snapshot::CanonicalSnapshot;
-use trustnode::store::RegistryDir;
+use trustnode_registry::proof::ProofWriter;
+use trustnode_registry::snapshot::CanonicalSnapshot;
 
 const RESOURCES: [&str; 5] = ["OpenBadgeCredential", "AchievementCredential", "ClrCredential", "Degree", "Certificate"];
 

@@ -4,7 +4,7 @@
 //! Run: `cargo run --release --example bench_dids -- 50000 ed25519 > dids.txt`
 
 use rand_core::OsRng;
-use trustnode::registry::jws::{KeyType, SigningKey};
+use trustnode_registry::jws::{KeyType, SigningKey};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -21,7 +21,6 @@ pub mod http;
 pub mod identity;
 pub mod mirror;
 pub mod node;
-pub mod registry;
 pub mod resolver;
 pub mod store;
 pub mod web;

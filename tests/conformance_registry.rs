@@ -19,8 +19,8 @@ use trustnode::conformance::registry::{NamedQuestion, RegistryPlan};
 use trustnode::conformance::report::{render, ReportFormat};
 use trustnode::conformance::runner::{run_registry, RunSettings};
 use trustnode::conformance::{Outcome, Report};
-use trustnode::registry::model::Timestamp;
 use trustnode::resolver::{Method, Resolver};
+use trustnode_registry::model::Timestamp;
 
 fn settings(base_url: String) -> RunSettings {
     RunSettings {

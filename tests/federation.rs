@@ -10,8 +10,8 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use support::node::{Reply, TestNode};
 use support::registry::{node_for, now, put, register_from_now, Fixture, ACCREDITOR, BOOTCAMP, COLLEGE, UNIVERSITY};
-use trustnode::registry::jws::{self, PublicKey};
-use trustnode::registry::model::{EntityMetadata, Status};
+use trustnode_registry::jws::{self, PublicKey};
+use trustnode_registry::model::{EntityMetadata, Status};
 
 const STATEMENT_TYPE: &str = "entity-statement+jwt";
 

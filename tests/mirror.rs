@@ -17,9 +17,9 @@ use support::mirror::{eventually, latest_path, mirror_of, serves};
 use support::node::TestNode;
 use support::registry::{at, node_for, put, Fixture, COLLEGE};
 use trustnode::http::registries::JWS_HEADER;
-use trustnode::registry::jws::{KeyType, SigningKey};
-use trustnode::registry::model::Status;
-use trustnode::registry::snapshot::{CanonicalSnapshot, Digest};
+use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::model::Status;
+use trustnode_registry::snapshot::{CanonicalSnapshot, Digest};
 
 fn revoke_college(fixture: &mut Fixture, next_update_in: i64) -> (CanonicalSnapshot, String) {
     fixture.source.change_status("s2", Status::Revoked, at("2025-09-01T00:00:00Z"), "closed").unwrap();

@@ -16,11 +16,11 @@ use support::registry::{node_for, Fixture, COLLEGE};
 use trustnode::hosting::answer::{check_saved_answer, AnswerError, CheckedAnswer, Expectations};
 use trustnode::identity::{IdentityError, NodeIdentity};
 use trustnode::node::NodeError;
-use trustnode::registry::jws::{self, JwsError};
-use trustnode::registry::jws::{KeyType, SigningKey};
-use trustnode::registry::merkle::MerkleError;
-use trustnode::registry::proof::{LinkError, ProofError, ANSWER_JWS_TYPE};
 use trustnode::resolver::{Method, Resolver};
+use trustnode_registry::jws::{self, JwsError};
+use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::merkle::MerkleError;
+use trustnode_registry::proof::{LinkError, ProofError, ANSWER_JWS_TYPE};
 
 /// The college may issue certificates in May 2025 (statement s2, reinstated in April).
 fn question(authority: &str, resource: &str, proof: bool) -> String {

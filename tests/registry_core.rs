@@ -7,12 +7,12 @@ use ed25519_dalek::Signer as _;
 use rand_core::OsRng;
 use serde_json::{json, Value};
 use sha2::Digest as _;
-use trustnode::registry::evaluate::{Query, RegistryIndex, Standing};
-use trustnode::registry::jcs::JcsError;
-use trustnode::registry::jws::{Algorithm, JwsError, KeyType, SigningKey, SNAPSHOT_JWS_TYPE};
-use trustnode::registry::merkle::{leaf_hash, verify_inclusion};
-use trustnode::registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Status, Timestamp};
-use trustnode::registry::snapshot::{CanonicalSnapshot, SnapshotError};
+use trustnode_registry::evaluate::{Query, RegistryIndex, Standing};
+use trustnode_registry::jcs::JcsError;
+use trustnode_registry::jws::{Algorithm, JwsError, KeyType, SigningKey, SNAPSHOT_JWS_TYPE};
+use trustnode_registry::merkle::{leaf_hash, verify_inclusion};
+use trustnode_registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Status, Timestamp};
+use trustnode_registry::snapshot::{CanonicalSnapshot, SnapshotError};
 
 const UNIVERSITY: &str = "did:web:university.example";
 const BADGE: &str = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential";
@@ -113,9 +113,9 @@ fn the_signature_covers_the_header_recomputed_from_the_published_file() {
     let members = header.as_object_mut().unwrap();
     members.remove("statements");
     let entities = members.remove("entities").unwrap();
-    let digest = sha2::Sha256::digest(trustnode::registry::jcs::canonicalize(&entities).unwrap());
+    let digest = sha2::Sha256::digest(trustnode_registry::jcs::canonicalize(&entities).unwrap());
     members.insert("entities_digest".into(), json!(format!("sha256:{}", hex::encode(digest))));
-    let recomputed = trustnode::registry::jcs::canonicalize(&header).unwrap();
+    let recomputed = trustnode_registry::jcs::canonicalize(&header).unwrap();
     assert_eq!(recomputed, signed_payload(&snapshot));
     let signature = jws.split("..").nth(1).unwrap();
     let encoded_header = jws.split("..").next().unwrap();
@@ -265,7 +265,7 @@ fn non_canonical_and_unsafe_integer_snapshots_are_refused() {
 
     let mut unknown_member = value.clone();
     unknown_member["extra"] = json!(true);
-    let bytes = trustnode::registry::jcs::canonicalize(&unknown_member).unwrap();
+    let bytes = trustnode_registry::jcs::canonicalize(&unknown_member).unwrap();
     assert!(matches!(CanonicalSnapshot::parse(bytes), Err(SnapshotError::Malformed(why)) if why.contains("extra")));
 }
 
@@ -357,7 +357,7 @@ fn one_statement_is_provable_without_the_others() {
         CanonicalSnapshot::build(&source, None, at("2025-06-01T00:00:00Z"), at("2025-06-02T00:00:00Z")).unwrap();
     let root = snapshot.snapshot().merkle_root.0;
     for (index, statement) in snapshot.snapshot().statements.iter().enumerate() {
-        let leaf = leaf_hash(&trustnode::registry::jcs::to_canonical(statement).unwrap());
+        let leaf = leaf_hash(&trustnode_registry::jcs::to_canonical(statement).unwrap());
         let proof = snapshot.merkle_tree().inclusion_proof(index as u64).unwrap();
         assert_eq!(verify_inclusion(&leaf, &proof, &root), Ok(()));
         let mut flipped = leaf;

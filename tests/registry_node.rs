@@ -11,10 +11,10 @@ use serde_json::Value;
 use support::origin::{Origin, Reply, TestCa};
 use support::process::{exchange, spawn_node};
 use support::registry::{add_schools, at, latest_etag, node_for, put, Fixture, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
-use trustnode::registry::jws::{KeyType, SigningKey};
-use trustnode::registry::model::Status;
-use trustnode::registry::snapshot::CanonicalSnapshot;
 use trustnode::store::RegistryDir;
+use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::model::Status;
+use trustnode_registry::snapshot::CanonicalSnapshot;
 
 #[tokio::test]
 async fn serves_the_signed_bytes_with_signature_etag_and_cache_lifetime() {

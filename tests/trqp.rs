@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 use support::node::{Reply, TestNode};
 use support::registry::{at, node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
 use trustnode::hosting::answer::{check_saved_answer, AnswerError, Expectations};
-use trustnode::registry::model::{NewDelegation, NewStatement, RegistrySource, StatementKind, Status};
-use trustnode::registry::proof::ProofError;
 use trustnode::resolver::{Method, Resolver};
+use trustnode_registry::model::{NewDelegation, NewStatement, RegistrySource, StatementKind, Status};
+use trustnode_registry::proof::ProofError;
 
 /// JSON types of the schema members: "string", "boolean", "integer", "object".
 type Members = &'static [(&'static str, &'static str)];
@@ -272,7 +272,7 @@ const MATH_BADGE: &str = "https://example.org/badges/math";
 
 /// Adds `did` as an entity of `source`.
 fn add_entity(source: &mut RegistrySource, did: &str) {
-    let metadata = trustnode::registry::model::EntityMetadata { name: did.into(), ..Default::default() };
+    let metadata = trustnode_registry::model::EntityMetadata { name: did.into(), ..Default::default() };
     source.upsert_entity(did, metadata).unwrap();
 }
 

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use trustnode::registry::jcs;
+use trustnode_registry::jcs;
 
 /// Equality as JCS defines it: object member order does not matter and numbers are IEEE-754 doubles.
 fn same_json(a: &Value, b: &Value) -> bool {

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use trustnode_did::key::{self, KeyOptions};
-use trustnode::registry::jws::verify_detached;
+use trustnode_registry::jws::verify_detached;
 
 const AUTHORITY: &str = "did:key:z6MkvhPkGtv3JEtWXMVDW9vMCJYQR9QbadQUMGpYLexsj29Z";
 const SIGNED: [&[u8]; 2] = [

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trustnode::registry::jcs;
-use trustnode::registry::snapshot::{CanonicalSnapshot, Digest};
+use trustnode_registry::jcs;
+use trustnode_registry::snapshot::{CanonicalSnapshot, Digest};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(snapshot) = CanonicalSnapshot::parse(data.to_vec()) else { return };

@@ -9,7 +9,7 @@ use clap::{Subcommand, ValueEnum};
 use rand_core::OsRng;
 
 use super::CliError;
-use crate::registry::jws::{KeyType, SigningKey};
+use trustnode_registry::jws::{KeyType, SigningKey};
 
 /// `key` subcommands.
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,7 @@
 //! newest snapshot to a node.
 //!
 //! Each command reads the files it needs, calls the registry core, and writes results atomically; all rules live
-//! in `crate::registry`. Progress of long operations goes to stderr, only when stderr is a terminal.
+//! in `trustnode_registry`. Progress of long operations goes to stderr, only when stderr is a terminal.
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
@@ -15,12 +15,12 @@ use super::{CliError, ConfigArg};
 use crate::hosting::answer::{check_saved_answer, Expectations};
 use crate::hosting::verify;
 use crate::http::registries::JWS_HEADER;
-use crate::registry::jws::SigningKey;
-use crate::registry::model::{
+use crate::store::{RegistryDir, SnapshotDir};
+use trustnode_registry::jws::SigningKey;
+use trustnode_registry::model::{
     EntityMetadata, ModelError, NewDelegation, NewStatement, RegistrySource, StatementKind, Status, Timestamp,
 };
-use crate::registry::snapshot::{CanonicalSnapshot, SnapshotError};
-use crate::store::{RegistryDir, SnapshotDir};
+use trustnode_registry::snapshot::{CanonicalSnapshot, SnapshotError};
 
 /// `registry` subcommands.
 #[derive(Debug, Subcommand)]

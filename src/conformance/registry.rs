@@ -12,10 +12,10 @@ use time::format_description::well_known::Rfc3339;
 
 use super::resolver::{describe, encode};
 use super::{Answer, Check, Inapplicability, Mismatch, Request, Verdict};
-use crate::registry::evaluate::{Query, RegistryIndex};
-use crate::registry::model::{StatementKind, Timestamp};
-use crate::registry::proof::{check_answer, Answer as ProvenAnswer};
-use crate::registry::snapshot::{CanonicalSnapshot, Digest, SnapshotContent};
+use trustnode_registry::evaluate::{Query, RegistryIndex};
+use trustnode_registry::model::{StatementKind, Timestamp};
+use trustnode_registry::proof::{check_answer, Answer as ProvenAnswer};
+use trustnode_registry::snapshot::{CanonicalSnapshot, Digest, SnapshotContent};
 
 /// The suite's name in reports.
 pub const SUITE: &str = "registry";

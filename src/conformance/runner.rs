@@ -27,9 +27,9 @@ use tokio_rustls::TlsConnector;
 use super::registry::{self, NodeFacts, RegistryPlan};
 use super::{Answer, Check, CheckResult, Outcome, Report, Request};
 use crate::hosting::verify;
-use crate::registry::snapshot::CanonicalSnapshot;
 use crate::resolver::Resolver;
 use trustnode_did::error::ErrorCode;
+use trustnode_registry::snapshot::CanonicalSnapshot;
 
 /// The largest answer body read; anything longer is cut off and fails its check.
 const MAX_BODY_BYTES: usize = 1 << 20;

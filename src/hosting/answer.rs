@@ -3,16 +3,16 @@
 //! both resolved through our own resolver (did:key offline, did:web over HTTPS). Used by `trustnode registry
 //! check-answer`.
 //!
-//! The checks themselves are pure (`crate::registry::proof`, `crate::registry::jws`); this module only resolves
+//! The checks themselves are pure (`trustnode_registry::proof`, `trustnode_registry::jws`); this module only resolves
 //! DIDs and reports. No files and no HTTP server here.
 
 use std::collections::HashMap;
 
-use crate::registry::jws::{self, JwsError, VerifiedSignature};
-use crate::registry::proof::{check_answer, Answer, ProofError, ANSWER_JWS_TYPE};
-use crate::registry::snapshot::SignedHeader;
 use crate::resolver::Resolver;
 use trustnode_did::document::Document;
+use trustnode_registry::jws::{self, JwsError, VerifiedSignature};
+use trustnode_registry::proof::{check_answer, Answer, ProofError, ANSWER_JWS_TYPE};
+use trustnode_registry::snapshot::SignedHeader;
 
 use super::verify::{authority_document, VerifyError};
 

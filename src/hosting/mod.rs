@@ -25,14 +25,14 @@ use std::sync::{Arc, RwLock};
 use serde::Deserialize;
 
 use crate::config::RegistryConfig;
-use crate::registry::chain::IndexedRegistry;
-use crate::registry::evaluate::RegistryIndex;
-use crate::registry::listing::EntityIndex;
-use crate::registry::model::Timestamp;
-use crate::registry::proof::ProofWriter;
-use crate::registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
 use crate::resolver::Resolver;
 use crate::store::{RegistryDir, SnapshotDir, StoredSnapshot};
+use trustnode_registry::chain::IndexedRegistry;
+use trustnode_registry::evaluate::RegistryIndex;
+use trustnode_registry::listing::EntityIndex;
+use trustnode_registry::model::Timestamp;
+use trustnode_registry::proof::ProofWriter;
+use trustnode_registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
 use verify::VerifyError;
 
 /// The system clock as a registry timestamp; `None` past the year 9999.

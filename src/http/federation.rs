@@ -9,7 +9,7 @@
 //! `temporarily_unavailable` (503) when the registry has no snapshot or it is past its `next_update`.
 //!
 //! URLs in the statements start with `server.public_url`, or else with the request's own host. Only translation
-//! here: payloads come from [`crate::registry::federation`].
+//! here: payloads come from [`trustnode_registry::federation`].
 
 use std::sync::Arc;
 
@@ -22,8 +22,8 @@ use serde_json::{json, Value};
 use super::registries::{encode, now, path_candidates};
 use super::AppState;
 use crate::hosting::{HostedRegistry, Published};
-use crate::registry::federation::{self as views, Endpoints, ENTITY_STATEMENT_MEDIA_TYPE, ENTITY_STATEMENT_TYPE};
-use crate::registry::model::Timestamp;
+use trustnode_registry::federation::{self as views, Endpoints, ENTITY_STATEMENT_MEDIA_TYPE, ENTITY_STATEMENT_TYPE};
+use trustnode_registry::model::Timestamp;
 
 /// Path of an entity configuration below its entity identifier.
 pub const ENTITY_CONFIGURATION_PATH: &str = "/.well-known/openid-federation";

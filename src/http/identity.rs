@@ -37,7 +37,7 @@ pub async fn node(State(state): State<Arc<AppState>>) -> Json<Value> {
         "software": {"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")},
         "answer_signing": {
             "accept": super::trqp::JOSE_MEDIA_TYPE,
-            "typ": crate::registry::proof::ANSWER_JWS_TYPE,
+            "typ": trustnode_registry::proof::ANSWER_JWS_TYPE,
         },
         "registries": registries,
     }))

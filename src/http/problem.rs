@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::hosting::verify::VerifyError;
 use crate::hosting::PublishError;
-use crate::registry::snapshot::SnapshotError;
+use trustnode_registry::snapshot::SnapshotError;
 
 /// Base of the `type` URIs of this node's own problems (a URN: they name a kind, they are not web pages).
 /// The kinds are listed in the README.

@@ -23,10 +23,10 @@ use serde_json::{json, Value};
 use super::problem::Problem;
 use super::AppState;
 use crate::hosting::{HostedRegistry, Published};
-use crate::registry::evaluate::{standing_at, Standing};
-use crate::registry::listing::EntityFilter;
-use crate::registry::model::Timestamp;
 use crate::store::StoredSnapshot;
+use trustnode_registry::evaluate::{standing_at, Standing};
+use trustnode_registry::listing::EntityFilter;
+use trustnode_registry::model::Timestamp;
 
 /// The response (and `PUT` request) header carrying a snapshot's detached JWS.
 pub const JWS_HEADER: &str = "registry-snapshot-jws";

@@ -8,7 +8,7 @@
 //! `valid_until`, `registry_sequence`, `snapshot_digest`, `registry_stale`, `chain`).
 //!
 //! An authorization the asked authority's registry does not grant directly is searched through its delegations
-//! (`crate::registry::chain`) among the registries this node hosts or mirrors. Such an answer explains the
+//! (`trustnode_registry::chain`) among the registries this node hosts or mirrors. Such an answer explains the
 //! deciding statement (`status`, `reason`, `statement_id`, `valid_from`, `valid_until`; `status` may also be a
 //! chain failure such as `outside_scope`), while `registry_sequence` and `snapshot_digest` stay those of the asked
 //! authority's registry, and `chain` lists every statement it rests on, from the asked authority down, as
@@ -16,7 +16,7 @@
 //! at most one statement of the asked registry: the direct path stays as lean as before.
 //!
 //! Verifiable answers: with `context.proof = true` a positive answer carries `proof` (see
-//! `crate::registry::proof`): one link per statement it rests on (the whole chain for a delegated grant), which
+//! `trustnode_registry::proof`): one link per statement it rests on (the whole chain for a delegated grant), which
 //! lets anyone holding the authorities' DIDs check it without trusting this node. With `Accept: application/jose`
 //! the answer (positive or negative, proof included when asked) comes back as a compact JWS signed by the node's
 //! key, typed [`ANSWER_JWS_TYPE`], `Content-Type: application/jose`.
@@ -24,7 +24,7 @@
 //! Errors are problem details (never signed): 400 for invalid JSON, missing or empty fields or a bad `context.time`
 //! or `context.proof`; 404 for an unknown authority, entity, action or resource, unless `[trqp] hide_unknown` turns
 //! those into a plain 200 "no" so the endpoint is no enumeration oracle. Only translation here; evaluation is
-//! `crate::registry::evaluate` and `crate::registry::chain`.
+//! `trustnode_registry::evaluate` and `trustnode_registry::chain`.
 //!
 //! Answers are microcached (`super::microcache`): a question asked again with the same endpoint, `Accept` and
 //! byte-identical body within the same second gets the same answer, unless a hosted registry installed a new
@@ -49,11 +49,11 @@ use super::problem::Problem;
 use super::registries::now;
 use super::AppState;
 use crate::hosting::Published;
-use crate::registry::chain::{self, ChainAnswer, ChainLink, ChainStatus, IndexedRegistry};
-use crate::registry::evaluate::{Evaluation, Query as Question, Standing};
-use crate::registry::model::{StatementKind, Timestamp};
-use crate::registry::proof::ANSWER_JWS_TYPE;
-use crate::registry::snapshot::Digest;
+use trustnode_registry::chain::{self, ChainAnswer, ChainLink, ChainStatus, IndexedRegistry};
+use trustnode_registry::evaluate::{Evaluation, Query as Question, Standing};
+use trustnode_registry::model::{StatementKind, Timestamp};
+use trustnode_registry::proof::ANSWER_JWS_TYPE;
+use trustnode_registry::snapshot::Digest;
 
 /// The media type of a node-signed answer.
 pub const JOSE_MEDIA_TYPE: &str = "application/jose";

@@ -26,10 +26,10 @@ use crate::hosting::{clock_now, HostedRegistry, PublishError, Registries};
 use crate::http::health::{Readiness, ReadyFlag};
 use crate::http::metrics::{Family, Metrics};
 use crate::http::AppState;
-use crate::registry::model::Timestamp;
-use crate::registry::snapshot::{Digest, SnapshotError};
 use crate::resolver::Resolver;
 use plan::Step;
+use trustnode_registry::model::Timestamp;
+use trustnode_registry::snapshot::{Digest, SnapshotError};
 use upstream::{FetchFailure, Latest, Offered, Upstream};
 
 /// Fork evidence kept per registry; older evidence is dropped first.

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::registry::model::Timestamp;
-use crate::registry::snapshot::{Digest, SnapshotLink};
+use trustnode_registry::model::Timestamp;
+use trustnode_registry::snapshot::{Digest, SnapshotLink};
 
 /// The next step of a mirror after the upstream offered its latest snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

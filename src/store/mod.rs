@@ -3,7 +3,7 @@
 //! pair, never a torn file.
 //!
 //! This is plain file I/O and nothing else: it does not parse, verify or chain snapshots (the caller does, with
-//! `crate::registry`), and it never decides what is trustworthy. Both the node's data directory
+//! `trustnode_registry`), and it never decides what is trustworthy. Both the node's data directory
 //! (`<data_dir>/registries/<authority hash>/`) and a governance body's registry directory (`DIR/snapshots/`) use it.
 //!
 //! Atomic write: temp file in the same directory, write, fsync, rename over the final name, fsync the directory.

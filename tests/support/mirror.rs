@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use trustnode::config::RegistryConfig;
-use trustnode::registry::snapshot::CanonicalSnapshot;
+use trustnode_registry::snapshot::CanonicalSnapshot;
 
 use super::node::{Reply, TestNode};
 use super::registry::Fixture;

@@ -4,10 +4,10 @@
 
 use rand_core::OsRng;
 use trustnode::config::RegistryConfig;
-use trustnode::registry::jws::{KeyType, SigningKey};
-use trustnode::registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Status, Timestamp};
-use trustnode::registry::snapshot::CanonicalSnapshot;
 use trustnode::store::RegistryDir;
+use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Status, Timestamp};
+use trustnode_registry::snapshot::CanonicalSnapshot;
 
 use super::node::{Reply, TestNode};
 

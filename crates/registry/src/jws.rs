@@ -539,7 +539,7 @@ mod tests {
     use super::*;
     use rand_core::OsRng;
 
-    const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/didkey-valid.json"));
+    const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/didkey-valid.json"));
 
     #[test]
     fn multikeys_match_the_did_key_vectors() {

@@ -263,8 +263,8 @@ impl RegistryIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::model::{EntityMetadata, NewStatement, RegistrySource};
-    use crate::registry::snapshot::CanonicalSnapshot;
+    use crate::model::{EntityMetadata, NewStatement, RegistrySource};
+    use crate::snapshot::CanonicalSnapshot;
 
     const SCHOOL: &str = "did:web:school.example";
 

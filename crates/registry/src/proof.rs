@@ -381,9 +381,9 @@ fn check_chain(answer: &Answer, kind: StatementKind, links: &[ProofLink]) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::jws::{KeyType, SigningKey};
-    use crate::registry::model::{EntityMetadata, NewStatement, RegistrySource, Status};
-    use crate::registry::snapshot::CanonicalSnapshot;
+    use crate::jws::{KeyType, SigningKey};
+    use crate::model::{EntityMetadata, NewStatement, RegistrySource, Status};
+    use crate::snapshot::CanonicalSnapshot;
     use rand_core::OsRng;
     use serde_json::json;
 

@@ -596,7 +596,7 @@ impl CanonicalCursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::model::{NewStatement, StatementKind, Status};
+    use crate::model::{NewStatement, StatementKind, Status};
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse(text).unwrap()
@@ -723,7 +723,7 @@ mod tests {
     #[test]
     fn direct_statement_serialization_is_canonical() {
         let mut source = source();
-        source.statements[0].history.push(crate::registry::model::StatusChange {
+        source.statements[0].history.push(crate::model::StatusChange {
             reason: Some("audit \u{1F600} \u{FB33} \"quoted\"\n".into()),
             since: at("2025-02-01T00:00:00Z"),
             status: Status::Suspended,

@@ -190,8 +190,8 @@ pub fn legacy_registry(snapshot: &SnapshotContent, index: &EntityIndex, at: Time
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::model::{NewStatement, RegistrySource, StatementKind, Status};
-    use crate::registry::snapshot::CanonicalSnapshot;
+    use crate::model::{NewStatement, RegistrySource, StatementKind, Status};
+    use crate::snapshot::CanonicalSnapshot;
 
     const AUTHORITY: &str = "did:web:board.example";
     const UNIVERSITY: &str = "did:web:university.example";

@@ -301,8 +301,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::model::{EntityMetadata, NewDelegation, NewStatement, RegistrySource, Status};
-    use crate::registry::snapshot::CanonicalSnapshot;
+    use crate::model::{EntityMetadata, NewDelegation, NewStatement, RegistrySource, Status};
+    use crate::snapshot::CanonicalSnapshot;
     use proptest::prelude::*;
     use std::collections::HashMap;
 

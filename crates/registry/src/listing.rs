@@ -159,8 +159,8 @@ impl EntityIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::model::{NewStatement, RegistrySource, StatementKind, Status};
-    use crate::registry::snapshot::CanonicalSnapshot;
+    use crate::model::{NewStatement, RegistrySource, StatementKind, Status};
+    use crate::snapshot::CanonicalSnapshot;
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse(text).unwrap()
