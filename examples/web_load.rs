@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use origin::{Origin, Reply, TestCa};
-use trustnode::config::{CacheConfig, WebConfig};
-use trustnode::web::{WebOptions, WebResolver};
+use trustnode_resolver::web::settings::{CacheConfig, WebConfig};
+use trustnode_resolver::web::{WebOptions, WebResolver};
 
 fn did(port: u16, i: usize) -> String {
     format!("did:web:issuer.test%3A{port}:u:{i}")

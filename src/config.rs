@@ -4,11 +4,11 @@
 //! Loading reads files and the environment but does nothing else; validation of values happens here so that the
 //! rest of the node can take a `Config` as correct.
 
-use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use trustnode_resolver::web::settings::{CacheConfig, WebConfig};
 
 /// The default configuration, compiled in. The same text as `config/trustnode.toml`.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/trustnode.toml");
@@ -129,44 +129,6 @@ pub struct ResolverConfig {
     pub memo_entries: u64,
     /// Slots of the cache of rendered answers reused within their second; 0 disables it.
     pub answer_slots: usize,
-}
-
-/// `[web]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebConfig {
-    /// Whole-fetch timeout in milliseconds.
-    pub timeout_ms: u64,
-    /// Connect + TLS timeout in milliseconds.
-    pub connect_timeout_ms: u64,
-    /// Largest document in bytes.
-    pub max_document_bytes: usize,
-    /// Extra CA PEM file; empty for none.
-    pub extra_ca_file: String,
-    /// Lets the SSRF guard pass loopback/private targets.
-    pub allow_private_addresses: bool,
-    /// Host name → address pins.
-    pub host_overrides: BTreeMap<String, IpAddr>,
-}
-
-/// `[cache]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CacheConfig {
-    /// TTL without Cache-Control, seconds.
-    pub default_ttl_s: u64,
-    /// Lower TTL bound, seconds.
-    pub min_ttl_s: u64,
-    /// Upper TTL bound, seconds.
-    pub max_ttl_s: u64,
-    /// Stale-if-error window past expiry, seconds.
-    pub max_stale_s: u64,
-    /// TTL of cached NOT_FOUND answers, seconds.
-    pub negative_ttl_s: u64,
-    /// Most entries kept.
-    pub max_entries: usize,
-    /// Shortest interval between two `noCache` fetches of the same DID, seconds.
-    pub no_cache_min_interval_s: u64,
 }
 
 /// `[admin]`.
@@ -427,7 +389,7 @@ mod tests {
         assert_eq!(config.server.listen, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(config.cache.default_ttl_s, 60);
         assert!(config.web.allow_private_addresses);
-        assert_eq!(config.web.host_overrides["issuer.test"], "127.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(config.web.host_overrides["issuer.test"], "127.0.0.1".parse::<std::net::IpAddr>().unwrap());
     }
 
     #[test]

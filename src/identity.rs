@@ -14,9 +14,9 @@ use rand_core::OsRng;
 use serde_json::{json, Value};
 
 use crate::config::NodeConfig;
-use crate::resolver::{Content, ResolutionOptions, Resolver};
 use trustnode_did::key::{self as did_key, KeyOptions};
 use trustnode_registry::jws::{self, JwsError, KeyType, SigningKey};
+use trustnode_resolver::{Content, ResolutionOptions, Resolver};
 
 /// The generated key's file name inside the data directory.
 pub const NODE_KEY_FILE: &str = "node-key.jwk";

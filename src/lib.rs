@@ -21,6 +21,5 @@ pub mod http;
 pub mod identity;
 pub mod mirror;
 pub mod node;
-pub mod resolver;
 pub mod store;
-pub mod web;
+pub mod telemetry;

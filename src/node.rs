@@ -1,19 +1,38 @@
-//! The composition root: builds the node's shared state from a [`Config`] (data directory, resolver, and the
-//! stores later capabilities add), starts its background tasks and closes it cleanly. Used by `serve` and by the tests that run a node
-//! in-process.
+//! The composition root: the node's shared state ([`NodeState`]) built from a [`Config`] (data directory,
+//! resolver, hosted and mirrored registries, identity, telemetry), its background tasks, and a clean close. Used by
+//! `serve`, by the commands that only resolve, and by the tests that run a node in-process.
+//!
+//! The state belongs to the node, not to the HTTP layer: the HTTP layer holds an `Arc<NodeState>` and reads it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::config::Config;
-use crate::hosting::Registries;
-use crate::http::health::Readiness;
-use crate::http::metrics::Metrics;
-use crate::http::microcache::MicroCache;
-use crate::http::AppState;
+use crate::hosting::{clock_now, Registries};
 use crate::identity::NodeIdentity;
 use crate::mirror::Mirrors;
-use crate::resolver::{Method, Resolver};
-use crate::web::WebResolver;
+use crate::telemetry::metrics::Metrics;
+use crate::telemetry::readiness::Readiness;
+use trustnode_resolver::web::WebResolver;
+use trustnode_resolver::{computed, DidMethod, Resolver};
+
+/// Everything the node serves from, shared by the HTTP handlers and the background tasks.
+#[derive(Debug)]
+pub struct NodeState {
+    /// The node configuration.
+    pub config: Config,
+    /// The DID resolver (shared with the mirrors' pollers).
+    pub resolver: Arc<Resolver>,
+    /// The hosted trust registries.
+    pub registries: Registries,
+    /// Metrics; other parts of the node register their families here.
+    pub metrics: Metrics,
+    /// Readiness conditions; other parts of the node add theirs here.
+    pub readiness: Readiness,
+    /// The mirrored registries' pollers and status.
+    pub mirrors: Mirrors,
+    /// The node's own DID and signing key.
+    pub identity: NodeIdentity,
+}
 
 /// Why the node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -31,56 +50,132 @@ pub enum NodeError {
     Registries(#[from] crate::hosting::HostingError),
     /// The did:web resolver (TLS roots, DNS, cache) could not be set up.
     #[error(transparent)]
-    Web(#[from] crate::web::WebSetupError),
+    Web(#[from] trustnode_resolver::web::WebSetupError),
     /// The node's own key or DID is unusable.
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
 }
 
 /// Opens everything the node serves from.
-pub async fn open(config: Config) -> Result<AppState, NodeError> {
+pub async fn open(config: Config) -> Result<NodeState, NodeError> {
     let resolver = open_resolver(&config)?;
     let identity = NodeIdentity::load(&config.node, &config.server.data_dir)?;
     identity.check_published(&resolver).await?;
     tracing::info!(did = identity.did(), "node identity");
     let registries = Registries::open(&config.registries, &config.server.data_dir, &resolver).await?;
-    let metrics = Metrics::new();
+    let metrics = Metrics::new(resolver.methods().map(|method| method.name()).collect());
     let readiness = Readiness::default();
     let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness);
-    let answers = MicroCache::new(config.resolver.answer_slots);
-    let trqp_answers = MicroCache::new(config.trqp.answer_slots);
-    Ok(AppState { resolver, registries, config, metrics, readiness, mirrors, identity, answers, trqp_answers })
+    Ok(NodeState { resolver: Arc::new(resolver), registries, config, metrics, readiness, mirrors, identity })
 }
 
 /// Only the resolver, for commands that verify or resolve without being a node (no node key is created).
 pub fn open_resolver(config: &Config) -> Result<Resolver, NodeError> {
     let data_dir = &config.server.data_dir;
     std::fs::create_dir_all(data_dir).map_err(|source| NodeError::DataDir { path: data_dir.clone(), source })?;
-    let methods: Vec<Method> = config.resolver.methods.iter().filter_map(|name| Method::from_name(name)).collect();
-    let web = if methods.contains(&Method::Web) {
-        Some(WebResolver::open(&config.web, &config.cache, data_dir)?)
-    } else {
-        None
-    };
-    Ok(Resolver::new(methods, web, config.resolver.memo_entries))
+    let computed = computed::key_and_jwk(config.resolver.memo_entries);
+    let mut methods: Vec<Arc<dyn DidMethod>> = Vec::new();
+    for name in &config.resolver.methods {
+        if let Some(method) = computed.iter().find(|method| method.name() == name) {
+            methods.push(method.clone());
+        } else if name == "web" {
+            methods.push(Arc::new(WebResolver::open(&config.web, &config.cache, data_dir)?));
+        }
+    }
+    Ok(Resolver::new(methods))
 }
 
-/// Starts the node's background work (the mirrors' polling); it stops when the last reference to `state` is
-/// dropped.
-pub fn start_background(state: &Arc<AppState>) {
-    state.mirrors.start(Arc::downgrade(state));
+/// Starts the node's background work (the mirrors' polling) and the metrics read at each scrape; both stop when
+/// the last reference to `state` is dropped.
+pub fn start_background(state: &Arc<NodeState>) {
+    state.mirrors.start(Arc::downgrade(&state.resolver));
+    register_cache_metrics(&state.metrics, Arc::downgrade(&state.resolver));
+    register_registry_metrics(state);
 }
 
 /// Flushes what must survive a restart. Called once after the server has stopped.
-pub fn close(state: &AppState) {
+pub fn close(state: &NodeState) {
     close_resolver(&state.resolver);
 }
 
 /// Flushes the resolver's did:web cache.
 pub fn close_resolver(resolver: &Resolver) {
-    if let Some(web) = resolver.web() {
+    if let Some(web) = resolver.method::<WebResolver>() {
         if let Err(error) = web.flush() {
             tracing::warn!(%error, "the did:web cache could not be flushed; recent entries may be refetched");
         }
     }
+}
+
+/// The did:web cache as families read from its statistics at each scrape.
+fn register_cache_metrics(metrics: &Metrics, resolver: Weak<Resolver>) {
+    let events = metrics.counter(
+        "trustnode_did_web_cache_events_total",
+        "did:web cache events: hit (fresh copy served), miss (origin needed), stale (stale copy served because the \
+         origin failed), fetch (request sent to an origin), revalidated (origin answered 304), store_failed (a write to \
+         the on-disk cache failed, e.g. a full data directory; the answer was served anyway).",
+        ["event"],
+    );
+    let entries =
+        metrics.gauge("trustnode_did_web_cache_entries", "did:web cache entries (documents and NOT_FOUND).", []);
+    let disk = metrics.gauge("trustnode_did_web_cache_disk_bytes", "Bytes the did:web cache uses on disk.", []);
+    let in_flight = metrics.gauge("trustnode_did_web_fetches_in_flight", "DIDs being fetched from origins now.", []);
+    let errors = metrics.counter(
+        "trustnode_did_web_upstream_errors_total",
+        "Failed did:web origin fetches by kind (whether or not a stale copy covered them).",
+        ["kind"],
+    );
+    metrics.on_scrape(move || {
+        let Some(resolver) = resolver.upgrade() else { return };
+        let Some(web) = resolver.method::<WebResolver>() else { return };
+        let stats = web.stats();
+        for (event, count) in [
+            ("hit", stats.hits),
+            ("miss", stats.misses),
+            ("stale", stats.stale_served),
+            ("fetch", stats.upstream_fetches),
+            ("revalidated", stats.revalidations),
+            ("store_failed", stats.store_failures),
+        ] {
+            events.set([event], count as f64);
+        }
+        entries.set([], stats.entries as f64);
+        disk.set([], stats.disk_bytes as f64);
+        in_flight.set([], stats.in_flight as f64);
+        for (kind, count) in &stats.upstream_errors {
+            errors.set([kind], *count as f64);
+        }
+    });
+}
+
+/// The served snapshot of every hosted registry, read at each scrape. A registry with no snapshot yet has no series.
+fn register_registry_metrics(state: &Arc<NodeState>) {
+    let metrics = &state.metrics;
+    let sequence =
+        metrics.gauge("trustnode_registry_sequence", "Sequence of the snapshot served, by authority.", ["authority"]);
+    let age = metrics.gauge(
+        "trustnode_registry_age_seconds",
+        "Seconds since the served snapshot was issued (its `issued`), by authority.",
+        ["authority"],
+    );
+    let stale = metrics.gauge(
+        "trustnode_registry_stale",
+        "1 when the served snapshot is past its `next_update` (answers are flagged stale), else 0; by authority.",
+        ["authority"],
+    );
+    // Weak: the hook lives in the state's own metrics.
+    let node = Arc::downgrade(state);
+    metrics.on_scrape(move || {
+        let Some(state) = node.upgrade() else { return };
+        let Some(now) = clock_now() else { return };
+        for registry in state.registries.iter() {
+            let Some(published) = registry.current() else { continue };
+            let snapshot = published.snapshot();
+            let content = snapshot.snapshot();
+            let authority = [registry.authority_id()];
+            sequence.set(authority, content.sequence as f64);
+            age.set(authority, now.unix_seconds().saturating_sub(content.issued.unix_seconds()) as f64);
+            stale.set(authority, if snapshot.is_stale(now) { 1.0 } else { 0.0 });
+        }
+    });
 }

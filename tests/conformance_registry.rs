@@ -19,8 +19,8 @@ use trustnode::conformance::registry::{NamedQuestion, RegistryPlan};
 use trustnode::conformance::report::{render, ReportFormat};
 use trustnode::conformance::runner::{run_registry, RunSettings};
 use trustnode::conformance::{Outcome, Report};
-use trustnode::resolver::{Method, Resolver};
 use trustnode_registry::model::Timestamp;
+use trustnode_resolver::{computed, Resolver};
 
 fn settings(base_url: String) -> RunSettings {
     RunSettings {
@@ -34,7 +34,7 @@ fn settings(base_url: String) -> RunSettings {
 }
 
 fn offline_resolver() -> Resolver {
-    Resolver::new(vec![Method::Key, Method::Jwk], None, 16)
+    Resolver::new(computed::key_and_jwk(16))
 }
 
 fn question(entity: &str, action: &str, resource: &str, expect: Option<bool>) -> NamedQuestion {

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::origin::{Origin, Reply, TestCa};
-use trustnode::config::{CacheConfig, WebConfig};
-use trustnode::web::{WebOptions, WebOutcome, WebResolver};
 use trustnode_did::error::ErrorCode;
+use trustnode_resolver::web::settings::{CacheConfig, WebConfig};
+use trustnode_resolver::web::{WebOptions, WebOutcome, WebResolver};
 
 const PATH: &str = "/users/alice/did.json";
 

@@ -17,9 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use trustnode::http::identifiers::split_request;
 use trustnode::http::trqp::RequestBody;
-use trustnode::resolver::accept::negotiate;
-use trustnode::resolver::{Method, ResolutionOptions, Resolver};
 use trustnode_did::syntax::DidUrl;
+use trustnode_resolver::accept::negotiate;
+use trustnode_resolver::{computed, ResolutionOptions, Resolver};
 
 /// Strings biased towards the characters that matter to DID and URL parsing.
 fn did_like() -> impl Strategy<Value = String> {
@@ -84,7 +84,7 @@ proptest! {
 #[test]
 fn resolving_random_identifiers_always_answers() {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let resolver = Resolver::new(vec![Method::Key, Method::Jwk], None, 0);
+    let resolver = Resolver::new(computed::key_and_jwk(0));
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(2000));
     runner
         .run(&did_like(), |input| {

@@ -19,9 +19,9 @@ use serde_json::{json, Value};
 use support::node::TestNode;
 use support::origin::{Origin, Reply, TestCa};
 use support::registry::{node_for, now, put, register_from_now, Fixture, COLLEGE, UNIVERSITY};
-use trustnode::resolver::{Content, ResolutionOptions};
 use trustnode_registry::jws::SigningKey;
 use trustnode_registry::model::{EntityMetadata, RegistrySource, Status};
+use trustnode_resolver::{Content, ResolutionOptions};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/ler-interop");
 /// Status of `scripts/ler-interop` when npm could not install the clients.

@@ -96,7 +96,7 @@ async fn other_parts_of_the_node_add_labelled_metrics_and_scrape_hooks() {
     let sequence =
         node.state.metrics.gauge("trustnode_test_sequence", "A sequence per authority, set by a test.", ["authority"]);
     let scrapes = node.state.metrics.counter("trustnode_test_scrapes_total", "Scrapes seen by a hook.", []);
-    node.state.metrics.on_scrape(move |_| scrapes.add([], 1.0));
+    node.state.metrics.on_scrape(move || scrapes.add([], 1.0));
     sequence.set(["did:web:registry.example"], 42.0);
     let first = scrape(&node).await;
     assert_well_formed(&first);

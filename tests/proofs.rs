@@ -16,11 +16,11 @@ use support::registry::{node_for, Fixture, COLLEGE};
 use trustnode::hosting::answer::{check_saved_answer, AnswerError, CheckedAnswer, Expectations};
 use trustnode::identity::{IdentityError, NodeIdentity};
 use trustnode::node::NodeError;
-use trustnode::resolver::{Method, Resolver};
 use trustnode_registry::jws::{self, JwsError};
 use trustnode_registry::jws::{KeyType, SigningKey};
 use trustnode_registry::merkle::MerkleError;
 use trustnode_registry::proof::{LinkError, ProofError, ANSWER_JWS_TYPE};
+use trustnode_resolver::{computed, Resolver};
 
 /// The college may issue certificates in May 2025 (statement s2, reinstated in April).
 fn question(authority: &str, resource: &str, proof: bool) -> String {
@@ -40,7 +40,7 @@ async fn ask(node: &TestNode, body: String, accept: &str) -> Reply {
 
 /// A verifier's resolver: did:key only, so nothing but the DIDs themselves is consulted.
 fn offline_resolver() -> Resolver {
-    Resolver::new(vec![Method::Key], None, 0)
+    Resolver::new(computed::key_and_jwk(0))
 }
 
 async fn check(text: &str, authority: &str) -> Result<CheckedAnswer, AnswerError> {

@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 use support::node::{Reply, TestNode};
 use support::registry::{at, node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
 use trustnode::hosting::answer::{check_saved_answer, AnswerError, Expectations};
-use trustnode::resolver::{Method, Resolver};
 use trustnode_registry::model::{NewDelegation, NewStatement, RegistrySource, StatementKind, Status};
 use trustnode_registry::proof::ProofError;
+use trustnode_resolver::{computed, Resolver};
 
 /// JSON types of the schema members: "string", "boolean", "integer", "object".
 type Members = &'static [(&'static str, &'static str)];
@@ -364,7 +364,7 @@ async fn accreditation_chains_across_three_registries() {
     let body = json!({"entity_id": UNIVERSITY, "authority_id": board.authority, "action": "issue",
         "resource": MATH_BADGE, "context": {"proof": true}});
     let proven = String::from_utf8(ask(&node, "/authorization", &body).await.body.to_vec()).unwrap();
-    let verifier = Resolver::new(vec![Method::Key], None, 0);
+    let verifier = Resolver::new(computed::key_and_jwk(0));
     let expect = Expectations { authority_id: Some(&board.authority), node_id: None };
     let checked = check_saved_answer(&verifier, &proven, &expect).await.expect("the chain proof verifies");
     assert_eq!((checked.links.len(), checked.deciding_link), (2, Some(1)));

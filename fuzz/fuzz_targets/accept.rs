@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trustnode::resolver::accept::negotiate;
+use trustnode_resolver::accept::negotiate;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(accept) = std::str::from_utf8(data) else { return };

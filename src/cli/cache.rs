@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use super::{CliError, ConfigArg};
-use crate::web::WebResolver;
+use trustnode_resolver::web::WebResolver;
 
 /// Arguments of `cache`.
 #[derive(Debug, clap::Args)]

@@ -14,8 +14,8 @@ use crate::conformance::report::{matrix, render, MatrixFormat, ReportFormat};
 use crate::conformance::resolver::METHODS;
 use crate::conformance::runner::{run_registry, run_resolver, RunSettings};
 use crate::conformance::Report;
-use crate::resolver::{Method, Resolver};
-use crate::web::WebResolver;
+use trustnode_resolver::web::WebResolver;
+use trustnode_resolver::{computed, Resolver};
 
 /// Arguments of `conformance`.
 #[derive(Debug, clap::Args)]
@@ -169,7 +169,9 @@ fn registry(args: RegistryArgs) -> Result<ExitCode, CliError> {
     let config = crate::config::Config::load(None, Vec::<(String, String)>::new())?;
     let report = runtime()?.block_on(async {
         let web = WebResolver::open(&config.web, &config.cache, &cache_dir)?;
-        let resolver = Resolver::new(vec![Method::Key, Method::Jwk, Method::Web], Some(web), 64);
+        let mut methods = computed::key_and_jwk(64);
+        methods.push(std::sync::Arc::new(web));
+        let resolver = Resolver::new(methods);
         run_registry(settings, &plan, &resolver, &name).await.map_err(CliError::from)
     });
     let _ = std::fs::remove_dir_all(&cache_dir);

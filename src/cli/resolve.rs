@@ -4,9 +4,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::{CliError, ConfigArg};
-use crate::resolver::accept::negotiate;
-use crate::resolver::render::render;
-use crate::resolver::ResolutionOptions;
+use trustnode_resolver::accept::negotiate;
+use trustnode_resolver::render::render;
+use trustnode_resolver::ResolutionOptions;
 
 /// Arguments of `resolve`.
 #[derive(Debug, clap::Args)]
@@ -38,7 +38,7 @@ pub fn run(args: ResolveArgs) -> Result<ExitCode, CliError> {
         let pairs = args.options.iter().map(|(n, v)| (n.as_str(), v.as_str()));
         let resolution = match ResolutionOptions::from_pairs(pairs) {
             Ok(options) => resolver.resolve(&args.identifier, &options).await,
-            Err(error) => crate::resolver::Resolution::failed(error),
+            Err(error) => trustnode_resolver::Resolution::failed(error),
         };
         crate::node::close_resolver(&resolver);
         Ok::<_, CliError>(render(&resolution, negotiate(args.accept.as_deref())))

@@ -27,9 +27,9 @@ use tokio_rustls::TlsConnector;
 use super::registry::{self, NodeFacts, RegistryPlan};
 use super::{Answer, Check, CheckResult, Outcome, Report, Request};
 use crate::hosting::verify;
-use crate::resolver::Resolver;
 use trustnode_did::error::ErrorCode;
 use trustnode_registry::snapshot::CanonicalSnapshot;
+use trustnode_resolver::Resolver;
 
 /// The largest answer body read; anything longer is cut off and fails its check.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -114,7 +114,7 @@ impl Runner {
         }
         let path = settings.identifiers_path.trim_matches('/');
         let base = if path.is_empty() { base.to_owned() } else { format!("{base}/{path}") };
-        let tls = crate::web::connect::tls_config("").map_err(RunError::Tls)?;
+        let tls = trustnode_resolver::web::connect::tls_config("").map_err(RunError::Tls)?;
         let connector = Connector { http: http_connector(settings.timeout), tls: TlsConnector::from(Arc::new(tls)) };
         // The legacy client never follows redirects: a 3xx is judged as the answer it is.
         let client = Client::builder(TokioExecutor::new()).build(connector);

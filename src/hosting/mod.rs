@@ -25,7 +25,6 @@ use std::sync::{Arc, RwLock};
 use serde::Deserialize;
 
 use crate::config::RegistryConfig;
-use crate::resolver::Resolver;
 use crate::store::{RegistryDir, SnapshotDir, StoredSnapshot};
 use trustnode_registry::chain::IndexedRegistry;
 use trustnode_registry::evaluate::RegistryIndex;
@@ -33,6 +32,7 @@ use trustnode_registry::listing::EntityIndex;
 use trustnode_registry::model::Timestamp;
 use trustnode_registry::proof::ProofWriter;
 use trustnode_registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
+use trustnode_resolver::Resolver;
 use verify::VerifyError;
 
 /// The system clock as a registry timestamp; `None` past the year 9999.

@@ -4,10 +4,10 @@
 //!
 //! No files and no HTTP here: callers hand in bytes and the resolver.
 
-use crate::resolver::{Content, ResolutionOptions, Resolver};
 use trustnode_did::document::Document;
 use trustnode_registry::jws::VerifiedSignature;
 use trustnode_registry::snapshot::{CanonicalSnapshot, SnapshotError};
+use trustnode_resolver::{Content, ResolutionOptions, Resolver};
 
 /// Why a snapshot did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

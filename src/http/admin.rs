@@ -14,29 +14,30 @@ use subtle::ConstantTimeEq;
 
 use super::identifiers::split_request;
 use super::problem::Problem;
-use super::AppState;
+use super::HttpState;
+use trustnode_resolver::web::WebResolver;
 
 /// Route prefix of the per-DID invalidation.
 const CACHE_PREFIX: &str = "/1.0/cache/";
 
 /// `GET /1.0/cache`: entry count, disk size and counters.
-pub async fn cache_stats(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn cache_stats(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
     if let Err(problem) = authorize(&state, &headers) {
         return problem.into_response();
     }
-    match state.resolver.web() {
+    match state.node.resolver.method::<WebResolver>() {
         Some(web) => Json(web.stats()).into_response(),
         None => did_web_disabled().into_response(),
     }
 }
 
 /// `DELETE /1.0/cache`: drop every cached did:web document.
-pub async fn purge_all(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+pub async fn purge_all(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
     purge(&state, &headers, None)
 }
 
 /// `DELETE /1.0/cache/{did}`: drop one DID's cached document (raw or percent-encoded DID).
-pub async fn purge_one(State(state): State<Arc<AppState>>, headers: HeaderMap, uri: Uri) -> Response {
+pub async fn purge_one(State(state): State<Arc<HttpState>>, headers: HeaderMap, uri: Uri) -> Response {
     let raw = uri.path().strip_prefix(CACHE_PREFIX).unwrap_or_default();
     match split_request(raw, None) {
         Ok(split) => purge(&state, &headers, Some(&split.identifier)),
@@ -44,11 +45,11 @@ pub async fn purge_one(State(state): State<Arc<AppState>>, headers: HeaderMap, u
     }
 }
 
-fn purge(state: &AppState, headers: &HeaderMap, did: Option<&str>) -> Response {
+fn purge(state: &HttpState, headers: &HeaderMap, did: Option<&str>) -> Response {
     if let Err(problem) = authorize(state, headers) {
         return problem.into_response();
     }
-    let Some(web) = state.resolver.web() else { return did_web_disabled().into_response() };
+    let Some(web) = state.node.resolver.method::<WebResolver>() else { return did_web_disabled().into_response() };
     // Rendered answers hold documents too: forget them all, so no purged document is served again.
     state.answers.clear();
     match web.purge(did) {
@@ -60,8 +61,8 @@ fn purge(state: &AppState, headers: &HeaderMap, did: Option<&str>) -> Response {
     }
 }
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
-    let expected = state.config.admin.token.as_bytes();
+fn authorize(state: &HttpState, headers: &HeaderMap) -> Result<(), Problem> {
+    let expected = state.node.config.admin.token.as_bytes();
     if expected.is_empty() {
         return Err(Problem::new(StatusCode::NOT_FOUND, "admin-disabled", "admin endpoints are off: no admin.token"));
     }

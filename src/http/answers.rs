@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::identifiers::cache_control;
 use super::microcache::MAX_VALUE_BYTES;
-use crate::resolver::render::Rendered;
-use crate::resolver::{Method, Resolution};
 use trustnode_did::error::ErrorCode;
+use trustnode_resolver::render::Rendered;
+use trustnode_resolver::Resolution;
 
 /// A rendered resolution answer, ready to be sent any number of times.
 #[derive(Debug)]
@@ -21,7 +21,7 @@ pub struct Answer {
     location: Option<HeaderValue>,
     body: Bytes,
     /// What the metrics count for each answer sent.
-    method: Option<Method>,
+    method: Option<&'static str>,
     error: Option<ErrorCode>,
 }
 
@@ -40,7 +40,7 @@ impl Answer {
     }
 
     /// The method that answered (`None`: the request failed before a method was chosen).
-    pub fn method(&self) -> Option<Method> {
+    pub fn method(&self) -> Option<&'static str> {
         self.method
     }
 
@@ -72,13 +72,13 @@ impl Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolver::accept::negotiate;
-    use crate::resolver::render::render;
-    use crate::resolver::{ResolutionOptions, Resolver};
+    use trustnode_resolver::accept::negotiate;
+    use trustnode_resolver::render::render;
+    use trustnode_resolver::{computed, ResolutionOptions, Resolver};
 
     fn resolve(input: &str) -> Resolution {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let resolver = Resolver::new(vec![Method::Key], None, 4);
+        let resolver = Resolver::new(computed::key_and_jwk(4));
         runtime.block_on(resolver.resolve(input, &ResolutionOptions::default()))
     }
 

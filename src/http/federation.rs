@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::registries::{encode, now, path_candidates};
-use super::AppState;
+use super::HttpState;
 use crate::hosting::{HostedRegistry, Published};
 use trustnode_registry::federation::{self as views, Endpoints, ENTITY_STATEMENT_MEDIA_TYPE, ENTITY_STATEMENT_TYPE};
 use trustnode_registry::model::Timestamp;
@@ -85,9 +85,9 @@ struct Served {
     expires: Timestamp,
 }
 
-fn served(state: &AppState, params: &RawPathParams) -> Result<Served, FederationError> {
+fn served(state: &HttpState, params: &RawPathParams) -> Result<Served, FederationError> {
     let candidates = path_candidates(params, "authority_id");
-    let registry = candidates.iter().find_map(|candidate| state.registries.get(candidate)).ok_or_else(|| {
+    let registry = candidates.iter().find_map(|candidate| state.node.registries.get(candidate)).ok_or_else(|| {
         let named = candidates.first().map(|c| c.to_string()).unwrap_or_default();
         FederationError::not_found(format!("this node hosts no registry of `{named}`"))
     })?;
@@ -101,8 +101,8 @@ fn served(state: &AppState, params: &RawPathParams) -> Result<Served, Federation
 }
 
 /// The node's base URL: `server.public_url`, else the scheme the node serves and the request's host.
-fn base_url(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<String, FederationError> {
-    let server = &state.config.server;
+fn base_url(state: &HttpState, uri: &Uri, headers: &HeaderMap) -> Result<String, FederationError> {
+    let server = &state.node.config.server;
     if !server.public_url.is_empty() {
         return Ok(server.public_url.clone());
     }
@@ -117,9 +117,10 @@ fn base_url(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Result<String, 
 }
 
 /// A signed entity statement, served as `application/entity-statement+jwt`.
-fn statement_response(state: &AppState, claims: &Value) -> Result<Response, FederationError> {
+fn statement_response(state: &HttpState, claims: &Value) -> Result<Response, FederationError> {
     let payload = serde_json::to_vec(claims).map_err(|error| FederationError::server_error(error.to_string()))?;
     let jwt = state
+        .node
         .identity
         .sign_compact(ENTITY_STATEMENT_TYPE, &payload)
         .map_err(|error| FederationError::server_error(format!("cannot sign the statement: {error}")))?;
@@ -129,7 +130,7 @@ fn statement_response(state: &AppState, claims: &Value) -> Result<Response, Fede
 
 /// `GET /registries/{authority_id}/.well-known/openid-federation`: the registry's entity configuration.
 pub async fn entity_configuration(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<HttpState>>,
     params: RawPathParams,
     uri: Uri,
     headers: HeaderMap,
@@ -139,6 +140,7 @@ pub async fn entity_configuration(
     let (fetch, list) = (format!("{entity_id}{FETCH_PATH}"), format!("{entity_id}{LIST_PATH}"));
     let endpoints = Endpoints { entity_id: &entity_id, fetch: &fetch, list: &list };
     let jwk = state
+        .node
         .identity
         .public_jwk()
         .map_err(|error| FederationError::server_error(format!("the node's key has no JWK: {error}")))?;
@@ -149,7 +151,7 @@ pub async fn entity_configuration(
 /// `GET /registries/{authority_id}/federation/fetch?sub=<DID>`: the subordinate statement about an active entity.
 /// The DID may be percent-encoded or raw (DCC's client appends it unencoded, so a `%3A` in it arrives as sent).
 pub async fn fetch(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<HttpState>>,
     params: RawPathParams,
     RawQuery(query): RawQuery,
     uri: Uri,
@@ -186,14 +188,14 @@ pub async fn fetch(
 }
 
 /// `GET /registries/{authority_id}/federation/list`: the DIDs of the entities active now, as a JSON array.
-pub async fn list(State(state): State<Arc<AppState>>, params: RawPathParams) -> Result<Response, FederationError> {
+pub async fn list(State(state): State<Arc<HttpState>>, params: RawPathParams) -> Result<Response, FederationError> {
     let served = served(&state, &params)?;
     let entities = views::active_entities(served.published.snapshot(), &served.published.entities, served.now);
     Ok(json_response(&json!(entities)))
 }
 
 /// `GET /registries/{authority_id}/registry.json`: the DCC legacy file of the entities active now.
-pub async fn legacy(State(state): State<Arc<AppState>>, params: RawPathParams) -> Result<Response, FederationError> {
+pub async fn legacy(State(state): State<Arc<HttpState>>, params: RawPathParams) -> Result<Response, FederationError> {
     let served = served(&state, &params)?;
     let legacy = views::legacy_registry(served.published.snapshot(), &served.published.entities, served.now);
     Ok(json_response(&legacy))

@@ -34,11 +34,11 @@ use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::{Any, CorsLayer};
 use tracing::Instrument;
 
-use super::metrics::RouteMetrics;
 use super::problem::Problem;
 use super::request_id::{acceptable_request_id, RequestIds, REQUEST_ID};
-use super::AppState;
+use super::HttpState;
 use crate::config::AccessLog;
+use crate::telemetry::metrics::RouteMetrics;
 
 /// The `Vary` tower-http's CORS layer puts on every answer; answers to other clients carry it too.
 const CORS_VARY: HeaderValue =
@@ -48,7 +48,7 @@ const CORS_VARY: HeaderValue =
 /// of the concurrency cap (one pool for the whole node) and the CORS policy.
 #[derive(Debug)]
 pub struct Guard {
-    state: Arc<AppState>,
+    state: Arc<HttpState>,
     ids: RequestIds,
     permits: Arc<Semaphore>,
     cors: CorsLayer,
@@ -56,7 +56,7 @@ pub struct Guard {
 
 impl Guard {
     /// The guard for `state`'s node, with the limits of its `[server]` configuration.
-    pub fn new(state: Arc<AppState>) -> Arc<Guard> {
+    pub fn new(state: Arc<HttpState>) -> Arc<Guard> {
         let cors = CorsLayer::new()
             .allow_origin(Any)
             .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::HEAD, Method::OPTIONS])
@@ -68,14 +68,14 @@ impl Guard {
                 header::HeaderName::from_static(super::registries::JWS_HEADER),
                 REQUEST_ID.clone(),
             ]);
-        let permits = Arc::new(Semaphore::new(state.config.server.max_concurrent_requests));
+        let permits = Arc::new(Semaphore::new(state.node.config.server.max_concurrent_requests));
         Arc::new(Guard { state, ids: RequestIds::new(), permits, cors })
     }
 
     /// The layer for the route with path template `template` (`metrics::UNMATCHED_ROUTE` for the fallback).
     /// Each route gets its own, so the template is known without matching it again per request.
     pub fn layer(self: &Arc<Self>, template: &'static str) -> GuardLayer {
-        GuardLayer { guard: self.clone(), route: self.state.metrics.route(template), template }
+        GuardLayer { guard: self.clone(), route: self.state.node.metrics.route(template), template }
     }
 }
 
@@ -120,7 +120,7 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
         let GuardLayer { guard, route, template } = &self.layer;
-        let (route, template, access_log) = (route.clone(), *template, guard.state.config.server.access_log);
+        let (route, template, access_log) = (route.clone(), *template, guard.state.node.config.server.access_log);
         let request_id = match request.headers().get(&REQUEST_ID) {
             Some(incoming) if acceptable_request_id(incoming) => incoming.clone(),
             _ => guard.ids.next(),
@@ -209,7 +209,7 @@ where
     }
 
     fn call(&mut self, request: Request) -> Admission<S::Future> {
-        let server = &self.guard.state.config.server;
+        let server = &self.guard.state.node.config.server;
         if let Some(refusal) = headers_too_large(request.headers(), server.max_header_bytes) {
             return Admission::Refused { refusal: Some(refusal) };
         }

@@ -1,7 +1,7 @@
 //! `GET` and `POST /1.0/identifiers/{did-or-did-url}`: the Universal Resolver binding.
 //!
 //! Thin: split the request into identifier and options ([`split_request`], pure), call the resolver, render with
-//! `crate::resolver::render`. The identifier arrives either raw (`did:web:example.com?service=x`: the query belongs
+//! `trustnode_resolver::render`. The identifier arrives either raw (`did:web:example.com?service=x`: the query belongs
 //! to the DID URL) or percent-encoded (`did%3Aweb%3Aexample.com?noCache=true`: the query carries options).
 
 use std::sync::Arc;
@@ -15,12 +15,12 @@ use percent_encoding::percent_decode_str;
 use super::answers::Answer;
 use super::microcache::{request_key, unix_second};
 use super::problem::Problem;
-use super::AppState;
-use crate::resolver::accept::negotiate;
-use crate::resolver::options::OPTION_NAMES;
-use crate::resolver::render::render;
-use crate::resolver::{Resolution, ResolutionOptions, Validity};
+use super::HttpState;
 use trustnode_did::error::{invalid_did, invalid_options, ResolutionError};
+use trustnode_resolver::accept::negotiate;
+use trustnode_resolver::options::OPTION_NAMES;
+use trustnode_resolver::render::render;
+use trustnode_resolver::{Resolution, ResolutionOptions, Validity};
 
 /// The route prefix; what follows it is the identifier.
 pub const PREFIX: &str = "/1.0/identifiers/";
@@ -101,12 +101,12 @@ fn decode(text: &str) -> Result<String, ResolutionError> {
 
 /// `GET /1.0/identifiers/{id}`. Takes the whole request rather than its URI and headers: those extractors clone
 /// them, which is measurable on answers that come from memory.
-pub async fn get(State(state): State<Arc<AppState>>, request: Request) -> Response {
+pub async fn get(State(state): State<Arc<HttpState>>, request: Request) -> Response {
     resolve_request(&state, request.uri(), request.headers(), None).await
 }
 
 /// `POST /1.0/identifiers/{id}` with a JSON object of options as the body.
-pub async fn post(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(State(state): State<Arc<HttpState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     resolve_request(&state, &uri, &headers, Some(body)).await
 }
 
@@ -117,20 +117,20 @@ pub async fn empty(headers: HeaderMap) -> Response {
     Answer::new(&resolution, render(&resolution, negotiate(accept).or(negotiate(None)))).to_response()
 }
 
-async fn resolve_request(state: &AppState, uri: &Uri, headers: &HeaderMap, body: Option<Bytes>) -> Response {
+async fn resolve_request(state: &HttpState, uri: &Uri, headers: &HeaderMap, body: Option<Bytes>) -> Response {
     let raw_path = uri.path().strip_prefix(PREFIX).unwrap_or_default();
-    if raw_path.len() > state.config.server.max_identifier_bytes {
+    if raw_path.len() > state.node.config.server.max_identifier_bytes {
         return Problem::new(
             StatusCode::URI_TOO_LONG,
             "identifier-too-long",
-            format!("identifiers longer than {} bytes are not accepted", state.config.server.max_identifier_bytes),
+            format!("identifiers longer than {} bytes are not accepted", state.node.config.server.max_identifier_bytes),
         )
         .into_response();
     }
     // Only GET answers depend on the request line and Accept alone; POST carries options in its body.
     let key = body.is_none().then(|| request_key(uri, headers, b""));
     if let Some(answer) = key.and_then(|key| state.answers.get(key, unix_second(), 0)) {
-        state.metrics.record_resolution_outcome(answer.method(), answer.error());
+        state.node.metrics.record_resolution_outcome(answer.method(), answer.error());
         return answer.to_response();
     }
     let parsed = split_request(raw_path, uri.query()).and_then(|split| {
@@ -148,10 +148,10 @@ async fn resolve_request(state: &AppState, uri: &Uri, headers: &HeaderMap, body:
     let resolution = match parsed {
         // Nothing acceptable: render answers 406 without resolving.
         Ok(_) if representation.is_none() => Resolution::failed(invalid_options("no acceptable representation")),
-        Ok((identifier, options)) => state.resolver.resolve(&identifier, &options).await,
+        Ok((identifier, options)) => state.node.resolver.resolve(&identifier, &options).await,
         Err(error) => Resolution::failed(error),
     };
-    state.metrics.record_resolution(&resolution);
+    state.node.metrics.record_resolution(&resolution);
     let answer = Arc::new(Answer::new(&resolution, render(&resolution, representation)));
     if let Some(key) = key.filter(|_| answer.keepable(&resolution)) {
         state.answers.put(key, resolution.retrieved.unix_timestamp(), 0, answer.clone());

@@ -10,17 +10,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::AppState;
+use super::HttpState;
 
 /// `GET /.well-known/did.json`.
-pub async fn did_document(State(state): State<Arc<AppState>>) -> Response {
-    let body = state.identity.document().to_string();
+pub async fn did_document(State(state): State<Arc<HttpState>>) -> Response {
+    let body = state.node.identity.document().to_string();
     ([(header::CONTENT_TYPE, "application/did+json")], body).into_response()
 }
 
 /// `GET /node`.
-pub async fn node(State(state): State<Arc<AppState>>) -> Json<Value> {
+pub async fn node(State(state): State<Arc<HttpState>>) -> Json<Value> {
     let registries: Vec<Value> = state
+        .node
         .registries
         .iter()
         .map(|registry| {
@@ -32,8 +33,8 @@ pub async fn node(State(state): State<Arc<AppState>>) -> Json<Value> {
         })
         .collect();
     Json(json!({
-        "did": state.identity.did(),
-        "verification_method": state.identity.kid(),
+        "did": state.node.identity.did(),
+        "verification_method": state.node.identity.kid(),
         "software": {"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")},
         "answer_signing": {
             "accept": super::trqp::JOSE_MEDIA_TYPE,

@@ -11,13 +11,12 @@ pub mod discovery;
 pub mod explorer;
 pub mod federation;
 pub mod guard;
-pub mod health;
 pub mod identifiers;
 pub mod identity;
 pub mod idle;
-pub mod metrics;
 pub mod microcache;
 pub mod openapi;
+pub mod operator;
 pub mod problem;
 pub mod registries;
 pub mod request_id;
@@ -31,8 +30,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::routing::{any, delete, get, post, MethodRouter};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -42,38 +40,25 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 use tower::ServiceBuilder;
 
-use crate::config::Config;
-use crate::hosting::Registries;
-use crate::resolver::Resolver;
+use crate::node::NodeState;
+use crate::telemetry::metrics::UNMATCHED_ROUTE;
 use problem::Problem;
 
-/// What every handler can reach.
+/// What every handler can reach: the node, and the HTTP layer's own caches of rendered answers.
 #[derive(Debug)]
-pub struct AppState {
-    /// The node configuration.
-    pub config: Config,
-    /// The DID resolver.
-    pub resolver: Resolver,
-    /// The hosted trust registries.
-    pub registries: Registries,
-    /// Metrics; other parts of the node register their families here.
-    pub metrics: metrics::Metrics,
-    /// Readiness conditions; other parts of the node add theirs here.
-    pub readiness: health::Readiness,
-    /// The mirrored registries' pollers and status.
-    pub mirrors: crate::mirror::Mirrors,
+pub struct HttpState {
+    /// The node's shared state.
+    pub node: Arc<NodeState>,
     /// Rendered resolution answers reused within their second.
     pub answers: microcache::MicroCache<Arc<answers::Answer>>,
     /// TRQP answer bodies reused within their second, by endpoint and request body.
     pub trqp_answers: microcache::MicroCache<axum::body::Bytes>,
-    /// The node's own DID and signing key.
-    pub identity: crate::identity::NodeIdentity,
 }
 
 /// Every route the node serves: the path template and its handlers. The router, the metrics' route labels and the
 /// OpenAPI coverage test all read this one table; add new routes here (and to `openapi.json`). Publishing accepts
 /// snapshots up to `max_snapshot_bytes`, above the general body limit.
-pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
+pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<HttpState>>)> {
     vec![
         ("/", get(explorer::page)),
         ("/explorer.js", get(explorer::script)),
@@ -88,8 +73,8 @@ pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<
         ("/1.0/cache", get(admin::cache_stats).delete(admin::purge_all)),
         ("/1.0/cache/{*did}", delete(admin::purge_one)),
         ("/healthz", get(discovery::healthz)),
-        ("/readyz", get(health::readyz)),
-        ("/metrics", get(metrics_handler)),
+        ("/readyz", get(operator::readyz)),
+        ("/metrics", get(operator::metrics)),
         ("/openapi.json", get(openapi::document)),
         ("/registries", get(registries::list)),
         (
@@ -119,25 +104,25 @@ pub fn route_templates() -> Vec<&'static str> {
 }
 
 /// The node's router with every route and limit in place.
-pub fn router(state: Arc<AppState>) -> Router {
-    let server = &state.config.server;
+pub fn router(node: Arc<NodeState>) -> Router {
+    let state = Arc::new(HttpState {
+        answers: microcache::MicroCache::new(node.config.resolver.answer_slots),
+        trqp_answers: microcache::MicroCache::new(node.config.trqp.answer_slots),
+        node,
+    });
+    let server = &state.node.config.server;
     // Every route gets the guard as one layer of its own: it then knows the route's template without matching again.
     let guard = guard::Guard::new(state.clone());
     let stack = |template: &'static str| {
         ServiceBuilder::new().layer(guard.layer(template)).layer(DefaultBodyLimit::max(server.max_body_bytes))
     };
-    routes(state.config.publishing.max_snapshot_bytes)
+    routes(state.node.config.publishing.max_snapshot_bytes)
         .into_iter()
         .fold(Router::new(), |router, (template, handlers)| {
             router.route(template, handlers.fallback(method_not_allowed).layer(stack(template)))
         })
-        .fallback_service(any(not_found).layer(stack(metrics::UNMATCHED_ROUTE)))
+        .fallback_service(any(not_found).layer(stack(UNMATCHED_ROUTE)))
         .with_state(state)
-}
-
-/// `GET /metrics`: Prometheus text exposition.
-async fn metrics_handler(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
-    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], state.metrics.render(&state)).into_response()
 }
 
 async fn not_found() -> Problem {

@@ -23,8 +23,8 @@ pub async fn document() -> impl IntoResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolver::options::OPTION_NAMES;
     use trustnode_did::key::PublicKeyFormat;
+    use trustnode_resolver::options::OPTION_NAMES;
 
     fn document() -> serde_json::Value {
         serde_json::from_str(DOCUMENT).unwrap()

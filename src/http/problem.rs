@@ -1,6 +1,6 @@
 //! RFC 9457 problem details for everything that is not a resolution result: limits (413, 414, 503), unknown
 //! routes, and the errors of non-resolver endpoints. Resolution errors are full resolution results instead; they
-//! are rendered by `crate::resolver::render`.
+//! are rendered by `trustnode_resolver::render`.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -21,7 +21,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::problem::Problem;
-use super::AppState;
+use super::HttpState;
 use crate::hosting::{HostedRegistry, Published};
 use crate::store::StoredSnapshot;
 use trustnode_registry::evaluate::{standing_at, Standing};
@@ -55,9 +55,9 @@ pub(super) fn path_candidates<'p>(params: &'p RawPathParams, name: &str) -> Vec<
     }
 }
 
-fn hosted<'s>(state: &'s AppState, params: &RawPathParams) -> Result<&'s Arc<HostedRegistry>, Problem> {
+fn hosted<'s>(state: &'s HttpState, params: &RawPathParams) -> Result<&'s Arc<HostedRegistry>, Problem> {
     let candidates = path_candidates(params, "authority_id");
-    candidates.iter().find_map(|candidate| state.registries.get(candidate)).ok_or_else(|| {
+    candidates.iter().find_map(|candidate| state.node.registries.get(candidate)).ok_or_else(|| {
         let named = candidates.first().map(|c| c.to_string()).unwrap_or_default();
         Problem::new(StatusCode::NOT_FOUND, "registry-not-hosted", format!("this node hosts no registry of `{named}`"))
     })
@@ -74,9 +74,10 @@ fn current(registry: &HostedRegistry) -> Result<Arc<Published>, Problem> {
 }
 
 /// `GET /registries`: the hosted authorities with their current sequence, next update and links.
-pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Problem> {
+pub async fn list(State(state): State<Arc<HttpState>>) -> Result<Json<Value>, Problem> {
     let now = now()?;
     let registries: Vec<Value> = state
+        .node
         .registries
         .iter()
         .map(|registry| {
@@ -112,7 +113,7 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Pro
 /// `GET /registries/{authority_id}/status`: the served snapshot and, for a mirrored registry, its upstream, last
 /// poll, last success, last error and fork evidence (`mirror` is null for a registry published here).
 pub async fn status(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
 ) -> Result<Json<Value>, Problem> {
     let params = params?;
@@ -132,7 +133,7 @@ pub async fn status(
     Ok(Json(json!({
         "authority_id": registry.authority_id(),
         "served": served,
-        "mirror": state.mirrors.status(registry.authority_id()),
+        "mirror": state.node.mirrors.status(registry.authority_id()),
     })))
 }
 
@@ -149,7 +150,7 @@ pub struct SnapshotQuery {
 
 /// `GET /registries/{authority_id}/snapshots/{sequence|latest}`.
 pub async fn get_snapshot(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
     query: Result<Query<SnapshotQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -233,7 +234,7 @@ pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
 /// `PUT /registries/{authority_id}/snapshots/{sequence}`: the body is the snapshot's exact bytes, the detached
 /// JWS is in the [`JWS_HEADER`] header. 201 with the new snapshot's sequence and digest, or a problem.
 pub async fn put_snapshot(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -246,7 +247,7 @@ pub async fn put_snapshot(
         Problem::new(StatusCode::BAD_REQUEST, "invalid-sequence", format!("`{requested}` is not a sequence number"))
     })?;
     let jws = headers.get(JWS_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
-    let published = registry.publish(&state.resolver, sequence, body.to_vec(), jws).await?;
+    let published = registry.publish(&state.node.resolver, sequence, body.to_vec(), jws).await?;
     let snapshot = published.snapshot();
     let location = format!("/registries/{}/snapshots/{sequence}", encode(registry.authority_id()));
     let body = json!({"authority_id": registry.authority_id(), "sequence": sequence, "digest": snapshot.digest()});
@@ -274,7 +275,7 @@ fn as_of(time: Option<&str>) -> Result<Timestamp, Problem> {
 
 /// `GET /registries/{authority_id}/entities?limit&offset&action&resource&status&time`.
 pub async fn list_entities(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
     query: Result<Query<EntitiesQuery>, QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
@@ -320,7 +321,7 @@ pub async fn list_entities(
 
 /// `GET /registries/{authority_id}/entities/{entity_id}?time=`: metadata and every statement with its standing.
 pub async fn get_entity(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, Problem> {

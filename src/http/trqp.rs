@@ -47,7 +47,7 @@ use serde_json::{json, Value};
 use super::microcache::{request_key, unix_second, MAX_VALUE_BYTES};
 use super::problem::Problem;
 use super::registries::now;
-use super::AppState;
+use super::HttpState;
 use crate::hosting::Published;
 use trustnode_registry::chain::{self, ChainAnswer, ChainLink, ChainStatus, IndexedRegistry};
 use trustnode_registry::evaluate::{Evaluation, Query as Question, Standing};
@@ -371,7 +371,7 @@ fn chain_entry<R: IndexedRegistry>(link: &ChainLink<R>) -> ChainEntry<'_> {
 
 /// `POST /authorization`.
 pub async fn authorization(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<HttpState>>,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -381,7 +381,7 @@ pub async fn authorization(
 
 /// `POST /recognition`.
 pub async fn recognition(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<HttpState>>,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -392,7 +392,7 @@ pub async fn recognition(
 /// Answers from the microcache when the same question was answered this second from the same registry data;
 /// otherwise evaluates it and keeps the answer.
 fn answer(
-    state: &AppState,
+    state: &HttpState,
     kind: StatementKind,
     uri: &Uri,
     headers: &HeaderMap,
@@ -402,7 +402,7 @@ fn answer(
     let signed = wants_jose(headers);
     let second = unix_second();
     // Read before evaluating: a snapshot installed meanwhile bumps it, so this answer is not reused.
-    let generation = state.registries.generation();
+    let generation = state.node.registries.generation();
     let body = match state.trqp_answers.get(key, second, generation) {
         Some(kept) => kept,
         None => {
@@ -434,7 +434,7 @@ fn internal(what: &str, error: impl std::fmt::Display) -> Problem {
 }
 
 /// The answer body for a question (a compact JWS by the node when `signed`), or the problem with it.
-fn evaluate(state: &AppState, kind: StatementKind, body: &[u8], signed: bool) -> Result<Vec<u8>, Problem> {
+fn evaluate(state: &HttpState, kind: StatementKind, body: &[u8], signed: bool) -> Result<Vec<u8>, Problem> {
     let body = RequestBody::parse(body)?;
     let request = body.question()?;
     let answer = |verdict: Verdict<'_>, asked: Option<&Published>| -> Result<Vec<u8>, Problem> {
@@ -482,6 +482,7 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8], signed: bool) ->
         }
         if signed {
             let jws = state
+                .node
                 .identity
                 .sign_compact(ANSWER_JWS_TYPE, &body)
                 .map_err(|error| internal("cannot sign the answer", error))?;
@@ -490,13 +491,14 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8], signed: bool) ->
         Ok(body)
     };
     let unknown = |what: &'static str, kind: &'static str, value: &str| {
-        if state.config.trqp.hide_unknown {
+        if state.node.config.trqp.hide_unknown {
             answer(Verdict::direct(&Evaluation::UNKNOWN, None), None)
         } else {
             Err(Problem::new(StatusCode::NOT_FOUND, kind, format!("unknown {what} `{value}`")))
         }
     };
-    let Some(published) = state.registries.get(request.authority_id).and_then(|registry| registry.current()) else {
+    let Some(published) = state.node.registries.get(request.authority_id).and_then(|registry| registry.current())
+    else {
         return unknown("authority", "unknown-authority", request.authority_id);
     };
     let index = &published.index;
@@ -513,7 +515,7 @@ fn evaluate(state: &AppState, kind: StatementKind, body: &[u8], signed: bool) ->
     }
     let through_delegations = (kind == StatementKind::Authorization && index.has_delegations()).then(|| {
         chain::authorize(&question, published.clone(), |authority| {
-            state.registries.get(authority).and_then(|registry| registry.current())
+            state.node.registries.get(authority).and_then(|registry| registry.current())
         })
     });
     if let Some(chained) =
@@ -551,7 +553,7 @@ fn standing_words(standing: Standing) -> Cow<'static, str> {
 
 /// `GET /metadata?authority_id=`: the registry's name, governance framework, current snapshot and endpoints.
 pub async fn metadata(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<HttpState>>,
     query: Result<Query<std::collections::HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
     let Query(query) = query?;
@@ -559,9 +561,10 @@ pub async fn metadata(
         .get("authority_id")
         .filter(|id| !id.is_empty())
         .ok_or_else(|| bad_request("missing-fields", "the query parameter authority_id is required"))?;
-    let published = state.registries.get(authority_id).and_then(|registry| registry.current()).ok_or_else(|| {
-        Problem::new(StatusCode::NOT_FOUND, "unknown-authority", format!("unknown authority `{authority_id}`"))
-    })?;
+    let published =
+        state.node.registries.get(authority_id).and_then(|registry| registry.current()).ok_or_else(|| {
+            Problem::new(StatusCode::NOT_FOUND, "unknown-authority", format!("unknown authority `{authority_id}`"))
+        })?;
     let snapshot = published.snapshot();
     let content = snapshot.snapshot();
     let encoded = super::registries::encode(authority_id);

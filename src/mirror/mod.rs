@@ -23,13 +23,12 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::hosting::verify::{self, VerifyError};
 use crate::hosting::{clock_now, HostedRegistry, PublishError, Registries};
-use crate::http::health::{Readiness, ReadyFlag};
-use crate::http::metrics::{Family, Metrics};
-use crate::http::AppState;
-use crate::resolver::Resolver;
+use crate::telemetry::metrics::{Family, Metrics};
+use crate::telemetry::readiness::{Readiness, ReadyFlag};
 use plan::Step;
 use trustnode_registry::model::Timestamp;
 use trustnode_registry::snapshot::{Digest, SnapshotError};
+use trustnode_resolver::Resolver;
 use upstream::{FetchFailure, Latest, Offered, Upstream};
 
 /// Fork evidence kept per registry; older evidence is dropped first.
@@ -233,17 +232,17 @@ impl Mirror {
         status.last_error = Some(PollError { at: now, kind: failure.kind(), detail: failure.to_string() });
     }
 
-    /// Polls until the node's state is gone, waiting [`plan::poll_delay`] between polls.
-    async fn run(self: Arc<Self>, state: Weak<AppState>, interval: Duration) {
+    /// Polls until the node's resolver is gone (the node closed), waiting [`plan::poll_delay`] between polls.
+    async fn run(self: Arc<Self>, resolver: Weak<Resolver>, interval: Duration) {
         loop {
-            let Some(app) = state.upgrade() else { return };
+            let Some(resolver) = resolver.upgrade() else { return };
             let Some(now) = clock_now() else {
                 tracing::error!("the system clock is out of range; mirrors do not poll");
                 return;
             };
-            let outcome = self.poll(&app.resolver, now).await;
+            let outcome = self.poll(&resolver, now).await;
             self.record(now, outcome);
-            drop(app);
+            drop(resolver);
             let next_update = self.registry.current().map(|published| published.snapshot().snapshot().next_update);
             tokio::time::sleep(plan::poll_delay(clock_now().unwrap_or(now), next_update, interval)).await;
         }
@@ -311,11 +310,11 @@ impl Mirrors {
         }
     }
 
-    /// Starts one polling task per mirror; each stops when `state` is dropped.
-    pub fn start(&self, state: Weak<AppState>) {
+    /// Starts one polling task per mirror; each stops when the resolver (held by the node state) is dropped.
+    pub fn start(&self, resolver: Weak<Resolver>) {
         let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
         for mirror in self.by_authority.values() {
-            tasks.push(tokio::spawn(mirror.clone().run(state.clone(), self.interval)));
+            tasks.push(tokio::spawn(mirror.clone().run(resolver.clone(), self.interval)));
         }
     }
 

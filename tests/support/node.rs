@@ -21,7 +21,7 @@ pub struct TestNode {
     /// The configuration it runs with.
     pub config: Config,
     /// Its state, for registering metrics and readiness conditions as other parts of the node do.
-    pub state: Arc<trustnode::http::AppState>,
+    pub state: Arc<trustnode::node::NodeState>,
     data_dir: Arc<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,

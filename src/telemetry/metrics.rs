@@ -1,15 +1,15 @@
 //! The node's metrics and their Prometheus text exposition (format 0.0.4), written by hand.
 //!
 //! The per-request path only touches atomics: requests by route template and status, latency histograms per route,
-//! resolutions by method and outcome. Everything else is read when `/metrics` is scraped: the did:web cache counters
-//! and the hosted registries' served snapshots (sequence, age, staleness), and whatever other parts of the node
-//! register as labelled [`Family`] gauges or counters, kept current by
-//! [`Metrics::on_scrape`] hooks when a value is cheaper to compute on demand (an age, a size).
+//! resolutions by method and outcome. Everything else is read when `/metrics` is scraped: whatever parts of the node
+//! register as labelled [`Family`] gauges or counters (the node registers the did:web cache counters and the hosted
+//! registries' served snapshots), kept current by [`Metrics::on_scrape`] hooks when a value is cheaper to compute on
+//! demand (an age, a size).
 //!
 //! Labels are bounded by construction: routes are templates (never raw paths, so DIDs cannot explode the series
 //! count), statuses are HTTP codes, methods and outcomes come from fixed enums. Each route gets its own
 //! [`RouteMetrics`] when the router is built, so recording a request is a few relaxed atomic increments without
-//! any lookup. Nothing here does I/O.
+//! any lookup. Nothing here does I/O or knows about HTTP handlers.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -17,10 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::resolver::{Method, Resolution};
 use trustnode_did::error::ErrorCode;
-
-use super::AppState;
+use trustnode_resolver::Resolution;
 
 /// `Content-Type` of the exposition.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -46,13 +44,15 @@ const NO_METHOD: &str = "none";
 const OUTCOMES: usize = ErrorCode::ALL.len() + 1;
 
 /// A hook run before each scrape.
-type ScrapeHook = Box<dyn Fn(&AppState) + Send + Sync>;
+type ScrapeHook = Box<dyn Fn() + Send + Sync>;
 
-/// All the node's metrics. One per node, in [`AppState`].
+/// All the node's metrics. One per node, in its state.
 pub struct Metrics {
     routes: Mutex<Vec<(&'static str, Arc<RouteStats>)>>,
-    /// `[method or none][outcome]`: methods indexed like `Method::ALL`, then one slot for "none".
-    resolutions: [[AtomicU64; OUTCOMES]; Method::ALL.len() + 1],
+    /// The method names resolutions are counted by, in the resolver's order.
+    methods: Vec<&'static str>,
+    /// `[method or none][outcome]`: methods indexed like `methods`, then one row for "none".
+    resolutions: Box<[[AtomicU64; OUTCOMES]]>,
     families: Mutex<Vec<Arc<dyn Collector>>>,
     hooks: Mutex<Vec<ScrapeHook>>,
 }
@@ -116,23 +116,22 @@ impl RouteMetrics {
 }
 
 impl Default for Metrics {
+    /// Metrics that count resolutions of no method (only failures before a method was chosen).
     fn default() -> Self {
-        Metrics::new()
+        Metrics::new(Vec::new())
     }
 }
 
 impl Metrics {
-    /// Empty metrics with the did:web cache families registered.
-    pub fn new() -> Metrics {
-        let metrics = Metrics {
+    /// Empty metrics (no routes, families or hooks yet) counting resolutions of the DID methods `methods`.
+    pub fn new(methods: Vec<&'static str>) -> Metrics {
+        Metrics {
             routes: Mutex::new(Vec::new()),
-            resolutions: Default::default(),
+            resolutions: (0..=methods.len()).map(|_| Default::default()).collect(),
+            methods,
             families: Mutex::new(Vec::new()),
             hooks: Mutex::new(Vec::new()),
-        };
-        register_cache_metrics(&metrics);
-        register_registry_metrics(&metrics);
-        metrics
+        }
     }
 
     /// The counters of the route with path template `template` (the label; [`UNMATCHED_ROUTE`] for the
@@ -152,9 +151,11 @@ impl Metrics {
         self.record_resolution_outcome(resolution.method, resolution.result.as_ref().err().map(|error| error.code));
     }
 
-    /// Counts one resolution by its method (`None`: failed before a method was chosen) and error (`None`: ok).
-    pub fn record_resolution_outcome(&self, method: Option<Method>, error: Option<ErrorCode>) {
-        let method = method.map_or(Method::ALL.len(), |method| method as usize);
+    /// Counts one resolution by its method name (`None`: failed before a method was chosen) and error (`None`:
+    /// ok). A method the metrics were not made for counts as none.
+    pub fn record_resolution_outcome(&self, method: Option<&'static str>, error: Option<ErrorCode>) {
+        let method =
+            method.and_then(|name| self.methods.iter().position(|known| *known == name)).unwrap_or(self.methods.len());
         let outcome = match error {
             None => 0,
             Some(code) => ErrorCode::ALL.iter().position(|known| *known == code).map_or(0, |index| index + 1),
@@ -197,16 +198,16 @@ impl Metrics {
         family
     }
 
-    /// Runs `hook` before each scrape, with the node's state: the place to set gauges that are computed on demand
-    /// (ages, sizes, readings of counters kept elsewhere).
-    pub fn on_scrape(&self, hook: impl Fn(&AppState) + Send + Sync + 'static) {
+    /// Runs `hook` before each scrape: the place to set gauges that are computed on demand (ages, sizes, readings
+    /// of counters kept elsewhere). A hook holds what it reads (weakly, when that owns the metrics).
+    pub fn on_scrape(&self, hook: impl Fn() + Send + Sync + 'static) {
         self.hooks.lock().unwrap_or_else(PoisonError::into_inner).push(Box::new(hook));
     }
 
     /// Runs the scrape hooks and writes every metric in the Prometheus text format.
-    pub fn render(&self, state: &AppState) -> String {
+    pub fn render(&self) -> String {
         for hook in self.hooks.lock().unwrap_or_else(PoisonError::into_inner).iter() {
-            hook(state);
+            hook();
         }
         let mut out = String::with_capacity(8192);
         self.render_requests(&mut out);
@@ -264,8 +265,8 @@ impl Metrics {
     fn render_resolutions(&self, out: &mut String) {
         let name = "trustnode_resolutions_total";
         header(out, name, "DID resolutions over HTTP, by method and outcome (ok, or the error code).", "counter");
-        let methods = Method::ALL.iter().map(|method| method.name()).chain([NO_METHOD]);
-        for (method, row) in methods.zip(&self.resolutions) {
+        let methods = self.methods.iter().copied().chain([NO_METHOD]);
+        for (method, row) in methods.zip(self.resolutions.iter()) {
             let outcomes = ["ok"].into_iter().chain(ErrorCode::ALL.iter().map(|code| code.legacy()));
             for (outcome, counter) in outcomes.zip(row) {
                 let count = counter.load(Ordering::Relaxed);
@@ -341,74 +342,6 @@ fn escape(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The did:web cache as families read from its statistics at each scrape.
-fn register_cache_metrics(metrics: &Metrics) {
-    let events = metrics.counter(
-        "trustnode_did_web_cache_events_total",
-        "did:web cache events: hit (fresh copy served), miss (origin needed), stale (stale copy served because the \
-         origin failed), fetch (request sent to an origin), revalidated (origin answered 304), store_failed (a write to \
-         the on-disk cache failed, e.g. a full data directory; the answer was served anyway).",
-        ["event"],
-    );
-    let entries =
-        metrics.gauge("trustnode_did_web_cache_entries", "did:web cache entries (documents and NOT_FOUND).", []);
-    let disk = metrics.gauge("trustnode_did_web_cache_disk_bytes", "Bytes the did:web cache uses on disk.", []);
-    let in_flight = metrics.gauge("trustnode_did_web_fetches_in_flight", "DIDs being fetched from origins now.", []);
-    let errors = metrics.counter(
-        "trustnode_did_web_upstream_errors_total",
-        "Failed did:web origin fetches by kind (whether or not a stale copy covered them).",
-        ["kind"],
-    );
-    metrics.on_scrape(move |state| {
-        let Some(web) = state.resolver.web() else { return };
-        let stats = web.stats();
-        for (event, count) in [
-            ("hit", stats.hits),
-            ("miss", stats.misses),
-            ("stale", stats.stale_served),
-            ("fetch", stats.upstream_fetches),
-            ("revalidated", stats.revalidations),
-            ("store_failed", stats.store_failures),
-        ] {
-            events.set([event], count as f64);
-        }
-        entries.set([], stats.entries as f64);
-        disk.set([], stats.disk_bytes as f64);
-        in_flight.set([], stats.in_flight as f64);
-        for (kind, count) in &stats.upstream_errors {
-            errors.set([kind], *count as f64);
-        }
-    });
-}
-
-/// The served snapshot of every hosted registry, read at each scrape. A registry with no snapshot yet has no series.
-fn register_registry_metrics(metrics: &Metrics) {
-    let sequence =
-        metrics.gauge("trustnode_registry_sequence", "Sequence of the snapshot served, by authority.", ["authority"]);
-    let age = metrics.gauge(
-        "trustnode_registry_age_seconds",
-        "Seconds since the served snapshot was issued (its `issued`), by authority.",
-        ["authority"],
-    );
-    let stale = metrics.gauge(
-        "trustnode_registry_stale",
-        "1 when the served snapshot is past its `next_update` (answers are flagged stale), else 0; by authority.",
-        ["authority"],
-    );
-    metrics.on_scrape(move |state| {
-        let Some(now) = crate::hosting::clock_now() else { return };
-        for registry in state.registries.iter() {
-            let Some(published) = registry.current() else { continue };
-            let snapshot = published.snapshot();
-            let content = snapshot.snapshot();
-            let authority = [registry.authority_id()];
-            sequence.set(authority, content.sequence as f64);
-            age.set(authority, now.unix_seconds().saturating_sub(content.issued.unix_seconds()) as f64);
-            stale.set(authority, if snapshot.is_stale(now) { 1.0 } else { 0.0 });
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,7 +359,7 @@ mod tests {
 
     #[test]
     fn requests_are_counted_by_template_and_status_with_cumulative_buckets() {
-        let metrics = Metrics::new();
+        let metrics = Metrics::default();
         let route = metrics.route("/a/{*id}");
         route.record(200, Duration::from_micros(300));
         metrics.route("/a/{*id}").record(200, Duration::from_millis(20));
@@ -455,7 +388,7 @@ mod tests {
 
     #[test]
     fn families_render_escaped_labels_and_accumulate() {
-        let metrics = Metrics::new();
+        let metrics = Metrics::default();
         let sequence = metrics.gauge("trustnode_test_sequence", "A test gauge.", ["authority"]);
         let failures = metrics.counter("trustnode_test_failures_total", "A test counter.", []);
         sequence.set(["did:web:a\"b\\c"], 7.0);

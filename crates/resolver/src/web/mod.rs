@@ -20,12 +20,13 @@
 //! - The cache key is the DID alone: the stored document is the origin's, and `expandRelativeUrls` is applied on
 //!   the way out.
 
+pub mod cache;
 pub mod connect;
 pub mod fetch;
 pub mod flight;
 pub mod freshness;
-pub mod guard;
-pub mod store;
+pub mod settings;
+pub mod ssrf;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,11 +36,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::config::{CacheConfig, WebConfig};
+use crate::{DidMethod, MethodCall, MethodOutcome, MethodTraits, ResolutionOptions, Validity};
+
+use crate::web::settings::{CacheConfig, WebConfig};
+use cache::{Entry, EntryBody, Store};
 use fetch::{FetchError, FetchErrorKind, Fetched, Fetcher, ResponseHeaders, Validators};
 use flight::SingleFlight;
 use freshness::{bypass_allowed, freshness, storage, Directives, Freshness, Storage};
-use store::{Entry, EntryBody, Store};
 use trustnode_did::document::Document;
 use trustnode_did::error::{internal_error, invalid_did_document, not_found, ResolutionError};
 use trustnode_did::web::{check_document, expand_relative_urls, locate, DidWebLocation};
@@ -225,7 +228,7 @@ impl WebResolver {
         let fetcher = Fetcher::new(connector, Duration::from_millis(web.timeout_ms), web.max_document_bytes);
         let path = data_dir.join("cache");
         let store = Store::open(&path, cache.max_entries, unix_now()).map_err(|source| {
-            if store::is_locked(&source) {
+            if cache::is_locked(&source) {
                 WebSetupError::Locked(path.clone())
             } else {
                 WebSetupError::Cache { path: path.clone(), source }
@@ -503,4 +506,65 @@ impl HotEntry {
 
 fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
+}
+
+/// Cached documents can change, and their identifiers are domain names.
+const WEB_TRAITS: MethodTraits = MethodTraits {
+    updatable: true,
+    deactivatable: true,
+    enumerable: false,
+    history_available: false,
+    human_readable: true,
+};
+
+impl DidMethod for WebResolver {
+    fn name(&self) -> &'static str {
+        "web"
+    }
+
+    fn resolve<'a>(
+        &'a self,
+        did: &'a str,
+        method_specific_id: &'a str,
+        options: &'a ResolutionOptions,
+    ) -> MethodCall<'a> {
+        MethodCall::Pending(Box::pin(async move {
+            let web_options =
+                WebOptions { no_cache: options.no_cache, expand_relative_urls: options.expand_relative_urls };
+            let outcome = WebResolver::resolve(self, did, method_specific_id, &web_options).await;
+            method_outcome(outcome)
+        }))
+    }
+
+    fn test_identifiers(&self) -> &'static [&'static str] {
+        &["did:web:w3c-ccg.github.io"]
+    }
+
+    fn traits(&self) -> MethodTraits {
+        WEB_TRAITS
+    }
+}
+
+/// A did:web outcome in the resolver's terms: its validity is the cache entry's remaining lifetime, and an answer
+/// is repeatable within its second only when it came fresh from the cache with more than a second left.
+fn method_outcome(outcome: WebOutcome) -> MethodOutcome {
+    let mut validity = Validity::Unknown;
+    let mut repeatable = false;
+    if let Some(status) = outcome.cache.as_ref().filter(|status| !status.stale) {
+        let remaining = status.ttl_seconds.saturating_sub(status.age_seconds);
+        validity = Validity::Seconds(remaining);
+        repeatable = status.hit && !status.revalidated && !status.no_cache_limited && remaining > 1;
+    }
+    let mut extra_metadata = serde_json::Map::new();
+    if let Some(cache) = outcome.cache.and_then(|status| serde_json::to_value(status).ok()) {
+        extra_metadata.insert("cache".into(), cache);
+    }
+    let mut document_metadata = serde_json::Map::new();
+    let document = outcome.result.map(|fetched| {
+        if let Some(updated) = fetched.updated {
+            document_metadata.insert("updated".into(), updated.into());
+        }
+        fetched.document
+    });
+    MethodOutcome { document, validity, repeatable, document_metadata, extra_metadata }
 }

@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::PrimitiveDateTime;
 
-use crate::config::CacheConfig;
+use super::settings::CacheConfig;
 
 /// The `Cache-Control` directives the cache obeys. Unknown directives are ignored.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

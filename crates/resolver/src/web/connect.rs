@@ -1,7 +1,7 @@
 //! The did:web connector: host name → guarded addresses → TCP → TLS, plugged into the pooled hyper client.
 //!
 //! Names come from `host_overrides` or hickory DNS, never from the system resolver; IP-literal hosts are refused
-//! here too (the mapping already refuses them). Every address DNS returns must pass [`super::guard`], and the
+//! here too (the mapping already refuses them). Every address DNS returns must pass [`super::ssrf`], and the
 //! connected peer is checked again so a rebinding between lookup and connect cannot slip through. TCP connect plus
 //! TLS handshake share one timeout. This module does not send requests or read bodies.
 
@@ -28,7 +28,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use super::guard::forbidden_reason;
+use super::ssrf::forbidden_reason;
 
 /// Why no connection was made. Carried through hyper's error chain and recovered by the fetcher.
 #[derive(Debug, thiserror::Error)]

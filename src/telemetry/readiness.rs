@@ -1,19 +1,11 @@
-//! Readiness: named conditions that must all hold before the node should get traffic, and `GET /readyz`.
+//! Readiness: named conditions that must all hold before the node should get traffic (`GET /readyz` reports them).
 //!
 //! Each part of the node that needs time or can fail after start (the registries while they load, the server while
-//! it drains at shutdown) registers a [`ReadyFlag`] and sets it. `/healthz` (in `discovery`) stays a constant
-//! answer: it says the process is up, not that it is useful. Nothing here does I/O.
+//! it drains at shutdown) registers a [`ReadyFlag`] and sets it. Nothing here does I/O or knows about HTTP.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-
-use super::problem::Problem;
-use super::AppState;
 
 /// The conditions of readiness. Checking takes a lock (only `/readyz` does, never a resolution).
 #[derive(Debug, Default)]
@@ -57,15 +49,6 @@ impl Readiness {
         let unmet = conditions.iter().filter(|(_, flag)| !flag.load(Ordering::Relaxed)).map(|(name, _)| name.clone());
         draining.into_iter().chain(unmet).collect()
     }
-}
-
-/// `GET /readyz`: 200 `ready`, or 503 naming the conditions not met.
-pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let unmet = state.readiness.unmet();
-    if unmet.is_empty() {
-        return (StatusCode::OK, "ready").into_response();
-    }
-    Problem::unavailable("not-ready", format!("not ready: {}", unmet.join(", "))).into_response()
 }
 
 #[cfg(test)]

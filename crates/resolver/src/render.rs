@@ -242,14 +242,14 @@ fn render_error(resolution: &Resolution, error: &ResolutionError, dialect: Diale
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolver::Document;
+    use crate::Document;
     use std::time::Duration;
     use time::OffsetDateTime;
 
     fn resolution(result: Result<Content, ResolutionError>, dereferencing: bool) -> Resolution {
         Resolution {
             method: None,
-            validity: crate::resolver::Validity::Unknown,
+            validity: crate::Validity::Unknown,
             result,
             dereferencing,
             document_metadata: Map::new(),
