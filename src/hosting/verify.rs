@@ -7,7 +7,7 @@
 use trustnode_did::document::Document;
 use trustnode_registry::jws::VerifiedSignature;
 use trustnode_registry::snapshot::{CanonicalSnapshot, SnapshotError};
-use trustnode_resolver::{Content, ResolutionOptions, Resolver};
+use trustnode_resolver::Resolver;
 
 /// Why a snapshot did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,12 +36,10 @@ pub struct VerifiedSnapshot {
 
 /// The DID document of `authority_id`.
 pub async fn authority_document(resolver: &Resolver, authority_id: &str) -> Result<Document, VerifyError> {
-    let unresolvable = |why: String| VerifyError::AuthorityUnresolvable { authority_id: authority_id.to_owned(), why };
-    match resolver.resolve(authority_id, &ResolutionOptions::default()).await.result {
-        Ok(Content::Document(document)) => Ok(document),
-        Ok(_) => Err(unresolvable("the authority id is a DID URL, not a DID".to_owned())),
-        Err(error) => Err(unresolvable(error.to_string())),
-    }
+    resolver.document(authority_id).await.map_err(|error| VerifyError::AuthorityUnresolvable {
+        authority_id: authority_id.to_owned(),
+        why: error.to_string(),
+    })
 }
 
 /// Checks `jws` over `snapshot` against the authority's current DID document.

@@ -8,19 +8,19 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 
-use super::answers::Answer;
 use super::microcache::{request_key, unix_second};
 use super::problem::Problem;
+use super::resolution_response::ResolutionResponse;
 use super::HttpState;
 use trustnode_did::error::{invalid_did, invalid_options, ResolutionError};
 use trustnode_resolver::accept::negotiate;
 use trustnode_resolver::options::OPTION_NAMES;
 use trustnode_resolver::render::render;
-use trustnode_resolver::{Resolution, ResolutionOptions, Validity};
+use trustnode_resolver::{Resolution, ResolutionOptions};
 
 /// The route prefix; what follows it is the identifier.
 pub const PREFIX: &str = "/1.0/identifiers/";
@@ -114,7 +114,7 @@ pub async fn post(State(state): State<Arc<HttpState>>, uri: Uri, headers: Header
 pub async fn empty(headers: HeaderMap) -> Response {
     let accept = header_str(&headers, header::ACCEPT);
     let resolution = Resolution::failed(invalid_did("the identifier is empty"));
-    Answer::new(&resolution, render(&resolution, negotiate(accept).or(negotiate(None)))).to_response()
+    ResolutionResponse::new(&resolution, render(&resolution, negotiate(accept).or(negotiate(None)))).to_response()
 }
 
 async fn resolve_request(state: &HttpState, uri: &Uri, headers: &HeaderMap, body: Option<Bytes>) -> Response {
@@ -152,7 +152,7 @@ async fn resolve_request(state: &HttpState, uri: &Uri, headers: &HeaderMap, body
         Err(error) => Resolution::failed(error),
     };
     state.node.metrics.record_resolution(&resolution);
-    let answer = Arc::new(Answer::new(&resolution, render(&resolution, representation)));
+    let answer = Arc::new(ResolutionResponse::new(&resolution, render(&resolution, representation)));
     if let Some(key) = key.filter(|_| answer.keepable(&resolution)) {
         state.answers.put(key, resolution.retrieved.unix_timestamp(), 0, answer.clone());
     }
@@ -161,23 +161,6 @@ async fn resolve_request(state: &HttpState, uri: &Uri, headers: &HeaderMap, body
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// `Cache-Control` of answers that never change; one year is the conventional "forever" of `max-age`.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
-/// The `Cache-Control` of an answer, so HTTP caches and CDNs in front of the node can keep it as long as it is
-/// correct: computed answers (did:key, did:jwk) forever, did:web answers for the rest of their cache lifetime,
-/// everything else not at all. Only answers that depend on the identifier alone (200, 303, 404, 410) are cacheable;
-/// 400s may come from options, 5xx are transient. The `Vary: Accept` sent alongside keeps representations apart.
-pub fn cache_control(validity: Validity, status: u16) -> HeaderValue {
-    let cacheable = matches!(status, 200 | 303 | 404 | 410);
-    match validity {
-        Validity::Immutable if cacheable => Ok(HeaderValue::from_static(IMMUTABLE)),
-        Validity::Seconds(seconds) if cacheable => HeaderValue::from_str(&format!("public, max-age={seconds}")),
-        _ => Ok(HeaderValue::from_static("no-store")),
-    }
-    .unwrap_or(HeaderValue::from_static("no-store"))
 }
 
 #[cfg(test)]
@@ -212,18 +195,6 @@ mod tests {
         assert_eq!(s.identifier, "did:key:z6Mk#z6Mk");
         assert_eq!(s.options, pairs(&[("publicKeyFormat", "JsonWebKey")]));
         assert_eq!(split("did:key:z6Mk%23z6Mk", None).identifier, "did:key:z6Mk#z6Mk");
-    }
-
-    #[test]
-    fn only_answers_that_depend_on_the_identifier_alone_are_cacheable() {
-        let header = |validity, status| cache_control(validity, status).to_str().unwrap().to_owned();
-        assert_eq!(header(Validity::Immutable, 200), "public, max-age=31536000, immutable");
-        assert_eq!(header(Validity::Seconds(42), 200), "public, max-age=42");
-        assert_eq!(header(Validity::Seconds(7), 404), "public, max-age=7");
-        assert_eq!(header(Validity::Unknown, 200), "no-store");
-        for status in [400, 406, 500, 501, 503] {
-            assert_eq!(header(Validity::Immutable, status), "no-store", "{status}");
-        }
     }
 
     #[test]

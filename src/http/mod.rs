@@ -6,20 +6,20 @@
 //! connection's wait for a request head (slowloris clients are cut off) and closes connections that stay idle.
 
 pub mod admin;
-pub mod answers;
 pub mod discovery;
 pub mod explorer;
 pub mod federation;
 pub mod guard;
 pub mod identifiers;
-pub mod identity;
 pub mod idle;
 pub mod microcache;
+pub mod node_info;
 pub mod openapi;
 pub mod operator;
 pub mod problem;
 pub mod registries;
 pub mod request_id;
+pub mod resolution_response;
 pub mod tls;
 pub mod trqp;
 
@@ -50,7 +50,7 @@ pub struct HttpState {
     /// The node's shared state.
     pub node: Arc<NodeState>,
     /// Rendered resolution answers reused within their second.
-    pub answers: microcache::MicroCache<Arc<answers::Answer>>,
+    pub answers: microcache::MicroCache<Arc<resolution_response::ResolutionResponse>>,
     /// TRQP answer bodies reused within their second, by endpoint and request body.
     pub trqp_answers: microcache::MicroCache<axum::body::Bytes>,
 }
@@ -93,8 +93,8 @@ pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<
         ("/authorization", post(trqp::authorization)),
         ("/recognition", post(trqp::recognition)),
         ("/metadata", get(trqp::metadata)),
-        ("/.well-known/did.json", get(identity::did_document)),
-        ("/node", get(identity::node)),
+        ("/.well-known/did.json", get(node_info::did_document)),
+        ("/node", get(node_info::node)),
     ]
 }
 

@@ -41,7 +41,7 @@ use time::OffsetDateTime;
 use dereference::Dereferenced;
 pub use options::ResolutionOptions;
 pub use trustnode_did::document::Document;
-use trustnode_did::error::{feature_not_supported, method_not_supported, ResolutionError};
+use trustnode_did::error::{feature_not_supported, invalid_did, method_not_supported, ResolutionError};
 use trustnode_did::syntax::DidUrl;
 
 /// One DID method the resolver dispatches to by name.
@@ -223,6 +223,15 @@ impl Resolver {
     /// The enabled method of type `M`, for what only that method offers (the did:web resolver's cache).
     pub fn method<M: DidMethod>(&self) -> Option<&M> {
         self.methods.iter().find_map(|method| (&**method as &dyn Any).downcast_ref::<M>())
+    }
+
+    /// The DID document of the bare DID `did`, for callers that need its keys rather than a rendering (snapshot
+    /// and answer verification). A DID URL is refused as `invalidDid`.
+    pub async fn document(&self, did: &str) -> Result<Document, ResolutionError> {
+        match self.resolve(did, &ResolutionOptions::default()).await.result? {
+            Content::Document(document) => Ok(document),
+            Content::Object(_) | Content::ServiceUrl(_) => Err(invalid_did(format!("{did} is a DID URL, not a DID"))),
+        }
     }
 
     /// Resolves a DID, or resolves and dereferences a DID URL.

@@ -6,15 +6,14 @@ use axum::body::Bytes;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::identifiers::cache_control;
 use super::microcache::MAX_VALUE_BYTES;
 use trustnode_did::error::ErrorCode;
 use trustnode_resolver::render::Rendered;
-use trustnode_resolver::Resolution;
+use trustnode_resolver::{Resolution, Validity};
 
 /// A rendered resolution answer, ready to be sent any number of times.
 #[derive(Debug)]
-pub struct Answer {
+pub struct ResolutionResponse {
     status: StatusCode,
     content_type: &'static str,
     cache_control: HeaderValue,
@@ -25,10 +24,10 @@ pub struct Answer {
     error: Option<ErrorCode>,
 }
 
-impl Answer {
+impl ResolutionResponse {
     /// The answer for `resolution`, rendered as `rendered`.
-    pub fn new(resolution: &Resolution, rendered: Rendered) -> Answer {
-        Answer {
+    pub fn new(resolution: &Resolution, rendered: Rendered) -> ResolutionResponse {
+        ResolutionResponse {
             status: StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             content_type: rendered.content_type,
             cache_control: cache_control(resolution.validity, rendered.status),
@@ -69,6 +68,23 @@ impl Answer {
     }
 }
 
+/// `Cache-Control` of answers that never change; one year is the conventional "forever" of `max-age`.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// The `Cache-Control` of an answer, so HTTP caches and CDNs in front of the node can keep it as long as it is
+/// correct: computed answers (did:key, did:jwk) forever, did:web answers for the rest of their cache lifetime,
+/// everything else not at all. Only answers that depend on the identifier alone (200, 303, 404, 410) are cacheable;
+/// 400s may come from options, 5xx are transient. The `Vary: Accept` sent alongside keeps representations apart.
+pub fn cache_control(validity: Validity, status: u16) -> HeaderValue {
+    let cacheable = matches!(status, 200 | 303 | 404 | 410);
+    match validity {
+        Validity::Immutable if cacheable => Ok(HeaderValue::from_static(IMMUTABLE)),
+        Validity::Seconds(seconds) if cacheable => HeaderValue::from_str(&format!("public, max-age={seconds}")),
+        _ => Ok(HeaderValue::from_static("no-store")),
+    }
+    .unwrap_or(HeaderValue::from_static("no-store"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,8 +98,8 @@ mod tests {
         runtime.block_on(resolver.resolve(input, &ResolutionOptions::default()))
     }
 
-    fn answer(resolution: &Resolution) -> Answer {
-        Answer::new(resolution, render(resolution, negotiate(None)))
+    fn answer(resolution: &Resolution) -> ResolutionResponse {
+        ResolutionResponse::new(resolution, render(resolution, negotiate(None)))
     }
 
     #[test]
@@ -102,5 +118,17 @@ mod tests {
         assert_eq!(response.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
         assert_eq!(response.headers()[header::VARY], "Accept");
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/did-resolution");
+    }
+
+    #[test]
+    fn only_answers_that_depend_on_the_identifier_alone_are_cacheable() {
+        let header = |validity, status| cache_control(validity, status).to_str().unwrap().to_owned();
+        assert_eq!(header(Validity::Immutable, 200), "public, max-age=31536000, immutable");
+        assert_eq!(header(Validity::Seconds(42), 200), "public, max-age=42");
+        assert_eq!(header(Validity::Seconds(7), 404), "public, max-age=7");
+        assert_eq!(header(Validity::Unknown, 200), "no-store");
+        for status in [400, 406, 500, 501, 503] {
+            assert_eq!(header(Validity::Immutable, status), "no-store", "{status}");
+        }
     }
 }
