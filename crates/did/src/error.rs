@@ -25,7 +25,8 @@ pub enum ErrorCode {
     RepresentationNotSupported,
     /// The DID method is not supported by this resolver.
     MethodNotSupported,
-    /// A requested feature (e.g. `versionTime`) is not supported for this method.
+    /// A requested feature (e.g. `versionTime`) is not supported for this method, or a key belongs to a family this
+    /// build of trustnode-did leaves out (its `bls`, `rsa` or `secp256k1` feature is off).
     FeatureNotSupported,
     /// The method produced or fetched a document that is not a valid DID document.
     InvalidDidDocument,

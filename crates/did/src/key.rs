@@ -221,6 +221,7 @@ pub fn resolve(did: &str, method_specific_id: &str, options: &KeyOptions) -> Res
     let format = options.public_key_format;
     let mut document = DocumentBuilder::new(did, options.enable_experimental_public_key_types);
     match &key {
+        #[cfg(feature = "bls")]
         PublicKey::Bls12381G1G2(..) => {
             for part in key.components() {
                 document.add_method(&part, &part.to_multibase(), format, Relationship::Signature)?;

@@ -5,6 +5,11 @@
 //! documents or [`error::ResolutionError`]s, so it can be tested, fuzzed and benchmarked in isolation, and an
 //! embedder that only needs did:key gets no runtime, TLS, DNS or database in its build.
 //!
+//! Features: `bls` (BLS12-381 G1/G2 keys, `bls12_381`), `rsa` (RSA keys, `pkcs1`) and `secp256k1` (`k256`) are on by
+//! default; an embedder can trim them with `default-features = false`. Ed25519, X25519 and P-256/384/521 are always
+//! built. A build without a family still knows its multicodec codes and JWK names and refuses such keys with
+//! `featureNotSupported` naming the missing feature (see [`public_key::KeyType::feature`]).
+//!
 //! ```
 //! use trustnode_did::key::{self, KeyOptions};
 //!

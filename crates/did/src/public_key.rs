@@ -23,13 +23,18 @@
 //!   `invalidPublicKeyLength`. BLS12-381 keys use the `OKP` / `Bls12381G1` | `Bls12381G2` convention with `x` the
 //!   compressed point (the representation draft-looker-cose-bls-key-representations proposed); the combined
 //!   G1+G2 key is two keys and has no single JWK.
+//! - Key families left out of the build (the `bls`, `rsa` and `secp256k1` features, see [`KeyType::feature`]): their
+//!   multicodec codes and JWK names are still recognised, and such keys are refused as `featureNotSupported`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+#[cfg(feature = "bls")]
 use bls12_381::{G1Affine, G2Affine};
-use k256::elliptic_curve::sec1::{FromEncodedPoint, ModulusSize, ToEncodedPoint};
-use k256::elliptic_curve::{self, AffinePoint, CurveArithmetic, FieldBytesSize};
+use p256::elliptic_curve::sec1::{FromEncodedPoint, ModulusSize, ToEncodedPoint};
+use p256::elliptic_curve::{self, AffinePoint, CurveArithmetic, FieldBytesSize};
+#[cfg(feature = "rsa")]
 use pkcs1::der::asn1::UintRef;
+#[cfg(feature = "rsa")]
 use pkcs1::der::{Decode, Encode};
 use serde_json::{Map, Value};
 
@@ -38,7 +43,8 @@ use super::error::{
     invalid_did, invalid_public_key, invalid_public_key_length, invalid_public_key_type, ResolutionError,
 };
 
-/// The key types this resolver supports, named after their multicodec table entries.
+/// The key types this resolver knows, named after their multicodec table entries. Every build knows all of them;
+/// keys of a type whose family is left out of the build ([`KeyType::feature`]) are refused as `featureNotSupported`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyType {
     /// Ed25519 signature key (multicodec 0xed).
@@ -64,7 +70,7 @@ pub enum KeyType {
 }
 
 impl KeyType {
-    /// Every supported key type.
+    /// Every known key type, including those of families left out of this build.
     pub const ALL: [KeyType; 10] = [
         KeyType::Ed25519,
         KeyType::X25519,
@@ -110,10 +116,31 @@ impl KeyType {
         }
     }
 
-    /// The key type of a multicodec code, if it is a supported public key.
+    /// The key type of a multicodec code, if it is a known public key.
     pub fn from_multicodec(code: u64) -> Option<KeyType> {
         KeyType::ALL.into_iter().find(|key_type| key_type.multicodec() == code)
     }
+
+    /// The Cargo feature of trustnode-did that builds keys of this type (`bls`, `rsa`, `secp256k1`; all on by
+    /// default), or `None` for the types every build supports.
+    pub fn feature(self) -> Option<&'static str> {
+        match self {
+            KeyType::Secp256k1 => Some("secp256k1"),
+            KeyType::Bls12381G1 | KeyType::Bls12381G2 | KeyType::Bls12381G1G2 => Some("bls"),
+            KeyType::Rsa => Some("rsa"),
+            KeyType::Ed25519 | KeyType::X25519 | KeyType::P256 | KeyType::P384 | KeyType::P521 => None,
+        }
+    }
+}
+
+/// The refusal of a key whose family this build leaves out.
+#[cfg(not(all(feature = "bls", feature = "rsa", feature = "secp256k1")))]
+fn disabled_family(key_type: KeyType) -> ResolutionError {
+    super::error::feature_not_supported(format!(
+        "{} keys are not supported by this build (the `{}` feature of trustnode-did is off)",
+        key_type.name(),
+        key_type.feature().unwrap_or_default()
+    ))
 }
 
 /// The multicodec range reserved for private keys (`ed25519-priv` 0x1300 … `bls12_381-g2-priv-share` 0x130d and
@@ -135,15 +162,18 @@ pub struct X25519Key {
 }
 
 /// A BLS12-381 G1 public key (prime-order subgroup, not the identity).
+#[cfg(feature = "bls")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bls12381G1Key(G1Affine);
 
 /// A BLS12-381 G2 public key (prime-order subgroup, not the identity).
+#[cfg(feature = "bls")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bls12381G2Key(G2Affine);
 
 /// An RSA public key: its canonical DER PKCS#1 encoding and the big-endian modulus and exponent without leading
 /// zeros.
+#[cfg(feature = "rsa")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RsaKey {
     der: Vec<u8>,
@@ -159,6 +189,7 @@ pub enum PublicKey {
     /// An X25519 key-agreement key.
     X25519(X25519Key),
     /// A secp256k1 key.
+    #[cfg(feature = "secp256k1")]
     Secp256k1(k256::PublicKey),
     /// A P-256 key.
     P256(p256::PublicKey),
@@ -167,16 +198,21 @@ pub enum PublicKey {
     /// A P-521 key.
     P521(p521::PublicKey),
     /// A BLS12-381 G1 key.
+    #[cfg(feature = "bls")]
     Bls12381G1(Bls12381G1Key),
     /// A BLS12-381 G2 key.
+    #[cfg(feature = "bls")]
     Bls12381G2(Bls12381G2Key),
     /// A BLS12-381 G1 key and a G2 key, published together.
+    #[cfg(feature = "bls")]
     Bls12381G1G2(Bls12381G1Key, Bls12381G2Key),
     /// An RSA key.
+    #[cfg(feature = "rsa")]
     Rsa(RsaKey),
 }
 
 /// Smallest and largest accepted RSA modulus, in bits.
+#[cfg(feature = "rsa")]
 const RSA_MODULUS_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 
 /// Upper bound of the DER encoding of the largest accepted RSA key (an 8192-bit modulus with a modulus-sized
@@ -233,6 +269,7 @@ impl X25519Key {
 
 /// Refuses a BLS12-381 point that did not decode (non-canonical, off the curve or outside the prime-order
 /// subgroup: `from_compressed` checks all three) or that is the point at infinity.
+#[cfg(feature = "bls")]
 fn bls_point<P>(key_type: KeyType, decoded: Option<P>, is_identity: fn(&P) -> bool) -> Result<P, ResolutionError> {
     let point = decoded.ok_or_else(|| {
         invalid_public_key(format!("{} key is not a canonical compressed point of its subgroup", key_type.name()))
@@ -243,6 +280,7 @@ fn bls_point<P>(key_type: KeyType, decoded: Option<P>, is_identity: fn(&P) -> bo
     Ok(point)
 }
 
+#[cfg(feature = "bls")]
 impl Bls12381G1Key {
     fn from_bytes(raw: &[u8]) -> Result<Self, ResolutionError> {
         let encoded: [u8; 48] = fixed_length(KeyType::Bls12381G1, raw)?;
@@ -251,6 +289,7 @@ impl Bls12381G1Key {
     }
 }
 
+#[cfg(feature = "bls")]
 impl Bls12381G2Key {
     fn from_bytes(raw: &[u8]) -> Result<Self, ResolutionError> {
         let encoded: [u8; 96] = fixed_length(KeyType::Bls12381G2, raw)?;
@@ -259,6 +298,7 @@ impl Bls12381G2Key {
     }
 }
 
+#[cfg(feature = "rsa")]
 impl RsaKey {
     fn from_der(der: &[u8]) -> Result<Self, ResolutionError> {
         if der.len() > MAX_RSA_DER_LEN {
@@ -310,6 +350,7 @@ impl RsaKey {
     }
 }
 
+#[cfg(feature = "rsa")]
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let first_significant = bytes.iter().position(|&byte| byte != 0).unwrap_or(bytes.len());
     bytes.get(first_significant..).unwrap_or_default()
@@ -419,18 +460,25 @@ impl PublicKey {
         Ok(match key_type {
             KeyType::Ed25519 => PublicKey::Ed25519(Ed25519Key::from_bytes(raw)?),
             KeyType::X25519 => PublicKey::X25519(X25519Key::from_bytes(raw)?),
+            #[cfg(feature = "secp256k1")]
             KeyType::Secp256k1 => PublicKey::Secp256k1(compressed_sec1(key_type, 33, raw)?),
             KeyType::P256 => PublicKey::P256(compressed_sec1(key_type, 33, raw)?),
             KeyType::P384 => PublicKey::P384(compressed_sec1(key_type, 49, raw)?),
             KeyType::P521 => PublicKey::P521(compressed_sec1(key_type, 67, raw)?),
+            #[cfg(feature = "bls")]
             KeyType::Bls12381G1 => PublicKey::Bls12381G1(Bls12381G1Key::from_bytes(raw)?),
+            #[cfg(feature = "bls")]
             KeyType::Bls12381G2 => PublicKey::Bls12381G2(Bls12381G2Key::from_bytes(raw)?),
+            #[cfg(feature = "bls")]
             KeyType::Bls12381G1G2 => {
                 let both: [u8; 144] = fixed_length(key_type, raw)?;
                 let (g1, g2) = both.split_at(48);
                 PublicKey::Bls12381G1G2(Bls12381G1Key::from_bytes(g1)?, Bls12381G2Key::from_bytes(g2)?)
             }
+            #[cfg(feature = "rsa")]
             KeyType::Rsa => PublicKey::Rsa(RsaKey::from_der(raw)?),
+            #[cfg(not(all(feature = "bls", feature = "rsa", feature = "secp256k1")))]
+            disabled => return Err(disabled_family(disabled)),
         })
     }
 
@@ -439,13 +487,18 @@ impl PublicKey {
         match self {
             PublicKey::Ed25519(_) => KeyType::Ed25519,
             PublicKey::X25519(_) => KeyType::X25519,
+            #[cfg(feature = "secp256k1")]
             PublicKey::Secp256k1(_) => KeyType::Secp256k1,
             PublicKey::P256(_) => KeyType::P256,
             PublicKey::P384(_) => KeyType::P384,
             PublicKey::P521(_) => KeyType::P521,
+            #[cfg(feature = "bls")]
             PublicKey::Bls12381G1(_) => KeyType::Bls12381G1,
+            #[cfg(feature = "bls")]
             PublicKey::Bls12381G2(_) => KeyType::Bls12381G2,
+            #[cfg(feature = "bls")]
             PublicKey::Bls12381G1G2(..) => KeyType::Bls12381G1G2,
+            #[cfg(feature = "rsa")]
             PublicKey::Rsa(_) => KeyType::Rsa,
         }
     }
@@ -455,13 +508,18 @@ impl PublicKey {
         match self {
             PublicKey::Ed25519(key) => key.encoded.to_vec(),
             PublicKey::X25519(key) => key.encoded.to_vec(),
+            #[cfg(feature = "secp256k1")]
             PublicKey::Secp256k1(key) => key.to_encoded_point(true).as_bytes().to_vec(),
             PublicKey::P256(key) => key.to_encoded_point(true).as_bytes().to_vec(),
             PublicKey::P384(key) => key.to_encoded_point(true).as_bytes().to_vec(),
             PublicKey::P521(key) => key.to_encoded_point(true).as_bytes().to_vec(),
+            #[cfg(feature = "bls")]
             PublicKey::Bls12381G1(key) => key.0.to_compressed().to_vec(),
+            #[cfg(feature = "bls")]
             PublicKey::Bls12381G2(key) => key.0.to_compressed().to_vec(),
+            #[cfg(feature = "bls")]
             PublicKey::Bls12381G1G2(g1, g2) => [&g1.0.to_compressed()[..], &g2.0.to_compressed()[..]].concat(),
+            #[cfg(feature = "rsa")]
             PublicKey::Rsa(key) => key.der.clone(),
         }
     }
@@ -481,6 +539,7 @@ impl PublicKey {
     /// The keys this key consists of: the G1 and the G2 key of a combined BLS12-381 key, otherwise itself.
     pub fn components(&self) -> Vec<PublicKey> {
         match self {
+            #[cfg(feature = "bls")]
             PublicKey::Bls12381G1G2(g1, g2) => vec![PublicKey::Bls12381G1(*g1), PublicKey::Bls12381G2(*g2)],
             single => vec![single.clone()],
         }
@@ -503,12 +562,17 @@ impl PublicKey {
         let members: Vec<(&str, Value)> = match self {
             PublicKey::Ed25519(key) => okp("Ed25519", &key.encoded).into(),
             PublicKey::X25519(key) => okp("X25519", &key.encoded).into(),
+            #[cfg(feature = "bls")]
             PublicKey::Bls12381G1(key) => okp("Bls12381G1", &key.0.to_compressed()).into(),
+            #[cfg(feature = "bls")]
             PublicKey::Bls12381G2(key) => okp("Bls12381G2", &key.0.to_compressed()).into(),
+            #[cfg(feature = "bls")]
             PublicKey::Bls12381G1G2(..) => return None,
+            #[cfg(feature = "rsa")]
             PublicKey::Rsa(key) => {
                 vec![("kty", "RSA".into()), ("n", base64url(&key.modulus)), ("e", base64url(&key.exponent))]
             }
+            #[cfg(feature = "secp256k1")]
             PublicKey::Secp256k1(key) => ec_jwk("secp256k1", ec_jwk_members(key)),
             PublicKey::P256(key) => ec_jwk("P-256", ec_jwk_members(key)),
             PublicKey::P384(key) => ec_jwk("P-384", ec_jwk_members(key)),
@@ -538,14 +602,20 @@ impl PublicKey {
                 let crv = jwk_string(jwk, "crv")?;
                 let (x, y) = (jwk_bytes(jwk, "x")?, jwk_bytes(jwk, "y")?);
                 Ok(match crv {
+                    #[cfg(feature = "secp256k1")]
                     "secp256k1" => PublicKey::Secp256k1(uncompressed_sec1(crv, 32, &x, &y)?),
+                    #[cfg(not(feature = "secp256k1"))]
+                    "secp256k1" => return Err(disabled_family(KeyType::Secp256k1)),
                     "P-256" => PublicKey::P256(uncompressed_sec1(crv, 32, &x, &y)?),
                     "P-384" => PublicKey::P384(uncompressed_sec1(crv, 48, &x, &y)?),
                     "P-521" => PublicKey::P521(uncompressed_sec1(crv, 66, &x, &y)?),
                     other => return Err(invalid_public_key_type(format!("unsupported EC curve \"{other}\""))),
                 })
             }
+            #[cfg(feature = "rsa")]
             "RSA" => Ok(PublicKey::Rsa(RsaKey::from_components(&jwk_bytes(jwk, "n")?, &jwk_bytes(jwk, "e")?)?)),
+            #[cfg(not(feature = "rsa"))]
+            "RSA" => Err(disabled_family(KeyType::Rsa)),
             "oct" => Err(invalid_public_key("JWK is a symmetric (oct) key, which is secret material")),
             other => Err(invalid_public_key_type(format!("unsupported JWK key type \"{other}\""))),
         }
@@ -629,6 +699,7 @@ mod tests {
         assert_eq!(code(PublicKey::from_raw(KeyType::Ed25519, &off_curve)), Some(ErrorCode::InvalidPublicKey));
     }
 
+    #[cfg(feature = "bls")]
     #[test]
     fn bls_points_at_infinity_are_refused() {
         let g1 = G1Affine::identity().to_compressed();
@@ -642,6 +713,7 @@ mod tests {
     }
 
     /// DER of an RSAPublicKey with the given (already minimal, positive) INTEGER contents.
+    #[cfg(feature = "rsa")]
     fn rsa_der(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
         let tlv = |tag: u8, content: &[u8]| {
             let length = content.len();
@@ -655,12 +727,14 @@ mod tests {
         tlv(0x30, &[tlv(0x02, modulus), tlv(0x02, exponent)].concat())
     }
 
+    #[cfg(feature = "rsa")]
     fn modulus(bits: usize, low_byte: u8) -> Vec<u8> {
         let mut modulus = vec![0xab; bits / 8];
         modulus[bits / 8 - 1] = low_byte;
         [&[0u8][..], &modulus].concat()
     }
 
+    #[cfg(feature = "rsa")]
     #[test]
     fn rsa_keys_need_sane_modulus_and_exponent() {
         let rsa =
@@ -679,6 +753,7 @@ mod tests {
         assert_eq!(code(PublicKey::from_raw(KeyType::Rsa, &too_long)), Some(ErrorCode::InvalidPublicKeyLength));
     }
 
+    #[cfg(feature = "rsa")]
     #[test]
     fn rsa_jwk_round_trips_to_the_same_der() {
         let der = rsa_der(&modulus(2048, 0x01), &[0x01, 0x00, 0x01]);
@@ -721,5 +796,66 @@ mod tests {
         }
         let ed25519 = PublicKey::from_jwk(&jwk(serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x})));
         assert_eq!(ed25519.map(|key| key.key_type()), Ok(KeyType::Ed25519));
+    }
+
+    /// Keys of a family left out of the build are recognised and refused precisely, from did:key and from JWK.
+    #[cfg(not(all(feature = "bls", feature = "rsa", feature = "secp256k1")))]
+    mod disabled_families {
+        use super::*;
+        use crate::key;
+
+        /// The first did:key of the given multicodec name among the valid vectors, decoded, and its expected JWK
+        /// read, when the vector has one.
+        fn decode_vector(codec_name: &str) -> Vec<Result<PublicKey, ResolutionError>> {
+            let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/didkey-valid.json"));
+            let vectors: Vec<Value> = serde_json::from_str(text).expect("vectors are JSON");
+            let case = vectors.into_iter().find(|case| case["codecName"] == codec_name).expect("a vector");
+            let did = case["did"].as_str().expect("did");
+            let decoded = key::decode(did.strip_prefix("did:key:").expect("a did:key"));
+            let jwk = case["expectedPublicKeyJwk"].as_object().map(PublicKey::from_jwk);
+            [Some(decoded), jwk].into_iter().flatten().collect()
+        }
+
+        fn from_jwk(jwk: Value) -> Result<PublicKey, ResolutionError> {
+            PublicKey::from_jwk(jwk.as_object().expect("a JSON object"))
+        }
+
+        /// Asserts that every result is a featureNotSupported refusal naming the key type and the feature.
+        fn assert_refused(results: Vec<Result<PublicKey, ResolutionError>>, codec_name: &str, feature: &str) {
+            assert!(!results.is_empty());
+            for result in results {
+                let error = result.expect_err("a key of a disabled family is refused");
+                assert_eq!(error.code, ErrorCode::FeatureNotSupported, "{error}");
+                assert_eq!(error.code.legacy(), "featureNotSupported");
+                assert!(error.detail.contains(codec_name), "{error}");
+                assert!(error.detail.contains(&format!("the `{feature}` feature")), "{error}");
+            }
+        }
+
+        #[cfg(not(feature = "bls"))]
+        #[test]
+        fn bls_keys_are_refused_as_feature_not_supported() {
+            for codec_name in ["bls12_381-g1-pub", "bls12_381-g2-pub", "bls12_381-g1g2-pub"] {
+                assert_refused(decode_vector(codec_name), codec_name, "bls");
+            }
+            let jwk = from_jwk(serde_json::json!({"kty": "OKP", "crv": "Bls12381G2", "x": "AA"}));
+            assert_refused(vec![jwk], "bls12_381-g2-pub", "bls");
+        }
+
+        #[cfg(not(feature = "rsa"))]
+        #[test]
+        fn rsa_keys_are_refused_as_feature_not_supported() {
+            let mut results = decode_vector("rsa-pub");
+            results.push(from_jwk(serde_json::json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"})));
+            assert_refused(results, "rsa-pub", "rsa");
+        }
+
+        #[cfg(not(feature = "secp256k1"))]
+        #[test]
+        fn secp256k1_keys_are_refused_as_feature_not_supported() {
+            let results = decode_vector("secp256k1-pub");
+            assert_eq!(results.len(), 2, "the vector's did:key and its JWK");
+            assert_refused(results, "secp256k1-pub", "secp256k1");
+        }
     }
 }
