@@ -106,7 +106,7 @@ async fn fetch_answers_for_active_entities_only_and_follows_new_snapshots() {
         college["metadata"],
         json!({"federation_entity": {"organization_name": "College", "homepage_uri": "https://College.example"}})
     );
-    let encoded = trustnode::http::registries::encode(ACCREDITOR);
+    let encoded = trustnode_registry::wire::encode(ACCREDITOR);
     assert_eq!(verified_statement(&node, &fetch(&encoded).await).1["sub"], ACCREDITOR);
     for (sub, why) in [(UNIVERSITY, "revoked"), (BOOTCAMP, "expired"), ("did:web:stranger.example", "unknown")] {
         let reply = fetch(sub).await;
@@ -143,7 +143,7 @@ async fn fetch_answers_for_active_entities_only_and_follows_new_snapshots() {
     fixture.accepted(next);
 
     federation_error(&fetch(COLLEGE).await, 404, "not_found");
-    for sub in [school.to_owned(), trustnode::http::registries::encode(school)] {
+    for sub in [school.to_owned(), trustnode_registry::wire::encode(school)] {
         let (_, statement) = verified_statement(&node, &fetch(&sub).await);
         assert_eq!(statement["sub"], school);
         assert_eq!(statement["trustnode_registry"]["sequence"], 2);

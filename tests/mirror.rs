@@ -16,10 +16,10 @@ use serde_json::{json, Value};
 use support::mirror::{eventually, latest_path, mirror_of, serves};
 use support::node::TestNode;
 use support::registry::{at, node_for, put, Fixture, COLLEGE};
-use trustnode::http::registries::JWS_HEADER;
 use trustnode_registry::jws::{KeyType, SigningKey};
 use trustnode_registry::model::Status;
 use trustnode_registry::snapshot::{CanonicalSnapshot, Digest};
+use trustnode_registry::wire::SNAPSHOT_JWS_HEADER;
 
 fn revoke_college(fixture: &mut Fixture, next_update_in: i64) -> (CanonicalSnapshot, String) {
     fixture.source.change_status("s2", Status::Revoked, at("2025-09-01T00:00:00Z"), "closed").unwrap();
@@ -56,7 +56,7 @@ async fn a_mirror_of_a_mirror_serves_the_authoritys_bytes_and_outlives_the_origi
         let path = format!("/registries/{}/snapshots/{sequence}", fixture.encoded_authority());
         let (from_a, from_c) = (a.get(&path, &[]).await, c.get(&path, &[]).await);
         assert_eq!((from_c.status.as_u16(), &from_c.body), (200, &from_a.body), "snapshot {sequence}");
-        assert_eq!(from_c.header(JWS_HEADER), from_a.header(JWS_HEADER), "signature of {sequence}");
+        assert_eq!(from_c.header(SNAPSHOT_JWS_HEADER), from_a.header(SNAPSHOT_JWS_HEADER), "signature of {sequence}");
     }
     let status = c.get(&format!("/registries/{}/status", fixture.encoded_authority()), &[]).await.json();
     assert_eq!(status["served"]["sequence"], 2);
@@ -135,7 +135,7 @@ impl Replayer {
             if headers.get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
                 return StatusCode::NOT_MODIFIED.into_response();
             }
-            ([("etag", etag), (JWS_HEADER, jws)], bytes).into_response()
+            ([("etag", etag), (SNAPSHOT_JWS_HEADER, jws)], bytes).into_response()
         }
         let router = axum::Router::new()
             .route("/registries/{authority}/snapshots/{sequence}", axum::routing::get(snapshot))

@@ -19,7 +19,8 @@ use trustnode::node::NodeError;
 use trustnode_registry::jws::{self, JwsError};
 use trustnode_registry::jws::{KeyType, SigningKey};
 use trustnode_registry::merkle::MerkleError;
-use trustnode_registry::proof::{LinkError, ProofError, ANSWER_JWS_TYPE};
+use trustnode_registry::proof::{LinkError, ProofError};
+use trustnode_registry::wire::ANSWER_JWS_TYPE;
 use trustnode_resolver::{computed, Resolver};
 
 /// The college may issue certificates in May 2025 (statement s2, reinstated in April).

@@ -74,7 +74,7 @@ async fn entities_are_paginated_filtered_and_viewable_by_raw_or_encoded_did() {
         assert_eq!(node.get(&format!("{base}?{bad}"), &[]).await.status, 400, "{bad}");
     }
 
-    for entity in [UNIVERSITY.to_owned(), trustnode::http::registries::encode(UNIVERSITY)] {
+    for entity in [UNIVERSITY.to_owned(), trustnode_registry::wire::encode(UNIVERSITY)] {
         let view = node.get(&format!("{base}/{entity}?time=2025-06-01T00:00:00Z"), &[]).await.json();
         assert_eq!(view["metadata"]["name"], "University");
         assert_eq!(view["statements"][0]["status"], "revoked");
@@ -239,7 +239,7 @@ async fn the_default_configuration_serves_the_example_registry() {
     let listing = node.get("/registries", &[]).await.json();
     let entry = &listing["registries"][0];
     assert!(entry["sequence"].as_u64().unwrap() >= 1, "{listing}");
-    let authority = trustnode::http::registries::encode(entry["authority_id"].as_str().unwrap());
+    let authority = trustnode_registry::wire::encode(entry["authority_id"].as_str().unwrap());
     let entities = node.get(&format!("/registries/{authority}/entities"), &[]).await.json();
     assert!(entities["pagination"]["total"].as_u64().unwrap() >= 3, "{entities}");
 }

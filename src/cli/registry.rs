@@ -14,13 +14,13 @@ use clap::Subcommand;
 use super::{CliError, ConfigArg};
 use crate::hosting::answer::{check_saved_answer, Expectations};
 use crate::hosting::verify;
-use crate::http::registries::JWS_HEADER;
 use crate::store::{RegistryDir, SnapshotDir};
 use trustnode_registry::jws::SigningKey;
 use trustnode_registry::model::{
     EntityMetadata, ModelError, NewDelegation, NewStatement, RegistrySource, StatementKind, Status, Timestamp,
 };
 use trustnode_registry::snapshot::{CanonicalSnapshot, SnapshotError};
+use trustnode_registry::wire::{encode, SNAPSHOT_JWS_HEADER};
 
 /// `registry` subcommands.
 #[derive(Debug, Subcommand)]
@@ -476,7 +476,9 @@ fn verify_target(args: VerifyArgs) -> Result<ExitCode, CliError> {
             if !reply.status.is_success() {
                 return Err(format!("{} answered {}: {}", args.target, reply.status, reply.text()).into());
             }
-            let jws = reply.header(JWS_HEADER).ok_or_else(|| format!("the reply has no {JWS_HEADER} header"))?;
+            let jws = reply
+                .header(SNAPSHOT_JWS_HEADER)
+                .ok_or_else(|| format!("the reply has no {SNAPSHOT_JWS_HEADER} header"))?;
             (reply.body.to_vec(), jws.to_owned(), None)
         } else if args.target.contains("://") {
             return Err("only files and http:// URLs can be verified; download https:// snapshots first".into());
@@ -525,13 +527,13 @@ fn publish(args: PublishArgs) -> Result<ExitCode, CliError> {
     let snapshots = directory.snapshots();
     let sequence = newest_sequence(&snapshots)?.ok_or("no signed snapshot yet: run `trustnode registry sign`")?;
     let stored = snapshots.read(sequence)?;
-    let authority = percent_encoding::utf8_percent_encode(&source.authority_id, percent_encoding::NON_ALPHANUMERIC);
+    let authority = encode(&source.authority_id);
     let url = format!("{}/registries/{authority}/snapshots/{sequence}", args.node.trim_end_matches('/'));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let reply = runtime.block_on(super::http_client::request(
         hyper::Method::PUT,
         &url,
-        &[("content-type", "application/json"), (JWS_HEADER, &stored.jws)],
+        &[("content-type", "application/json"), (SNAPSHOT_JWS_HEADER, &stored.jws)],
         stored.bytes,
     ))?;
     if reply.status.is_success() {

@@ -16,6 +16,7 @@ use trustnode_registry::evaluate::{Query, RegistryIndex};
 use trustnode_registry::model::{StatementKind, Timestamp};
 use trustnode_registry::proof::{check_answer, Answer as ProvenAnswer};
 use trustnode_registry::snapshot::{CanonicalSnapshot, Digest, SnapshotContent};
+use trustnode_registry::wire::SNAPSHOT_JWS_HEADER;
 
 /// The suite's name in reports.
 pub const SUITE: &str = "registry";
@@ -843,10 +844,9 @@ fn listed(authority_id: &str, sequence: u64, digest: Digest) -> Verdict {
 fn signed_by(document: Value) -> Verdict {
     Box::new(move |answer| {
         let snapshot = snapshot_of(answer)?;
-        let jws_header = crate::http::registries::JWS_HEADER;
         let jws = answer
-            .header(jws_header)
-            .ok_or_else(|| Mismatch::new(format!("a {jws_header} header"), describe(answer)))?;
+            .header(SNAPSHOT_JWS_HEADER)
+            .ok_or_else(|| Mismatch::new(format!("a {SNAPSHOT_JWS_HEADER} header"), describe(answer)))?;
         snapshot
             .verify_signature(jws, &document)
             .map(|_| ())

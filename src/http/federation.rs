@@ -19,11 +19,12 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::registries::{encode, now, path_candidates};
+use super::registries::{now, path_candidates};
 use super::HttpState;
 use crate::hosting::{HostedRegistry, Published};
-use trustnode_registry::federation::{self as views, Endpoints, ENTITY_STATEMENT_MEDIA_TYPE, ENTITY_STATEMENT_TYPE};
+use trustnode_registry::federation::{self as views, Endpoints};
 use trustnode_registry::model::Timestamp;
+use trustnode_registry::wire::{encode, ENTITY_STATEMENT_MEDIA_TYPE, ENTITY_STATEMENT_TYPE};
 
 /// Path of an entity configuration below its entity identifier.
 pub const ENTITY_CONFIGURATION_PATH: &str = "/.well-known/openid-federation";

@@ -39,6 +39,7 @@ use super::request_id::{acceptable_request_id, RequestIds, REQUEST_ID};
 use super::HttpState;
 use crate::config::AccessLog;
 use crate::telemetry::metrics::RouteMetrics;
+use trustnode_registry::wire::SNAPSHOT_JWS_HEADER;
 
 /// The `Vary` tower-http's CORS layer puts on every answer; answers to other clients carry it too.
 const CORS_VARY: HeaderValue =
@@ -65,7 +66,7 @@ impl Guard {
                 header::LOCATION,
                 header::RETRY_AFTER,
                 header::ETAG,
-                header::HeaderName::from_static(super::registries::JWS_HEADER),
+                header::HeaderName::from_static(SNAPSHOT_JWS_HEADER),
                 REQUEST_ID.clone(),
             ]);
         let permits = Arc::new(Semaphore::new(state.node.config.server.max_concurrent_requests));

@@ -11,6 +11,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::HttpState;
+use trustnode_registry::wire::{ANSWER_JWS_TYPE, JOSE_MEDIA_TYPE};
 
 /// `GET /.well-known/did.json`.
 pub async fn did_document(State(state): State<Arc<HttpState>>) -> Response {
@@ -37,8 +38,8 @@ pub async fn node(State(state): State<Arc<HttpState>>) -> Json<Value> {
         "verification_method": state.node.identity.kid(),
         "software": {"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")},
         "answer_signing": {
-            "accept": super::trqp::JOSE_MEDIA_TYPE,
-            "typ": trustnode_registry::proof::ANSWER_JWS_TYPE,
+            "accept": JOSE_MEDIA_TYPE,
+            "typ": ANSWER_JWS_TYPE,
         },
         "registries": registries,
     }))

@@ -1,5 +1,5 @@
 //! The registry read and publish API: `GET /registries`, snapshots by sequence or `latest` (exact signed bytes,
-//! the detached JWS in the [`JWS_HEADER`] header or alone with `?format=jws`, `ETag` = digest, conditional GET),
+//! the detached JWS in the [`SNAPSHOT_JWS_HEADER`] header or alone with `?format=jws`, `ETag` = digest, conditional GET),
 //! `PUT` of the next snapshot, and the entity listing and entity view. The listing links each registry's
 //! OpenID Federation facade (`super::federation`).
 //!
@@ -27,11 +27,8 @@ use crate::store::StoredSnapshot;
 use trustnode_registry::evaluate::{standing_at, Standing};
 use trustnode_registry::listing::EntityFilter;
 use trustnode_registry::model::Timestamp;
+use trustnode_registry::wire::{encode, JOSE_MEDIA_TYPE, SNAPSHOT_JWS_HEADER};
 
-/// The response (and `PUT` request) header carrying a snapshot's detached JWS.
-pub const JWS_HEADER: &str = "registry-snapshot-jws";
-/// Media type of a detached compact JWS served alone.
-const JOSE_MEDIA_TYPE: &str = "application/jose";
 /// Largest page of the entity listing (TRQP's companion-endpoint limit).
 pub const MAX_PAGE: usize = 1000;
 /// Default page size.
@@ -137,11 +134,6 @@ pub async fn status(
     })))
 }
 
-/// Percent-encodes a DID for use as one path segment or query value.
-pub fn encode(did: &str) -> String {
-    percent_encoding::utf8_percent_encode(did, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
 /// `?format=jws` asks for the signature alone.
 #[derive(Debug, serde::Deserialize)]
 pub struct SnapshotQuery {
@@ -207,7 +199,7 @@ pub async fn get_snapshot(
             ([(header::CONTENT_TYPE, "application/json")], Body::from(bytes)).into_response()
         };
         if let Ok(value) = HeaderValue::from_str(&jws) {
-            response.headers_mut().insert(JWS_HEADER, value);
+            response.headers_mut().insert(SNAPSHOT_JWS_HEADER, value);
         }
         response
     };
@@ -232,7 +224,7 @@ pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// `PUT /registries/{authority_id}/snapshots/{sequence}`: the body is the snapshot's exact bytes, the detached
-/// JWS is in the [`JWS_HEADER`] header. 201 with the new snapshot's sequence and digest, or a problem.
+/// JWS is in the [`SNAPSHOT_JWS_HEADER`] header. 201 with the new snapshot's sequence and digest, or a problem.
 pub async fn put_snapshot(
     State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
@@ -246,7 +238,7 @@ pub async fn put_snapshot(
     let sequence = requested.parse::<u64>().map_err(|_| {
         Problem::new(StatusCode::BAD_REQUEST, "invalid-sequence", format!("`{requested}` is not a sequence number"))
     })?;
-    let jws = headers.get(JWS_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let jws = headers.get(SNAPSHOT_JWS_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
     let published = registry.publish(&state.node.resolver, sequence, body.to_vec(), jws).await?;
     let snapshot = published.snapshot();
     let location = format!("/registries/{}/snapshots/{sequence}", encode(registry.authority_id()));

@@ -52,11 +52,8 @@ use crate::hosting::Published;
 use trustnode_registry::chain::{self, ChainAnswer, ChainLink, ChainStatus, IndexedRegistry};
 use trustnode_registry::evaluate::{Evaluation, Query as Question, Standing};
 use trustnode_registry::model::{StatementKind, Timestamp};
-use trustnode_registry::proof::ANSWER_JWS_TYPE;
 use trustnode_registry::snapshot::Digest;
-
-/// The media type of a node-signed answer.
-pub const JOSE_MEDIA_TYPE: &str = "application/jose";
+use trustnode_registry::wire::{encode, ANSWER_JWS_TYPE, JOSE_MEDIA_TYPE};
 
 const QUESTION_FIELDS: [&str; 4] = ["entity_id", "authority_id", "action", "resource"];
 
@@ -567,7 +564,7 @@ pub async fn metadata(
         })?;
     let snapshot = published.snapshot();
     let content = snapshot.snapshot();
-    let encoded = super::registries::encode(authority_id);
+    let encoded = encode(authority_id);
     Ok(Json(json!({
         "authority_id": content.authority_id,
         "name": content.name,

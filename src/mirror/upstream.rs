@@ -15,7 +15,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::http::registries::{encode, JWS_HEADER};
+use trustnode_registry::wire::{encode, SNAPSHOT_JWS_HEADER};
 
 /// A snapshot as the upstream sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub enum FetchFailure {
         limit: usize,
     },
     /// A 200 without the detached JWS.
-    #[error("{url}: the answer carries no {JWS_HEADER} header")]
+    #[error("{url}: the answer carries no {SNAPSHOT_JWS_HEADER} header")]
     MissingSignature {
         /// The URL fetched.
         url: String,
@@ -148,7 +148,7 @@ impl Upstream {
             if declared.is_some_and(|length| length > self.max_bytes as u64) {
                 return Err(too_large());
             }
-            let jws = headers.get(JWS_HEADER).and_then(|value| value.to_str().ok()).map(str::trim);
+            let jws = headers.get(SNAPSHOT_JWS_HEADER).and_then(|value| value.to_str().ok()).map(str::trim);
             let jws = jws.filter(|jws| !jws.is_empty()).map(str::to_owned);
             let jws = jws.ok_or_else(|| FetchFailure::MissingSignature { url: url.to_owned() })?;
             let body = Limited::new(response.into_body(), self.max_bytes).collect().await.map_err(|error| {

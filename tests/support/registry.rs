@@ -149,7 +149,7 @@ impl Fixture {
 
     /// The authority, percent-encoded for a path.
     pub fn encoded_authority(&self) -> String {
-        trustnode::http::registries::encode(&self.authority)
+        trustnode_registry::wire::encode(&self.authority)
     }
 }
 
@@ -200,7 +200,7 @@ pub async fn put(node: &TestNode, authority: &str, sequence: u64, bytes: Vec<u8>
     node.request(
         hyper::Method::PUT,
         &path,
-        &[("content-type", "application/json"), (trustnode::http::registries::JWS_HEADER, jws)],
+        &[("content-type", "application/json"), (trustnode_registry::wire::SNAPSHOT_JWS_HEADER, jws)],
         bytes,
     )
     .await

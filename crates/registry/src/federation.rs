@@ -17,10 +17,6 @@ use super::listing::{EntityFilter, EntityIndex};
 use super::model::{EntityMetadata, Timestamp};
 use super::snapshot::SnapshotContent;
 
-/// The JWS `typ` of entity statements.
-pub const ENTITY_STATEMENT_TYPE: &str = "entity-statement+jwt";
-/// The media type entity statements are served with.
-pub const ENTITY_STATEMENT_MEDIA_TYPE: &str = "application/entity-statement+jwt";
 /// Longest lifetime of a statement, in seconds: a day, as DCC's registry server issues them.
 pub const MAX_LIFETIME_S: i64 = 86_400;
 

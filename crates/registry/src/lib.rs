@@ -11,7 +11,8 @@
 //! [`snapshot::CanonicalSnapshot::parse`] the published bytes, [`snapshot::CanonicalSnapshot::verify_signature`]
 //! against the authority's resolved DID document, then [`evaluate::RegistryIndex::new`] and ask questions; with
 //! several registries, [`chain::authorize`] follows delegations between them.
-//! [`federation`] renders a snapshot as OpenID Federation statements and the DCC legacy file.
+//! [`federation`] renders a snapshot as OpenID Federation statements and the DCC legacy file. [`wire`] holds the
+//! protocol's header, media type and JWS type names and the DID path-segment encoding, defined once.
 
 /// Implements `Serialize` through `Display` and `Deserialize` through `FromStr`, for values written as one JSON
 /// string (timestamps, digests).
@@ -42,3 +43,4 @@ pub mod merkle;
 pub mod model;
 pub mod proof;
 pub mod snapshot;
+pub mod wire;

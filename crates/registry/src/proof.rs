@@ -34,9 +34,6 @@ use super::snapshot::{statement_bytes, SignedHeader, SnapshotContent};
 /// Length of a SHA-256 hash in unpadded base64url.
 const ENCODED_HASH_LEN: usize = 43;
 
-/// The `typ` of a node-signed answer: a compact JWS whose payload is the answer's JSON, signed by the node's key.
-pub const ANSWER_JWS_TYPE: &str = "trqp-answer+jws";
-
 /// The proof attached to an answer: one link per statement the answer relies on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
