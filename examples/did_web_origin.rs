@@ -7,7 +7,7 @@
 //!
 //! Run: `cargo run --release --example did_web_origin -- PORT CA_FILE [COUNT] [HOST] [--plain]`
 
-#[path = "../tests/support/origin.rs"]
+#[path = "../tests/it/support/origin.rs"]
 mod origin;
 
 use origin::{Origin, Reply, TestCa};

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run --release --example web_load -- [ENTRIES] [CONCURRENCY]` (defaults 100000 and 64).
 
-#[path = "../tests/support/origin.rs"]
+#[path = "../tests/it/support/origin.rs"]
 mod origin;
 
 use std::collections::BTreeMap;

@@ -12,8 +12,8 @@ use trustnode_did::document::Document;
 use trustnode_registry::jws::{self, JwsError, VerifiedSignature};
 use trustnode_registry::proof::{check_answer, Answer, ProofError};
 use trustnode_registry::snapshot::SignedHeader;
-use trustnode_resolver::Resolver;
 use trustnode_registry::wire::ANSWER_JWS_TYPE;
+use trustnode_resolver::Resolver;
 
 use super::verify::{authority_document, VerifyError};
 

@@ -1,7 +1,7 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 description of every route, kept as a JSON file next to this module and
 //! compiled into the binary, so it is served without any build step.
 //!
-//! The document is data, not generated from code: the coverage test (`tests/openapi.rs`) keeps it and the route
+//! The document is data, not generated from code: the coverage test (`tests/it/openapi.rs`) keeps it and the route
 //! table in `super::routes` in step. Nothing here does I/O.
 
 use axum::http::header;

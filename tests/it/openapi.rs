@@ -1,12 +1,10 @@
 //! `/openapi.json` describes exactly what the router serves: the same paths as the route table, and for every
 //! path exactly the methods that are not answered 405; paths outside it reach the fallback.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::node::TestNode;
 use hyper::Method;
-use support::node::TestNode;
 use trustnode::http::openapi::openapi_path;
 
 const TOKEN: &str = "openapi-test-token";
@@ -21,7 +19,7 @@ fn concrete(path: &str) -> String {
         .replace("{sequence}", "1")
 }
 
-fn is_fallback(reply: &support::node::Reply) -> bool {
+fn is_fallback(reply: &crate::support::node::Reply) -> bool {
     reply.status == 404
         && serde_json::from_slice::<serde_json::Value>(&reply.body)
             .is_ok_and(|body| body["type"] == "urn:trustnode:problem:no-such-route")

@@ -2,13 +2,11 @@
 //! while the origin is down, the SSRF guard with the default configuration, service redirects, relative-URL
 //! expansion, the operator's cache invalidation, and a cache that survives a restart.
 
-mod support;
-
 use std::net::IpAddr;
 
+use crate::support::node::TestNode;
+use crate::support::origin::{Origin, Reply, TestCa};
 use serde_json::{json, Value};
-use support::node::TestNode;
-use support::origin::{Origin, Reply, TestCa};
 use trustnode::config::Config;
 
 const TOKEN: &str = "s3cret-admin-token";
@@ -214,7 +212,8 @@ async fn shutdown_lets_in_flight_requests_finish() {
     origin.set_slow("/users/alice/did.json", Reply::json(&document(&did)), std::time::Duration::from_millis(700));
     let node = TestNode::start(lab.config()).await;
     let addr = node.addr;
-    let in_flight = tokio::spawn(async move { support::node::get_at(addr, &format!("/1.0/identifiers/{did}")).await });
+    let in_flight =
+        tokio::spawn(async move { crate::support::node::get_at(addr, &format!("/1.0/identifiers/{did}")).await });
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     node.stop().await;
     let reply = in_flight.await.unwrap();

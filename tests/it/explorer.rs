@@ -1,9 +1,7 @@
 //! The explorer page and its assets as a browser receives them: media types, the security policy that forbids
 //! inline code and foreign origins, revalidation by entity tag, and every API call the script makes being a route.
 
-mod support;
-
-use support::node::TestNode;
+use crate::support::node::TestNode;
 
 const ASSETS: [(&str, &str); 3] = [
     ("/", "text/html; charset=utf-8"),

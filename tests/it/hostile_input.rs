@@ -4,15 +4,13 @@
 //! with a problem body (or, for slow and idle clients, a closed connection), never a 5xx, and the node keeps
 //! answering.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::support::node::{Reply, TestNode};
 use hyper::Method as HttpMethod;
 use proptest::prelude::*;
 use serde_json::Value;
-use support::node::{Reply, TestNode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use trustnode::http::identifiers::split_request;

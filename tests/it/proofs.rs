@@ -3,16 +3,14 @@
 //! reason (by the library and by `trustnode registry check-answer`); answers signed by the node verify against its
 //! `/.well-known/did.json`; the node's DID survives restarts; a did:web identity must publish the node's key.
 
-mod support;
-
 use std::net::IpAddr;
 use std::process::Command;
 
+use crate::support::mirror::{mirror_of, serves};
+use crate::support::node::{Reply, TestNode};
+use crate::support::origin::{Origin, Reply as OriginReply, TestCa};
+use crate::support::registry::{node_for, Fixture, COLLEGE};
 use serde_json::{json, Value};
-use support::mirror::{mirror_of, serves};
-use support::node::{Reply, TestNode};
-use support::origin::{Origin, Reply as OriginReply, TestCa};
-use support::registry::{node_for, Fixture, COLLEGE};
 use trustnode::hosting::answer::{check_saved_answer, AnswerError, CheckedAnswer, Expectations};
 use trustnode::identity::{IdentityError, NodeIdentity};
 use trustnode::node::NodeError;

@@ -3,11 +3,9 @@
 //! problem details for bad requests and unknown names, the no-oracle switch, `/metadata`, and accreditation chains
 //! across three registries (state board → accreditor → regional accreditor).
 
-mod support;
-
+use crate::support::node::{Reply, TestNode};
+use crate::support::registry::{at, node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
 use serde_json::{json, Value};
-use support::node::{Reply, TestNode};
-use support::registry::{at, node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
 use trustnode::hosting::answer::{check_saved_answer, AnswerError, Expectations};
 use trustnode_registry::model::{NewDelegation, NewStatement, RegistrySource, StatementKind, Status};
 use trustnode_registry::proof::ProofError;
@@ -234,7 +232,7 @@ async fn a_repeated_question_sees_a_new_snapshot_at_once() {
     assert_eq!((first["authorized"].as_bool(), again["authorized"].as_bool()), (Some(true), Some(true)));
     // The answer to this very body may now be kept for the rest of the second: a publish must still show at once.
     let next = fixture.edit_and_build(|source| {
-        source.change_status("s2", Status::Revoked, support::registry::now(), "closed").unwrap();
+        source.change_status("s2", Status::Revoked, crate::support::registry::now(), "closed").unwrap();
     });
     let reply = put(&node, &fixture.encoded_authority(), 2, next.0.bytes().to_vec(), &next.1).await;
     assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
@@ -344,7 +342,7 @@ async fn accreditation_chains_across_three_registries() {
         cycle_delegation = delegate(source, &board_id, None);
     });
     let configs = [board.config(), accreditor.config(), regional.config()];
-    let node = support::node::TestNode::start(move |config| config.registries = configs.to_vec()).await;
+    let node = crate::support::node::TestNode::start(move |config| config.registries = configs.to_vec()).await;
 
     let granted = ask_of(&node, &board.authority, UNIVERSITY, MATH_BADGE, None).await;
     assert_eq!((granted["authorized"].as_bool(), granted["status"].as_str()), (Some(true), Some("active")));

@@ -2,12 +2,10 @@
 //! change and sign again → publish → TRQP query; plus refusals (overwriting a key, signing an invalid source,
 //! verifying a tampered file) and `--help` on every command.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::process::{exchange, spawn_node};
+use crate::support::process::{exchange, spawn_node};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trustnode");
 

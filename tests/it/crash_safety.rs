@@ -1,13 +1,11 @@
 //! Crash safety of the did:web cache: the node is killed with SIGKILL, repeatedly, while it writes many cache
 //! entries; every restart must come up ready and answer, from the cache or the origin. (Registry snapshots under
-//! `kill -9` are covered in `tests/registry_node.rs`.)
-
-mod support;
+//! `kill -9` are covered in `tests/it/registry_node.rs`.)
 
 use std::time::Duration;
 
-use support::origin::{Origin, Reply, TestCa};
-use support::process::{exchange, spawn_node_with};
+use crate::support::origin::{Origin, Reply, TestCa};
+use crate::support::process::{exchange, spawn_node_with};
 
 /// DIDs per round: each round writes entries the cache does not hold yet.
 const PER_ROUND: usize = 200;

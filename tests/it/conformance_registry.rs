@@ -3,18 +3,16 @@
 //! too), treats a documented "hide unknown names" node as n/a rather than failing, and against a deliberately broken
 //! TRQP server it reports exactly the broken behaviours, without leaving the base URL.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::recording::{self, Seen};
+use crate::support::registry::{node_for, Fixture, BADGE, COLLEGE, UNIVERSITY};
 use axum::body::Bytes;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
-use support::recording::{self, Seen};
-use support::registry::{node_for, Fixture, BADGE, COLLEGE, UNIVERSITY};
 use trustnode::conformance::registry::{NamedQuestion, RegistryPlan};
 use trustnode::conformance::report::{render, ReportFormat};
 use trustnode::conformance::runner::{run_registry, RunSettings};

@@ -1,12 +1,10 @@
 //! The `trustnode` binary as a user runs it: help texts, exit codes, `resolve` output, and `serve` starting on
 //! the embedded configuration and stopping cleanly on SIGTERM.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
-use support::process::{exchange, listen_address};
+use crate::support::process::{exchange, listen_address};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trustnode");
 const ED25519: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";

@@ -3,13 +3,13 @@
 //! subordinate statements with the DCC metadata names for entities active now and `not_found` for the others;
 //! the listing and the legacy file; a new snapshot taking effect at once; no statement from a stale snapshot.
 
-mod support;
-
+use crate::support::node::{Reply, TestNode};
+use crate::support::registry::{
+    node_for, now, put, register_from_now, Fixture, ACCREDITOR, BOOTCAMP, COLLEGE, UNIVERSITY,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
-use support::node::{Reply, TestNode};
-use support::registry::{node_for, now, put, register_from_now, Fixture, ACCREDITOR, BOOTCAMP, COLLEGE, UNIVERSITY};
 use trustnode_registry::jws::{self, PublicKey};
 use trustnode_registry::model::{EntityMetadata, Status};
 

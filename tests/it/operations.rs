@@ -2,14 +2,12 @@
 //! labels and the did:web cache), `/readyz` and its conditions, request ids, and the caching headers that let a
 //! CDN or HTTP cache sit in front of the node.
 
-mod support;
-
 use std::net::IpAddr;
 
+use crate::support::node::TestNode;
+use crate::support::origin::{Origin, Reply, TestCa};
+use crate::support::registry::{put, Fixture};
 use serde_json::json;
-use support::node::TestNode;
-use support::origin::{Origin, Reply, TestCa};
-use support::registry::{put, Fixture};
 
 const ED25519: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
 const JWK: &str = "did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6ImFjYklRaXVNczNpOF91c3pFakoydHBUdFJNNEVVM3l6OTFQSDZDZEgyVjAiLCJ5IjoiX0tjeUxqOXZXTXB0bm1LdG00NkdxRHo4d2Y3NEk1TEtncmwyR3pIM25TRSJ9";

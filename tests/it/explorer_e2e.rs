@@ -6,15 +6,13 @@
 //! fragment, so no WebDriver is needed. Skips (passing) with a message when no Chromium is installed;
 //! `scripts/e2e-explorer` installs it. `CHROMIUM=/path/to/binary` picks another one.
 
-mod support;
-
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::process::{exchange, spawn_node};
 use serde_json::Value;
-use support::process::{exchange, spawn_node};
 
 const EXAMPLE_REGISTRY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/registry/example");
 const DID: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";

@@ -4,15 +4,13 @@
 //! timeout + 2 s is a correctness bound, not a benchmark), a cached copy keeps being served when its origin turns
 //! faulty, and requests that need no origin keep their latency meanwhile.
 
-mod support;
-
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use crate::support::faulty::{Behaviour, FaultyOrigin};
+use crate::support::node::{Reply, TestNode};
+use crate::support::origin::{Origin, Reply as OriginReply, TestCa};
 use serde_json::{json, Value};
-use support::faulty::{Behaviour, FaultyOrigin};
-use support::node::{Reply, TestNode};
-use support::origin::{Origin, Reply as OriginReply, TestCa};
 
 /// `web.timeout_ms` of every node here.
 const FETCH_TIMEOUT: Duration = Duration::from_millis(1000);

@@ -7,18 +7,16 @@
 //! directory. Each test skips (passing) with a message when Node.js or npm is missing or npm cannot install the
 //! packages; `scripts/install-test-deps` installs Node.js and npm.
 
-mod support;
-
 use std::net::IpAddr;
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Mutex, PoisonError};
 
+use crate::support::node::TestNode;
+use crate::support::origin::{Origin, Reply, TestCa};
+use crate::support::registry::{node_for, now, put, register_from_now, Fixture, COLLEGE, UNIVERSITY};
 use rand_core::OsRng;
 use serde_json::{json, Value};
-use support::node::TestNode;
-use support::origin::{Origin, Reply, TestCa};
-use support::registry::{node_for, now, put, register_from_now, Fixture, COLLEGE, UNIVERSITY};
 use trustnode_registry::jws::SigningKey;
 use trustnode_registry::model::{EntityMetadata, RegistrySource, Status};
 use trustnode_resolver::{Content, ResolutionOptions};

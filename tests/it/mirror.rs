@@ -2,20 +2,18 @@
 //! byte-identical; C keeps answering when A stops (flagged stale once `next_update` passes); a tampered, forged or
 //! forked snapshot from an altered upstream is refused, counted and reported while the last good one is served.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::mirror::{eventually, latest_path, mirror_of, serves};
+use crate::support::node::TestNode;
+use crate::support::registry::{at, node_for, put, Fixture, COLLEGE};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand_core::OsRng;
 use serde_json::{json, Value};
-use support::mirror::{eventually, latest_path, mirror_of, serves};
-use support::node::TestNode;
-use support::registry::{at, node_for, put, Fixture, COLLEGE};
 use trustnode_registry::jws::{KeyType, SigningKey};
 use trustnode_registry::model::Status;
 use trustnode_registry::snapshot::{CanonicalSnapshot, Digest};
@@ -167,7 +165,7 @@ async fn tampered_forged_and_forked_snapshots_are_refused_counted_and_reported()
         |kind: &str| format!("trustnode_mirror_failures_total{{authority=\"{}\",kind=\"{kind}\"}}", fixture.authority);
     let waits_for_failure = |kind: &'static str| {
         let series = failures(kind);
-        move |reply: &support::node::Reply| metric(std::str::from_utf8(&reply.body).unwrap(), &series) > 0.0
+        move |reply: &crate::support::node::Reply| metric(std::str::from_utf8(&reply.body).unwrap(), &series) > 0.0
     };
 
     // Snapshot 3 with one byte flipped after signing.
@@ -213,7 +211,7 @@ async fn tampered_forged_and_forked_snapshots_are_refused_counted_and_reported()
     let (mut branch, (branch_three, _)) = fork_of(Status::Suspended, "branch");
     let (four, four_jws) = branch.edit_and_build(|_| {});
     altered_b.offer(4, four.bytes().to_vec(), &four_jws);
-    let forks = |reply: &support::node::Reply| reply.json()["mirror"]["forks"].as_array().map_or(0, Vec::len);
+    let forks = |reply: &crate::support::node::Reply| reply.json()["mirror"]["forks"].as_array().map_or(0, Vec::len);
     eventually(&c, &status_path, "fork evidence from a successor", |reply| forks(reply) == 1).await;
     altered_b.snapshots.lock().unwrap().remove(&4);
     let (_, (direct_three, direct_jws)) = fork_of(Status::Revoked, "direct");

@@ -2,11 +2,9 @@
 //! W3C DID Resolution test suite and the CCG did:key test suite check, content negotiation in both dialects,
 //! the discovery endpoints, CORS and the request limits.
 
-mod support;
-
+use crate::support::node::TestNode;
 use hyper::Method;
 use serde_json::Value;
-use support::node::TestNode;
 
 const ED25519: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
 const ED25519_X25519: &str = "z6LSj72tK8brWgZja8NLRwPigth2T9QRiG1uH9oKZuKjdh9p";
@@ -256,7 +254,7 @@ async fn cors_allows_any_origin() {
     let reply = node.get(&format!("/1.0/identifiers/{ED25519}"), &[("origin", "https://wallet.example")]).await;
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
     // Clients that send no Origin get no CORS headers, but the same Vary, so shared caches keep the two apart.
-    let vary = |reply: &support::node::Reply| {
+    let vary = |reply: &crate::support::node::Reply| {
         let values = reply.headers.get_all("vary").iter().map(|v| v.to_str().unwrap().to_ascii_lowercase());
         values.collect::<Vec<_>>().join(", ")
     };

@@ -1,10 +1,8 @@
 //! Every public did:key and did:jwk vector, resolved over HTTP through `/1.0/identifiers`: key material (JWK
 //! x/y), derived X25519 keys, verification-method ids, relationships and error codes, as a client sees them.
 
-mod support;
-
+use crate::support::node::TestNode;
 use serde_json::Value;
-use support::node::TestNode;
 use trustnode_did::error::ErrorCode;
 
 const LEGACY: &str = r#"application/ld+json;profile="https://w3id.org/did-resolution""#;

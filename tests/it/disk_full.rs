@@ -4,18 +4,16 @@
 //! read keeps working, then frees the space: the same publish succeeds and a restart serves the new snapshot.
 //! Where unprivileged namespaces are not allowed, the test prints `SKIPPED: <reason>` and passes.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::support::origin::{Origin, Reply, TestCa};
+use crate::support::process::exchange;
+use crate::support::registry::{add_schools, Fixture, BADGE, UNIVERSITY};
 use serde_json::{json, Value};
-use support::origin::{Origin, Reply, TestCa};
-use support::process::exchange;
-use support::registry::{add_schools, Fixture, BADGE, UNIVERSITY};
 
 /// Mounts the tmpfs on `$DATA`, then runs the node twice in a row (the second run is the restart), announcing each
 /// run's process id.

@@ -2,15 +2,15 @@
 //! cache lifetime; entity listing and view), publishing with every refusal keeping the previous snapshot, one
 //! winner among concurrent publishes, and a `kill -9` during a publish.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::origin::{Origin, Reply, TestCa};
+use crate::support::process::{exchange, spawn_node};
+use crate::support::registry::{
+    add_schools, at, latest_etag, node_for, put, Fixture, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY,
+};
 use rand_core::OsRng;
 use serde_json::Value;
-use support::origin::{Origin, Reply, TestCa};
-use support::process::{exchange, spawn_node};
-use support::registry::{add_schools, at, latest_etag, node_for, put, Fixture, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
 use trustnode::store::RegistryDir;
 use trustnode_registry::jws::{KeyType, SigningKey};
 use trustnode_registry::model::Status;
@@ -87,7 +87,7 @@ async fn entities_are_paginated_filtered_and_viewable_by_raw_or_encoded_did() {
 /// Puts `bytes`/`jws` as `sequence` and checks the refusal's status and problem type, and that the node still
 /// serves the snapshot it served before.
 async fn assert_refused(
-    node: &support::node::TestNode,
+    node: &crate::support::node::TestNode,
     fixture: &Fixture,
     sequence: u64,
     (bytes, jws): (Vec<u8>, String),
@@ -235,7 +235,7 @@ async fn a_missing_registry_directory_is_a_clear_start_up_error() {
 
 #[tokio::test]
 async fn the_default_configuration_serves_the_example_registry() {
-    let node = support::node::TestNode::start(|_| {}).await;
+    let node = crate::support::node::TestNode::start(|_| {}).await;
     let listing = node.get("/registries", &[]).await.json();
     let entry = &listing["registries"][0];
     assert!(entry["sequence"].as_u64().unwrap() >= 1, "{listing}");
@@ -343,7 +343,7 @@ async fn a_did_web_authority_rotates_its_key() {
 
     // After a restart the node loads snapshot 2 (new key) and still serves snapshot 1 (old key) through the chain.
     let data_dir = node.stop().await;
-    let restarted = support::node::TestNode::start_in(data_dir, {
+    let restarted = crate::support::node::TestNode::start_in(data_dir, {
         let registry = fixture.config();
         move |config| {
             config.registries = vec![registry];

@@ -2,16 +2,14 @@
 //! deliberately wrong resolver it reports the specific failures with useful expected/observed text, treats
 //! unclaimed methods as not applicable and stays under the base URL.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::node::TestNode;
+use crate::support::recording::{self, Seen};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use support::node::TestNode;
-use support::recording::{self, Seen};
 use trustnode::conformance::runner::{run_resolver, RunSettings};
 use trustnode::conformance::{Outcome, Report};
 

@@ -1,16 +1,14 @@
 //! did:web end to end against the local HTTPS origin: documents, errors, SSRF refusals, redirects, limits, the
 //! cache (revalidation, stale-if-error, single flight, restart, corruption, bounds) and connection reuse.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::origin::{Origin, Reply, TestCa};
 use serde_json::{json, Value};
-use support::origin::{Origin, Reply, TestCa};
 use trustnode_did::error::ErrorCode;
 use trustnode_resolver::web::settings::{CacheConfig, WebConfig};
 use trustnode_resolver::web::{WebOptions, WebOutcome, WebResolver};
