@@ -15,7 +15,6 @@
 
 pub mod cli;
 pub mod config;
-pub mod conformance;
 pub mod hosting;
 pub mod http;
 pub mod identity;

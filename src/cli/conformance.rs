@@ -1,6 +1,6 @@
 //! `trustnode conformance`: run the resolver conformance suite against any Universal-Resolver-style endpoint, the
 //! registry suite against any TRQP v2 endpoint, and merge JSON reports into an implementation matrix. Thin:
-//! parsing, files and exit codes; the kit is [`crate::conformance`].
+//! parsing, files and exit codes; the kit is [`trustnode_conformance`].
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,11 +9,11 @@ use std::time::Duration;
 use clap::{Subcommand, ValueEnum};
 
 use super::CliError;
-use crate::conformance::registry::{NamedQuestion, RegistryPlan};
-use crate::conformance::report::{matrix, render, MatrixFormat, ReportFormat};
-use crate::conformance::resolver::METHODS;
-use crate::conformance::runner::{run_registry, run_resolver, RunSettings};
-use crate::conformance::Report;
+use trustnode_conformance::registry::{NamedQuestion, RegistryPlan};
+use trustnode_conformance::report::{matrix, render, MatrixFormat, ReportFormat};
+use trustnode_conformance::resolver::METHODS;
+use trustnode_conformance::runner::{run_registry, run_resolver, RunSettings};
+use trustnode_conformance::Report;
 use trustnode_resolver::web::WebResolver;
 use trustnode_resolver::{computed, Resolver};
 

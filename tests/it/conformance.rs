@@ -10,8 +10,8 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use trustnode::conformance::runner::{run_resolver, RunSettings};
-use trustnode::conformance::{Outcome, Report};
+use trustnode_conformance::runner::{run_resolver, RunSettings};
+use trustnode_conformance::{Outcome, Report};
 
 fn settings(base_url: String) -> RunSettings {
     RunSettings {

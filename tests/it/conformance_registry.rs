@@ -13,10 +13,10 @@ use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
-use trustnode::conformance::registry::{NamedQuestion, RegistryPlan};
-use trustnode::conformance::report::{render, ReportFormat};
-use trustnode::conformance::runner::{run_registry, RunSettings};
-use trustnode::conformance::{Outcome, Report};
+use trustnode_conformance::registry::{NamedQuestion, RegistryPlan};
+use trustnode_conformance::report::{render, ReportFormat};
+use trustnode_conformance::runner::{run_registry, RunSettings};
+use trustnode_conformance::{Outcome, Report};
 use trustnode_registry::model::Timestamp;
 use trustnode_resolver::{computed, Resolver};
 

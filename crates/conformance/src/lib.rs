@@ -5,7 +5,22 @@
 //! embedded public vectors and from [`fresh`] random cases; [`registry`] defines the TRQP v2 checks (schemas,
 //! problem details, `context.time`, named questions, and a trustnode's signed snapshots); [`runner`] is the HTTP
 //! edge that sends each check's request and judges the answer; [`report`] renders results and merges reports into
-//! a matrix. A check is data plus a verdict function over an [`Answer`]. Nothing here but [`runner`] performs I/O.
+//! a matrix. A check is data plus a verdict function over a [`CheckReply`]. Nothing here but [`runner`] performs I/O.
+//! The kit depends on the DID, registry and resolver cores and an HTTP client, never on the node: it judges any
+//! implementation the same way.
+//!
+//! ```
+//! use trustnode_conformance::{resolver, CheckReply};
+//!
+//! // The did:key checks come from the embedded public vectors; each names the clause it tests.
+//! let checks = resolver::checks(&["key"]).expect("the embedded vectors parse");
+//! let check = checks.iter().find(|check| check.request.target.starts_with("did%3Akey")).expect("a did:key check");
+//! assert!(!check.clause.is_empty());
+//!
+//! // A verdict judges a reply without any network: an empty 500 passes no resolution check.
+//! let reply = CheckReply { status: 500, content_type: None, headers: Vec::new(), body: Vec::new() };
+//! assert!((check.verdict)(&reply).is_err());
+//! ```
 
 pub mod fresh;
 pub mod registry;
@@ -18,7 +33,7 @@ use serde::{Deserialize, Serialize};
 /// One HTTP request of a check, relative to the endpoint's base (for resolvers `URL` + `--path`, for registries
 /// `URL`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
+pub struct CheckRequest {
     /// What follows `<base>/`: a percent-encoded DID or DID URL, possibly with `?options`, or a TRQP endpoint.
     pub target: String,
     /// The Accept header to send; none when absent.
@@ -28,19 +43,19 @@ pub struct Request {
     pub json_body: Option<Vec<u8>>,
 }
 
-impl Request {
+impl CheckRequest {
     /// A GET of `target` without an Accept header.
-    pub fn get(target: impl Into<String>) -> Request {
-        Request { target: target.into(), accept: None, json_body: None }
+    pub fn get(target: impl Into<String>) -> CheckRequest {
+        CheckRequest { target: target.into(), accept: None, json_body: None }
     }
 
     /// A POST of `body` to `target` as `application/json`.
-    pub fn post_json(target: impl Into<String>, body: impl Into<Vec<u8>>) -> Request {
-        Request { target: target.into(), accept: None, json_body: Some(body.into()) }
+    pub fn post_json(target: impl Into<String>, body: impl Into<Vec<u8>>) -> CheckRequest {
+        CheckRequest { target: target.into(), accept: None, json_body: Some(body.into()) }
     }
 
     /// The same request with an Accept header.
-    pub fn accepting(mut self, accept: &str) -> Request {
+    pub fn accepting(mut self, accept: &str) -> CheckRequest {
         self.accept = Some(accept.to_owned());
         self
     }
@@ -57,7 +72,7 @@ impl Request {
 
 /// An HTTP answer, fully read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub struct CheckReply {
     /// The status code.
     pub status: u16,
     /// The Content-Type header, if any.
@@ -68,7 +83,7 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
-impl Answer {
+impl CheckReply {
     /// The value of header `name` (lower-case), if it came as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(kept, _)| kept == name).map(|(_, value)| value.as_str())
@@ -92,11 +107,11 @@ impl Mismatch {
 }
 
 /// Judges an answer: `Ok` when it satisfies the check.
-pub type Verdict = Box<dyn Fn(&Answer) -> Result<(), Mismatch> + Send + Sync>;
+pub type Verdict = Box<dyn Fn(&CheckReply) -> Result<(), Mismatch> + Send + Sync>;
 
 /// Consulted when the verdict fails: the reason the answer shows the check does not apply (e.g. an optional
 /// endpoint the implementation does not offer), or `None` for a real failure.
-pub type Inapplicability = Box<dyn Fn(&Answer) -> Option<String> + Send + Sync>;
+pub type Inapplicability = Box<dyn Fn(&CheckReply) -> Option<String> + Send + Sync>;
 
 /// One check: what it is, the clause it tests, the request to send and the verdict on the answer.
 pub struct Check {
@@ -113,7 +128,7 @@ pub struct Check {
     /// Turns a failed verdict into "not applicable" when the answer shows why (see [`Inapplicability`]).
     pub inapplicable_when: Option<Inapplicability>,
     /// The request to send.
-    pub request: Request,
+    pub request: CheckRequest,
     /// The verdict on the answer.
     pub verdict: Verdict,
 }

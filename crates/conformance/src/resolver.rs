@@ -2,21 +2,21 @@
 //! Universal-Resolver HTTP contract, and freshly generated keys, each with the clause it tests and a verdict that
 //! compares key material, ids and relationships rather than whole documents.
 //!
-//! Pure: builds [`Check`]s and judges [`Answer`]s; sending requests is the runner's job. Check ids are stable across
+//! Pure: builds [`Check`]s and judges [`CheckReply`]s; sending requests is the runner's job. Check ids are stable across
 //! runs (generated cases are named by key type, not by key), so reports of different runs and implementations merge.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use super::fresh::{random_key, shuffled_jwk};
-use super::{Answer, Check, Mismatch, Request, Verdict};
+use super::{Check, CheckReply, CheckRequest, Mismatch, Verdict};
 use trustnode_did::error::ErrorCode;
 use trustnode_did::public_key::{KeyType, PublicKey};
 
-const DIDKEY_VALID: &str = include_str!("../../tests/vectors/didkey-valid.json");
-const DIDKEY_INVALID: &str = include_str!("../../tests/vectors/didkey-invalid.json");
-const DIDJWK: &str = include_str!("../../tests/vectors/didjwk.json");
-const DIDWEB: &str = include_str!("../../tests/vectors/didweb.json");
+const DIDKEY_VALID: &str = include_str!("../../../tests/vectors/didkey-valid.json");
+const DIDKEY_INVALID: &str = include_str!("../../../tests/vectors/didkey-invalid.json");
+const DIDJWK: &str = include_str!("../../../tests/vectors/didjwk.json");
+const DIDWEB: &str = include_str!("../../../tests/vectors/didweb.json");
 
 /// The DID methods the resolver suite knows.
 pub const METHODS: [&str; 3] = ["key", "jwk", "web"];
@@ -91,7 +91,7 @@ fn method_of(did: &str) -> Option<&'static str> {
 // --- Reading answers ------------------------------------------------------------------------------------------
 
 /// A short description of an answer for failure reports: status, Content-Type and the start of the body.
-pub fn describe(answer: &Answer) -> String {
+pub fn describe(answer: &CheckReply) -> String {
     const SHOWN: usize = 400;
     let body = String::from_utf8_lossy(&answer.body);
     let shown: String = body.chars().take(SHOWN).collect();
@@ -100,11 +100,11 @@ pub fn describe(answer: &Answer) -> String {
     format!("HTTP {} (Content-Type: {content_type}): {shown}{more}", answer.status)
 }
 
-fn json_body(answer: &Answer, expected: &str) -> Result<Value, Mismatch> {
+fn json_body(answer: &CheckReply, expected: &str) -> Result<Value, Mismatch> {
     serde_json::from_slice(&answer.body).map_err(|_| Mismatch::new(expected, describe(answer)))
 }
 
-fn media_type(answer: &Answer) -> String {
+fn media_type(answer: &CheckReply) -> String {
     let content_type = answer.content_type.as_deref().unwrap_or_default();
     content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
 }
@@ -297,7 +297,7 @@ fn valid_did_key(id_stem: &str, origin: &str, did: String, key: &PublicKey) -> V
         did_method: Some("key"),
         inapplicable_when: None,
         not_applicable: None,
-        request: Request::get(encode(&did)),
+        request: CheckRequest::get(encode(&did)),
         verdict: resolves_to(did.clone(), expected),
     });
     if let Some(x25519) = key.to_x25519() {
@@ -313,7 +313,7 @@ fn valid_did_key(id_stem: &str, origin: &str, did: String, key: &PublicKey) -> V
             did_method: Some("key"),
             inapplicable_when: None,
             not_applicable: None,
-            request: Request::get(encode(&did)),
+            request: CheckRequest::get(encode(&did)),
             verdict: resolves_to(did, vec![derived]),
         });
     }
@@ -351,7 +351,7 @@ fn did_key_vector_checks() -> Result<Vec<Check>, VectorError> {
             did_method: method_of(did),
             inapplicable_when: None,
             not_applicable: None,
-            request: Request::get(encode(did)),
+            request: CheckRequest::get(encode(did)),
             verdict: refused(statuses, code),
         });
     }
@@ -372,7 +372,7 @@ fn did_jwk_check(id: String, title: String, did: String, key: PublicKey, usage: 
         did_method: Some("jwk"),
         inapplicable_when: None,
         not_applicable: None,
-        request: Request::get(encode(&did)),
+        request: CheckRequest::get(encode(&did)),
         verdict: resolves_to(did, vec![expected]),
     }
 }
@@ -401,7 +401,7 @@ fn did_jwk_vector_checks() -> Result<Vec<Check>, VectorError> {
             did_method: Some("jwk"),
             inapplicable_when: None,
             not_applicable: None,
-            request: Request::get(encode(did)),
+            request: CheckRequest::get(encode(did)),
             verdict: refused(&[400], ErrorCode::InvalidDid),
         });
     }
@@ -423,7 +423,7 @@ fn did_web_vector_checks() -> Result<Vec<Check>, VectorError> {
             did_method: Some("web"),
             inapplicable_when: None,
             not_applicable: Some(needs_network.to_owned()),
-            request: Request::get(encode(did)),
+            request: CheckRequest::get(encode(did)),
             verdict: resolves_to(did.to_owned(), Vec::new()),
         });
     }
@@ -439,7 +439,7 @@ fn did_web_vector_checks() -> Result<Vec<Check>, VectorError> {
             did_method: Some("web"),
             inapplicable_when: None,
             not_applicable,
-            request: Request::get(encode(did)),
+            request: CheckRequest::get(encode(did)),
             verdict: refused(&[400], ErrorCode::InvalidDid),
         });
     }
@@ -473,7 +473,7 @@ fn fresh_did_key_checks() -> Vec<Check> {
             did_method: Some("key"),
             inapplicable_when: None,
             not_applicable: None,
-            request: Request::get(encode(&did)),
+            request: CheckRequest::get(encode(&did)),
             verdict: refused(&[400], ErrorCode::InvalidDid),
         });
     }
@@ -505,7 +505,7 @@ fn fresh_did_jwk_checks() -> Vec<Check> {
             did_method: Some("jwk"),
             inapplicable_when: None,
             not_applicable: None,
-            request: Request::get(encode(&did)),
+            request: CheckRequest::get(encode(&did)),
             verdict: refused(&[400], ErrorCode::InvalidDid),
         });
     }
@@ -521,7 +521,7 @@ fn unbuildable(id: String, problem: String) -> Check {
         did_method: None,
         inapplicable_when: None,
         not_applicable: Some(format!("the kit could not generate this case: {problem}")),
-        request: Request::get(""),
+        request: CheckRequest::get(""),
         verdict: Box::new(|_| Ok(())),
     }
 }
@@ -531,7 +531,7 @@ fn unbuildable(id: String, problem: String) -> Check {
 /// The HTTP binding checks: negotiation in both dialects, the error table, encoded identifiers, fragments.
 fn contract_checks() -> Vec<Check> {
     let msid = SAMPLE_DID.trim_start_matches("did:key:");
-    let contract = |id: &str, title: &str, clause: &'static str, request: Request, verdict: Verdict| Check {
+    let contract = |id: &str, title: &str, clause: &'static str, request: CheckRequest, verdict: Verdict| Check {
         id: format!("http.{id}"),
         title: title.to_owned(),
         clause,
@@ -545,7 +545,7 @@ fn contract_checks() -> Vec<Check> {
     for (id, accept) in
         [("default", None), ("accept-any", Some("*/*")), ("accept-did-resolution", Some("application/did-resolution"))]
     {
-        let request = Request { target: encode(SAMPLE_DID), accept: accept.map(str::to_owned), json_body: None };
+        let request = CheckRequest { target: encode(SAMPLE_DID), accept: accept.map(str::to_owned), json_body: None };
         checks.push(contract(
             &format!("full-result.{id}"),
             &format!("{} gives the full resolution result as application/did-resolution", request.describe()),
@@ -558,7 +558,7 @@ fn contract_checks() -> Vec<Check> {
         "full-result.legacy",
         "the legacy profile gets the legacy full result (@context, same Content-Type)",
         "DID Resolution v0.3 §HTTP(S) binding: application/ld+json;profile=\"https://w3id.org/did-resolution\"",
-        Request::get(encode(SAMPLE_DID)).accepting(LEGACY_PROFILE),
+        CheckRequest::get(encode(SAMPLE_DID)).accepting(LEGACY_PROFILE),
         full_result("application/ld+json", true),
     ));
     for accept in ["application/did", "application/did+json", "application/did+ld+json"] {
@@ -566,7 +566,7 @@ fn contract_checks() -> Vec<Check> {
             &format!("document.{}", accept.trim_start_matches("application/")),
             &format!("Accept: {accept} gives the bare DID document in that media type (or 406)"),
             "DID Resolution §HTTP(S) binding: a document media type answers the document itself",
-            Request::get(encode(SAMPLE_DID)).accepting(accept),
+            CheckRequest::get(encode(SAMPLE_DID)).accepting(accept),
             bare_document(accept),
         ));
     }
@@ -574,14 +574,14 @@ fn contract_checks() -> Vec<Check> {
         "unsupported-accept",
         "an Accept the resolver cannot produce is 406 REPRESENTATION_NOT_SUPPORTED",
         "DID Resolution §HTTP(S) binding: REPRESENTATION_NOT_SUPPORTED → 406",
-        Request::get(encode(SAMPLE_DID)).accepting("image/png"),
+        CheckRequest::get(encode(SAMPLE_DID)).accepting("image/png"),
         refused(&[406], ErrorCode::RepresentationNotSupported),
     ));
     checks.push(contract(
         "raw-identifier",
         "an unencoded DID in the path resolves like the encoded one",
         "DID Resolution §HTTP(S) binding: the identifier may arrive raw or percent-encoded",
-        Request::get(SAMPLE_DID),
+        CheckRequest::get(SAMPLE_DID),
         resolves_to(SAMPLE_DID.to_owned(), Vec::new()),
     ));
     checks.push(Check {
@@ -591,7 +591,7 @@ fn contract_checks() -> Vec<Check> {
             "empty-identifier",
             "an empty identifier is 400",
             "DID Resolution §HTTP(S) binding: empty identifier → 400",
-            Request::get(""),
+            CheckRequest::get(""),
             Box::new(|answer| match answer.status {
                 400 => Ok(()),
                 _ => Err(Mismatch::new("HTTP 400", describe(answer))),
@@ -605,7 +605,7 @@ fn contract_checks() -> Vec<Check> {
             "not-a-did",
             "not-a-did is 400 INVALID_DID with didDocument null and empty didDocumentMetadata",
             "DID Resolution §Errors: INVALID_DID → 400; error results carry didDocument null",
-            Request::get("not-a-did"),
+            CheckRequest::get("not-a-did"),
             error_result(),
         )
     });
@@ -616,7 +616,7 @@ fn contract_checks() -> Vec<Check> {
             "method-not-supported",
             "an unsupported method (did:example) is 501 METHOD_NOT_SUPPORTED",
             "DID Resolution §Errors: METHOD_NOT_SUPPORTED → 501",
-            Request::get(encode("did:example:123456")),
+            CheckRequest::get(encode("did:example:123456")),
             refused(&[501], ErrorCode::MethodNotSupported),
         )
     });
@@ -627,7 +627,7 @@ fn contract_checks() -> Vec<Check> {
             "legacy-error-code",
             "the legacy dialect names errors in camelCase (invalidDid)",
             "DID Resolution v0.3 §Errors: camelCase error codes",
-            Request::get("not-a-did").accepting(LEGACY_PROFILE),
+            CheckRequest::get("not-a-did").accepting(LEGACY_PROFILE),
             legacy_error("invalidDid"),
         )
     });
@@ -636,28 +636,28 @@ fn contract_checks() -> Vec<Check> {
         "fragment",
         "a DID URL with a fragment dereferences to that verification method",
         "DID Resolution §Dereferencing: fragment selects the verification method",
-        Request::get(encode(&fragment)),
+        CheckRequest::get(encode(&fragment)),
         dereferenced(fragment.clone(), SAMPLE_DID),
     ));
     checks.push(contract(
         "fragment-not-found",
         "a fragment naming no method is 404 NOT_FOUND",
         "DID Resolution §Errors: NOT_FOUND → 404",
-        Request::get(encode(&format!("{SAMPLE_DID}#no-such-key"))),
+        CheckRequest::get(encode(&format!("{SAMPLE_DID}#no-such-key"))),
         refused(&[404], ErrorCode::NotFound),
     ));
     checks.push(contract(
         "invalid-did-url",
         "a malformed DID URL (the CCG suite's /^bar^/?query=`) is 400 INVALID_DID_URL",
         "DID Resolution §Errors: INVALID_DID_URL → 400",
-        Request::get(encode(&format!("{SAMPLE_DID}/^bar^/?query=`#{msid}"))),
+        CheckRequest::get(encode(&format!("{SAMPLE_DID}/^bar^/?query=`#{msid}"))),
         refused(&[400], ErrorCode::InvalidDidUrl),
     ));
     checks.push(contract(
         "unknown-public-key-format",
         "an unknown publicKeyFormat option is 400 INVALID_OPTIONS (did:key unsupportedPublicKeyType)",
         "did:key §Resolution options: unknown publicKeyFormat → unsupportedPublicKeyType",
-        Request::get(format!("{}?publicKeyFormat=unknown", encode(SAMPLE_DID))),
+        CheckRequest::get(format!("{}?publicKeyFormat=unknown", encode(SAMPLE_DID))),
         refused(&[400], ErrorCode::InvalidOptions),
     ));
     checks
@@ -746,8 +746,8 @@ fn dereferenced(id: String, controller: &'static str) -> Verdict {
 mod tests {
     use super::*;
 
-    fn answer(status: u16, body: &str) -> Answer {
-        Answer {
+    fn answer(status: u16, body: &str) -> CheckReply {
+        CheckReply {
             status,
             content_type: Some("application/did-resolution".to_owned()),
             headers: Vec::new(),

@@ -4,14 +4,14 @@
 //! metadata and answers) and as-of answers checked against the snapshot's own history.
 //!
 //! Pure: builds [`Check`]s from a [`RegistryPlan`] and what the runner learned about a trustnode ([`NodeFacts`]),
-//! and judges [`Answer`]s; detecting the node, fetching the snapshot and resolving the authority are the runner's
+//! and judges [`CheckReply`]s; detecting the node, fetching the snapshot and resolving the authority are the runner's
 //! job. Check ids are stable across runs for the same plan and registry data.
 
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 
 use super::resolver::{describe, encode};
-use super::{Answer, Check, Inapplicability, Mismatch, Request, Verdict};
+use super::{Check, CheckReply, CheckRequest, Inapplicability, Mismatch, Verdict};
 use trustnode_registry::evaluate::{Query, RegistryIndex};
 use trustnode_registry::model::{StatementKind, Timestamp};
 use trustnode_registry::proof::{check_answer, Answer as ProvenAnswer};
@@ -28,7 +28,7 @@ const CLAUSE_RECOGNITION_SCHEMA: &str = "TRQP v2 §Recognition response: entity_
 const CLAUSE_ECHO: &str = "TRQP v2 §Responses: the four request identifiers are echoed unchanged";
 const CLAUSE_TIME_EVALUATED: &str = "TRQP v2 §Responses: time_evaluated is an RFC 3339 §5.6 date-time";
 const CLAUSE_BAD_REQUEST: &str = "TRQP v2 §Errors: invalid JSON or missing fields → 400 problem details";
-const CLAUSE_REQUEST_SCHEMA: &str = "TRQP v2 §Request: entity_id, authority_id, action, resource are required \
+const CLAUSE_REQUEST_SCHEMA: &str = "TRQP v2 §CheckRequest: entity_id, authority_id, action, resource are required \
      non-empty strings; context is an object; otherwise 400";
 const CLAUSE_NOT_FOUND: &str = "TRQP v2 §Errors: unknown entity, authority, action or resource → 404 problem details";
 const CLAUSE_PROBLEM_MEMBERS: &str = "RFC 7807 §3.1 (as TRQP v2 §Errors uses it): type, title (strings), status \
@@ -136,19 +136,19 @@ pub struct NodeFacts {
 }
 
 /// True when a `GET /registries` answer is a trustnode's registry listing.
-pub fn is_trustnode_listing(answer: &Answer) -> bool {
+pub fn is_trustnode_listing(answer: &CheckReply) -> bool {
     answer.status == 200
         && serde_json::from_slice::<Value>(&answer.body)
             .is_ok_and(|body| body.get("registries").is_some_and(Value::is_array))
 }
 
 /// The request for the authority's latest snapshot on a trustnode.
-pub fn latest_snapshot_request(authority_id: &str) -> Request {
-    Request::get(format!("registries/{}/snapshots/latest", encode(authority_id)))
+pub fn latest_snapshot_request(authority_id: &str) -> CheckRequest {
+    CheckRequest::get(format!("registries/{}/snapshots/latest", encode(authority_id)))
 }
 
 /// The snapshot in a snapshot answer (status, canonical form), or why it is not one.
-pub fn snapshot_of(answer: &Answer) -> Result<CanonicalSnapshot, Mismatch> {
+pub fn snapshot_of(answer: &CheckReply) -> Result<CanonicalSnapshot, Mismatch> {
     const EXPECTED: &str = "HTTP 200 with a canonical snapshot";
     if answer.status != 200 {
         return Err(Mismatch::new(EXPECTED, describe(answer)));
@@ -222,7 +222,7 @@ fn check(
     id: impl Into<String>,
     title: impl Into<String>,
     clause: &'static str,
-    request: Request,
+    request: CheckRequest,
     verdict: Verdict,
 ) -> Check {
     Check {
@@ -238,7 +238,7 @@ fn check(
 }
 
 /// A check that is not applicable, with the request it would have sent.
-fn not_applicable(id: &str, title: &str, clause: &'static str, request: Request, reason: String) -> Check {
+fn not_applicable(id: &str, title: &str, clause: &'static str, request: CheckRequest, reason: String) -> Check {
     let mut check = check(id, title, clause, request, Box::new(|_| Ok(())));
     check.not_applicable = Some(reason);
     check
@@ -261,7 +261,7 @@ fn verdict_member(kind: StatementKind) -> &'static str {
 /// A 404 to an invented question is not applicable: the registry simply does not know the kit's entity.
 fn unknown_to_registry(probe: &Probe) -> Option<Inapplicability> {
     probe.invented.then(|| -> Inapplicability {
-        Box::new(|answer: &Answer| {
+        Box::new(|answer: &CheckReply| {
             (answer.status == 404).then(|| {
                 "the registry does not know the kit's sample question (404); name a known entity with --entity"
                     .to_owned()
@@ -271,7 +271,7 @@ fn unknown_to_registry(probe: &Probe) -> Option<Inapplicability> {
 }
 
 /// A TRQP answer: status 200, `application/json`, a JSON object.
-fn answer_object(answer: &Answer, expected: &str) -> Result<Map<String, Value>, Mismatch> {
+fn answer_object(answer: &CheckReply, expected: &str) -> Result<Map<String, Value>, Mismatch> {
     let mismatch = || Mismatch::new(expected, describe(answer));
     if answer.status != 200 || media_type(answer) != "application/json" {
         return Err(mismatch());
@@ -282,7 +282,7 @@ fn answer_object(answer: &Answer, expected: &str) -> Result<Map<String, Value>, 
     }
 }
 
-fn media_type(answer: &Answer) -> String {
+fn media_type(answer: &CheckReply) -> String {
     let content_type = answer.content_type.as_deref().unwrap_or_default();
     content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
 }
@@ -321,7 +321,7 @@ fn rfc3339(text: &str) -> bool {
 
 fn answer_checks(kind: StatementKind, probe: &Probe) -> Vec<Check> {
     let (name, member) = (endpoint(kind), verdict_member(kind));
-    let request = || Request::post_json(name, probe.question.body(None));
+    let request = || CheckRequest::post_json(name, probe.question.body(None));
     let clause = match kind {
         StatementKind::Authorization => CLAUSE_AUTHORIZATION_SCHEMA,
         StatementKind::Recognition => CLAUSE_RECOGNITION_SCHEMA,
@@ -475,7 +475,7 @@ fn request_error_checks(question: &Question) -> Vec<Check> {
                 format!("trqp.error.{id}"),
                 title,
                 clause,
-                Request::post_json("authorization", body),
+                CheckRequest::post_json("authorization", body),
                 status_is(400, "problem details"),
             )
         })
@@ -486,16 +486,16 @@ fn request_error_checks(question: &Question) -> Vec<Check> {
         "trqp.error.recognition.missing.entity_id",
         "a recognition request without `entity_id` is a 400 problem",
         CLAUSE_BAD_REQUEST,
-        Request::post_json("recognition", serde_json::to_vec(&Value::Object(without_entity)).unwrap_or_default()),
+        CheckRequest::post_json("recognition", serde_json::to_vec(&Value::Object(without_entity)).unwrap_or_default()),
         status_is(400, "problem details"),
     ));
-    checks.extend(problem_checks("400", Request::post_json("authorization", b"{\"entity_id\": ".to_vec()), None));
+    checks.extend(problem_checks("400", CheckRequest::post_json("authorization", b"{\"entity_id\": ".to_vec()), None));
     checks
 }
 
 /// The three problem-details checks on the answer to `request`, named `trqp.problem.<label>.*`.
-fn problem_checks(label: &str, request: Request, hidden: Option<fn() -> Inapplicability>) -> Vec<Check> {
-    let problem = |answer: &Answer, expected: &str| -> Result<Map<String, Value>, Mismatch> {
+fn problem_checks(label: &str, request: CheckRequest, hidden: Option<fn() -> Inapplicability>) -> Vec<Check> {
+    let problem = |answer: &CheckReply, expected: &str| -> Result<Map<String, Value>, Mismatch> {
         match serde_json::from_slice(&answer.body) {
             Ok(Value::Object(members)) if answer.status >= 400 => Ok(members),
             _ => Err(Mismatch::new(expected, describe(answer))),
@@ -565,7 +565,7 @@ fn not_found_checks(plan: &RegistryPlan, question: &Question) -> Vec<Check> {
     let hidden = plan.hides_unknown.then_some(hidden_unknown as fn() -> Inapplicability);
     let unknown_authority = Question { authority_id: UNKNOWN_AUTHORITY.to_owned(), ..question.clone() };
     let unknown_entity = Question { entity_id: UNKNOWN_ENTITY.to_owned(), ..question.clone() };
-    let authority_request = Request::post_json("authorization", unknown_authority.body(None));
+    let authority_request = CheckRequest::post_json("authorization", unknown_authority.body(None));
     let mut checks = vec![
         check(
             "trqp.error.unknown-authority",
@@ -578,7 +578,7 @@ fn not_found_checks(plan: &RegistryPlan, question: &Question) -> Vec<Check> {
             "trqp.error.unknown-entity",
             "a question about an unknown entity is a 404 problem",
             CLAUSE_NOT_FOUND,
-            Request::post_json("authorization", unknown_entity.body(None)),
+            CheckRequest::post_json("authorization", unknown_entity.body(None)),
             status_is(404, "problem details"),
         ),
     ];
@@ -591,7 +591,8 @@ fn not_found_checks(plan: &RegistryPlan, question: &Question) -> Vec<Check> {
 
 fn time_checks(probe: &Probe) -> Vec<Check> {
     let question = &probe.question;
-    let with_time = |time: Value| Request::post_json("authorization", question.body(Some(json!({ "time": time }))));
+    let with_time =
+        |time: Value| CheckRequest::post_json("authorization", question.body(Some(json!({ "time": time }))));
     let mut checks: Vec<Check> = [
         ("invalid", "a context.time that is not a date-time is a 400 problem", json!("last tuesday")),
         ("offset", "a context.time with a +02:00 offset is a 400 problem", json!("2025-06-01T02:00:00+02:00")),
@@ -630,7 +631,7 @@ fn time_checks(probe: &Probe) -> Vec<Check> {
         "trqp.context.unknown-member",
         "an unknown context member is ignored",
         CLAUSE_CONTEXT_IGNORED,
-        Request::post_json("authorization", question.body(Some(json!({ "x-conformance-unknown": {"a": 1} })))),
+        CheckRequest::post_json("authorization", question.body(Some(json!({ "x-conformance-unknown": {"a": 1} })))),
         ignored,
     ));
     checks
@@ -659,21 +660,21 @@ fn metadata_checks(authority_id: &str) -> Vec<Check> {
             "trqp.metadata.shape",
             "GET /metadata describes the authority",
             CLAUSE_METADATA,
-            Request::get(format!("metadata?authority_id={}", encode(authority_id))),
+            CheckRequest::get(format!("metadata?authority_id={}", encode(authority_id))),
             shape,
         ),
         check(
             "trqp.metadata.missing-authority",
             "GET /metadata without authority_id is a 400",
             CLAUSE_METADATA_ERRORS,
-            Request::get("metadata"),
+            CheckRequest::get("metadata"),
             status_is(400, "problem details"),
         ),
         check(
             "trqp.metadata.unknown-authority",
             "GET /metadata of an unknown authority is a 404",
             CLAUSE_METADATA_ERRORS,
-            Request::get(format!("metadata?authority_id={}", encode(UNKNOWN_AUTHORITY))),
+            CheckRequest::get(format!("metadata?authority_id={}", encode(UNKNOWN_AUTHORITY))),
             status_is(404, "problem details"),
         ),
     ];
@@ -718,7 +719,7 @@ fn named_checks(plan: &RegistryPlan) -> Vec<Check> {
                 format!("trqp.named.{}", index + 1),
                 format!("{} is {answer}", question.words()),
                 CLAUSE_NAMED,
-                Request::post_json("authorization", question.body(None)),
+                CheckRequest::post_json("authorization", question.body(None)),
                 granted_is(StatementKind::Authorization, named.expect),
             )
         })
@@ -730,7 +731,7 @@ fn as_of_not_applicable() -> Check {
         "trqp.time.as-of",
         "as-of answers follow the registry's history",
         CLAUSE_TIME_AS_OF,
-        Request::post_json("authorization", Vec::new()),
+        CheckRequest::post_json("authorization", Vec::new()),
         "needs a registry whose history the kit knows: a trustnode target (its signed snapshot)".to_owned(),
     )
 }
@@ -753,7 +754,7 @@ fn node_checks(authority_id: &str, node: &NodeFacts, probe: &Question) -> Vec<Ch
         }
     };
     let (sequence, digest) = (snapshot.snapshot().sequence, snapshot.digest());
-    let numbered = || Request::get(format!("registries/{}/snapshots/{sequence}", encode(authority_id)));
+    let numbered = || CheckRequest::get(format!("registries/{}/snapshots/{sequence}", encode(authority_id)));
     let authority = authority_id.to_owned();
     let canonical: Verdict = Box::new(move |answer| {
         let parsed = snapshot_of(answer)?;
@@ -772,7 +773,7 @@ fn node_checks(authority_id: &str, node: &NodeFacts, probe: &Question) -> Vec<Ch
             "node.registries.listed",
             "GET /registries lists the authority's latest snapshot",
             CLAUSE_NODE_LISTING,
-            Request::get("registries"),
+            CheckRequest::get("registries"),
             listed(authority_id, sequence, digest),
         ),
         check(
@@ -804,14 +805,14 @@ fn node_checks(authority_id: &str, node: &NodeFacts, probe: &Question) -> Vec<Ch
         "node.metadata.snapshot",
         "GET /metadata names the latest snapshot's sequence and digest",
         CLAUSE_NODE_PINNED,
-        Request::get(format!("metadata?authority_id={}", encode(authority_id))),
+        CheckRequest::get(format!("metadata?authority_id={}", encode(authority_id))),
         pinned(sequence, digest),
     ));
     checks.push(check(
         "node.answer.snapshot",
         "a TRQP answer names the snapshot it was answered from",
         CLAUSE_NODE_PINNED,
-        Request::post_json("authorization", probe.body(None)),
+        CheckRequest::post_json("authorization", probe.body(None)),
         pinned(sequence, digest),
     ));
     let index = RegistryIndex::new(snapshot.clone());
@@ -907,12 +908,12 @@ fn proof_check(
     let (document, (statement, at)) = match (authority_document, granted) {
         (Ok(document), Some(granted)) => (document.clone(), granted),
         (Err(why), _) => {
-            let request = Request::post_json("authorization", probe.body(None));
+            let request = CheckRequest::post_json("authorization", probe.body(None));
             let reason = format!("the kit could not resolve the authority's DID: {why}");
             return not_applicable(id, title, CLAUSE_NODE_PROOF, request, reason);
         }
         (_, None) => {
-            let request = Request::post_json("authorization", probe.body(None));
+            let request = CheckRequest::post_json("authorization", probe.body(None));
             let reason = "the snapshot grants nothing at any moment, so there is no answer to prove".to_owned();
             return not_applicable(id, title, CLAUSE_NODE_PROOF, request, reason);
         }
@@ -924,7 +925,7 @@ fn proof_check(
         resource: statement.resource.clone(),
     };
     let body = question.body(Some(json!({ "time": at.to_string(), "proof": true })));
-    check(id, title, CLAUSE_NODE_PROOF, Request::post_json(endpoint(statement.kind), body), proven_by(document))
+    check(id, title, CLAUSE_NODE_PROOF, CheckRequest::post_json(endpoint(statement.kind), body), proven_by(document))
 }
 
 fn proven_by(document: Value) -> Verdict {
@@ -977,7 +978,7 @@ fn as_of_checks(authority_id: &str, index: &RegistryIndex) -> Vec<Check> {
                 format!("node.as-of.{}.{time}", statement.id),
                 format!("as of {time}, statement {} ({}) is {answer}", statement.id, question.words()),
                 CLAUSE_TIME_AS_OF,
-                Request::post_json(endpoint(statement.kind), body),
+                CheckRequest::post_json(endpoint(statement.kind), body),
                 as_of(statement.kind, granted, time),
             ));
         }

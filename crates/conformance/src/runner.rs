@@ -25,8 +25,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use super::registry::{self, NodeFacts, RegistryPlan};
-use super::{Answer, Check, CheckResult, Outcome, Report, Request};
-use crate::hosting::verify;
+use super::{Check, CheckReply, CheckRequest, CheckResult, Outcome, Report};
 use trustnode_did::error::ErrorCode;
 use trustnode_registry::snapshot::CanonicalSnapshot;
 use trustnode_resolver::Resolver;
@@ -85,7 +84,10 @@ pub async fn run_registry(
 ) -> Result<Report, RunError> {
     let runner = Arc::new(Runner::new(settings)?);
     let trustnode = plan.trustnode
-        || runner.fetch(&Request::get("registries")).await.is_ok_and(|answer| registry::is_trustnode_listing(&answer));
+        || runner
+            .fetch(&CheckRequest::get("registries"))
+            .await
+            .is_ok_and(|answer| registry::is_trustnode_listing(&answer));
     let node = match trustnode {
         true => Some(runner.node_facts(&plan.authority_id, resolver).await),
         false => None,
@@ -129,7 +131,7 @@ impl Runner {
     /// when it does not answer that with a JSON list of strings.
     pub async fn claimed_methods(&self) -> Option<Vec<String>> {
         let root = self.base.rsplit_once('/').map_or(self.base.as_str(), |(parent, _)| parent);
-        let answer = self.send(&format!("{root}/methods"), &Request::get("")).await.ok()?;
+        let answer = self.send(&format!("{root}/methods"), &CheckRequest::get("")).await.ok()?;
         let list: Vec<String> = serde_json::from_slice(&answer.body).ok()?;
         (answer.status == 200).then_some(list)
     }
@@ -220,14 +222,18 @@ impl Runner {
     /// The authority's latest snapshot on a trustnode, parsed off the async threads, and its DID document.
     async fn node_facts(&self, authority_id: &str, resolver: &Resolver) -> NodeFacts {
         let snapshot = match self.fetch(&registry::latest_snapshot_request(authority_id)).await {
-            Ok(answer) if answer.status == 200 => verify::parse_blocking(answer.body)
-                .await
-                .map(CanonicalSnapshot::into_content)
-                .map_err(|error| error.to_string()),
+            // A large snapshot takes seconds to parse: off the async threads.
+            Ok(answer) if answer.status == 200 => {
+                tokio::task::spawn_blocking(move || CanonicalSnapshot::parse(answer.body))
+                    .await
+                    .map_err(|join| join.to_string())
+                    .and_then(|parsed| parsed.map(CanonicalSnapshot::into_content).map_err(|error| error.to_string()))
+            }
             Ok(answer) => Err(super::resolver::describe(&answer)),
             Err(problem) => Err(problem),
         };
-        let authority_document = verify::authority_document(resolver, authority_id)
+        let authority_document = resolver
+            .document(authority_id)
             .await
             .map(|document| document.value().clone())
             .map_err(|error| error.to_string());
@@ -235,13 +241,13 @@ impl Runner {
     }
 
     /// Sends `request` under the base URL and reads the answer.
-    pub async fn fetch(&self, request: &Request) -> Result<Answer, String> {
+    pub async fn fetch(&self, request: &CheckRequest) -> Result<CheckReply, String> {
         self.send(&format!("{}/{}", self.base, request.target), request).await
     }
 
     /// One paced, bounded request of `url` (always under the base: callers only append to it) with the method,
     /// Accept header and body of `request`.
-    async fn send(&self, url: &str, request: &Request) -> Result<Answer, String> {
+    async fn send(&self, url: &str, request: &CheckRequest) -> Result<CheckReply, String> {
         let _slot = self.slots.acquire().await.map_err(|error| error.to_string())?;
         self.pacing.lock().await.tick().await;
         let mut builder = match &request.json_body {
@@ -263,7 +269,7 @@ impl Runner {
                 .iter()
                 .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
                 .collect();
-            Ok(Answer {
+            Ok(CheckReply {
                 status: parts.status.as_u16(),
                 content_type: content_type.map(str::to_owned),
                 headers,
@@ -294,7 +300,7 @@ impl Runner {
     }
 }
 
-fn refuses_method(answer: &Answer) -> bool {
+fn refuses_method(answer: &CheckReply) -> bool {
     answer.status == 501
         && serde_json::from_slice(&answer.body)
             .ok()
