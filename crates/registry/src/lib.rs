@@ -13,6 +13,49 @@
 //! several registries, [`chain::authorize`] follows delegations between them.
 //! [`federation`] renders a snapshot as OpenID Federation statements and the DCC legacy file. [`wire`] holds the
 //! protocol's header, media type and JWS type names and the DID path-segment encoding, defined once.
+//!
+//! ```
+//! use trustnode_did::key::{self, KeyOptions};
+//! use trustnode_registry::evaluate::{Query, RegistryIndex};
+//! use trustnode_registry::jws::{KeyType, SigningKey};
+//! use trustnode_registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Timestamp};
+//! use trustnode_registry::snapshot::CanonicalSnapshot;
+//!
+//! let at = |text| Timestamp::parse(text).unwrap();
+//! // A governance body authors its registry and signs the first snapshot with its did:key.
+//! let key = SigningKey::generate(KeyType::Ed25519, &mut rand_core::OsRng);
+//! let authority = key.did_key().unwrap();
+//! let mut source = RegistrySource::init(&authority, "Board of Education", None).unwrap();
+//! let college = "did:web:college.example";
+//! source.upsert_entity(college, EntityMetadata { name: "Example College".into(), ..Default::default() }).unwrap();
+//! source
+//!     .add_statement(NewStatement {
+//!         kind: StatementKind::Authorization,
+//!         entity_id: college.into(),
+//!         action: "issue".into(),
+//!         resource: "OpenBadgeCredential".into(),
+//!         valid_from: at("2026-01-01T00:00:00Z"),
+//!         valid_until: None,
+//!     })
+//!     .unwrap();
+//! let snapshot = CanonicalSnapshot::build(&source, None, at("2026-06-01T00:00:00Z"), at("2027-06-01T00:00:00Z")).unwrap();
+//! let jws = snapshot.sign(&key, &key.did_key_url().unwrap()).unwrap();
+//!
+//! // A verifier checks the published bytes against the authority's DID document, then asks as of a time.
+//! let published = CanonicalSnapshot::parse(snapshot.bytes().to_vec()).unwrap();
+//! let document = key::resolve(&authority, &authority[8..], &KeyOptions::default()).unwrap();
+//! published.verify_signature(&jws, &document).expect("signed by the authority's assertion key");
+//! let index = RegistryIndex::new(published);
+//! let question = |at| Query {
+//!     kind: StatementKind::Authorization,
+//!     entity_id: college,
+//!     action: "issue",
+//!     resource: "OpenBadgeCredential",
+//!     at,
+//! };
+//! assert!(index.evaluate(&question(at("2026-07-01T00:00:00Z"))).granted());
+//! assert!(!index.evaluate(&question(at("2025-07-01T00:00:00Z"))).granted(), "not yet in force");
+//! ```
 
 /// Implements `Serialize` through `Display` and `Deserialize` through `FromStr`, for values written as one JSON
 /// string (timestamps, digests).
