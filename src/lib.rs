@@ -1,17 +1,16 @@
-//! trustnode: a DID resolver (did:key, did:jwk, did:web) and signed trust-registry node.
+//! trustnode, the node: a DID resolver (did:key, did:jwk, did:web) and signed trust-registry node on one HTTP port,
+//! built on the workspace's cores. Dependencies point one way: `trustnode-did` ← `trustnode-registry` and
+//! `trustnode-resolver` ← this crate; nothing below imports anything above it.
 //!
-//! Layout, from the pure core outwards:
-//! - [`did`]: DID syntax, key decoding and document building. No I/O.
-//! - [`registry`]: the signed trust-registry core (model, canonical JSON, Merkle tree, snapshots, JWS, evaluation,
-//!   answer proofs). No I/O.
-//! - [`resolver`]: method dispatch, options, dereferencing and rendering of results. No HTTP types.
-//! - [`web`]: did:web fetching over hardened HTTPS and its sled cache (the network edge).
+//! Layout, from the inside out:
+//! - [`config`]: the typed node configuration and how it is loaded (file, environment, validation).
+//! - [`telemetry`]: metrics and readiness, recorded by every part of the node.
 //! - [`store`]: snapshot files written atomically; [`hosting`]: the registries this node hosts (import, verify,
-//!   load, publish).
+//!   load, publish); [`mirror`]: registries followed from other nodes, with fork detection.
 //! - [`identity`]: the node's own DID and signing key (generated into the data directory or configured).
-//! - [`http`]: the HTTP edge: router, limits, handlers, problem details.
-//! - [`config`]: the typed node configuration and how it is loaded.
-//! - [`node`]: the composition root that opens the node's state; [`cli`]: the command line.
+//! - [`node`]: the composition root: [`node::NodeState`], its background tasks, a clean close.
+//! - [`http`]: the HTTP edge: router, one guard per route, thin handlers, problem details in one module.
+//! - [`cli`]: the command line (`serve`, `resolve`, `registry`, `conformance`, `key`, `cache`).
 
 pub mod cli;
 pub mod config;
