@@ -11,10 +11,10 @@ use serde::Deserialize;
 use trustnode_resolver::web::settings::{CacheConfig, WebConfig};
 
 /// The default configuration, compiled in. The same text as `config/trustnode.toml`.
-pub const DEFAULT_CONFIG: &str = include_str!("../config/trustnode.toml");
+pub(crate) const DEFAULT_CONFIG: &str = include_str!("../config/trustnode.toml");
 
 /// Prefix of the environment variables that override settings.
-pub const ENV_PREFIX: &str = "TRUSTNODE_";
+pub(crate) const ENV_PREFIX: &str = "TRUSTNODE_";
 
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -225,11 +225,6 @@ pub struct NodeConfig {
 }
 
 impl Config {
-    /// The embedded defaults with environment overrides applied.
-    pub fn load_default() -> Result<Config, ConfigError> {
-        Self::load(None, std::env::vars())
-    }
-
     /// Defaults, then the file at `path` (if any), then `env` (pairs of name and value, normally
     /// `std::env::vars()`): later sources override earlier ones key by key.
     pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {

@@ -19,7 +19,7 @@ use trustnode_registry::jws::{self, JwsError, KeyType, SigningKey};
 use trustnode_resolver::{Content, ResolutionOptions, Resolver};
 
 /// The generated key's file name inside the data directory.
-pub const NODE_KEY_FILE: &str = "node-key.jwk";
+pub(crate) const NODE_KEY_FILE: &str = "node-key.jwk";
 
 /// Why the node's identity could not be set up; each stops the node with a clear message.
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +134,7 @@ impl NodeIdentity {
 
     /// The node's public key as a JWK named by [`NodeIdentity::kid`], with its `alg` and `use` = `sig`, for JWK
     /// sets such as an OpenID Federation entity configuration's `jwks`.
-    pub fn public_jwk(&self) -> Result<serde_json::Map<String, Value>, JwsError> {
+    pub(crate) fn public_jwk(&self) -> Result<serde_json::Map<String, Value>, JwsError> {
         let mut jwk = self.key.public_key().to_jwk()?;
         jwk.insert("kid".into(), json!(self.kid));
         jwk.insert("alg".into(), json!(self.key.algorithm().jose_name()));

@@ -99,7 +99,7 @@ pub fn close(state: &NodeState) {
 }
 
 /// Flushes the resolver's did:web cache.
-pub fn close_resolver(resolver: &Resolver) {
+pub(crate) fn close_resolver(resolver: &Resolver) {
     if let Some(web) = resolver.method::<WebResolver>() {
         if let Err(error) = web.flush() {
             tracing::warn!(%error, "the did:web cache could not be flushed; recent entries may be refetched");

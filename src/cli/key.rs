@@ -31,7 +31,7 @@ pub struct GenerateArgs {
 
 /// Key types on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KeyTypeArg {
+pub(crate) enum KeyTypeArg {
     /// Ed25519.
     Ed25519,
     /// NIST P-256.

@@ -58,7 +58,7 @@ pub enum Command {
 
 /// Common `--config` flag.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ConfigArg {
+pub(crate) struct ConfigArg {
     /// Configuration file (TOML); settings it lacks keep their defaults. Without it the embedded default
     /// configuration is used (see config/trustnode.toml). TRUSTNODE_* environment variables override both.
     #[arg(long, value_name = "FILE")]
@@ -109,4 +109,4 @@ fn init_logging(format: LogFormat) {
 }
 
 /// A boxed error with context, for command failures.
-pub type CliError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type CliError = Box<dyn std::error::Error + Send + Sync>;

@@ -124,7 +124,7 @@ pub struct StatementArgs {
 
 /// A statement's validity window.
 #[derive(Debug, clap::Args)]
-pub struct ValidityArgs {
+pub(crate) struct ValidityArgs {
     /// Start of validity (RFC 3339, UTC `Z`); default now.
     #[arg(long, value_name = "T")]
     valid_from: Option<Timestamp>,

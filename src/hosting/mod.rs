@@ -182,7 +182,7 @@ impl HostedRegistry {
     }
 
     /// The digest of snapshot `sequence` if it is part of the verified chain (the current one included).
-    pub fn verified_digest(&self, sequence: u64) -> Option<Digest> {
+    pub(crate) fn verified_digest(&self, sequence: u64) -> Option<Digest> {
         self.chain.read().ok()?.get(&sequence).copied()
     }
 

@@ -60,7 +60,7 @@ pub async fn verify(resolver: &Resolver, bytes: Vec<u8>, jws: &str) -> Result<Ve
 }
 
 /// [`CanonicalSnapshot::parse`] off the async threads: a large snapshot takes seconds.
-pub async fn parse_blocking(bytes: Vec<u8>) -> Result<CanonicalSnapshot, SnapshotError> {
+pub(crate) async fn parse_blocking(bytes: Vec<u8>) -> Result<CanonicalSnapshot, SnapshotError> {
     tokio::task::spawn_blocking(move || CanonicalSnapshot::parse(bytes))
         .await
         .unwrap_or_else(|join| Err(SnapshotError::Malformed(format!("parsing was interrupted: {join}"))))

@@ -21,7 +21,7 @@ use trustnode_resolver::web::WebResolver;
 const CACHE_PREFIX: &str = "/1.0/cache/";
 
 /// `GET /1.0/cache`: entry count, disk size and counters.
-pub async fn cache_stats(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
+pub(crate) async fn cache_stats(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
     if let Err(problem) = authorize(&state, &headers) {
         return problem.into_response();
     }
@@ -32,12 +32,12 @@ pub async fn cache_stats(State(state): State<Arc<HttpState>>, headers: HeaderMap
 }
 
 /// `DELETE /1.0/cache`: drop every cached did:web document.
-pub async fn purge_all(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
+pub(crate) async fn purge_all(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
     purge(&state, &headers, None)
 }
 
 /// `DELETE /1.0/cache/{did}`: drop one DID's cached document (raw or percent-encoded DID).
-pub async fn purge_one(State(state): State<Arc<HttpState>>, headers: HeaderMap, uri: Uri) -> Response {
+pub(crate) async fn purge_one(State(state): State<Arc<HttpState>>, headers: HeaderMap, uri: Uri) -> Response {
     let raw = uri.path().strip_prefix(CACHE_PREFIX).unwrap_or_default();
     match split_request(raw, None) {
         Ok(split) => purge(&state, &headers, Some(&split.identifier)),

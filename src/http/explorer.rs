@@ -15,7 +15,7 @@ use super::registries::if_none_match;
 
 /// The policy of every explorer asset: only this origin's script, style and API; no inline code, no frames,
 /// no plugins, no form posts elsewhere.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
 connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Browsers and caches keep the assets but revalidate them on every use (a 304 thanks to the `ETag`): the page and
@@ -63,7 +63,7 @@ impl Asset {
 }
 
 /// The page.
-pub static PAGE: Asset = Asset::new(include_str!("explorer/index.html"), "text/html; charset=utf-8");
+pub(crate) static PAGE: Asset = Asset::new(include_str!("explorer/index.html"), "text/html; charset=utf-8");
 /// Its script.
 pub static SCRIPT: Asset = Asset::new(include_str!("explorer/explorer.js"), "text/javascript; charset=utf-8");
 /// Its stylesheet.

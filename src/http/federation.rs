@@ -27,16 +27,16 @@ use trustnode_registry::model::Timestamp;
 use trustnode_registry::wire::{encode, ENTITY_STATEMENT_MEDIA_TYPE, ENTITY_STATEMENT_TYPE};
 
 /// Path of an entity configuration below its entity identifier.
-pub const ENTITY_CONFIGURATION_PATH: &str = "/.well-known/openid-federation";
+pub(crate) const ENTITY_CONFIGURATION_PATH: &str = "/.well-known/openid-federation";
 /// Path of the fetch endpoint below the entity identifier.
 const FETCH_PATH: &str = "/federation/fetch";
 /// Path of the subordinate listing below the entity identifier.
 const LIST_PATH: &str = "/federation/list";
 /// Path of the DCC legacy file below the entity identifier.
-pub const LEGACY_PATH: &str = "/registry.json";
+pub(crate) const LEGACY_PATH: &str = "/registry.json";
 
 /// The registry's entity identifier below the node's base URL: `/registries/<percent-encoded authority>`.
-pub fn entity_path(authority_id: &str) -> String {
+pub(crate) fn entity_path(authority_id: &str) -> String {
     format!("/registries/{}", encode(authority_id))
 }
 

@@ -48,7 +48,7 @@ const CORS_VARY: HeaderValue =
 /// What the guards of all routes share: the node (configuration, metrics), the request id generator, the permits
 /// of the concurrency cap (one pool for the whole node) and the CORS policy.
 #[derive(Debug)]
-pub struct Guard {
+pub(crate) struct Guard {
     state: Arc<HttpState>,
     ids: RequestIds,
     permits: Arc<Semaphore>,
@@ -82,7 +82,7 @@ impl Guard {
 
 /// The layer that guards one route; see [`Guard::layer`].
 #[derive(Debug, Clone)]
-pub struct GuardLayer {
+pub(crate) struct GuardLayer {
     guard: Arc<Guard>,
     route: RouteMetrics,
     template: &'static str,
@@ -98,7 +98,7 @@ impl<S> Layer<S> for GuardLayer {
 
 /// A route's service under its guard: see the module documentation.
 #[derive(Debug, Clone)]
-pub struct Guarded<S> {
+pub(crate) struct Guarded<S> {
     /// The route behind admission. A browser's request is sent through a CORS service made for it: axum clones a
     /// route's service for every request, and a CORS service held here would copy the CORS policy for every client.
     admit: Admit<S>,
@@ -192,7 +192,7 @@ where
 
 /// A route's service behind admission control: the header-size limit, the concurrency cap and the timeout.
 #[derive(Debug, Clone)]
-pub struct Admit<S> {
+pub(crate) struct Admit<S> {
     inner: S,
     guard: Arc<Guard>,
 }
@@ -228,7 +228,7 @@ where
 pin_project! {
     /// An admitted request (its handler, holding a permit until it answers) or a refused one.
     #[project = AdmissionProjection]
-    pub enum Admission<F> {
+    pub(crate) enum Admission<F> {
         /// Admitted. The timer is only set once the handler has to wait: most answers come from memory on the first
         /// poll, and a timer per request would cost them a few percent of throughput.
         Admitted {

@@ -106,13 +106,13 @@ impl<V: Clone> MicroCache<V> {
 
 /// The key of a request: its path and query, its `Accept` header, and `body`. A missing `Accept` is keyed as a
 /// byte no header value can contain, so it differs from an empty one.
-pub fn request_key<'r>(uri: &'r Uri, headers: &'r HeaderMap, body: &'r [u8]) -> Key<'r> {
+pub(crate) fn request_key<'r>(uri: &'r Uri, headers: &'r HeaderMap, body: &'r [u8]) -> Key<'r> {
     let request_line = uri.path_and_query().map_or("", |p| p.as_str()).as_bytes();
     [request_line, headers.get(header::ACCEPT).map_or(&b"\n"[..], HeaderValue::as_bytes), body]
 }
 
 /// The current Unix second, the unit answers are kept for.
-pub fn unix_second() -> i64 {
+pub(crate) fn unix_second() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs() as i64)
 }
 

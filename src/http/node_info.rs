@@ -14,7 +14,7 @@ use super::HttpState;
 use trustnode_registry::wire::{ANSWER_JWS_TYPE, JOSE_MEDIA_TYPE};
 
 /// `GET /.well-known/did.json`.
-pub async fn did_document(State(state): State<Arc<HttpState>>) -> Response {
+pub(crate) async fn did_document(State(state): State<Arc<HttpState>>) -> Response {
     let body = state.node.identity.document().to_string();
     ([(header::CONTENT_TYPE, "application/did+json")], body).into_response()
 }

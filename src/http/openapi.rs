@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 /// The document.
-pub const DOCUMENT: &str = include_str!("openapi.json");
+pub(crate) const DOCUMENT: &str = include_str!("openapi.json");
 
 /// The OpenAPI form of a router path template: axum's catch-all `{*name}` is the path parameter `{name}`.
 pub fn openapi_path(template: &str) -> String {

@@ -36,7 +36,7 @@ impl Problem {
     }
 
     /// Credentials are missing or wrong: 401 with a bearer challenge.
-    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+    pub(crate) fn unauthorized(detail: impl Into<String>) -> Problem {
         Problem { bearer_challenge: true, ..Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail) }
     }
 

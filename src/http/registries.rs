@@ -30,7 +30,7 @@ use trustnode_registry::model::Timestamp;
 use trustnode_registry::wire::{encode, JOSE_MEDIA_TYPE, SNAPSHOT_JWS_HEADER};
 
 /// Largest page of the entity listing (TRQP's companion-endpoint limit).
-pub const MAX_PAGE: usize = 1000;
+pub(crate) const MAX_PAGE: usize = 1000;
 /// Default page size.
 const DEFAULT_PAGE: usize = 100;
 
@@ -136,12 +136,12 @@ pub async fn status(
 
 /// `?format=jws` asks for the signature alone.
 #[derive(Debug, serde::Deserialize)]
-pub struct SnapshotQuery {
+pub(crate) struct SnapshotQuery {
     format: Option<String>,
 }
 
 /// `GET /registries/{authority_id}/snapshots/{sequence|latest}`.
-pub async fn get_snapshot(
+pub(crate) async fn get_snapshot(
     State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
     query: Result<Query<SnapshotQuery>, QueryRejection>,
@@ -225,7 +225,7 @@ pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
 
 /// `PUT /registries/{authority_id}/snapshots/{sequence}`: the body is the snapshot's exact bytes, the detached
 /// JWS is in the [`SNAPSHOT_JWS_HEADER`] header. 201 with the new snapshot's sequence and digest, or a problem.
-pub async fn put_snapshot(
+pub(crate) async fn put_snapshot(
     State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
     headers: HeaderMap,
@@ -248,7 +248,7 @@ pub async fn put_snapshot(
 
 /// Query of the entity listing.
 #[derive(Debug, serde::Deserialize)]
-pub struct EntitiesQuery {
+pub(crate) struct EntitiesQuery {
     limit: Option<usize>,
     offset: Option<usize>,
     action: Option<String>,
@@ -266,7 +266,7 @@ fn as_of(time: Option<&str>) -> Result<Timestamp, Problem> {
 }
 
 /// `GET /registries/{authority_id}/entities?limit&offset&action&resource&status&time`.
-pub async fn list_entities(
+pub(crate) async fn list_entities(
     State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
     query: Result<Query<EntitiesQuery>, QueryRejection>,
@@ -312,7 +312,7 @@ pub async fn list_entities(
 }
 
 /// `GET /registries/{authority_id}/entities/{entity_id}?time=`: metadata and every statement with its standing.
-pub async fn get_entity(
+pub(crate) async fn get_entity(
     State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,

@@ -6,15 +6,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::http::{HeaderName, HeaderValue};
 
 /// The request id header.
-pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Longest incoming request id kept; longer ones are replaced.
-pub const MAX_REQUEST_ID_BYTES: usize = 128;
+pub(crate) const MAX_REQUEST_ID_BYTES: usize = 128;
 
 /// Generates request ids: a random per-process prefix and a counter, so ids are unique across a fleet of nodes
 /// without a random draw per request.
 #[derive(Debug)]
-pub struct RequestIds {
+pub(crate) struct RequestIds {
     prefix: u64,
     next: AtomicU64,
 }
@@ -60,7 +60,7 @@ fn write_hex(value: u64, out: &mut [u8]) {
 
 /// The client's request id when it is one we can log and echo safely: 1 to [`MAX_REQUEST_ID_BYTES`] bytes of
 /// visible ASCII (no spaces, no control characters).
-pub fn acceptable_request_id(value: &HeaderValue) -> bool {
+pub(crate) fn acceptable_request_id(value: &HeaderValue) -> bool {
     let bytes = value.as_bytes();
     !bytes.is_empty() && bytes.len() <= MAX_REQUEST_ID_BYTES && bytes.iter().all(|b| b.is_ascii_graphic())
 }

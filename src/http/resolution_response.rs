@@ -50,12 +50,12 @@ impl ResolutionResponse {
 
     /// Whether a microcache may keep this answer for the rest of `resolution`'s second: the resolution is
     /// repeatable and the body small.
-    pub fn keepable(&self, resolution: &Resolution) -> bool {
+    pub(crate) fn keepable(&self, resolution: &Resolution) -> bool {
         resolution.repeatable && self.body.len() <= MAX_VALUE_BYTES
     }
 
     /// The HTTP response; the body is shared, not copied.
-    pub fn to_response(&self) -> Response {
+    pub(crate) fn to_response(&self) -> Response {
         let mut response = (self.status, self.body.clone()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));

@@ -60,7 +60,7 @@ struct SequenceOnly {
 }
 
 /// The link (sequence and digest) of offered snapshot bytes, before anything else is checked: enough to plan.
-pub fn offered_link(bytes: &[u8]) -> Result<SnapshotLink, String> {
+pub(crate) fn offered_link(bytes: &[u8]) -> Result<SnapshotLink, String> {
     let offered: SequenceOnly =
         serde_json::from_slice(bytes).map_err(|error| format!("the upstream's latest snapshot is not one: {error}"))?;
     Ok(SnapshotLink { digest: Digest::of(bytes), sequence: offered.sequence })

@@ -19,7 +19,7 @@ use trustnode_registry::wire::{encode, SNAPSHOT_JWS_HEADER};
 
 /// A snapshot as the upstream sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Offered {
+pub(crate) struct Offered {
     /// The body: the snapshot's bytes, unverified.
     pub bytes: Vec<u8>,
     /// The detached JWS from the response header.
@@ -28,7 +28,7 @@ pub struct Offered {
 
 /// The answer to a conditional request for the latest snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Latest {
+pub(crate) enum Latest {
     /// 304: the upstream's latest is the one served here.
     Unchanged,
     /// A snapshot.
@@ -37,7 +37,7 @@ pub enum Latest {
 
 /// Why a fetch failed. [`FetchFailure::kind`] is a fixed label for metrics.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FetchFailure {
+pub(crate) enum FetchFailure {
     /// No connection or no complete response.
     #[error("{url}: upstream unreachable: {why}")]
     Unreachable {
@@ -93,7 +93,7 @@ impl FetchFailure {
 
 /// One registry's snapshots on one upstream node.
 #[derive(Debug, Clone)]
-pub struct Upstream {
+pub(crate) struct Upstream {
     snapshots_url: String,
     client: Client<HttpConnector, Empty<Bytes>>,
     timeout: Duration,

@@ -64,7 +64,7 @@ impl SnapshotDir {
     }
 
     /// The path of snapshot `sequence`'s bytes.
-    pub fn snapshot_path(&self, sequence: u64) -> PathBuf {
+    pub(crate) fn snapshot_path(&self, sequence: u64) -> PathBuf {
         self.file(sequence, SNAPSHOT_SUFFIX)
     }
 
@@ -92,11 +92,6 @@ impl SnapshotDir {
         Ok(StoredSnapshot { bytes, jws })
     }
 
-    /// Reads only the signature of `sequence`.
-    pub fn read_signature(&self, sequence: u64) -> io::Result<String> {
-        Ok(fs::read_to_string(self.file(sequence, SIGNATURE_SUFFIX))?.trim().to_owned())
-    }
-
     /// Writes both files of `sequence` atomically, signature first (see the module documentation).
     pub fn write(&self, sequence: u64, bytes: &[u8], jws: &str) -> io::Result<()> {
         self.create()?;
@@ -107,7 +102,7 @@ impl SnapshotDir {
 
 /// True when `error` says the file system has no room left for the write (`ENOSPC`, or `EDQUOT`: the user's quota
 /// is used up), as opposed to a fault that more space would not cure.
-pub fn is_out_of_space(error: &io::Error) -> bool {
+pub(crate) fn is_out_of_space(error: &io::Error) -> bool {
     matches!(error.kind(), io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded)
 }
 
@@ -133,7 +128,7 @@ impl RegistryDir {
     }
 
     /// The source file.
-    pub fn source_path(&self) -> PathBuf {
+    pub(crate) fn source_path(&self) -> PathBuf {
         self.path.join(Self::SOURCE_FILE)
     }
 
@@ -153,13 +148,13 @@ impl RegistryDir {
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Writes `bytes` to `target` (inside `dir`) through a synced temp file, a rename and a directory sync.
-pub fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
     write_through_temp(dir, target, bytes, File::options().write(true).create(true).truncate(true))
 }
 
 /// [`write_atomically`] for secrets: the file is readable and writable only by its owner (mode 0600) from the
 /// moment it exists.
-pub fn write_private_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_private_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut options = File::options();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

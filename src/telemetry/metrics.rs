@@ -147,13 +147,13 @@ impl Metrics {
     }
 
     /// Counts one resolution by its method and outcome.
-    pub fn record_resolution(&self, resolution: &Resolution) {
+    pub(crate) fn record_resolution(&self, resolution: &Resolution) {
         self.record_resolution_outcome(resolution.method, resolution.result.as_ref().err().map(|error| error.code));
     }
 
     /// Counts one resolution by its method name (`None`: failed before a method was chosen) and error (`None`:
     /// ok). A method the metrics were not made for counts as none.
-    pub fn record_resolution_outcome(&self, method: Option<&'static str>, error: Option<ErrorCode>) {
+    pub(crate) fn record_resolution_outcome(&self, method: Option<&'static str>, error: Option<ErrorCode>) {
         let method =
             method.and_then(|name| self.methods.iter().position(|known| *known == name)).unwrap_or(self.methods.len());
         let outcome = match error {

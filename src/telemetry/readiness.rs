@@ -15,7 +15,7 @@ pub struct Readiness {
 }
 
 /// How `/readyz` names the shutdown condition.
-pub const DRAINING: &str = "shutting down";
+pub(crate) const DRAINING: &str = "shutting down";
 
 /// One condition; the node is ready when every flag is set.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ impl Readiness {
     }
 
     /// The names of the conditions not met, in registration order ([`DRAINING`] first); empty when ready.
-    pub fn unmet(&self) -> Vec<Cow<'static, str>> {
+    pub(crate) fn unmet(&self) -> Vec<Cow<'static, str>> {
         let draining = self.draining.load(Ordering::Relaxed).then_some(Cow::Borrowed(DRAINING));
         let conditions = self.conditions.lock().unwrap_or_else(PoisonError::into_inner);
         let unmet = conditions.iter().filter(|(_, flag)| !flag.load(Ordering::Relaxed)).map(|(name, _)| name.clone());

@@ -39,7 +39,7 @@ pub fn random_key(key_type: KeyType) -> Result<PublicKey, ResolutionError> {
 
 /// A random did:jwk JWK for `key`: its public members in a random order, with `use` absent, `sig` or `enc` at
 /// random. `None` for keys without a single JWK (BLS12-381 G1+G2).
-pub fn shuffled_jwk(key: &PublicKey) -> Option<Map<String, Value>> {
+pub(crate) fn shuffled_jwk(key: &PublicKey) -> Option<Map<String, Value>> {
     let mut members: Vec<(String, Value)> = key.to_jwk()?.into_iter().collect();
     match OsRng.next_u32() % 3 {
         0 => members.push(("use".to_owned(), Value::from("sig"))),

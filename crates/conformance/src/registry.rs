@@ -19,7 +19,7 @@ use trustnode_registry::snapshot::{CanonicalSnapshot, Digest, SnapshotContent};
 use trustnode_registry::wire::SNAPSHOT_JWS_HEADER;
 
 /// The suite's name in reports.
-pub const SUITE: &str = "registry";
+pub(crate) const SUITE: &str = "registry";
 
 const CLAUSE_AUTHORIZATION_SCHEMA: &str = "TRQP v2 §Authorization response: entity_id, authority_id, action, \
      resource (strings), authorized (boolean), time_evaluated (string) are required";
@@ -136,19 +136,19 @@ pub struct NodeFacts {
 }
 
 /// True when a `GET /registries` answer is a trustnode's registry listing.
-pub fn is_trustnode_listing(answer: &CheckReply) -> bool {
+pub(crate) fn is_trustnode_listing(answer: &CheckReply) -> bool {
     answer.status == 200
         && serde_json::from_slice::<Value>(&answer.body)
             .is_ok_and(|body| body.get("registries").is_some_and(Value::is_array))
 }
 
 /// The request for the authority's latest snapshot on a trustnode.
-pub fn latest_snapshot_request(authority_id: &str) -> CheckRequest {
+pub(crate) fn latest_snapshot_request(authority_id: &str) -> CheckRequest {
     CheckRequest::get(format!("registries/{}/snapshots/latest", encode(authority_id)))
 }
 
 /// The snapshot in a snapshot answer (status, canonical form), or why it is not one.
-pub fn snapshot_of(answer: &CheckReply) -> Result<CanonicalSnapshot, Mismatch> {
+pub(crate) fn snapshot_of(answer: &CheckReply) -> Result<CanonicalSnapshot, Mismatch> {
     const EXPECTED: &str = "HTTP 200 with a canonical snapshot";
     if answer.status != 200 {
         return Err(Mismatch::new(EXPECTED, describe(answer)));

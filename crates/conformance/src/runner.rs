@@ -97,7 +97,7 @@ pub async fn run_registry(
 }
 
 /// The runner: an HTTP(S) client bound to one endpoint.
-pub struct Runner {
+pub(crate) struct Runner {
     settings: RunSettings,
     base: String,
     client: Client<Connector, Full<Bytes>>,
@@ -129,7 +129,7 @@ impl Runner {
 
     /// The DID methods the endpoint claims in `/1.0/methods` (next to the identifiers path's parent), or `None`
     /// when it does not answer that with a JSON list of strings.
-    pub async fn claimed_methods(&self) -> Option<Vec<String>> {
+    pub(crate) async fn claimed_methods(&self) -> Option<Vec<String>> {
         let root = self.base.rsplit_once('/').map_or(self.base.as_str(), |(parent, _)| parent);
         let answer = self.send(&format!("{root}/methods"), &CheckRequest::get("")).await.ok()?;
         let list: Vec<String> = serde_json::from_slice(&answer.body).ok()?;

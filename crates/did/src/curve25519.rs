@@ -122,7 +122,7 @@ impl Fe {
 
 /// Why an Ed25519 public-key encoding was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// No point on the curve has this y-coordinate.
     NotOnCurve,
     /// The point is one of the eight small-order points.
@@ -132,7 +132,7 @@ pub enum Refusal {
 /// The canonical u-coordinates of the low-order points of Curve25519 and its twist (orders 1, 2, 4 and 8): they
 /// hold the images of the Edwards small-order points, and they are the X25519 keys that force an all-zero shared
 /// secret.
-pub const LOW_ORDER_U: [[u8; 32]; 5] = [
+pub(crate) const LOW_ORDER_U: [[u8; 32]; 5] = [
     [0; 32],
     {
         let mut one = [0; 32];
@@ -158,7 +158,7 @@ pub const LOW_ORDER_U: [[u8; 32]; 5] = [
 /// Checks an Ed25519 public-key encoding (sign bit ignored; the caller has checked that y is canonical) and
 /// returns the X25519 u-coordinate of the same point: refused when no point has this y, or when the point has
 /// small order (y = ±1 give b = 0 below; the other six map to low-order u-coordinates).
-pub fn ed25519_to_x25519(encoded: &[u8; 32]) -> Result<[u8; 32], Refusal> {
+pub(crate) fn ed25519_to_x25519(encoded: &[u8; 32]) -> Result<[u8; 32], Refusal> {
     let mut y_bytes = *encoded;
     y_bytes[31] &= 0x7f;
     let y = Fe::from_bytes(&y_bytes);

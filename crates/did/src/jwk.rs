@@ -16,10 +16,10 @@ use super::error::{invalid_did, ResolutionError};
 use super::public_key::PublicKey;
 
 /// The contexts of every did:jwk document.
-pub const CONTEXTS: [&str; 2] = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"];
+pub(crate) const CONTEXTS: [&str; 2] = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"];
 
 /// The longest accepted method-specific id: generous for an 8192-bit RSA JWK with `kid`, `alg` and friends.
-pub const MAX_METHOD_SPECIFIC_ID_LEN: usize = 8192;
+pub(crate) const MAX_METHOD_SPECIFIC_ID_LEN: usize = 8192;
 
 /// Decodes the method-specific id (the part after `did:jwk:`) into the validated key and the JWK as given.
 pub fn decode(method_specific_id: &str) -> Result<(PublicKey, Map<String, Value>), ResolutionError> {

@@ -33,7 +33,7 @@ use super::error::{invalid_did, invalid_public_key_length, invalid_public_key_ty
 use super::public_key::{KeyType, PublicKey, MAX_RSA_DER_LEN};
 
 /// The DID Core context, always first in `@context`.
-pub const DID_CONTEXT: &str = "https://www.w3.org/ns/did/v1";
+pub(crate) const DID_CONTEXT: &str = "https://www.w3.org/ns/did/v1";
 
 /// How a verification method expresses its key (`options.publicKeyFormat`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,7 +80,7 @@ impl PublicKeyFormat {
     }
 
     /// True for the formats the did:key spec only allows with `enableExperimentalPublicKeyTypes`.
-    pub fn is_experimental(self) -> bool {
+    pub(crate) fn is_experimental(self) -> bool {
         matches!(
             self,
             PublicKeyFormat::JsonWebKey

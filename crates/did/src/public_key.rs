@@ -217,7 +217,7 @@ const RSA_MODULUS_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 
 /// Upper bound of the DER encoding of the largest accepted RSA key (an 8192-bit modulus with a modulus-sized
 /// exponent, plus headers), so oversized input is refused before any parsing.
-pub const MAX_RSA_DER_LEN: usize = 2 * (8192 / 8) + 16;
+pub(crate) const MAX_RSA_DER_LEN: usize = 2 * (8192 / 8) + 16;
 
 /// The field prime 2^255 − 19 of Curve25519, little-endian, to check canonical encodings.
 const CURVE25519_PRIME_LE: [u8; 32] = {

@@ -125,7 +125,7 @@ pub fn subordinate_statement(
 }
 
 /// An entity's metadata under the DCC names; absent fields are left out, and so are groups left empty.
-pub fn dcc_metadata(metadata: &EntityMetadata) -> Value {
+pub(crate) fn dcc_metadata(metadata: &EntityMetadata) -> Value {
     let mut groups = Map::new();
     let mut federation_entity = Map::new();
     federation_entity.insert("organization_name".into(), json!(metadata.name));

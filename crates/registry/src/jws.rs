@@ -302,7 +302,7 @@ impl PublicKey {
     }
 
     /// The signing-capable key of a validated resolver key; other key types cannot sign snapshots.
-    pub fn from_did_key(key: &public_key::PublicKey) -> Result<PublicKey, String> {
+    pub(crate) fn from_did_key(key: &public_key::PublicKey) -> Result<PublicKey, String> {
         match key {
             public_key::PublicKey::Ed25519(_) => ed25519_from_bytes(key.raw_bytes()),
             public_key::PublicKey::P256(point) => Ok(PublicKey::P256(p256::ecdsa::VerifyingKey::from(point))),
@@ -311,7 +311,7 @@ impl PublicKey {
     }
 
     /// Reads a multikey `publicKeyMultibase` value (`z` + base58btc multicodec key).
-    pub fn from_multibase(text: &str) -> Result<PublicKey, String> {
+    pub(crate) fn from_multibase(text: &str) -> Result<PublicKey, String> {
         if !text.starts_with('z') || text.contains(':') {
             return Err("publicKeyMultibase must be base58btc (`z…`)".to_owned());
         }
@@ -362,7 +362,12 @@ fn check_kid(kid: &str, authority_id: &str) -> Result<(), JwsError> {
 
 /// Signs `payload` for `authority_id` with `key`, named by `kid`; returns the detached compact JWS typed
 /// [`SNAPSHOT_JWS_TYPE`].
-pub fn sign_detached(payload: &[u8], key: &SigningKey, authority_id: &str, kid: &str) -> Result<String, JwsError> {
+pub(crate) fn sign_detached(
+    payload: &[u8],
+    key: &SigningKey,
+    authority_id: &str,
+    kid: &str,
+) -> Result<String, JwsError> {
     let (header, _, signature) = signed_parts(payload, key, authority_id, kid, SNAPSHOT_JWS_TYPE)?;
     Ok(format!("{header}..{signature}"))
 }

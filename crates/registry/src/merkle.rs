@@ -43,7 +43,7 @@ pub fn leaf_hash(leaf: &[u8]) -> Hash {
 }
 
 /// The hash of an interior node.
-pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+pub(crate) fn node_hash(left: &Hash, right: &Hash) -> Hash {
     let mut hasher = Sha256::new();
     hasher.update([0x01]);
     hasher.update(left);
@@ -52,7 +52,7 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 }
 
 /// The root of the empty tree: SHA-256 of nothing.
-pub fn empty_root() -> Hash {
+pub(crate) fn empty_root() -> Hash {
     Sha256::digest([]).into()
 }
 
@@ -76,7 +76,7 @@ pub struct InclusionProof {
 
 impl MerkleTree {
     /// Builds the tree over already-hashed leaves (see [`leaf_hash`]).
-    pub fn from_leaf_hashes(leaves: Vec<Hash>) -> MerkleTree {
+    pub(crate) fn from_leaf_hashes(leaves: Vec<Hash>) -> MerkleTree {
         let mut levels = vec![leaves];
         while let Some(below) = levels.last().filter(|level| level.len() > 1) {
             let above = below

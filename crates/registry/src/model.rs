@@ -267,7 +267,7 @@ pub struct Statement {
 
 impl Statement {
     /// The recorded status at `at`: the latest history entry whose `since` is not after `at`, if any.
-    pub fn recorded_status_at(&self, at: Timestamp) -> Option<&StatusChange> {
+    pub(crate) fn recorded_status_at(&self, at: Timestamp) -> Option<&StatusChange> {
         self.history.iter().rev().find(|change| change.since <= at)
     }
 
@@ -277,7 +277,7 @@ impl Statement {
     }
 
     /// True when the terms (everything but the history) equal `other`'s.
-    pub fn same_terms(&self, other: &Statement) -> bool {
+    pub(crate) fn same_terms(&self, other: &Statement) -> bool {
         self.id == other.id
             && self.kind == other.kind
             && self.max_depth == other.max_depth
@@ -425,7 +425,7 @@ fn list_problems(problems: &[Problem]) -> String {
 }
 
 /// True for the transitions the module documentation allows.
-pub fn transition_allowed(from: Status, to: Status) -> bool {
+pub(crate) fn transition_allowed(from: Status, to: Status) -> bool {
     matches!(
         (from, to),
         (Status::Active, Status::Suspended)
@@ -588,7 +588,7 @@ fn problem(location: impl fmt::Display, message: impl Into<String>) -> Problem {
 }
 
 /// All problems of a registry's shared parts (empty when valid).
-pub fn validate_registry(registry: RegistryView<'_>) -> Vec<Problem> {
+pub(crate) fn validate_registry(registry: RegistryView<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
     check_did(&mut problems, format_args!("authority_id"), registry.authority_id);
     check_text(&mut problems, format_args!("name"), registry.name);

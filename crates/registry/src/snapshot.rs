@@ -172,7 +172,7 @@ impl SignedHeader {
 ///
 /// Written by serde directly rather than through a `serde_json::Value`: several times faster, and exact because
 /// `Statement` declares its fields in canonical order and holds only strings (guarded by a test).
-pub fn statement_bytes(statement: &Statement) -> Result<Vec<u8>, JcsError> {
+pub(crate) fn statement_bytes(statement: &Statement) -> Result<Vec<u8>, JcsError> {
     serde_json::to_vec(statement).map_err(|e| JcsError::NotJson(e.to_string()))
 }
 
@@ -509,7 +509,7 @@ impl SnapshotContent {
     }
 
     /// The canonical JSON of [`SnapshotContent::signed_header`]: exactly the bytes the JWS signs.
-    pub fn signed_header_bytes(&self) -> &[u8] {
+    pub(crate) fn signed_header_bytes(&self) -> &[u8] {
         &self.header_bytes
     }
 

@@ -27,9 +27,9 @@ pub enum Representation {
 }
 
 /// Media type of the current full result.
-pub const DID_RESOLUTION: &str = "application/did-resolution";
+pub(crate) const DID_RESOLUTION: &str = "application/did-resolution";
 /// Media type of the legacy full result, as sent in `Content-Type`.
-pub const LEGACY_RESOLUTION: &str = "application/ld+json;profile=\"https://w3id.org/did-resolution\"";
+pub(crate) const LEGACY_RESOLUTION: &str = "application/ld+json;profile=\"https://w3id.org/did-resolution\"";
 const LEGACY_PROFILE: &str = "https://w3id.org/did-resolution";
 /// Media types of a bare DID document this node produces.
 const DOCUMENT_TYPES: [&str; 5] =

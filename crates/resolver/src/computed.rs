@@ -27,7 +27,7 @@ pub fn key_and_jwk(memo_entries: u64) -> Vec<Arc<dyn DidMethod>> {
 
 /// `did:key`, per the CCG did:key method.
 #[derive(Debug)]
-pub struct DidKey {
+pub(crate) struct DidKey {
     memo: Arc<Memo>,
 }
 
@@ -62,7 +62,7 @@ impl DidMethod for DidKey {
 
 /// `did:jwk`, per the did:jwk method specification.
 #[derive(Debug)]
-pub struct DidJwk {
+pub(crate) struct DidJwk {
     memo: Arc<Memo>,
 }
 

@@ -50,7 +50,11 @@ pub fn dereference(document: &Document, url: &DidUrl<'_>) -> Result<Dereferenced
 }
 
 /// The object in `document` whose id is `<did>#<fragment>` or the relative `#<fragment>`.
-pub fn find_by_fragment<'d>(document: &'d Value, did: &str, fragment: &str) -> Result<&'d Value, ResolutionError> {
+pub(crate) fn find_by_fragment<'d>(
+    document: &'d Value,
+    did: &str,
+    fragment: &str,
+) -> Result<&'d Value, ResolutionError> {
     let matches = |id: &str| id.strip_prefix(did).unwrap_or(id).strip_prefix('#') == Some(fragment);
     METHOD_PROPERTIES
         .iter()

@@ -11,7 +11,7 @@ use trustnode_did::document::Document;
 use trustnode_did::key::KeyOptions;
 
 /// Computed documents by identifier and options.
-pub struct Memo {
+pub(crate) struct Memo {
     documents: Option<Cache<(String, KeyOptions), Document>>,
 }
 
@@ -28,7 +28,7 @@ impl Memo {
     }
 
     /// The memoized document for `did` with `options`, or the one `compute` returns (memoized on success).
-    pub fn get_or_compute<E>(
+    pub(crate) fn get_or_compute<E>(
         &self,
         did: &str,
         options: KeyOptions,

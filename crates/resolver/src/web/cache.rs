@@ -69,7 +69,7 @@ fn decode_times(bytes: &[u8]) -> Option<(u64, u64)> {
 }
 
 /// The sled-backed store with its entry count and bound.
-pub struct Store {
+pub(crate) struct Store {
     db: sled::Db,
     entries: sled::Tree,
     count: AtomicUsize,
@@ -146,12 +146,13 @@ impl Store {
     }
 
     /// True when there are no entries.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Bytes sled uses on disk.
-    pub fn size_on_disk(&self) -> u64 {
+    pub(crate) fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
     }
 
@@ -192,7 +193,7 @@ impl Store {
 
 /// Opens sled, turning a panic inside sled (it has a few on corrupt files) into an error.
 /// True when sled could not take the directory's lock because another process has it open.
-pub fn is_locked(error: &sled::Error) -> bool {
+pub(crate) fn is_locked(error: &sled::Error) -> bool {
     matches!(error, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock
         || io.to_string().contains("could not acquire lock"))
 }

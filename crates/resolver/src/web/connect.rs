@@ -32,7 +32,7 @@ use super::ssrf::forbidden_reason;
 
 /// Why no connection was made. Carried through hyper's error chain and recovered by the fetcher.
 #[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     /// The target is not a public address (SSRF guard) or is an IP literal.
     #[error("{host} is refused: {reason}")]
     Refused {
@@ -85,7 +85,7 @@ pub enum ConnectError {
 }
 
 /// A TLS connection whose peer passed the guard; tells hyper whether ALPN chose HTTP/2.
-pub struct GuardedStream {
+pub(crate) struct GuardedStream {
     tls: TlsStream<TcpStream>,
 }
 
@@ -122,7 +122,7 @@ impl AsyncWrite for GuardedStream {
 
 /// The connector handed to hyper's pooled client. Cheap to clone.
 #[derive(Clone)]
-pub struct GuardedConnector {
+pub(crate) struct GuardedConnector {
     inner: Arc<ConnectorState>,
 }
 

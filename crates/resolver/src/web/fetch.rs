@@ -20,11 +20,11 @@ use trustnode_did::error::{internal_error, invalid_did, invalid_did_document, no
 use trustnode_did::web::DidWebLocation;
 
 /// Redirects followed before giving up; each must stay on the DID's origin.
-pub const MAX_REDIRECTS: usize = 3;
+pub(crate) const MAX_REDIRECTS: usize = 3;
 
 /// Validators of a stored copy, sent as `If-None-Match` / `If-Modified-Since`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
+pub(crate) struct Validators {
     /// The stored `ETag`.
     pub etag: Option<String>,
     /// The stored `Last-Modified`, as sent by the origin.
@@ -33,7 +33,7 @@ pub struct Validators {
 
 /// The caching-relevant headers of a response.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ResponseHeaders {
+pub(crate) struct ResponseHeaders {
     /// `Cache-Control`.
     pub cache_control: Option<String>,
     /// `ETag` and `Last-Modified`.
@@ -42,7 +42,7 @@ pub struct ResponseHeaders {
 
 /// What the origin answered.
 #[derive(Debug)]
-pub enum Fetched {
+pub(crate) enum Fetched {
     /// 2xx with a body no larger than the limit.
     Body {
         /// The raw body.
@@ -139,7 +139,7 @@ impl FetchError {
 }
 
 /// The HTTPS client with its limits.
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     client: Client<GuardedConnector, Empty<Bytes>>,
     timeout: Duration,
     max_document_bytes: usize,

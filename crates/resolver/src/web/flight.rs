@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 /// In-flight work by key.
-pub struct SingleFlight<T> {
+pub(crate) struct SingleFlight<T> {
     inflight: Mutex<HashMap<String, Arc<OnceCell<T>>>>,
 }
 
@@ -41,6 +41,7 @@ impl<T: Clone> SingleFlight<T> {
     }
 
     /// True when no work is running.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }

@@ -70,7 +70,7 @@ pub fn storage(directives: Directives, config: &CacheConfig) -> Storage {
 
 /// The state of a stored entry at some instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
+pub(crate) enum Freshness {
     /// Within its TTL: serve without asking the origin.
     Fresh,
     /// Past its TTL but within the stale window: revalidate, and serve it if the origin fails.
@@ -86,7 +86,7 @@ pub fn age(stored_at: u64, now: u64) -> u64 {
 }
 
 /// Classifies an entry stored at `stored_at` with `ttl_s`, at `now`, given the `max_stale_s` window past expiry.
-pub fn freshness(stored_at: u64, ttl_s: u64, now: u64, max_stale_s: u64) -> Freshness {
+pub(crate) fn freshness(stored_at: u64, ttl_s: u64, now: u64, max_stale_s: u64) -> Freshness {
     let age = age(stored_at, now);
     if age < ttl_s {
         Freshness::Fresh
@@ -99,13 +99,13 @@ pub fn freshness(stored_at: u64, ttl_s: u64, now: u64, max_stale_s: u64) -> Fres
 
 /// Whether a `noCache` request may go to the origin: only if the entry was last confirmed with the origin at
 /// least `min_interval_s` ago (or there is none), so the option cannot be used to hammer an origin.
-pub fn bypass_allowed(last_confirmed: Option<u64>, now: u64, min_interval_s: u64) -> bool {
+pub(crate) fn bypass_allowed(last_confirmed: Option<u64>, now: u64, min_interval_s: u64) -> bool {
     last_confirmed.is_none_or(|at| age(at, now) >= min_interval_s)
 }
 
 /// Converts an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, the IMF-fixdate form) to RFC 3339; `None` when the text
 /// is not such a date (the obsolete RFC 850 and asctime forms are not accepted).
-pub fn http_date_to_rfc3339(text: &str) -> Option<String> {
+pub(crate) fn http_date_to_rfc3339(text: &str) -> Option<String> {
     let format =
         format_description!("[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT");
     let parsed = PrimitiveDateTime::parse(text.trim(), format).ok()?;

@@ -46,7 +46,7 @@ const FORBIDDEN_V6: [(u128, u8, &str); 11] = [
 ];
 
 /// Why `ip` must not be fetched from, or `None` when it is a public unicast address.
-pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
+pub(crate) fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => forbidden_v4(v4),
         IpAddr::V6(v6) => forbidden_v6(v6),
