@@ -3,6 +3,7 @@
 //! `trustnode-resolver` ← this crate; nothing below imports anything above it.
 //!
 //! Layout, from the inside out:
+//! - [`clock`]: the one reading of the wall clock as a registry timestamp.
 //! - [`config`]: the typed node configuration and how it is loaded (file, environment, validation).
 //! - [`telemetry`]: metrics and readiness, recorded by every part of the node.
 //! - [`store`]: snapshot files written atomically; [`hosting`]: the registries this node hosts (import, verify,
@@ -13,6 +14,7 @@
 //! - [`cli`]: the command line (`serve`, `resolve`, `registry`, `conformance`, `key`, `cache`).
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod hosting;
 pub mod http;

@@ -6,8 +6,9 @@
 
 use std::sync::{Arc, Weak};
 
+use crate::clock;
 use crate::config::Config;
-use crate::hosting::{clock_now, Registries};
+use crate::hosting::Registries;
 use crate::identity::NodeIdentity;
 use crate::mirror::Mirrors;
 use crate::telemetry::metrics::Metrics;
@@ -167,7 +168,7 @@ fn register_registry_metrics(state: &Arc<NodeState>) {
     let node = Arc::downgrade(state);
     metrics.on_scrape(move || {
         let Some(state) = node.upgrade() else { return };
-        let Some(now) = clock_now() else { return };
+        let Ok(now) = clock::now() else { return };
         for registry in state.registries.iter() {
             let Some(published) = registry.current() else { continue };
             let snapshot = published.snapshot();

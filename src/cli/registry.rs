@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::{CliError, ConfigArg};
+use crate::clock::now;
 use crate::hosting::answer::{check_saved_answer, Expectations};
 use crate::hosting::verify;
 use crate::store::{RegistryDir, SnapshotDir};
@@ -251,10 +252,6 @@ fn parse_duration(text: &str) -> Result<i64, String> {
         .and_then(|n| n.checked_mul(unit_seconds))
         .filter(|&seconds| seconds > 0)
         .ok_or_else(|| format!("{text:?} is not a positive duration"))
-}
-
-fn now() -> Result<Timestamp, CliError> {
-    crate::hosting::clock_now().ok_or_else(|| "the system clock is out of range".into())
 }
 
 /// Runs a `registry` subcommand.

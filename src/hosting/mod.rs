@@ -29,16 +29,10 @@ use crate::store::{RegistryDir, SnapshotDir, StoredSnapshot};
 use trustnode_registry::chain::IndexedRegistry;
 use trustnode_registry::evaluate::RegistryIndex;
 use trustnode_registry::listing::EntityIndex;
-use trustnode_registry::model::Timestamp;
 use trustnode_registry::proof::ProofWriter;
 use trustnode_registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
 use trustnode_resolver::Resolver;
 use verify::VerifyError;
-
-/// The system clock as a registry timestamp; `None` past the year 9999.
-pub fn clock_now() -> Option<Timestamp> {
-    Timestamp::from_unix_seconds(time::OffsetDateTime::now_utc().unix_timestamp())
-}
 
 /// Why the hosted registries could not be opened; each stops the node with a clear message.
 #[derive(Debug, thiserror::Error)]

@@ -19,8 +19,10 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::registries::{now, path_candidates};
+use super::problem::FederationProblem;
+use super::registries::path_candidates;
 use super::HttpState;
+use crate::clock::now;
 use crate::hosting::{HostedRegistry, Published};
 use trustnode_registry::federation::{self as views, Endpoints};
 use trustnode_registry::model::Timestamp;
@@ -40,44 +42,6 @@ pub(crate) fn entity_path(authority_id: &str) -> String {
     format!("/registries/{}", encode(authority_id))
 }
 
-/// An OpenID Federation error response.
-#[derive(Debug)]
-pub struct FederationError {
-    status: StatusCode,
-    error: &'static str,
-    description: String,
-}
-
-impl FederationError {
-    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> FederationError {
-        FederationError { status, error, description: description.into() }
-    }
-
-    fn not_found(description: impl Into<String>) -> FederationError {
-        FederationError::new(StatusCode::NOT_FOUND, "not_found", description)
-    }
-
-    fn invalid_request(description: impl Into<String>) -> FederationError {
-        FederationError::new(StatusCode::BAD_REQUEST, "invalid_request", description)
-    }
-
-    fn unavailable(description: impl Into<String>) -> FederationError {
-        FederationError::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", description)
-    }
-
-    fn server_error(description: impl Into<String>) -> FederationError {
-        FederationError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", description)
-    }
-}
-
-impl IntoResponse for FederationError {
-    fn into_response(self) -> Response {
-        let body = json!({"error": self.error, "error_description": self.description}).to_string();
-        let headers = [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")];
-        (self.status, headers, body).into_response()
-    }
-}
-
 /// A hosted registry's current snapshot, if it may be used now, with the time it is used at.
 struct Served {
     registry: Arc<HostedRegistry>,
@@ -86,23 +50,23 @@ struct Served {
     expires: Timestamp,
 }
 
-fn served(state: &HttpState, params: &RawPathParams) -> Result<Served, FederationError> {
+fn served(state: &HttpState, params: &RawPathParams) -> Result<Served, FederationProblem> {
     let candidates = path_candidates(params, "authority_id");
     let registry = candidates.iter().find_map(|candidate| state.node.registries.get(candidate)).ok_or_else(|| {
         let named = candidates.first().map(|c| c.to_string()).unwrap_or_default();
-        FederationError::not_found(format!("this node hosts no registry of `{named}`"))
+        FederationProblem::not_found(format!("this node hosts no registry of `{named}`"))
     })?;
     let published = registry.current().ok_or_else(|| {
-        FederationError::unavailable(format!("no snapshot of `{}` has been published yet", registry.authority_id()))
+        FederationProblem::unavailable(format!("no snapshot of `{}` has been published yet", registry.authority_id()))
     })?;
-    let now = now().map_err(|_| FederationError::server_error("the system clock is out of range"))?;
-    let (now, expires) =
-        views::validity(published.snapshot(), now).map_err(|stale| FederationError::unavailable(stale.to_string()))?;
+    let now = now().map_err(|_| FederationProblem::server_error("the system clock is out of range"))?;
+    let (now, expires) = views::validity(published.snapshot(), now)
+        .map_err(|stale| FederationProblem::unavailable(stale.to_string()))?;
     Ok(Served { registry: registry.clone(), published, now, expires })
 }
 
 /// The node's base URL: `server.public_url`, else the scheme the node serves and the request's host.
-fn base_url(state: &HttpState, uri: &Uri, headers: &HeaderMap) -> Result<String, FederationError> {
+fn base_url(state: &HttpState, uri: &Uri, headers: &HeaderMap) -> Result<String, FederationProblem> {
     let server = &state.node.config.server;
     if !server.public_url.is_empty() {
         return Ok(server.public_url.clone());
@@ -113,18 +77,18 @@ fn base_url(state: &HttpState, uri: &Uri, headers: &HeaderMap) -> Result<String,
         .map(Authority::as_str)
         .or_else(|| headers.get(header::HOST).and_then(|value| value.to_str().ok()))
         .filter(|host| host.parse::<Authority>().is_ok_and(|authority| !authority.as_str().contains('@')))
-        .ok_or_else(|| FederationError::invalid_request("the request names no usable host (Host header)"))?;
+        .ok_or_else(|| FederationProblem::invalid_request("the request names no usable host (Host header)"))?;
     Ok(format!("{scheme}://{host}"))
 }
 
 /// A signed entity statement, served as `application/entity-statement+jwt`.
-fn statement_response(state: &HttpState, claims: &Value) -> Result<Response, FederationError> {
-    let payload = serde_json::to_vec(claims).map_err(|error| FederationError::server_error(error.to_string()))?;
+fn statement_response(state: &HttpState, claims: &Value) -> Result<Response, FederationProblem> {
+    let payload = serde_json::to_vec(claims).map_err(|error| FederationProblem::server_error(error.to_string()))?;
     let jwt = state
         .node
         .identity
         .sign_compact(ENTITY_STATEMENT_TYPE, &payload)
-        .map_err(|error| FederationError::server_error(format!("cannot sign the statement: {error}")))?;
+        .map_err(|error| FederationProblem::server_error(format!("cannot sign the statement: {error}")))?;
     Ok(([(header::CONTENT_TYPE, ENTITY_STATEMENT_MEDIA_TYPE), (header::CACHE_CONTROL, "no-cache")], jwt)
         .into_response())
 }
@@ -135,7 +99,7 @@ pub async fn entity_configuration(
     params: RawPathParams,
     uri: Uri,
     headers: HeaderMap,
-) -> Result<Response, FederationError> {
+) -> Result<Response, FederationProblem> {
     let served = served(&state, &params)?;
     let entity_id = format!("{}{}", base_url(&state, &uri, &headers)?, entity_path(served.registry.authority_id()));
     let (fetch, list) = (format!("{entity_id}{FETCH_PATH}"), format!("{entity_id}{LIST_PATH}"));
@@ -144,7 +108,7 @@ pub async fn entity_configuration(
         .node
         .identity
         .public_jwk()
-        .map_err(|error| FederationError::server_error(format!("the node's key has no JWK: {error}")))?;
+        .map_err(|error| FederationProblem::server_error(format!("the node's key has no JWK: {error}")))?;
     let claims = views::entity_configuration(served.published.snapshot(), endpoints, jwk, served.now, served.expires);
     statement_response(&state, &claims)
 }
@@ -157,20 +121,20 @@ pub async fn fetch(
     RawQuery(query): RawQuery,
     uri: Uri,
     headers: HeaderMap,
-) -> Result<Response, FederationError> {
+) -> Result<Response, FederationProblem> {
     let mut subject = None;
     for (name, value) in query.as_deref().unwrap_or_default().split('&').filter_map(|pair| pair.split_once('=')) {
         match name {
             "sub" if subject.is_none() => subject = Some(value),
-            "sub" => return Err(FederationError::invalid_request("`sub` is given more than once")),
+            "sub" => return Err(FederationProblem::invalid_request("`sub` is given more than once")),
             other => {
                 let description = format!("parameter `{other}` is not supported; only `sub` is");
-                return Err(FederationError::new(StatusCode::BAD_REQUEST, "unsupported_parameter", description));
+                return Err(FederationProblem::new(StatusCode::BAD_REQUEST, "unsupported_parameter", description));
             }
         }
     }
     let raw = subject.filter(|sub| !sub.is_empty()).ok_or_else(|| {
-        FederationError::invalid_request("the `sub` parameter (the DID of the entity asked about) is required")
+        FederationProblem::invalid_request("the `sub` parameter (the DID of the entity asked about) is required")
     })?;
     let served = served(&state, &params)?;
     let issuer = format!("{}{}", base_url(&state, &uri, &headers)?, entity_path(served.registry.authority_id()));
@@ -181,7 +145,7 @@ pub async fn fetch(
         .into_iter()
         .find_map(|sub| views::subordinate_statement(snapshot, entities, &issuer, sub, served.now, served.expires))
         .ok_or_else(|| {
-            FederationError::not_found(format!(
+            FederationProblem::not_found(format!(
                 "`{decoded}` is not an entity with a statement in force in this registry"
             ))
         })?;
@@ -189,14 +153,14 @@ pub async fn fetch(
 }
 
 /// `GET /registries/{authority_id}/federation/list`: the DIDs of the entities active now, as a JSON array.
-pub async fn list(State(state): State<Arc<HttpState>>, params: RawPathParams) -> Result<Response, FederationError> {
+pub async fn list(State(state): State<Arc<HttpState>>, params: RawPathParams) -> Result<Response, FederationProblem> {
     let served = served(&state, &params)?;
     let entities = views::active_entities(served.published.snapshot(), &served.published.entities, served.now);
     Ok(json_response(&json!(entities)))
 }
 
 /// `GET /registries/{authority_id}/registry.json`: the DCC legacy file of the entities active now.
-pub async fn legacy(State(state): State<Arc<HttpState>>, params: RawPathParams) -> Result<Response, FederationError> {
+pub async fn legacy(State(state): State<Arc<HttpState>>, params: RawPathParams) -> Result<Response, FederationProblem> {
     let served = served(&state, &params)?;
     let legacy = views::legacy_registry(served.published.snapshot(), &served.published.entities, served.now);
     Ok(json_response(&legacy))

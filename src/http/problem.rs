@@ -1,11 +1,13 @@
-//! RFC 9457 problem details for everything that is not a resolution result: limits (413, 414, 503), unknown
-//! routes, and the errors of non-resolver endpoints. Resolution errors are full resolution results instead; they
-//! are rendered by `trustnode_resolver::render`.
+//! Every error answer of the HTTP layer that is not a resolution result: RFC 9457 problem details for limits (413,
+//! 414, 503), unknown routes and the errors of non-resolver endpoints, and the OpenID Federation error format for
+//! the federation endpoints. The node's error types become answers here, nowhere else. Resolution errors are full
+//! resolution results instead, rendered by `trustnode_resolver::render` as the DID Resolution HTTP binding says.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::clock::ClockError;
 use crate::hosting::verify::VerifyError;
 use crate::hosting::PublishError;
 use trustnode_registry::snapshot::SnapshotError;
@@ -71,6 +73,12 @@ impl IntoResponse for Problem {
 /// for a signature that does not prove the authority's consent, 404 for an authority not hosted here, 409 for a
 /// snapshot that is not the next one of the chain (an unknown authority is 404 before this), 502 when the authority's DID cannot be resolved,
 /// 507 when the data directory has no room for the snapshot (the operator must free space; the old one is served).
+impl From<ClockError> for Problem {
+    fn from(error: ClockError) -> Problem {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "clock-out-of-range", error.to_string())
+    }
+}
+
 impl From<PublishError> for Problem {
     fn from(error: PublishError) -> Problem {
         let (status, kind) = match &error {
@@ -128,4 +136,43 @@ macro_rules! rejection_problems {
 rejection_problems! {
     axum::extract::rejection::RawPathParamsRejection => "invalid-path",
     axum::extract::rejection::QueryRejection => "invalid-query",
+}
+
+/// An error answer of the OpenID Federation endpoints, in their own format (`error`, `error_description`) rather
+/// than problem details: federation clients read that one.
+#[derive(Debug)]
+pub struct FederationProblem {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl FederationProblem {
+    pub(crate) fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> FederationProblem {
+        FederationProblem { status, error, description: description.into() }
+    }
+
+    pub(crate) fn not_found(description: impl Into<String>) -> FederationProblem {
+        FederationProblem::new(StatusCode::NOT_FOUND, "not_found", description)
+    }
+
+    pub(crate) fn invalid_request(description: impl Into<String>) -> FederationProblem {
+        FederationProblem::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    pub(crate) fn unavailable(description: impl Into<String>) -> FederationProblem {
+        FederationProblem::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", description)
+    }
+
+    pub(crate) fn server_error(description: impl Into<String>) -> FederationProblem {
+        FederationProblem::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", description)
+    }
+}
+
+impl IntoResponse for FederationProblem {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.error, "error_description": self.description}).to_string();
+        let headers = [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")];
+        (self.status, headers, body).into_response()
+    }
 }

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 
 use super::problem::Problem;
 use super::HttpState;
+use crate::clock::now;
 use crate::hosting::{HostedRegistry, Published};
 use crate::store::StoredSnapshot;
 use trustnode_registry::evaluate::{standing_at, Standing};
@@ -35,11 +36,6 @@ pub(crate) const MAX_PAGE: usize = 1000;
 const DEFAULT_PAGE: usize = 100;
 
 /// The current time, or 500 when the clock is beyond what timestamps hold.
-pub fn now() -> Result<Timestamp, Problem> {
-    crate::hosting::clock_now().ok_or_else(|| {
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "clock-out-of-range", "the system clock is out of range")
-    })
-}
 
 /// A path parameter as sent, percent-decoded first and raw second: a DID may itself contain `%3A`.
 pub(super) fn path_candidates<'p>(params: &'p RawPathParams, name: &str) -> Vec<Cow<'p, str>> {
@@ -259,7 +255,7 @@ pub(crate) struct EntitiesQuery {
 
 fn as_of(time: Option<&str>) -> Result<Timestamp, Problem> {
     match time {
-        None => now(),
+        None => Ok(now()?),
         Some(text) => Timestamp::parse(text)
             .map_err(|error| Problem::new(StatusCode::BAD_REQUEST, "invalid-time", error.to_string())),
     }

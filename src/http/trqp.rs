@@ -46,8 +46,8 @@ use serde_json::{json, Value};
 
 use super::microcache::{request_key, unix_second, MAX_VALUE_BYTES};
 use super::problem::Problem;
-use super::registries::now;
 use super::HttpState;
+use crate::clock::now;
 use crate::hosting::Published;
 use trustnode_registry::chain::{self, ChainAnswer, ChainLink, ChainStatus, IndexedRegistry};
 use trustnode_registry::evaluate::{Evaluation, Query as Question, Standing};

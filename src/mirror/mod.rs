@@ -20,9 +20,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::clock;
 use crate::config::Config;
 use crate::hosting::verify::{self, VerifyError};
-use crate::hosting::{clock_now, HostedRegistry, PublishError, Registries};
+use crate::hosting::{HostedRegistry, PublishError, Registries};
 use crate::telemetry::metrics::{Family, Metrics};
 use crate::telemetry::readiness::{Readiness, ReadyFlag};
 use plan::Step;
@@ -236,7 +237,7 @@ impl Mirror {
     async fn run(self: Arc<Self>, resolver: Weak<Resolver>, interval: Duration) {
         loop {
             let Some(resolver) = resolver.upgrade() else { return };
-            let Some(now) = clock_now() else {
+            let Ok(now) = clock::now() else {
                 tracing::error!("the system clock is out of range; mirrors do not poll");
                 return;
             };
@@ -244,7 +245,7 @@ impl Mirror {
             self.record(now, outcome);
             drop(resolver);
             let next_update = self.registry.current().map(|published| published.snapshot().snapshot().next_update);
-            tokio::time::sleep(plan::poll_delay(clock_now().unwrap_or(now), next_update, interval)).await;
+            tokio::time::sleep(plan::poll_delay(clock::now().unwrap_or(now), next_update, interval)).await;
         }
     }
 }

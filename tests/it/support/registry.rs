@@ -29,7 +29,7 @@ pub fn at(text: &str) -> Timestamp {
 
 /// Now, to the second.
 pub fn now() -> Timestamp {
-    trustnode::hosting::clock_now().unwrap()
+    trustnode::clock::now().unwrap()
 }
 
 /// The registry directory and everything needed to extend it.
