@@ -35,8 +35,6 @@ pub(crate) const MAX_PAGE: usize = 1000;
 /// Default page size.
 const DEFAULT_PAGE: usize = 100;
 
-/// The current time, or 500 when the clock is beyond what timestamps hold.
-
 /// A path parameter as sent, percent-decoded first and raw second: a DID may itself contain `%3A`.
 pub(super) fn path_candidates<'p>(params: &'p RawPathParams, name: &str) -> Vec<Cow<'p, str>> {
     let Some(raw) = params.iter().find(|(key, _)| *key == name).map(|(_, value)| value) else { return Vec::new() };
