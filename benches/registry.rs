@@ -23,7 +23,7 @@ use tower::ServiceExt as _;
 use trustnode::config::{Config, RegistryConfig};
 use trustnode::store::RegistryDir;
 use trustnode_registry::evaluate::{Query, RegistryIndex};
-use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::jws::{SigningKey, SigningKeyType};
 use trustnode_registry::model::{
     EntityMetadata, RegistrySource, Statement, StatementKind, Status, StatusChange, Timestamp,
 };
@@ -126,7 +126,7 @@ fn document(key: &SigningKey) -> Value {
 }
 
 fn one_timed_pass(count: usize) {
-    let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let key = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
     let started = Instant::now();
     let source = generate(&key.did_key().expect("did:key"), count);
     let generated = started.elapsed();
@@ -168,7 +168,7 @@ fn one_timed_pass(count: usize) {
 fn benches(c: &mut Criterion) {
     let count = statement_count();
     one_timed_pass(count);
-    let key = SigningKey::generate(KeyType::P256, &mut OsRng);
+    let key = SigningKey::generate(SigningKeyType::P256, &mut OsRng);
     let source = generate(&key.did_key().expect("did:key"), count);
     let mut group = c.benchmark_group(format!("registry_{count}"));
     group.sample_size(10);

@@ -4,15 +4,15 @@
 //! Run: `cargo run --release --example bench_dids -- 50000 ed25519 > dids.txt`
 
 use rand_core::OsRng;
-use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::jws::{SigningKey, SigningKeyType};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let usage = "usage: bench_dids COUNT [ed25519|p-256]";
     let count: usize = args.next().and_then(|c| c.parse().ok()).expect(usage);
     let key_type = match args.next().as_deref() {
-        None | Some("ed25519") => KeyType::Ed25519,
-        Some("p-256") => KeyType::P256,
+        None | Some("ed25519") => SigningKeyType::Ed25519,
+        Some("p-256") => SigningKeyType::P256,
         Some(_) => panic!("{usage}"),
     };
     let mut out = String::new();

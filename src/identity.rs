@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::config::NodeConfig;
 use trustnode_did::key::{self as did_key, KeyOptions};
-use trustnode_registry::jws::{self, JwsError, KeyType, SigningKey};
+use trustnode_registry::jws::{self, JwsError, SigningKey, SigningKeyType};
 use trustnode_resolver::{Content, ResolutionOptions, Resolver};
 
 /// The generated key's file name inside the data directory.
@@ -181,7 +181,7 @@ fn load_or_generate(path: &Path, data_dir: &Path) -> Result<SigningKey, Identity
     if path.exists() {
         return read_key(path);
     }
-    let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let key = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
     let bytes = key.to_file_bytes().map_err(|error| IdentityError::InvalidKey { path: path.to_owned(), error })?;
     crate::store::write_private_atomically(data_dir, path, &bytes)
         .map_err(|source| IdentityError::KeyFile { path: path.to_owned(), source })?;
@@ -229,14 +229,14 @@ mod tests {
     #[test]
     fn a_configured_key_and_did_must_agree() {
         let data = tempfile::tempdir().unwrap();
-        let key = SigningKey::generate(KeyType::P256, &mut OsRng);
+        let key = SigningKey::generate(SigningKeyType::P256, &mut OsRng);
         let path = data.path().join("operator.jwk");
         std::fs::write(&path, key.to_file_bytes().unwrap()).unwrap();
         let key_file = path.to_str().unwrap();
         let identity = NodeIdentity::load(&config("", key_file), data.path()).unwrap();
         assert_eq!(identity.did(), key.did_key().unwrap());
         assert!(!data.path().join(NODE_KEY_FILE).exists());
-        let other = SigningKey::generate(KeyType::Ed25519, &mut OsRng).did_key().unwrap();
+        let other = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng).did_key().unwrap();
         assert!(matches!(
             NodeIdentity::load(&config(&other, key_file), data.path()),
             Err(IdentityError::DidKeyMismatch { .. })

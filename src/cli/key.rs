@@ -9,7 +9,7 @@ use clap::{Subcommand, ValueEnum};
 use rand_core::OsRng;
 
 use super::CliError;
-use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::jws::{SigningKey, SigningKeyType};
 
 /// `key` subcommands.
 #[derive(Debug, Subcommand)]
@@ -42,8 +42,8 @@ pub(crate) enum KeyTypeArg {
 pub fn run(command: KeyCommand) -> Result<ExitCode, CliError> {
     let KeyCommand::Generate(args) = command;
     let key_type = match args.key_type {
-        KeyTypeArg::Ed25519 => KeyType::Ed25519,
-        KeyTypeArg::P256 => KeyType::P256,
+        KeyTypeArg::Ed25519 => SigningKeyType::Ed25519,
+        KeyTypeArg::P256 => SigningKeyType::P256,
     };
     let key = SigningKey::generate(key_type, &mut OsRng);
     let bytes = key.to_file_bytes()?;

@@ -10,7 +10,7 @@ use crate::support::registry::{
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
-use trustnode_registry::jws::{self, PublicKey};
+use trustnode_registry::jws::{self, VerifyingKey};
 use trustnode_registry::model::{EntityMetadata, Status};
 
 const STATEMENT_TYPE: &str = "entity-statement+jwt";
@@ -68,7 +68,7 @@ async fn the_entity_configuration_is_linked_signed_by_the_node_and_names_its_end
     assert_eq!(keys[0]["kid"], node.state.identity.kid());
     let published =
         jws::assertion_key(node.state.identity.document(), node.state.identity.did(), node.state.identity.kid());
-    assert_eq!(PublicKey::from_jwk(keys[0].as_object().unwrap()).ok(), published.ok(), "jwks holds the node's key");
+    assert_eq!(VerifyingKey::from_jwk(keys[0].as_object().unwrap()).ok(), published.ok(), "jwks holds the node's key");
 
     let entity = &configuration["metadata"]["federation_entity"];
     assert_eq!(entity["organization_name"], "State Board (test)");

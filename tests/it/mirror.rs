@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand_core::OsRng;
 use serde_json::{json, Value};
-use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::jws::{SigningKey, SigningKeyType};
 use trustnode_registry::model::Status;
 use trustnode_registry::snapshot::{CanonicalSnapshot, Digest};
 use trustnode_registry::wire::SNAPSHOT_JWS_HEADER;
@@ -179,7 +179,7 @@ async fn tampered_forged_and_forked_snapshots_are_refused_counted_and_reported()
     assert_eq!(c.get(&latest_path(&fixture), &[]).await.header("etag"), Some(format!("\"{}\"", two.digest()).as_str()));
 
     // Snapshot 3 intact but signed by a stranger.
-    let stranger = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let stranger = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
     let forged = three.sign(&stranger, &fixture.kid).unwrap();
     altered_b.offer(3, three.bytes().to_vec(), &forged);
     let before = metric(std::str::from_utf8(&c.get("/metrics", &[]).await.body).unwrap(), &failures("signature"));

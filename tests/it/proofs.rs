@@ -15,7 +15,7 @@ use trustnode::hosting::answer::{check_saved_answer, AnswerError, CheckedAnswer,
 use trustnode::identity::{IdentityError, NodeIdentity};
 use trustnode::node::NodeError;
 use trustnode_registry::jws::{self, JwsError};
-use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::jws::{SigningKey, SigningKeyType};
 use trustnode_registry::merkle::MerkleError;
 use trustnode_registry::proof::{LinkError, ProofError};
 use trustnode_registry::wire::ANSWER_JWS_TYPE;
@@ -188,7 +188,7 @@ async fn a_did_web_identity_must_list_the_node_key_where_it_is_published() {
     let ca_file = ca.write_pem(ca_dir.path()).display().to_string();
     let origin = Origin::start(&ca).await;
     let did = format!("did:web:issuer.test%3A{}:node", origin.port());
-    let key = SigningKey::generate(KeyType::Ed25519, &mut rand_core::OsRng);
+    let key = SigningKey::generate(SigningKeyType::Ed25519, &mut rand_core::OsRng);
     let key_file = keys.path().join("node.jwk");
     std::fs::write(&key_file, key.to_file_bytes().unwrap()).unwrap();
     let fixture = Fixture::new();
@@ -204,7 +204,7 @@ async fn a_did_web_identity_must_list_the_node_key_where_it_is_published() {
     };
     let expected = NodeIdentity::new(key.clone(), Some(&did)).unwrap();
 
-    let stranger = SigningKey::generate(KeyType::Ed25519, &mut rand_core::OsRng);
+    let stranger = SigningKey::generate(SigningKeyType::Ed25519, &mut rand_core::OsRng);
     let wrong = NodeIdentity::new(stranger, Some(&did)).unwrap();
     origin.set("/node/did.json", OriginReply::json(wrong.document()));
     // Each start gets its own data directory, so no did:web cache entry outlives the document it came from.

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sha2::Digest as _;
 use trustnode_registry::evaluate::{Query, RegistryIndex, Standing};
 use trustnode_registry::jcs::JcsError;
-use trustnode_registry::jws::{Algorithm, JwsError, KeyType, SigningKey, SNAPSHOT_JWS_TYPE};
+use trustnode_registry::jws::{Algorithm, JwsError, SigningKey, SigningKeyType, SNAPSHOT_JWS_TYPE};
 use trustnode_registry::merkle::{leaf_hash, verify_inclusion};
 use trustnode_registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Status, Timestamp};
 use trustnode_registry::snapshot::{CanonicalSnapshot, SnapshotError};
@@ -90,7 +90,8 @@ fn signature_error(result: Result<impl std::fmt::Debug, SnapshotError>) -> JwsEr
 
 #[test]
 fn ed25519_and_p256_snapshots_verify_against_the_authority_document() {
-    for (key_type, algorithm) in [(KeyType::Ed25519, Algorithm::EdDsa), (KeyType::P256, Algorithm::Es256)] {
+    for (key_type, algorithm) in [(SigningKeyType::Ed25519, Algorithm::EdDsa), (SigningKeyType::P256, Algorithm::Es256)]
+    {
         let key = SigningKey::generate(key_type, &mut OsRng);
         let (_, snapshot) = registry(&key.did_key().unwrap());
         let jws = snapshot.sign(&key, &key.did_key_url().unwrap()).unwrap();
@@ -106,7 +107,7 @@ fn ed25519_and_p256_snapshots_verify_against_the_authority_document() {
 /// with `entities` replaced by `entities_digest` = sha256 of the entities' canonical JSON.
 #[test]
 fn the_signature_covers_the_header_recomputed_from_the_published_file() {
-    let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let key = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
     let (_, snapshot) = registry(&key.did_key().unwrap());
     let jws = snapshot.sign(&key, &key.did_key_url().unwrap()).unwrap();
     let mut header: Value = serde_json::from_slice(snapshot.bytes()).unwrap();
@@ -131,7 +132,7 @@ fn the_signature_covers_the_header_recomputed_from_the_published_file() {
 
 #[test]
 fn relative_embedded_and_jwk_verification_methods_are_accepted() {
-    let key = SigningKey::generate(KeyType::P256, &mut OsRng);
+    let key = SigningKey::generate(SigningKeyType::P256, &mut OsRng);
     let authority = "did:web:board.example";
     let (_, snapshot) = registry(authority);
     let kid = format!("{authority}#key-2");
@@ -149,7 +150,7 @@ fn relative_embedded_and_jwk_verification_methods_are_accepted() {
 
 #[test]
 fn forgeries_are_refused_each_with_its_reason() {
-    let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let key = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
     let kid = key.did_key_url().unwrap();
     let document = did_key_document(&key);
     let (_, snapshot) = registry(&key.did_key().unwrap());
@@ -161,7 +162,7 @@ fn forgeries_are_refused_each_with_its_reason() {
     assert_eq!(signature_error(tampered.verify_signature(&jws, &document)), JwsError::BadSignature);
 
     // Another key, claiming to be the authority's.
-    let intruder = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let intruder = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
     let forged = jws_with_header(
         json!({"alg": "EdDSA", "kid": kid, "typ": SNAPSHOT_JWS_TYPE}),
         &intruder,
@@ -224,7 +225,7 @@ fn forgeries_are_refused_each_with_its_reason() {
     ));
 
     // A kid of another DID, even one whose document would list it.
-    let other = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let other = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
     let foreign = jws_with_header(
         json!({"alg": "EdDSA", "kid": other.did_key_url().unwrap(), "typ": SNAPSHOT_JWS_TYPE}),
         &other,
@@ -271,7 +272,7 @@ fn non_canonical_and_unsafe_integer_snapshots_are_refused() {
 
 #[test]
 fn a_chain_of_snapshots_rejects_rollback_and_replay() {
-    let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let key = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
     let (mut source, one) = registry(&key.did_key().unwrap());
     source.change_status("s1", Status::Suspended, at("2025-06-01T10:00:00Z"), "audit").unwrap();
     let two =

@@ -12,7 +12,7 @@ use crate::support::registry::{
 use rand_core::OsRng;
 use serde_json::Value;
 use trustnode::store::RegistryDir;
-use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::jws::{SigningKey, SigningKeyType};
 use trustnode_registry::model::Status;
 use trustnode_registry::snapshot::CanonicalSnapshot;
 
@@ -123,7 +123,7 @@ async fn every_forgery_and_out_of_order_publish_is_refused_with_its_reason() {
     tampered[position] = b'H';
     assert_refused(&node, &fixture, 2, (tampered, jws.clone()), 403, "signature-refused").await;
 
-    let stranger = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+    let stranger = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
     let forged = two.sign(&stranger, &fixture.key.did_key_url().unwrap()).unwrap();
     assert_refused(&node, &fixture, 2, (bytes.clone(), forged), 403, "signature-refused").await;
 
@@ -316,8 +316,10 @@ async fn a_did_web_authority_rotates_its_key() {
     let ca_file = ca.write_pem(ca_dir.path()).display().to_string();
     let origin = Origin::start(&ca).await;
     let did = format!("did:web:issuer.test%3A{}:board", origin.port());
-    let (old_key, new_key) =
-        (SigningKey::generate(KeyType::Ed25519, &mut OsRng), SigningKey::generate(KeyType::P256, &mut OsRng));
+    let (old_key, new_key) = (
+        SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng),
+        SigningKey::generate(SigningKeyType::P256, &mut OsRng),
+    );
     let no_cache = [("cache-control", "no-cache")];
     origin
         .set("/board/did.json", Reply::json_with(&did_web_document(&did, &[("key-1", &old_key)], "key-1"), &no_cache));

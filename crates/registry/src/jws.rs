@@ -131,7 +131,7 @@ impl Algorithm {
 
 /// The key types a registry can be signed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyType {
+pub enum SigningKeyType {
     /// Ed25519, signs with EdDSA.
     Ed25519,
     /// NIST P-256, signs with ES256.
@@ -149,7 +149,7 @@ pub enum SigningKey {
 
 /// A public verification key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PublicKey {
+pub enum VerifyingKey {
     /// An Ed25519 key.
     Ed25519(ed25519_dalek::VerifyingKey),
     /// A P-256 key.
@@ -185,10 +185,10 @@ fn fixed<const N: usize>(bytes: Vec<u8>, what: &str) -> Result<[u8; N], String> 
 
 impl SigningKey {
     /// A fresh key of `key_type` from the caller's cryptographic random generator.
-    pub fn generate(key_type: KeyType, rng: &mut impl CryptoRngCore) -> SigningKey {
+    pub fn generate(key_type: SigningKeyType, rng: &mut impl CryptoRngCore) -> SigningKey {
         match key_type {
-            KeyType::Ed25519 => SigningKey::Ed25519(ed25519_dalek::SigningKey::generate(rng)),
-            KeyType::P256 => SigningKey::P256(p256::ecdsa::SigningKey::random(rng)),
+            SigningKeyType::Ed25519 => SigningKey::Ed25519(ed25519_dalek::SigningKey::generate(rng)),
+            SigningKeyType::P256 => SigningKey::P256(p256::ecdsa::SigningKey::random(rng)),
         }
     }
 
@@ -201,10 +201,10 @@ impl SigningKey {
     }
 
     /// The public half.
-    pub fn public_key(&self) -> PublicKey {
+    pub fn public_key(&self) -> VerifyingKey {
         match self {
-            SigningKey::Ed25519(key) => PublicKey::Ed25519(key.verifying_key()),
-            SigningKey::P256(key) => PublicKey::P256(*key.verifying_key()),
+            SigningKey::Ed25519(key) => VerifyingKey::Ed25519(key.verifying_key()),
+            SigningKey::P256(key) => VerifyingKey::P256(*key.verifying_key()),
         }
     }
 
@@ -240,7 +240,7 @@ impl SigningKey {
         };
         let public: Map<String, Value> =
             members.iter().filter(|(name, _)| *name != "d").map(|(n, v)| (n.clone(), v.clone())).collect();
-        let declared = PublicKey::from_jwk(&public).map_err(invalid)?;
+        let declared = VerifyingKey::from_jwk(&public).map_err(invalid)?;
         if declared != key.public_key() {
             return Err(invalid("the public part does not belong to the private key `d`".to_owned()));
         }
@@ -276,52 +276,52 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-impl PublicKey {
+impl VerifyingKey {
     /// The key type's name, for messages.
     pub fn type_name(&self) -> &'static str {
         match self {
-            PublicKey::Ed25519(_) => "Ed25519",
-            PublicKey::P256(_) => "P-256",
+            VerifyingKey::Ed25519(_) => "Ed25519",
+            VerifyingKey::P256(_) => "P-256",
         }
     }
 
     fn algorithm(&self) -> Algorithm {
         match self {
-            PublicKey::Ed25519(_) => Algorithm::EdDsa,
-            PublicKey::P256(_) => Algorithm::Es256,
+            VerifyingKey::Ed25519(_) => Algorithm::EdDsa,
+            VerifyingKey::P256(_) => Algorithm::Es256,
         }
     }
 
     /// The same key in the resolver's key model, which owns the multikey, JWK and did:key encodings.
     pub fn to_did_key(&self) -> Result<public_key::PublicKey, JwsError> {
         match self {
-            PublicKey::Ed25519(key) => public_key::PublicKey::from_raw(public_key::KeyType::Ed25519, key.as_bytes())
+            VerifyingKey::Ed25519(key) => public_key::PublicKey::from_raw(public_key::KeyType::Ed25519, key.as_bytes())
                 .map_err(|e| JwsError::InvalidKeyFile(e.detail)),
-            PublicKey::P256(key) => Ok(public_key::PublicKey::P256(p256::PublicKey::from(key))),
+            VerifyingKey::P256(key) => Ok(public_key::PublicKey::P256(p256::PublicKey::from(key))),
         }
     }
 
     /// The signing-capable key of a validated resolver key; other key types cannot sign snapshots.
-    pub(crate) fn from_did_key(key: &public_key::PublicKey) -> Result<PublicKey, String> {
+    pub(crate) fn from_did_key(key: &public_key::PublicKey) -> Result<VerifyingKey, String> {
         match key {
             public_key::PublicKey::Ed25519(_) => ed25519_from_bytes(key.raw_bytes()),
-            public_key::PublicKey::P256(point) => Ok(PublicKey::P256(p256::ecdsa::VerifyingKey::from(point))),
+            public_key::PublicKey::P256(point) => Ok(VerifyingKey::P256(p256::ecdsa::VerifyingKey::from(point))),
             other => Err(format!("{} keys cannot sign registry snapshots", other.key_type().name())),
         }
     }
 
     /// Reads a multikey `publicKeyMultibase` value (`z` + base58btc multicodec key).
-    pub(crate) fn from_multibase(text: &str) -> Result<PublicKey, String> {
+    pub(crate) fn from_multibase(text: &str) -> Result<VerifyingKey, String> {
         if !text.starts_with('z') || text.contains(':') {
             return Err("publicKeyMultibase must be base58btc (`z…`)".to_owned());
         }
         let key = trustnode_did::key::decode(text).map_err(|e| format!("publicKeyMultibase: {}", e.detail))?;
-        PublicKey::from_did_key(&key)
+        VerifyingKey::from_did_key(&key)
     }
 
     /// Reads a public JWK.
-    pub fn from_jwk(jwk: &Map<String, Value>) -> Result<PublicKey, String> {
-        PublicKey::from_did_key(&public_key::PublicKey::from_jwk(jwk).map_err(|e| e.detail)?)
+    pub fn from_jwk(jwk: &Map<String, Value>) -> Result<VerifyingKey, String> {
+        VerifyingKey::from_did_key(&public_key::PublicKey::from_jwk(jwk).map_err(|e| e.detail)?)
     }
 
     /// The public JWK.
@@ -331,18 +331,18 @@ impl PublicKey {
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), JwsError> {
         let verified = match self {
-            PublicKey::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
+            VerifyingKey::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
                 .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
-            PublicKey::P256(key) => p256::ecdsa::Signature::from_slice(signature)
+            VerifyingKey::P256(key) => p256::ecdsa::Signature::from_slice(signature)
                 .is_ok_and(|signature| key.verify(message, &signature).is_ok()),
         };
         verified.then_some(()).ok_or(JwsError::BadSignature)
     }
 }
 
-fn ed25519_from_bytes(bytes: Vec<u8>) -> Result<PublicKey, String> {
+fn ed25519_from_bytes(bytes: Vec<u8>) -> Result<VerifyingKey, String> {
     let bytes: [u8; 32] = fixed(bytes, "Ed25519 key")?;
-    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map(PublicKey::Ed25519).map_err(|e| format!("Ed25519 key: {e}"))
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map(VerifyingKey::Ed25519).map_err(|e| format!("Ed25519 key: {e}"))
 }
 
 /// Checks that `kid` is a DID URL with a fragment under `authority_id`.
@@ -504,7 +504,7 @@ fn verify_parts(
 }
 
 /// The key `kid` if the document of `authority_id` lists it under `assertionMethod`.
-pub fn assertion_key(document: &Value, authority_id: &str, kid: &str) -> Result<PublicKey, JwsError> {
+pub fn assertion_key(document: &Value, authority_id: &str, kid: &str) -> Result<VerifyingKey, JwsError> {
     let document_id = document.get("id").and_then(Value::as_str);
     if document_id != Some(authority_id) {
         return Err(JwsError::DocumentNotOfAuthority {
@@ -530,10 +530,10 @@ pub fn assertion_key(document: &Value, authority_id: &str, kid: &str) -> Result<
     };
     let unsupported = |why: String| JwsError::UnsupportedKey { kid: kid.to_owned(), why };
     if let Some(multibase) = method.get("publicKeyMultibase").and_then(Value::as_str) {
-        PublicKey::from_multibase(multibase).map_err(unsupported)
+        VerifyingKey::from_multibase(multibase).map_err(unsupported)
     } else if let Some(jwk) = method.get("publicKeyJwk") {
         let jwk = jwk.as_object().ok_or_else(|| unsupported("publicKeyJwk is not an object".to_owned()))?;
-        PublicKey::from_jwk(jwk).map_err(unsupported)
+        VerifyingKey::from_jwk(jwk).map_err(unsupported)
     } else {
         Err(unsupported("neither publicKeyMultibase nor publicKeyJwk".to_owned()))
     }
@@ -557,17 +557,17 @@ mod tests {
         for vector in supported {
             let did = vector["did"].as_str().unwrap();
             let multibase = did.strip_prefix("did:key:").unwrap();
-            let key = PublicKey::from_multibase(multibase).unwrap_or_else(|e| panic!("{did}: {e}"));
+            let key = VerifyingKey::from_multibase(multibase).unwrap_or_else(|e| panic!("{did}: {e}"));
             assert_eq!(key.to_did_key().unwrap().to_multibase(), multibase);
             let jwk = vector["expectedPublicKeyJwk"].as_object().unwrap();
-            assert_eq!(PublicKey::from_jwk(jwk).unwrap(), key, "{did}");
+            assert_eq!(VerifyingKey::from_jwk(jwk).unwrap(), key, "{did}");
             assert_eq!(&key.to_jwk().unwrap(), jwk, "{did}");
         }
     }
 
     #[test]
     fn key_files_round_trip_and_refuse_mismatched_halves() {
-        for key_type in [KeyType::Ed25519, KeyType::P256] {
+        for key_type in [SigningKeyType::Ed25519, SigningKeyType::P256] {
             let key = SigningKey::generate(key_type, &mut OsRng);
             let bytes = key.to_file_bytes().unwrap();
             let read = SigningKey::from_file_bytes(&bytes).unwrap();
@@ -581,7 +581,7 @@ mod tests {
             assert!(matches!(error, JwsError::InvalidKeyFile(_)), "{error}");
         }
         assert!(SigningKey::from_file_bytes(br#"{"kty":"RSA","d":"AA"}"#).is_err());
-        let key = SigningKey::generate(KeyType::P256, &mut OsRng);
+        let key = SigningKey::generate(SigningKeyType::P256, &mut OsRng);
         let mut short: Value = serde_json::from_slice(&key.to_file_bytes().unwrap()).unwrap();
         short["d"] = json!(base64url(&[7u8; 31]));
         let error = SigningKey::from_file_bytes(short.to_string().as_bytes()).unwrap_err();
@@ -598,7 +598,7 @@ mod tests {
 
     #[test]
     fn the_header_is_typed_and_names_the_key() {
-        let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+        let key = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
         let did = key.did_key().unwrap();
         let jws = sign_detached(b"{}", &key, &did, &key.did_key_url().unwrap()).unwrap();
         let header = jws.split('.').next().unwrap();

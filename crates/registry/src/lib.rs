@@ -17,13 +17,13 @@
 //! ```
 //! use trustnode_did::key::{self, KeyOptions};
 //! use trustnode_registry::evaluate::{Query, RegistryIndex};
-//! use trustnode_registry::jws::{KeyType, SigningKey};
+//! use trustnode_registry::jws::{SigningKeyType, SigningKey};
 //! use trustnode_registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Timestamp};
 //! use trustnode_registry::snapshot::CanonicalSnapshot;
 //!
 //! let at = |text| Timestamp::parse(text).unwrap();
 //! // A governance body authors its registry and signs the first snapshot with its did:key.
-//! let key = SigningKey::generate(KeyType::Ed25519, &mut rand_core::OsRng);
+//! let key = SigningKey::generate(SigningKeyType::Ed25519, &mut rand_core::OsRng);
 //! let authority = key.did_key().unwrap();
 //! let mut source = RegistrySource::init(&authority, "Board of Education", None).unwrap();
 //! let college = "did:web:college.example";

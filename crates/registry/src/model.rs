@@ -357,16 +357,16 @@ pub struct RegistryView<'a> {
     pub statements: &'a [Statement],
 }
 
-/// One thing wrong with a registry, located by a JSON-path-like `location` such as `statements[3].valid_until`.
+/// One rule a registry breaks, located by a JSON-path-like `location` such as `statements[3].valid_until`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub struct Violation {
     /// Where the problem is.
     pub location: String,
     /// What is wrong, for people.
     pub message: String,
 }
 
-impl fmt::Display for Problem {
+impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.location, self.message)
     }
@@ -380,7 +380,7 @@ pub enum ModelError {
     Unreadable(String),
     /// The source is readable but breaks rules; every problem found is listed.
     #[error("the registry source is invalid: {}", list_problems(.0))]
-    Invalid(Vec<Problem>),
+    Invalid(Vec<Violation>),
     /// A timestamp is not RFC 3339 UTC.
     #[error("`{text}` is not a valid timestamp: {why}")]
     InvalidTimestamp {
@@ -420,8 +420,8 @@ impl fmt::Display for Status {
     }
 }
 
-fn list_problems(problems: &[Problem]) -> String {
-    problems.iter().map(Problem::to_string).collect::<Vec<_>>().join("; ")
+fn list_problems(problems: &[Violation]) -> String {
+    problems.iter().map(Violation::to_string).collect::<Vec<_>>().join("; ")
 }
 
 /// True for the transitions the module documentation allows.
@@ -583,12 +583,12 @@ impl RegistrySource {
 /// nothing for locations.
 type Location<'a> = fmt::Arguments<'a>;
 
-fn problem(location: impl fmt::Display, message: impl Into<String>) -> Problem {
-    Problem { location: location.to_string(), message: message.into() }
+fn problem(location: impl fmt::Display, message: impl Into<String>) -> Violation {
+    Violation { location: location.to_string(), message: message.into() }
 }
 
 /// All problems of a registry's shared parts (empty when valid).
-pub(crate) fn validate_registry(registry: RegistryView<'_>) -> Vec<Problem> {
+pub(crate) fn validate_registry(registry: RegistryView<'_>) -> Vec<Violation> {
     let mut problems = Vec::new();
     check_did(&mut problems, format_args!("authority_id"), registry.authority_id);
     check_text(&mut problems, format_args!("name"), registry.name);
@@ -612,7 +612,7 @@ pub(crate) fn validate_registry(registry: RegistryView<'_>) -> Vec<Problem> {
     problems
 }
 
-fn check_did(problems: &mut Vec<Problem>, location: Location, did: &str) {
+fn check_did(problems: &mut Vec<Violation>, location: Location, did: &str) {
     match DidUrl::parse(did) {
         Ok(parsed) if parsed.is_bare_did() => {}
         Ok(_) => problems.push(problem(location, format!("`{did}` must be a DID, not a DID URL"))),
@@ -620,13 +620,13 @@ fn check_did(problems: &mut Vec<Problem>, location: Location, did: &str) {
     }
 }
 
-fn check_text(problems: &mut Vec<Problem>, location: Location, text: &str) {
+fn check_text(problems: &mut Vec<Violation>, location: Location, text: &str) {
     if text.trim().is_empty() {
         problems.push(problem(location, "must not be empty"));
     }
 }
 
-fn check_uri(problems: &mut Vec<Problem>, location: Location, uri: &str) {
+fn check_uri(problems: &mut Vec<Violation>, location: Location, uri: &str) {
     let has_scheme = uri.split_once(':').is_some_and(|(scheme, rest)| {
         !rest.is_empty()
             && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -637,7 +637,7 @@ fn check_uri(problems: &mut Vec<Problem>, location: Location, uri: &str) {
     }
 }
 
-fn check_metadata(problems: &mut Vec<Problem>, location: Location, metadata: &EntityMetadata) {
+fn check_metadata(problems: &mut Vec<Violation>, location: Location, metadata: &EntityMetadata) {
     check_text(problems, format_args!("{location}.name"), &metadata.name);
     for (field, uri) in [("homepage", &metadata.homepage), ("logo", &metadata.logo)] {
         if let Some(uri) = uri {
@@ -646,7 +646,12 @@ fn check_metadata(problems: &mut Vec<Problem>, location: Location, metadata: &En
     }
 }
 
-fn check_statement(problems: &mut Vec<Problem>, location: Location, statement: &Statement, registry: RegistryView<'_>) {
+fn check_statement(
+    problems: &mut Vec<Violation>,
+    location: Location,
+    statement: &Statement,
+    registry: RegistryView<'_>,
+) {
     check_text(problems, format_args!("{location}.id"), &statement.id);
     check_text(problems, format_args!("{location}.action"), &statement.action);
     check_text(problems, format_args!("{location}.resource"), &statement.resource);
@@ -670,7 +675,7 @@ fn check_statement(problems: &mut Vec<Problem>, location: Location, statement: &
 
 /// Delegation rules: `delegate` only on authorizations, a well-formed scope, no delegation to the authority itself,
 /// and `max_depth` only on delegations, within `1..=MAX_DELEGATION_DEPTH`.
-fn check_delegation(problems: &mut Vec<Problem>, location: Location, statement: &Statement, authority_id: &str) {
+fn check_delegation(problems: &mut Vec<Violation>, location: Location, statement: &Statement, authority_id: &str) {
     if statement.action == DELEGATE_ACTION {
         if statement.kind != StatementKind::Authorization {
             problems.push(problem(format_args!("{location}.kind"), "`delegate` statements must be authorizations"));
@@ -695,7 +700,7 @@ fn check_delegation(problems: &mut Vec<Problem>, location: Location, statement: 
     }
 }
 
-fn check_history(problems: &mut Vec<Problem>, location: Location, history: &[StatusChange]) {
+fn check_history(problems: &mut Vec<Violation>, location: Location, history: &[StatusChange]) {
     let Some(first) = history.first() else {
         problems.push(problem(location, "must have at least the initial `active` entry"));
         return;

@@ -378,7 +378,7 @@ fn check_chain(answer: &Answer, kind: StatementKind, links: &[ProofLink]) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jws::{KeyType, SigningKey};
+    use crate::jws::{SigningKey, SigningKeyType};
     use crate::model::{EntityMetadata, NewStatement, RegistrySource, Status};
     use crate::snapshot::CanonicalSnapshot;
     use rand_core::OsRng;
@@ -398,7 +398,7 @@ mod tests {
 
     /// A registry of `count` statements, the last one revoked from 2026, signed by a did:key authority.
     fn signed(count: usize) -> Signed {
-        let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+        let key = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
         let authority = key.did_key().unwrap();
         let mut source = RegistrySource::init(&authority, "Board", None).unwrap();
         source.upsert_entity(SCHOOL, EntityMetadata { name: "School".into(), ..Default::default() }).unwrap();

@@ -30,7 +30,7 @@ use super::jcs::{self, JcsError};
 use super::jws::{self, JwsError, SigningKey, VerifiedSignature};
 use super::merkle::{leaf_hash, MerkleTree};
 use super::model::{
-    validate_registry, EntityMetadata, ModelError, Problem, RegistrySource, RegistryView, Statement, Timestamp,
+    validate_registry, EntityMetadata, ModelError, RegistrySource, RegistryView, Statement, Timestamp, Violation,
 };
 
 /// A SHA-256 value, written `sha256:<hex>`.
@@ -226,9 +226,9 @@ impl Snapshot {
     }
 
     /// Rules on the header fields and the registry content, all problems at once.
-    fn problems(&self) -> Vec<Problem> {
+    fn problems(&self) -> Vec<Violation> {
         let mut problems = validate_registry(self.view());
-        let mut add = |location: &str, message: String| problems.push(Problem { location: location.into(), message });
+        let mut add = |location: &str, message: String| problems.push(Violation { location: location.into(), message });
         if self.sequence == 0 {
             add("sequence", "must start at 1".into());
         }
@@ -274,8 +274,8 @@ pub enum SnapshotError {
         computed: Digest,
     },
     /// Content or header rules are broken.
-    #[error("invalid snapshot: {}", .0.iter().map(Problem::to_string).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<Problem>),
+    #[error("invalid snapshot: {}", .0.iter().map(Violation::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<Violation>),
     /// The snapshot belongs to another authority than its predecessor.
     #[error("authority changed from `{previous}` to `{next}`")]
     AuthorityChanged {

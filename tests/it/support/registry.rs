@@ -5,7 +5,7 @@
 use rand_core::OsRng;
 use trustnode::config::RegistryConfig;
 use trustnode::store::RegistryDir;
-use trustnode_registry::jws::{KeyType, SigningKey};
+use trustnode_registry::jws::{SigningKey, SigningKeyType};
 use trustnode_registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Status, Timestamp};
 use trustnode_registry::snapshot::CanonicalSnapshot;
 
@@ -56,7 +56,7 @@ impl Fixture {
 
     /// Like [`Fixture::new`], with `next_update` this many seconds after now (at least 1: it must follow `issued`).
     pub fn with_next_update(seconds: i64) -> Fixture {
-        let key = SigningKey::generate(KeyType::Ed25519, &mut OsRng);
+        let key = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
         let (authority, kid) = (key.did_key().unwrap(), key.did_key_url().unwrap());
         Fixture::signed_by(key, &authority, &kid, seconds)
     }
