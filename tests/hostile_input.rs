@@ -16,10 +16,11 @@ use support::node::{Reply, TestNode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use trustnode::http::identifiers::split_request;
-use trustnode::http::trqp::RequestBody;
+use trustnode::http::problem::Problem;
 use trustnode::resolver::accept::negotiate;
 use trustnode::resolver::{Method, ResolutionOptions, Resolver};
 use trustnode_did::syntax::DidUrl;
+use trustnode_registry::trqp::RequestBody;
 
 /// Strings biased towards the characters that matter to DID and URL parsing.
 fn did_like() -> impl Strategy<Value = String> {
@@ -389,7 +390,7 @@ async fn trqp_bodies_must_be_utf8_also_in_ignored_members() {
         br#":00:00Z"}}"#,
     ]
     .concat();
-    let problem = RequestBody::parse(&body).expect_err("not JSON");
+    let problem = Problem::from(RequestBody::parse(&body).expect_err("not JSON"));
     assert_eq!((problem.status.as_u16(), problem.kind), (400, "invalid-json"), "{}", problem.detail);
     let node = TestNode::start(|_| {}).await;
     let reply = node.request(HttpMethod::POST, "/authorization", &[("content-type", "application/json")], body).await;
