@@ -1,19 +1,23 @@
-//! TRQP request parsing: any body through `RequestBody::parse` and `question`. Every refusal is a 400 problem;
-//! an accepted question carries the body's four members verbatim, non-empty.
+//! TRQP request parsing: any body through the registry core's `RequestBody::parse` and `question`. Every refusal
+//! becomes a 400 problem at the node; an accepted question carries the body's four members verbatim, non-empty,
+//! and holds for `context.time` or else for the `now` it was given.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use trustnode::http::trqp::RequestBody;
+use trustnode::http::problem::Problem;
+use trustnode_registry::model::Timestamp;
+use trustnode_registry::trqp::RequestBody;
 
 fuzz_target!(|data: &[u8]| {
+    let now = Timestamp::from_unix_seconds(1_750_000_000).expect("a timestamp in range");
     let body = match RequestBody::parse(data) {
         Ok(body) => body,
-        Err(problem) => return assert_eq!(problem.status.as_u16(), 400, "{}", problem.detail),
+        Err(error) => return assert_eq!(Problem::from(error).status.as_u16(), 400),
     };
-    let question = match body.question() {
+    let question = match body.question(now) {
         Ok(question) => question,
-        Err(problem) => return assert_eq!(problem.status.as_u16(), 400, "{}", problem.detail),
+        Err(error) => return assert_eq!(Problem::from(error).status.as_u16(), 400),
     };
     let json: Value = serde_json::from_slice(data).expect("an accepted body is JSON");
     for (name, value) in [
@@ -25,7 +29,8 @@ fuzz_target!(|data: &[u8]| {
         assert!(!value.is_empty());
         assert_eq!(json[name], value, "{name} is carried verbatim");
     }
-    if let Some(time) = question.time_requested {
-        assert_eq!(json["context"]["time"], time);
+    match question.time_requested {
+        Some(time) => assert_eq!(json["context"]["time"], time),
+        None => assert_eq!(question.at, now),
     }
 });

@@ -29,7 +29,7 @@ use crate::store::{RegistryDir, SnapshotDir, StoredSnapshot};
 use trustnode_registry::chain::IndexedRegistry;
 use trustnode_registry::evaluate::RegistryIndex;
 use trustnode_registry::listing::EntityIndex;
-use trustnode_registry::proof::ProofWriter;
+use trustnode_registry::proof::{ProofWriter, ProvableRegistry};
 use trustnode_registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
 use trustnode_resolver::Resolver;
 use verify::VerifyError;
@@ -136,6 +136,12 @@ impl Published {
 impl IndexedRegistry for Published {
     fn index(&self) -> &RegistryIndex {
         &self.index
+    }
+}
+
+impl ProvableRegistry for Published {
+    fn proofs(&self) -> &ProofWriter {
+        &self.proofs
     }
 }
 
@@ -278,6 +284,11 @@ impl Registries {
     /// The registry of `authority_id`, if hosted.
     pub fn get(&self, authority_id: &str) -> Option<&Arc<HostedRegistry>> {
         self.hosted.get(authority_id)
+    }
+
+    /// The current snapshot of `authority_id`'s registry, if hosted and published: what questions are answered from.
+    pub fn current(&self, authority_id: &str) -> Option<Arc<Published>> {
+        self.get(authority_id).and_then(|registry| registry.current())
     }
 
     /// A number that grows whenever any hosted registry installs a new snapshot. Read it *before* answering from

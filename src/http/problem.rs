@@ -11,6 +11,7 @@ use crate::clock::ClockError;
 use crate::hosting::verify::VerifyError;
 use crate::hosting::PublishError;
 use trustnode_registry::snapshot::SnapshotError;
+use trustnode_registry::trqp::{TrqpError, Unknown, WriteError};
 
 /// Base of the `type` URIs of this node's own problems (a URN: they name a kind, they are not web pages).
 /// The kinds are listed in the README.
@@ -109,6 +110,40 @@ impl From<PublishError> for Problem {
             },
         };
         Problem::new(status, kind, error.to_string())
+    }
+}
+
+/// TRQP requests that ask no question: 400, with the kind of what is wrong.
+impl From<TrqpError> for Problem {
+    fn from(error: TrqpError) -> Problem {
+        let kind = match &error {
+            TrqpError::NotUtf8(_) | TrqpError::InvalidJson(_) => "invalid-json",
+            TrqpError::NotAnObject(_) => "invalid-request",
+            TrqpError::MissingFields(_) => "missing-fields",
+            TrqpError::ContextNotObject | TrqpError::ProofNotBoolean => "invalid-context",
+            TrqpError::TimeNotString | TrqpError::InvalidTime(_) => "invalid-time",
+        };
+        Problem::new(StatusCode::BAD_REQUEST, kind, error.to_string())
+    }
+}
+
+/// TRQP questions about names no registry here knows: 404 (unless `[trqp] hide_unknown` answered "no" instead).
+impl From<Unknown<'_>> for Problem {
+    fn from(unknown: Unknown<'_>) -> Problem {
+        let kind = match unknown {
+            Unknown::Authority(_) => "unknown-authority",
+            Unknown::Entity(_) => "unknown-entity",
+            Unknown::Action(_) => "unknown-action",
+            Unknown::Resource(_) => "unknown-resource",
+        };
+        Problem::new(StatusCode::NOT_FOUND, kind, unknown.to_string())
+    }
+}
+
+/// A TRQP answer this node could not write: 500, never the client's fault.
+impl From<WriteError> for Problem {
+    fn from(error: WriteError) -> Problem {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", error.to_string())
     }
 }
 

@@ -14,8 +14,9 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use trustnode::http::identifiers::split_request;
-use trustnode::http::trqp::RequestBody;
+use trustnode::http::problem::Problem;
 use trustnode_did::syntax::DidUrl;
+use trustnode_registry::trqp::RequestBody;
 use trustnode_resolver::accept::negotiate;
 use trustnode_resolver::{computed, ResolutionOptions, Resolver};
 
@@ -387,7 +388,7 @@ async fn trqp_bodies_must_be_utf8_also_in_ignored_members() {
         br#":00:00Z"}}"#,
     ]
     .concat();
-    let problem = RequestBody::parse(&body).expect_err("not JSON");
+    let problem = Problem::from(RequestBody::parse(&body).expect_err("not JSON"));
     assert_eq!((problem.status.as_u16(), problem.kind), (400, "invalid-json"), "{}", problem.detail);
     let node = TestNode::start(|_| {}).await;
     let reply = node.request(HttpMethod::POST, "/authorization", &[("content-type", "application/json")], body).await;

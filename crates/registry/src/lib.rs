@@ -10,7 +10,8 @@
 //! the next snapshot and [`snapshot::CanonicalSnapshot::sign`] it. For a verifier or mirror:
 //! [`snapshot::CanonicalSnapshot::parse`] the published bytes, [`snapshot::CanonicalSnapshot::verify_signature`]
 //! against the authority's resolved DID document, then [`evaluate::RegistryIndex::new`] and ask questions; with
-//! several registries, [`chain::authorize`] follows delegations between them.
+//! several registries, [`chain::authorize`] follows delegations between them. [`trqp`] reads TRQP questions,
+//! decides them over the registries at hand and writes the answers, with [`proof`]s when asked.
 //! [`federation`] renders a snapshot as OpenID Federation statements and the DCC legacy file. [`wire`] holds the
 //! protocol's header, media type and JWS type names and the DID path-segment encoding, defined once.
 //!
@@ -86,4 +87,5 @@ pub mod merkle;
 pub mod model;
 pub mod proof;
 pub mod snapshot;
+pub mod trqp;
 pub mod wire;

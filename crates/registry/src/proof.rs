@@ -17,13 +17,14 @@
 //! Pure: values in, values out; resolving DID documents is the caller's job.
 
 use std::io::Write as _;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::chain::MAX_CHAIN_LINKS;
+use super::chain::{IndexedRegistry, MAX_CHAIN_LINKS};
 use super::evaluate::{standing_at, Standing};
 use super::jcs::JcsError;
 use super::jws::{JwsError, VerifiedSignature};
@@ -237,6 +238,30 @@ impl ProofWriter {
         out.extend_from_slice(b"]}");
         out.extend_from_slice(&self.tail);
         Ok(())
+    }
+}
+
+/// A registry whose statements can be proven: its index, and the [`ProofWriter`] made for the same snapshot. The
+/// node's published snapshot is one; the TRQP answer writer (`super::trqp`) reaches proofs through it.
+pub trait ProvableRegistry: IndexedRegistry {
+    /// The proof writer of the snapshot [`IndexedRegistry::index`] holds.
+    fn proofs(&self) -> &ProofWriter;
+
+    /// Appends the JSON of the [`ProofLink`] for statement `position` of that snapshot to `out`.
+    fn write_link(&self, position: usize, out: &mut Vec<u8>) -> Result<(), ProofError> {
+        self.proofs().write_link(self.index().snapshot(), position, out)
+    }
+}
+
+impl<T: ProvableRegistry + ?Sized> ProvableRegistry for Arc<T> {
+    fn proofs(&self) -> &ProofWriter {
+        T::proofs(self)
+    }
+}
+
+impl<T: ProvableRegistry + ?Sized> ProvableRegistry for &T {
+    fn proofs(&self) -> &ProofWriter {
+        T::proofs(self)
     }
 }
 
