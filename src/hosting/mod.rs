@@ -10,7 +10,7 @@
 //! wins; on any refusal the current snapshot stays in place. The signature is the only authorization.
 //!
 //! A mirrored registry (configured with an upstream) is hosted the same way, without a directory to import: its
-//! snapshots arrive through [`HostedRegistry::publish`], called by `crate::mirror`.
+//! snapshots arrive through [`HostedRegistry::publish`], which the mirrors call.
 //!
 //! This module does file I/O (through [`crate::store`]) and resolves DIDs; it knows nothing about HTTP.
 

@@ -19,8 +19,8 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use super::path_params::path_candidates;
 use super::problem::FederationProblem;
-use super::registries::path_candidates;
 use super::HttpState;
 use crate::clock::now;
 use crate::hosting::{HostedRegistry, Published};

@@ -16,6 +16,7 @@ pub mod microcache;
 pub mod node_info;
 pub mod openapi;
 pub mod operator;
+pub mod path_params;
 pub mod problem;
 pub mod registries;
 pub mod request_id;

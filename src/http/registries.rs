@@ -7,7 +7,6 @@
 //! Refusals become problem details through `super::problem`. Authority and entity DIDs are accepted in the path
 //! raw or percent-encoded.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -20,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::path_params::path_candidates;
 use super::problem::Problem;
 use super::HttpState;
 use crate::clock::now;
@@ -34,17 +34,6 @@ use trustnode_registry::wire::{encode, JOSE_MEDIA_TYPE, SNAPSHOT_JWS_HEADER};
 pub(crate) const MAX_PAGE: usize = 1000;
 /// Default page size.
 const DEFAULT_PAGE: usize = 100;
-
-/// A path parameter as sent, percent-decoded first and raw second: a DID may itself contain `%3A`.
-pub(super) fn path_candidates<'p>(params: &'p RawPathParams, name: &str) -> Vec<Cow<'p, str>> {
-    let Some(raw) = params.iter().find(|(key, _)| *key == name).map(|(_, value)| value) else { return Vec::new() };
-    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-    if decoded == raw {
-        vec![Cow::Borrowed(raw)]
-    } else {
-        vec![decoded, Cow::Borrowed(raw)]
-    }
-}
 
 fn hosted<'s>(state: &'s HttpState, params: &RawPathParams) -> Result<&'s Arc<HostedRegistry>, Problem> {
     let candidates = path_candidates(params, "authority_id");
