@@ -67,7 +67,7 @@ const SAMPLE_TIME: &str = "2025-06-01T00:00:00Z";
 
 /// A question with its four identifiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Question {
+pub struct QuestionIds {
     /// The entity asked about.
     pub entity_id: String,
     /// The authority asked.
@@ -78,7 +78,7 @@ pub struct Question {
     pub resource: String,
 }
 
-impl Question {
+impl QuestionIds {
     /// The request body, with `context` when given.
     fn body(&self, context: Option<Value>) -> Vec<u8> {
         let mut body = json!({
@@ -178,7 +178,7 @@ pub fn checks(plan: &RegistryPlan, node: Option<&NodeFacts>) -> Vec<Check> {
 
 /// The question the schema and time checks ask, and whether the registry is known to answer it.
 struct Probe {
-    question: Question,
+    question: QuestionIds,
     /// Made up by the kit: a 404 to it shows the registry does not know the entity, not a fault.
     invented: bool,
 }
@@ -191,7 +191,7 @@ fn probe(plan: &RegistryPlan, snapshot: Option<&SnapshotContent>, kind: Statemen
         statements.iter().find(|statement| statement.kind == kind && !statement.is_delegation())
     });
     if let Some(statement) = from_snapshot {
-        let question = Question {
+        let question = QuestionIds {
             entity_id: statement.entity_id.clone(),
             authority_id,
             action: statement.action.clone(),
@@ -200,7 +200,7 @@ fn probe(plan: &RegistryPlan, snapshot: Option<&SnapshotContent>, kind: Statemen
         return Probe { question, invented: false };
     }
     if let Some(named) = plan.questions.first() {
-        let question = Question {
+        let question = QuestionIds {
             entity_id: named.entity_id.clone(),
             authority_id,
             action: named.action.clone(),
@@ -209,7 +209,7 @@ fn probe(plan: &RegistryPlan, snapshot: Option<&SnapshotContent>, kind: Statemen
         // A named question is about authorization; the registry need not know it as a recognition.
         return Probe { question, invented: kind == StatementKind::Recognition };
     }
-    let question = Question {
+    let question = QuestionIds {
         entity_id: UNKNOWN_ENTITY.to_owned(),
         authority_id,
         action: "issue".to_owned(),
@@ -408,7 +408,7 @@ fn status_is(status: u16, what: &'static str) -> Verdict {
 }
 
 /// Requests whose schema is wrong, each answered 400.
-fn request_error_checks(question: &Question) -> Vec<Check> {
+fn request_error_checks(question: &QuestionIds) -> Vec<Check> {
     let valid = || -> Map<String, Value> {
         match serde_json::from_slice(&question.body(None)) {
             Ok(Value::Object(members)) => members,
@@ -561,10 +561,10 @@ fn hidden_unknown() -> Inapplicability {
     })
 }
 
-fn not_found_checks(plan: &RegistryPlan, question: &Question) -> Vec<Check> {
+fn not_found_checks(plan: &RegistryPlan, question: &QuestionIds) -> Vec<Check> {
     let hidden = plan.hides_unknown.then_some(hidden_unknown as fn() -> Inapplicability);
-    let unknown_authority = Question { authority_id: UNKNOWN_AUTHORITY.to_owned(), ..question.clone() };
-    let unknown_entity = Question { entity_id: UNKNOWN_ENTITY.to_owned(), ..question.clone() };
+    let unknown_authority = QuestionIds { authority_id: UNKNOWN_AUTHORITY.to_owned(), ..question.clone() };
+    let unknown_entity = QuestionIds { entity_id: UNKNOWN_ENTITY.to_owned(), ..question.clone() };
     let authority_request = CheckRequest::post_json("authorization", unknown_authority.body(None));
     let mut checks = vec![
         check(
@@ -704,7 +704,7 @@ fn named_checks(plan: &RegistryPlan) -> Vec<Check> {
         .iter()
         .enumerate()
         .map(|(index, named)| {
-            let question = Question {
+            let question = QuestionIds {
                 entity_id: named.entity_id.clone(),
                 authority_id: plan.authority_id.clone(),
                 action: named.action.clone(),
@@ -736,7 +736,7 @@ fn as_of_not_applicable() -> Check {
     )
 }
 
-fn node_checks(authority_id: &str, node: &NodeFacts, probe: &Question) -> Vec<Check> {
+fn node_checks(authority_id: &str, node: &NodeFacts, probe: &QuestionIds) -> Vec<Check> {
     let snapshot = match &node.snapshot {
         Ok(snapshot) => snapshot,
         Err(why) => {
@@ -888,7 +888,7 @@ fn proof_check(
     authority_id: &str,
     index: &RegistryIndex,
     authority_document: &Result<Value, String>,
-    probe: &Question,
+    probe: &QuestionIds,
 ) -> Check {
     let (id, title) = ("node.proof.inclusion", "a positive answer's proof verifies with only the authority's DID");
     let granted =
@@ -918,7 +918,7 @@ fn proof_check(
             return not_applicable(id, title, CLAUSE_NODE_PROOF, request, reason);
         }
     };
-    let question = Question {
+    let question = QuestionIds {
         entity_id: statement.entity_id.clone(),
         authority_id: authority_id.to_owned(),
         action: statement.action.clone(),
@@ -965,7 +965,7 @@ fn as_of_checks(authority_id: &str, index: &RegistryIndex) -> Vec<Check> {
             if !granted && index.has_delegations() {
                 continue;
             }
-            let question = Question {
+            let question = QuestionIds {
                 entity_id: statement.entity_id.clone(),
                 authority_id: authority_id.to_owned(),
                 action: statement.action.clone(),

@@ -390,10 +390,11 @@ pub enum WriteError {
     Proof(ProofError),
 }
 
-/// An answer: the TRQP members, then this node's explanation. Written directly (no intermediate JSON tree):
+/// The writing side of an answer (borrowed from the decision; [`crate::proof::Answer`] is the reading side): the
+/// TRQP members, then this node's explanation. Written directly (no intermediate JSON tree):
 /// answers are the hot path.
 #[derive(Serialize)]
-struct Answer<'a> {
+struct AnswerView<'a> {
     entity_id: &'a str,
     authority_id: &'a str,
     action: &'a str,
@@ -529,7 +530,7 @@ impl<R: ProvableRegistry> Decision<'_, R> {
         let question = &self.question;
         let granted = self.granted();
         let snapshot = self.snapshot();
-        let answer = Answer {
+        let answer = AnswerView {
             entity_id: question.entity_id,
             authority_id: question.authority_id,
             action: question.action,
