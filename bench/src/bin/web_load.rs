@@ -2,9 +2,9 @@
 //! cold resolutions per second of distinct DIDs with connection reuse, cached lookups per second in-process, and
 //! RSS and disk size once the cache holds `ENTRIES` documents.
 //!
-//! Run: `cargo run --release --example web_load -- [ENTRIES] [CONCURRENCY]` (defaults 100000 and 64).
+//! Run: `cargo run --release -p trustnode-bench --bin web_load -- [ENTRIES] [CONCURRENCY]` (defaults 100000 and 64).
 
-#[path = "../tests/it/support/origin.rs"]
+#[path = "../../../tests/it/support/origin.rs"]
 mod origin;
 
 use std::collections::BTreeMap;

@@ -5,9 +5,9 @@
 //! `localhost`). With `--plain` as the last argument it speaks plain HTTP instead (for peers that fetch
 //! `localhost` without TLS) and still writes the unused CA file. Runs until killed. Loopback only.
 //!
-//! Run: `cargo run --release --example did_web_origin -- PORT CA_FILE [COUNT] [HOST] [--plain]`
+//! Run: `cargo run --release -p trustnode-bench --bin did_web_origin -- PORT CA_FILE [COUNT] [HOST] [--plain]`
 
-#[path = "../tests/it/support/origin.rs"]
+#[path = "../../../tests/it/support/origin.rs"]
 mod origin;
 
 use origin::{Origin, Reply, TestCa};

@@ -1,7 +1,7 @@
 //! Prints `COUNT` did:key identifiers of fresh keys, one per line, for benchmarks that must not hit a memo or an
 //! answer cache: `bench_dids COUNT [ed25519|p-256]` (default ed25519). The private keys are thrown away.
 //!
-//! Run: `cargo run --release --example bench_dids -- 50000 ed25519 > dids.txt`
+//! Run: `cargo run --release -p trustnode-bench --bin bench_dids -- 50000 ed25519 > dids.txt`
 
 use rand_core::OsRng;
 use trustnode_registry::jws::{SigningKey, SigningKeyType};

@@ -4,7 +4,7 @@
 //! `REGISTRY_BENCH_STATEMENTS` sets the size (default 100,000). Before the criterion runs, one timed pass of each
 //! phase is printed with the heap it holds (counted by a wrapping allocator), which is how the 1,000,000-statement
 //! figures are taken:
-//! `REGISTRY_BENCH_STATEMENTS=1000000 cargo bench --bench registry -- evaluate`.
+//! `REGISTRY_BENCH_STATEMENTS=1000000 cargo bench -p trustnode-bench --bench registry -- evaluate`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
