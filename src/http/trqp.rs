@@ -3,7 +3,7 @@
 //! The request and answer schemas, the decision (direct statement, then accreditation chains among the registries
 //! this node hosts or mirrors) and the answer's JSON with its proof are `trustnode_registry::trqp`; here a body is
 //! read, the clock is read once for the question and the answer's `registry_stale`, the decision is made over
-//! `AppState::registries`, and the answer is served.
+//! the node's registries (`NodeState::registries`), and the answer is served.
 //!
 //! Verifiable answers: with `context.proof = true` a positive answer carries `proof` (see
 //! `trustnode_registry::proof`). With `Accept: application/jose` the answer (positive or negative, proof included
