@@ -6,14 +6,14 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::identifiers::split_request;
-use super::problem::Problem;
+use super::problem::{Problem, Refusal};
 use super::HttpState;
 use trustnode_resolver::web::WebResolver;
 
@@ -41,7 +41,7 @@ pub(crate) async fn purge_one(State(state): State<Arc<HttpState>>, headers: Head
     let raw = uri.path().strip_prefix(CACHE_PREFIX).unwrap_or_default();
     match split_request(raw, None) {
         Ok(split) => purge(&state, &headers, Some(&split.identifier)),
-        Err(error) => Problem::new(StatusCode::BAD_REQUEST, "invalid-did", error.detail).into_response(),
+        Err(error) => Problem::from(Refusal::InvalidDid(error.detail)).into_response(),
     }
 }
 
@@ -57,14 +57,14 @@ fn purge(state: &HttpState, headers: &HeaderMap, did: Option<&str>) -> Response 
             tracing::info!(did = did.unwrap_or("*"), purged, "did:web cache purged by an operator");
             Json(json!({ "purged": purged })).into_response()
         }
-        Err(error) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "cache-error", error.to_string()).into_response(),
+        Err(error) => Problem::from(Refusal::CacheError(error.to_string())).into_response(),
     }
 }
 
 fn authorize(state: &HttpState, headers: &HeaderMap) -> Result<(), Problem> {
     let expected = state.node.config.admin.token.as_bytes();
     if expected.is_empty() {
-        return Err(Problem::new(StatusCode::NOT_FOUND, "admin-disabled", "admin endpoints are off: no admin.token"));
+        return Err(Refusal::AdminDisabled.into());
     }
     let presented = headers
         .get(header::AUTHORIZATION)
@@ -80,5 +80,5 @@ fn authorize(state: &HttpState, headers: &HeaderMap) -> Result<(), Problem> {
 }
 
 fn did_web_disabled() -> Problem {
-    Problem::new(StatusCode::NOT_FOUND, "did-web-disabled", "did:web is not enabled on this node, so nothing is cached")
+    Refusal::DidWebDisabled.into()
 }

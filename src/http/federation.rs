@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use axum::extract::{RawPathParams, RawQuery, State};
 use axum::http::uri::Authority;
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
@@ -128,8 +128,7 @@ pub async fn fetch(
             "sub" if subject.is_none() => subject = Some(value),
             "sub" => return Err(FederationProblem::invalid_request("`sub` is given more than once")),
             other => {
-                let description = format!("parameter `{other}` is not supported; only `sub` is");
-                return Err(FederationProblem::new(StatusCode::BAD_REQUEST, "unsupported_parameter", description));
+                return Err(FederationProblem::unsupported_parameter(other));
             }
         }
     }

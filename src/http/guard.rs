@@ -26,7 +26,7 @@ use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use pin_project_lite::pin_project;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -34,7 +34,7 @@ use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::{Any, CorsLayer};
 use tracing::Instrument;
 
-use super::problem::Problem;
+use super::problem::{Problem, Refusal};
 use super::request_id::{acceptable_request_id, RequestIds, REQUEST_ID};
 use super::HttpState;
 use crate::config::AccessLog;
@@ -216,8 +216,7 @@ where
         }
         // A permit is taken now or never: a node at its cap answers at once instead of queueing the request.
         let Ok(permit) = self.guard.permits.clone().try_acquire_owned() else {
-            let refusal =
-                Problem::unavailable("overloaded", "the node is handling as many requests as it allows; retry shortly");
+            let refusal = Problem::from(Refusal::Overloaded);
             return Admission::Refused { refusal: Some(refusal) };
         };
         let deadline = Instant::now() + Duration::from_millis(server.request_timeout_ms);
@@ -254,11 +253,11 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for Admission<F> {
                 }
                 let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until((*deadline).into())));
                 ready!(timer.as_mut().poll(cx));
-                Problem::unavailable("request-timeout", "the request took longer than the node's per-request timeout")
+                Problem::from(Refusal::RequestTimeout)
             }
-            AdmissionProjection::Refused { refusal } => refusal.take().unwrap_or_else(|| {
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "a refused request was polled again")
-            }),
+            AdmissionProjection::Refused { refusal } => {
+                refusal.take().unwrap_or_else(|| Problem::from(Refusal::PolledAfterRefusal))
+            }
         };
         Poll::Ready(Ok(refusal.into_response()))
     }
@@ -268,8 +267,5 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for Admission<F> {
 /// value, `: ` and CRLF).
 fn headers_too_large(headers: &HeaderMap, max: usize) -> Option<Problem> {
     let size: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
-    (size > max).then(|| {
-        let detail = format!("the request's header fields take {size} bytes; this node accepts at most {max}");
-        Problem::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large", detail)
-    })
+    (size > max).then(|| Problem::from(Refusal::HeadersTooLarge { size, max }))
 }

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 
 use super::microcache::{request_key, unix_second};
-use super::problem::Problem;
+use super::problem::{Problem, Refusal};
 use super::resolution_response::ResolutionResponse;
 use super::HttpState;
 use trustnode_did::error::{invalid_did, invalid_options, ResolutionError};
@@ -120,12 +120,8 @@ pub async fn empty(headers: HeaderMap) -> Response {
 async fn resolve_request(state: &HttpState, uri: &Uri, headers: &HeaderMap, body: Option<Bytes>) -> Response {
     let raw_path = uri.path().strip_prefix(PREFIX).unwrap_or_default();
     if raw_path.len() > state.node.config.server.max_identifier_bytes {
-        return Problem::new(
-            StatusCode::URI_TOO_LONG,
-            "identifier-too-long",
-            format!("identifiers longer than {} bytes are not accepted", state.node.config.server.max_identifier_bytes),
-        )
-        .into_response();
+        return Problem::from(Refusal::IdentifierTooLong { max: state.node.config.server.max_identifier_bytes })
+            .into_response();
     }
     // Only GET answers depend on the request line and Accept alone; POST carries options in its body.
     let key = body.is_none().then(|| request_key(uri, headers, b""));

@@ -31,7 +31,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::routing::{any, delete, get, post, MethodRouter};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -43,7 +42,7 @@ use tower::ServiceBuilder;
 
 use crate::node::NodeState;
 use crate::telemetry::metrics::UNMATCHED_ROUTE;
-use problem::Problem;
+use problem::{Problem, Refusal};
 
 /// What every handler can reach: the node, and the HTTP layer's own caches of rendered answers.
 #[derive(Debug)]
@@ -127,11 +126,11 @@ pub fn router(node: Arc<NodeState>) -> Router {
 }
 
 async fn not_found() -> Problem {
-    Problem::new(StatusCode::NOT_FOUND, "no-such-route", "no endpoint at this path; see the README for the API")
+    Refusal::NoSuchRoute.into()
 }
 
 async fn method_not_allowed() -> Problem {
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this endpoint does not take this method")
+    Refusal::MethodNotAllowed.into()
 }
 
 /// How the server treats connections, from `[server]`.

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::problem::Problem;
+use super::problem::{Problem, Refusal};
 use super::HttpState;
 use crate::telemetry::metrics::CONTENT_TYPE;
 
@@ -16,7 +16,7 @@ pub async fn readyz(State(state): State<Arc<HttpState>>) -> Response {
     if unmet.is_empty() {
         return (StatusCode::OK, "ready").into_response();
     }
-    Problem::unavailable("not-ready", format!("not ready: {}", unmet.join(", "))).into_response()
+    Problem::from(Refusal::NotReady(unmet.join(", "))).into_response()
 }
 
 /// `GET /metrics`: Prometheus text exposition.

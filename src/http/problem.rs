@@ -173,6 +173,179 @@ rejection_problems! {
     axum::extract::rejection::QueryRejection => "invalid-query",
 }
 
+/// The refusals the HTTP layer makes itself (limits, routing, parameters it reads); errors of the layers below come
+/// in through the `From` implementations above. Each becomes its status, kind and detail in one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No route matches the path.
+    NoSuchRoute,
+    /// The route does not take this method.
+    MethodNotAllowed,
+    /// Every request slot is taken.
+    Overloaded,
+    /// The handler ran past the per-request timeout.
+    RequestTimeout,
+    /// A refused request's future was polled again (a bug, never expected).
+    PolledAfterRefusal,
+    /// The header fields are larger than `server.max_header_bytes`.
+    HeadersTooLarge {
+        /// Bytes received.
+        size: usize,
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// The identifier is longer than `server.max_identifier_bytes`.
+    IdentifierTooLong {
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// A readiness condition is not met.
+    NotReady(String),
+    /// The admin endpoints are off (no token configured).
+    AdminDisabled,
+    /// did:web is off, so there is no cache to administer.
+    DidWebDisabled,
+    /// A DID to purge is not a DID.
+    InvalidDid(String),
+    /// The did:web cache failed.
+    CacheError(String),
+    /// No hosted registry has this authority.
+    RegistryNotHosted(String),
+    /// The registry has no snapshot yet.
+    NoSnapshot(String),
+    /// `?format=` is neither `json` nor `jws`.
+    InvalidFormat(String),
+    /// A snapshot path segment is not a sequence (`latest` allowed where `latest` is meant).
+    InvalidSequence(String),
+    /// A publish path segment is not a sequence number.
+    InvalidPublishSequence(String),
+    /// The snapshot is not served here.
+    NoSuchSnapshot(u64),
+    /// A verified snapshot's stored file cannot be served.
+    SnapshotUnavailable {
+        /// Its sequence.
+        sequence: u64,
+        /// The digest it was verified with.
+        digest: String,
+    },
+    /// `?time=` is not RFC 3339.
+    InvalidTime(String),
+    /// `?limit=` is outside 1..=`max`.
+    InvalidLimit {
+        /// The largest page.
+        max: usize,
+    },
+    /// `?status=` names no standing.
+    InvalidStatus(String),
+    /// The registry lists no such entity.
+    UnknownEntity(String),
+    /// `GET /metadata` without `authority_id`.
+    MissingAuthorityId,
+    /// The node's key could not sign an answer.
+    CannotSign(String),
+}
+
+impl From<Refusal> for Problem {
+    fn from(refusal: Refusal) -> Problem {
+        use Refusal::*;
+        match refusal {
+            NoSuchRoute => Problem::new(
+                StatusCode::NOT_FOUND,
+                "no-such-route",
+                "no endpoint at this path; see the README for the API",
+            ),
+            MethodNotAllowed => Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "this endpoint does not take this method",
+            ),
+            Overloaded => {
+                Problem::unavailable("overloaded", "the node is handling as many requests as it allows; retry shortly")
+            }
+            RequestTimeout => {
+                Problem::unavailable("request-timeout", "the request took longer than the node's per-request timeout")
+            }
+            PolledAfterRefusal => {
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "a refused request was polled again")
+            }
+            HeadersTooLarge { size, max } => Problem::new(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers-too-large",
+                format!("the request's header fields take {size} bytes; this node accepts at most {max}"),
+            ),
+            IdentifierTooLong { max } => Problem::new(
+                StatusCode::URI_TOO_LONG,
+                "identifier-too-long",
+                format!("identifiers longer than {max} bytes are not accepted"),
+            ),
+            NotReady(unmet) => Problem::unavailable("not-ready", format!("not ready: {unmet}")),
+            AdminDisabled => {
+                Problem::new(StatusCode::NOT_FOUND, "admin-disabled", "admin endpoints are off: no admin.token")
+            }
+            DidWebDisabled => Problem::new(
+                StatusCode::NOT_FOUND,
+                "did-web-disabled",
+                "did:web is not enabled on this node, so nothing is cached",
+            ),
+            InvalidDid(detail) => Problem::new(StatusCode::BAD_REQUEST, "invalid-did", detail),
+            CacheError(detail) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "cache-error", detail),
+            RegistryNotHosted(named) => Problem::new(
+                StatusCode::NOT_FOUND,
+                "registry-not-hosted",
+                format!("this node hosts no registry of `{named}`"),
+            ),
+            NoSnapshot(authority_id) => Problem::new(
+                StatusCode::NOT_FOUND,
+                "no-snapshot",
+                format!("no snapshot of `{authority_id}` has been published yet"),
+            ),
+            InvalidFormat(other) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-format",
+                format!("format `{other}` is not `json` or `jws`"),
+            ),
+            InvalidSequence(number) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-sequence",
+                format!("`{number}` is not a sequence or `latest`"),
+            ),
+            InvalidPublishSequence(requested) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-sequence",
+                format!("`{requested}` is not a sequence number"),
+            ),
+            NoSuchSnapshot(sequence) => Problem::new(
+                StatusCode::NOT_FOUND,
+                "no-such-snapshot",
+                format!("snapshot {sequence} is not served here"),
+            ),
+            SnapshotUnavailable { sequence, digest } => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "snapshot-unavailable",
+                format!("the stored file of snapshot {sequence} is unreadable or no longer matches {digest}"),
+            ),
+            InvalidTime(detail) => Problem::new(StatusCode::BAD_REQUEST, "invalid-time", detail),
+            InvalidLimit { max } => {
+                Problem::new(StatusCode::BAD_REQUEST, "invalid-limit", format!("limit must be between 1 and {max}"))
+            }
+            InvalidStatus(name) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-status",
+                format!("status `{name}` is not one of active, suspended, revoked, expired, not_yet_valid"),
+            ),
+            UnknownEntity(named) => {
+                Problem::new(StatusCode::NOT_FOUND, "unknown-entity", format!("the registry lists no entity `{named}`"))
+            }
+            MissingAuthorityId => {
+                Problem::new(StatusCode::BAD_REQUEST, "missing-fields", "the query parameter authority_id is required")
+            }
+            CannotSign(error) => {
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot sign the answer: {error}"))
+            }
+        }
+    }
+}
+
 /// An error answer of the OpenID Federation endpoints, in their own format (`error`, `error_description`) rather
 /// than problem details: federation clients read that one.
 #[derive(Debug)]
@@ -183,12 +356,17 @@ pub struct FederationProblem {
 }
 
 impl FederationProblem {
-    pub(crate) fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> FederationProblem {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> FederationProblem {
         FederationProblem { status, error, description: description.into() }
     }
 
     pub(crate) fn not_found(description: impl Into<String>) -> FederationProblem {
         FederationProblem::new(StatusCode::NOT_FOUND, "not_found", description)
+    }
+
+    pub(crate) fn unsupported_parameter(name: &str) -> FederationProblem {
+        let description = format!("parameter `{name}` is not supported; only `sub` is");
+        FederationProblem::new(StatusCode::BAD_REQUEST, "unsupported_parameter", description)
     }
 
     pub(crate) fn invalid_request(description: impl Into<String>) -> FederationProblem {

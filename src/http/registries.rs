@@ -20,7 +20,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::path_params::path_candidates;
-use super::problem::Problem;
+use super::problem::{Problem, Refusal};
 use super::HttpState;
 use crate::clock::now;
 use crate::hosting::{HostedRegistry, Published};
@@ -39,18 +39,12 @@ fn hosted<'s>(state: &'s HttpState, params: &RawPathParams) -> Result<&'s Arc<Ho
     let candidates = path_candidates(params, "authority_id");
     candidates.iter().find_map(|candidate| state.node.registries.get(candidate)).ok_or_else(|| {
         let named = candidates.first().map(|c| c.to_string()).unwrap_or_default();
-        Problem::new(StatusCode::NOT_FOUND, "registry-not-hosted", format!("this node hosts no registry of `{named}`"))
+        Problem::from(Refusal::RegistryNotHosted(named))
     })
 }
 
 fn current(registry: &HostedRegistry) -> Result<Arc<Published>, Problem> {
-    registry.current().ok_or_else(|| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "no-snapshot",
-            format!("no snapshot of `{}` has been published yet", registry.authority_id()),
-        )
-    })
+    registry.current().ok_or_else(|| Problem::from(Refusal::NoSnapshot(registry.authority_id().to_owned())))
 }
 
 /// `GET /registries`: the hosted authorities with their current sequence, next update and links.
@@ -139,26 +133,13 @@ pub(crate) async fn get_snapshot(
     let want_jws = match query.format.as_deref() {
         None | Some("json") => false,
         Some("jws") => true,
-        Some(other) => {
-            return Err(Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-format",
-                format!("format `{other}` is not `json` or `jws`"),
-            ))
-        }
+        Some(other) => return Err(Refusal::InvalidFormat(other.to_owned()).into()),
     };
     let sequence = match requested.as_str() {
         "latest" => content.sequence,
-        number => number.parse::<u64>().map_err(|_| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-sequence",
-                format!("`{number}` is not a sequence or `latest`"),
-            )
-        })?,
+        number => number.parse::<u64>().map_err(|_| Problem::from(Refusal::InvalidSequence(number.to_owned())))?,
     };
-    let not_served =
-        || Problem::new(StatusCode::NOT_FOUND, "no-such-snapshot", format!("snapshot {sequence} is not served here"));
+    let not_served = || Problem::from(Refusal::NoSuchSnapshot(sequence));
     let digest = registry.verified_digest(sequence).ok_or_else(not_served)?;
     let cache = if requested == "latest" {
         let seconds_left = content.next_update.unix_seconds().saturating_sub(now()?.unix_seconds()).max(0);
@@ -172,10 +153,10 @@ pub(crate) async fn get_snapshot(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         // The bytes come from the stored file, checked against the verified digest, rather than from memory.
-        let StoredSnapshot { bytes, jws } = registry.stored(sequence).await.ok_or_else(|| {
-            let detail = format!("the stored file of snapshot {sequence} is unreadable or no longer matches {digest}");
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "snapshot-unavailable", detail)
-        })?;
+        let StoredSnapshot { bytes, jws } = registry
+            .stored(sequence)
+            .await
+            .ok_or_else(|| Problem::from(Refusal::SnapshotUnavailable { sequence, digest: digest.to_string() }))?;
         let mut response = if want_jws {
             ([(header::CONTENT_TYPE, JOSE_MEDIA_TYPE)], jws.clone()).into_response()
         } else {
@@ -218,9 +199,8 @@ pub(crate) async fn put_snapshot(
     let registry = hosted(&state, &params)?;
     let body = body?;
     let requested = path_candidates(&params, "sequence").first().map(|s| s.to_string()).unwrap_or_default();
-    let sequence = requested.parse::<u64>().map_err(|_| {
-        Problem::new(StatusCode::BAD_REQUEST, "invalid-sequence", format!("`{requested}` is not a sequence number"))
-    })?;
+    let sequence =
+        requested.parse::<u64>().map_err(|_| Problem::from(Refusal::InvalidPublishSequence(requested.clone())))?;
     let jws = headers.get(SNAPSHOT_JWS_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
     let published = registry.publish(&state.node.resolver, sequence, body.to_vec(), jws).await?;
     let snapshot = published.snapshot();
@@ -243,8 +223,7 @@ pub(crate) struct EntitiesQuery {
 fn as_of(time: Option<&str>) -> Result<Timestamp, Problem> {
     match time {
         None => Ok(now()?),
-        Some(text) => Timestamp::parse(text)
-            .map_err(|error| Problem::new(StatusCode::BAD_REQUEST, "invalid-time", error.to_string())),
+        Some(text) => Timestamp::parse(text).map_err(|error| Refusal::InvalidTime(error.to_string()).into()),
     }
 }
 
@@ -260,16 +239,14 @@ pub(crate) async fn list_entities(
     let published = current(registry)?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if limit == 0 || limit > MAX_PAGE {
-        let detail = format!("limit must be between 1 and {MAX_PAGE}");
-        return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid-limit", detail));
+        return Err(Refusal::InvalidLimit { max: MAX_PAGE }.into());
     }
     let offset = query.offset.unwrap_or(0);
     let status = match query.status.as_deref() {
         None => None,
-        Some(name) => Some(Standing::from_name(name).ok_or_else(|| {
-            let detail = format!("status `{name}` is not one of active, suspended, revoked, expired, not_yet_valid");
-            Problem::new(StatusCode::BAD_REQUEST, "invalid-status", detail)
-        })?),
+        Some(name) => {
+            Some(Standing::from_name(name).ok_or_else(|| Problem::from(Refusal::InvalidStatus(name.to_owned())))?)
+        }
     };
     let at = as_of(query.time.as_deref())?;
     let filter = EntityFilter { action: query.action.as_deref(), resource: query.resource.as_deref(), status };
@@ -312,7 +289,7 @@ pub(crate) async fn get_entity(
         .find_map(|candidate| published.entities.statements(snapshot, candidate).map(|found| (candidate, found)))
         .ok_or_else(|| {
             let named = candidates.first().map(|c| c.to_string()).unwrap_or_default();
-            Problem::new(StatusCode::NOT_FOUND, "unknown-entity", format!("the registry lists no entity `{named}`"))
+            Problem::from(Refusal::UnknownEntity(named))
         })?;
     let metadata = snapshot.entities.get(entity_id.as_ref());
     let statements: Vec<Value> = statements

@@ -24,13 +24,13 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::microcache::{request_key, unix_second, MAX_VALUE_BYTES};
-use super::problem::Problem;
+use super::problem::{Problem, Refusal};
 use super::HttpState;
 use crate::clock::now;
 use trustnode_registry::model::StatementKind;
@@ -106,9 +106,11 @@ fn evaluate(state: &HttpState, kind: StatementKind, body: &[u8], signed: bool) -
     let decision = decide(&question, kind, |authority| state.node.registries.current(authority), policy)?;
     let answer = decision.to_json(now)?;
     if signed {
-        let jws = state.node.identity.sign_compact(ANSWER_JWS_TYPE, &answer).map_err(|error| {
-            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot sign the answer: {error}"))
-        })?;
+        let jws = state
+            .node
+            .identity
+            .sign_compact(ANSWER_JWS_TYPE, &answer)
+            .map_err(|error| Problem::from(Refusal::CannotSign(error.to_string())))?;
         return Ok(jws.into_bytes());
     }
     Ok(answer)
@@ -120,9 +122,10 @@ pub async fn metadata(
     query: Result<Query<std::collections::HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
     let Query(query) = query?;
-    let authority_id = query.get("authority_id").filter(|id| !id.is_empty()).ok_or_else(|| {
-        Problem::new(StatusCode::BAD_REQUEST, "missing-fields", "the query parameter authority_id is required")
-    })?;
+    let authority_id = query
+        .get("authority_id")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| Problem::from(Refusal::MissingAuthorityId))?;
     let published = state.node.registries.current(authority_id).ok_or(Unknown::Authority(authority_id))?;
     let snapshot = published.snapshot();
     let content = snapshot.snapshot();
