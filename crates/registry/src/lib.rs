@@ -7,8 +7,8 @@
 //! DIDs, or knows about HTTP; the node and the CLI build on this API.
 //!
 //! The flow, for a governance body: edit a [`model::RegistrySource`], then [`snapshot::CanonicalSnapshot::build`]
-//! the next snapshot and [`snapshot::CanonicalSnapshot::sign`] it. For a verifier or mirror:
-//! [`snapshot::CanonicalSnapshot::parse`] the published bytes, [`snapshot::CanonicalSnapshot::verify_signature`]
+//! the next snapshot and [`snapshot::SnapshotContent::sign`] it. For a verifier or mirror:
+//! [`snapshot::CanonicalSnapshot::parse`] the published bytes, [`snapshot::SnapshotContent::verify_signature`]
 //! against the authority's resolved DID document, then [`evaluate::RegistryIndex::new`] and ask questions; with
 //! several registries, [`chain::authorize`] follows delegations between them. [`trqp`] reads TRQP questions,
 //! decides them over the registries at hand and writes the answers, with [`proof`]s when asked.

@@ -438,7 +438,7 @@ impl CanonicalSnapshot {
     }
 
     /// Reads published bytes: they must be a snapshot in canonical form whose Merkle root and rules hold.
-    /// The signature is checked separately, with [`CanonicalSnapshot::verify_signature`].
+    /// The signature is checked separately, with [`SnapshotContent::verify_signature`].
     pub fn parse(bytes: Vec<u8>) -> Result<CanonicalSnapshot, SnapshotError> {
         CanonicalSnapshot::parse_with_progress(bytes, &mut |_, _| {})
     }
