@@ -33,6 +33,7 @@ impl Lab {
             timeout_ms: 1000,
             connect_timeout_ms: 500,
             max_document_bytes: 64 * 1024,
+            max_fetches_per_origin: 8,
             extra_ca_file: ca.write_pem(dir.path()).display().to_string(),
             allow_private_addresses: true,
             host_overrides: BTreeMap::from([("issuer.test".into(), loopback), ("other.test".into(), loopback)]),

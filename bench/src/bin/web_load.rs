@@ -77,6 +77,7 @@ async fn main() {
         timeout_ms: 5000,
         connect_timeout_ms: 2000,
         max_document_bytes: 1 << 20,
+        max_fetches_per_origin: concurrency,
         extra_ca_file: ca.write_pem(dir.path()).display().to_string(),
         allow_private_addresses: true,
         host_overrides: BTreeMap::from([("issuer.test".into(), "127.0.0.1".parse().expect("ip"))]),

@@ -63,6 +63,12 @@ pub trait DidMethod: Any + Send + Sync + fmt::Debug {
 
     /// What documents of this method can do (`/1.0/traits`).
     fn traits(&self) -> MethodTraits;
+
+    /// True when resolving may wait on the network (did:web), false when documents are computed (did:key). Servers
+    /// admit the two kinds of work separately, so that slow origins cannot hold up computed answers.
+    fn fetches(&self) -> bool {
+        false
+    }
 }
 
 /// What documents of a method can do, in the Universal Resolver's trait names.
@@ -218,6 +224,11 @@ impl Resolver {
     /// The enabled methods, in configuration order.
     pub fn methods(&self) -> impl Iterator<Item = &dyn DidMethod> {
         self.methods.iter().map(|method| &**method)
+    }
+
+    /// True when `method` (a method name, `web` in `did:web:…`) is enabled and may wait on the network to resolve.
+    pub fn fetches(&self, method: &str) -> bool {
+        self.methods.iter().any(|known| known.name() == method && known.fetches())
     }
 
     /// The enabled method of type `M`, for what only that method offers (the did:web resolver's cache).

@@ -156,6 +156,8 @@ struct State {
     routes: Mutex<HashMap<String, Route>>,
     requests_by_path: Mutex<HashMap<String, usize>>,
     requests: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
     connections: AtomicUsize,
     h2_requests: AtomicUsize,
     not_modified: AtomicUsize,
@@ -217,6 +219,11 @@ impl Origin {
     /// Requests received, all paths.
     pub fn requests(&self) -> usize {
         self.state.requests.load(Ordering::SeqCst)
+    }
+
+    /// The most requests the origin was answering at one time.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// Requests received for `path`.
@@ -299,9 +306,27 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
+/// One request being answered, counted until it is answered or the client gives up on it.
+struct InFlight(Arc<State>);
+
+impl InFlight {
+    fn start(state: &Arc<State>) -> InFlight {
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(Arc::clone(state))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 async fn answer(state: Arc<State>, request: Request<Incoming>) -> Result<Response<ReplyBody>, Dropped> {
     let path = request.uri().path().to_owned();
     state.requests.fetch_add(1, Ordering::SeqCst);
+    let _answering = InFlight::start(&state);
     *lock(&state.requests_by_path).entry(path.clone()).or_default() += 1;
     if request.version() == Version::HTTP_2 {
         state.h2_requests.fetch_add(1, Ordering::SeqCst);

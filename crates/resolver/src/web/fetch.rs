@@ -16,6 +16,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::connect::{ConnectError, GuardedConnector};
+use super::origins::Origins;
 use trustnode_did::error::{internal_error, invalid_did, invalid_did_document, not_found, ResolutionError};
 use trustnode_did::web::DidWebLocation;
 
@@ -79,11 +80,13 @@ pub enum FetchErrorKind {
     TooLarge,
     /// Anything else (reading the body, building the request).
     Other,
+    /// The origin had `web.max_fetches_per_origin` fetches running throughout the fetch timeout, or a full queue.
+    OriginBusy,
 }
 
 impl FetchErrorKind {
     /// Every kind, in declaration order, so that `kind as usize` is its index here.
-    pub const ALL: [FetchErrorKind; 10] = [
+    pub const ALL: [FetchErrorKind; 11] = [
         FetchErrorKind::Refused,
         FetchErrorKind::NoSuchHost,
         FetchErrorKind::Dns,
@@ -94,6 +97,7 @@ impl FetchErrorKind {
         FetchErrorKind::Redirect,
         FetchErrorKind::TooLarge,
         FetchErrorKind::Other,
+        FetchErrorKind::OriginBusy,
     ];
 
     /// The kind's name in statistics and metric labels.
@@ -109,6 +113,7 @@ impl FetchErrorKind {
             FetchErrorKind::Redirect => "redirect",
             FetchErrorKind::TooLarge => "too_large",
             FetchErrorKind::Other => "other",
+            FetchErrorKind::OriginBusy => "origin_busy",
         }
     }
 }
@@ -143,27 +148,49 @@ pub(crate) struct Fetcher {
     client: Client<GuardedConnector, Empty<Bytes>>,
     timeout: Duration,
     max_document_bytes: usize,
+    origins: Origins,
 }
 
 impl Fetcher {
-    /// A pooled client (keep-alive, HTTP/2 when ALPN offers it) over `connector`.
-    pub fn new(connector: GuardedConnector, timeout: Duration, max_document_bytes: usize) -> Fetcher {
+    /// A pooled client (keep-alive, HTTP/2 when ALPN offers it) over `connector`, making at most
+    /// `max_per_origin` fetches to one origin at once.
+    pub fn new(
+        connector: GuardedConnector,
+        timeout: Duration,
+        max_document_bytes: usize,
+        max_per_origin: usize,
+    ) -> Fetcher {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(64)
             .build(connector);
-        Fetcher { client, timeout, max_document_bytes }
+        Fetcher { client, timeout, max_document_bytes, origins: Origins::new(max_per_origin) }
     }
 
-    /// Fetches the document at `location`, conditionally when `validators` are given, within the total timeout.
+    /// Fetches the document at `location`, conditionally when `validators` are given, within the total timeout
+    /// (which includes waiting for a turn at the origin).
     pub async fn fetch(&self, location: &DidWebLocation, validators: &Validators) -> Result<Fetched, FetchError> {
-        match tokio::time::timeout(self.timeout, self.follow(location, validators)).await {
-            Ok(result) => result,
-            Err(_) => Err(FetchError::unavailable(
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let out_of_time = || {
+            FetchError::unavailable(
                 FetchErrorKind::Timeout,
                 format!("no complete answer within {} ms", self.timeout.as_millis()),
-            )),
+            )
+        };
+        let turn = tokio::time::timeout_at(deadline, self.origins.turn(&location.host, location.port)).await;
+        let Ok(Some(_turn)) = turn else {
+            return Err(FetchError::unavailable(
+                FetchErrorKind::OriginBusy,
+                format!("the node is already fetching {} documents from this origin", self.origins.max()),
+            ));
+        };
+        // A turn that came just as time ran out: sending the request would only leave the origin answering nobody.
+        if tokio::time::Instant::now() >= deadline {
+            return Err(out_of_time());
         }
+        tokio::time::timeout_at(deadline, self.follow(location, validators))
+            .await
+            .unwrap_or_else(|_| Err(out_of_time()))
     }
 
     async fn follow(&self, location: &DidWebLocation, validators: &Validators) -> Result<Fetched, FetchError> {

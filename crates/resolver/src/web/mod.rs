@@ -25,6 +25,7 @@ pub mod connect;
 pub mod fetch;
 pub mod flight;
 pub mod freshness;
+mod origins;
 pub mod settings;
 pub mod ssrf;
 
@@ -225,7 +226,12 @@ impl WebResolver {
             Duration::from_millis(web.connect_timeout_ms),
         )
         .map_err(|e| WebSetupError::Dns(e.to_string()))?;
-        let fetcher = Fetcher::new(connector, Duration::from_millis(web.timeout_ms), web.max_document_bytes);
+        let fetcher = Fetcher::new(
+            connector,
+            Duration::from_millis(web.timeout_ms),
+            web.max_document_bytes,
+            web.max_fetches_per_origin,
+        );
         let path = data_dir.join("cache");
         let store = Store::open(&path, cache.max_entries, unix_now()).map_err(|source| {
             if cache::is_locked(&source) {
@@ -542,6 +548,10 @@ impl DidMethod for WebResolver {
 
     fn traits(&self) -> MethodTraits {
         WEB_TRAITS
+    }
+
+    fn fetches(&self) -> bool {
+        true
     }
 }
 

@@ -16,6 +16,8 @@ pub struct WebConfig {
     pub connect_timeout_ms: u64,
     /// Largest document in bytes.
     pub max_document_bytes: usize,
+    /// Fetches in progress at once to one origin.
+    pub max_fetches_per_origin: usize,
     /// Extra CA PEM file; empty for none.
     pub extra_ca_file: String,
     /// Lets the SSRF guard pass loopback/private targets.
