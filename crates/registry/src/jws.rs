@@ -413,10 +413,7 @@ pub fn verify_detached(
     authority_id: &str,
     authority_document: &Value,
 ) -> Result<VerifiedSignature, JwsError> {
-    let parts: Vec<&str> = jws.trim().split('.').collect();
-    let [encoded_header, "", encoded_signature] = parts.as_slice() else {
-        return Err(JwsError::Malformed("expected `header..signature` (a detached compact JWS)".to_owned()));
-    };
+    let (encoded_header, encoded_signature) = detached_parts(jws)?;
     let header = read_header(encoded_header)?;
     let signed = SignedParts { encoded_header, encoded_payload: &base64url(payload), encoded_signature };
     verify_parts(&header, &signed, SNAPSHOT_JWS_TYPE, authority_id, authority_document)
@@ -470,13 +467,32 @@ fn read_header(encoded_header: &str) -> Result<Map<String, Value>, JwsError> {
     }
 }
 
-fn verify_parts(
-    header: &Map<String, Value>,
-    signed: &SignedParts<'_>,
+/// Checks a detached snapshot JWS as far as it can be checked without the snapshot: its form, and a protected header
+/// typed for snapshots, without critical extensions, whose `kid` is a key that `authority_document` lists under
+/// `assertionMethod`, with that key's algorithm. Publishing screens a request with this before reading its body;
+/// [`verify_detached`] repeats it and checks the signature.
+pub fn check_detached_header(jws: &str, authority_id: &str, authority_document: &Value) -> Result<(), JwsError> {
+    let (encoded_header, _) = detached_parts(jws)?;
+    signing_key(&read_header(encoded_header)?, SNAPSHOT_JWS_TYPE, authority_id, authority_document).map(|_| ())
+}
+
+/// The header and signature of a detached compact JWS (`header..signature`).
+fn detached_parts(jws: &str) -> Result<(&str, &str), JwsError> {
+    let parts: Vec<&str> = jws.trim().split('.').collect();
+    match parts.as_slice() {
+        [encoded_header, "", encoded_signature] => Ok((encoded_header, encoded_signature)),
+        _ => Err(JwsError::Malformed("expected `header..signature` (a detached compact JWS)".to_owned())),
+    }
+}
+
+/// The algorithm, key id and key a protected header names, once the header is of type `expected_typ`, has no
+/// critical extensions, and names a key of `signer_id`'s `assertionMethod` that fits its algorithm.
+fn signing_key<'h>(
+    header: &'h Map<String, Value>,
     expected_typ: &'static str,
     signer_id: &str,
     signer_document: &Value,
-) -> Result<VerifiedSignature, JwsError> {
+) -> Result<(Algorithm, &'h str, VerifyingKey), JwsError> {
     let text_member = |name: &str| header.get(name).and_then(Value::as_str);
     if text_member("typ") != Some(expected_typ) {
         return Err(JwsError::WrongType { found: header.get("typ").map(Value::to_string), expected: expected_typ });
@@ -498,6 +514,17 @@ fn verify_parts(
             kid: kid.to_owned(),
         });
     }
+    Ok((algorithm, kid, key))
+}
+
+fn verify_parts(
+    header: &Map<String, Value>,
+    signed: &SignedParts<'_>,
+    expected_typ: &'static str,
+    signer_id: &str,
+    signer_document: &Value,
+) -> Result<VerifiedSignature, JwsError> {
+    let (algorithm, kid, key) = signing_key(header, expected_typ, signer_id, signer_document)?;
     let signature = from_base64url(signed.encoded_signature, "signature").map_err(JwsError::Malformed)?;
     key.verify(signing_input(signed.encoded_header, signed.encoded_payload).as_bytes(), &signature)?;
     Ok(VerifiedSignature { algorithm, kid: kid.to_owned() })
@@ -610,5 +637,34 @@ mod tests {
         {
             assert!(matches!(sign_detached(b"{}", &key, &did, &kid), Err(JwsError::KidNotOfAuthority { .. })), "{kid}");
         }
+    }
+
+    #[test]
+    fn a_publish_is_screened_by_its_protected_header_alone() {
+        let key = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng);
+        let (did, kid) = (key.did_key().unwrap(), key.did_key_url().unwrap());
+        let method = json!({
+            "id": kid, "type": "Multikey", "controller": did,
+            "publicKeyMultibase": did.strip_prefix("did:key:").unwrap(),
+        });
+        let document = json!({"id": did, "verificationMethod": [method], "assertionMethod": [kid]});
+        let jws = sign_detached(b"{}", &key, &did, &kid).unwrap();
+        // The header names a listed key with its algorithm: screened in, whatever the body turns out to be.
+        check_detached_header(&jws, &did, &document).unwrap();
+        assert!(verify_detached(&jws, b"{\"other\":1}", &did, &document).is_err());
+
+        let unlisted = json!({"id": did, "verificationMethod": [method], "assertionMethod": []});
+        assert!(matches!(check_detached_header(&jws, &did, &unlisted), Err(JwsError::KeyNotInAssertionMethod(_))));
+        let stranger = SigningKey::generate(SigningKeyType::Ed25519, &mut OsRng).did_key().unwrap();
+        assert!(matches!(check_detached_header(&jws, &stranger, &document), Err(JwsError::KidNotOfAuthority { .. })));
+        let answer = sign_compact(b"{}", &key, &did, &kid, SNAPSHOT_JWS_TYPE).unwrap();
+        for malformed in ["", "abc", "a..b..c", answer.as_str()] {
+            assert!(
+                matches!(check_detached_header(malformed, &did, &document), Err(JwsError::Malformed(_))),
+                "{malformed}"
+            );
+        }
+        let untyped = sign_compact(b"", &key, &did, &kid, "JWT").unwrap();
+        assert!(matches!(check_detached_header(&untyped, &did, &document), Err(JwsError::WrongType { .. })));
     }
 }
