@@ -86,8 +86,16 @@ pub struct ServerConfig {
     pub max_identifier_bytes: usize,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
-    /// Requests processed concurrently before answering 503.
+    /// Ordinary requests processed concurrently before answering 503.
     pub max_concurrent_requests: usize,
+    /// Resolutions that may wait on the network in progress before answering 503.
+    pub max_concurrent_fetches: usize,
+    /// Requests whose body is still arriving before answering 503.
+    pub max_concurrent_uploads: usize,
+    /// Slots of the upload and publish pools one client address may hold (429 beyond); 0: unlimited.
+    pub max_requests_per_client: usize,
+    /// Longest wait for a request body to arrive whole, in milliseconds (408 after).
+    pub body_read_timeout_ms: u64,
     /// Grace period for in-flight requests at shutdown, in seconds.
     pub shutdown_grace_s: u64,
     /// Longest wait for a request head (and longest idle time of a keep-alive connection), in milliseconds.
@@ -202,6 +210,8 @@ pub struct MirroringConfig {
 pub struct PublishingConfig {
     /// Largest snapshot accepted by `PUT /registries/{authority}/snapshots/{sequence}`, in bytes.
     pub max_snapshot_bytes: usize,
+    /// Publishes in progress at once (503 beyond, before the body is read).
+    pub max_concurrent: usize,
 }
 
 /// `[trqp]`.

@@ -40,8 +40,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
             .map_err(|e| format!("cannot listen on {}: {e}", state.config.server.listen))?;
         let limits = http::ConnectionLimits::from_config(&state.config.server);
         let draining = state.clone();
+        let requested = shutdown_signal();
         let shutdown = async move {
-            shutdown_signal().await;
+            requested.await;
             draining.readiness.drain();
         };
         let router = http::router(state.clone());
@@ -64,25 +65,36 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Listens for SIGINT (Ctrl-C) and SIGTERM from the call on, so that a signal sent as soon as the node says it is
+/// listening is not lost; the future completes when one arrives.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        [signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok()]
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
+    async move {
+        #[cfg(unix)]
+        {
+            let [mut interrupt, mut terminate] = signals;
+            tokio::select! {
+                _ = received(&mut interrupt) => {}
+                _ = received(&mut terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown requested; finishing in-flight requests");
     }
-    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+/// Completes when `signal` arrives; never when it could not be installed.
+#[cfg(unix)]
+async fn received(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }

@@ -28,6 +28,7 @@ use crate::config::RegistryConfig;
 use crate::store::{RegistryDir, SnapshotDir, StoredSnapshot};
 use trustnode_registry::chain::IndexedRegistry;
 use trustnode_registry::evaluate::RegistryIndex;
+use trustnode_registry::jws;
 use trustnode_registry::listing::EntityIndex;
 use trustnode_registry::proof::{ProofWriter, ProvableRegistry};
 use trustnode_registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
@@ -200,6 +201,29 @@ impl HostedRegistry {
         }
     }
 
+    /// Refuses a publish of `sequence` signed by `jws` when that can be decided without the snapshot, before a byte
+    /// of it is read: the sequence is not next, the JWS is missing, or its protected header does not name a key of
+    /// the authority's `assertionMethod` with that key's algorithm. What passes is checked again, whole, by
+    /// [`HostedRegistry::publish`]: another publish may win the sequence in between.
+    pub async fn screen_publish(&self, resolver: &Resolver, sequence: u64, jws: &str) -> Result<(), PublishError> {
+        self.check_next_and_signed(sequence, jws)?;
+        let document = verify::authority_document(resolver, &self.authority_id).await?;
+        jws::check_detached_header(jws, &self.authority_id, document.value())
+            .map_err(|refusal| PublishError::from(SnapshotError::Signature(refusal)))
+    }
+
+    /// Refuses a publish of a `sequence` that is not next, or without a JWS.
+    fn check_next_and_signed(&self, sequence: u64, jws: &str) -> Result<(), PublishError> {
+        let current = self.current_sequence();
+        if current.checked_add(1) != Some(sequence) {
+            return Err(PublishError::NotNext { current, found: sequence });
+        }
+        if jws.trim().is_empty() {
+            return Err(PublishError::MissingSignature);
+        }
+        Ok(())
+    }
+
     /// Verifies and, if it is the next snapshot, stores and serves `bytes` with `jws`.
     pub async fn publish(
         &self,
@@ -210,13 +234,7 @@ impl HostedRegistry {
     ) -> Result<Arc<Published>, PublishError> {
         let _one_at_a_time = self.publishing.lock().await;
         let current = self.current();
-        let current_sequence = self.current_sequence();
-        if current_sequence.checked_add(1) != Some(sequence) {
-            return Err(PublishError::NotNext { current: current_sequence, found: sequence });
-        }
-        if jws.trim().is_empty() {
-            return Err(PublishError::MissingSignature);
-        }
+        self.check_next_and_signed(sequence, jws)?;
         let snapshot = verify::parse_blocking(bytes).await?;
         let content = snapshot.snapshot();
         if content.authority_id != self.authority_id {

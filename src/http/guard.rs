@@ -8,15 +8,19 @@
 //!    tower-http's CORS layer (any origin, the node's methods, any header). Other clients (servers, wallets'
 //!    native HTTP stacks, `curl`) never read CORS headers, so their answers only get the same `Vary`, which keeps a
 //!    shared cache from handing a browser an answer made without them.
-//! 3. **Admission**: a header section over `server.max_header_bytes` gets 431, a request beyond
-//!    `server.max_concurrent_requests` in progress gets 503 `overloaded` at once (never queued), and a handler that
-//!    runs past `server.request_timeout_ms` gets 503 `request-timeout`. All are problem documents, inside CORS so a
-//!    browser can read them.
+//! 3. **Admission**: a header section over `server.max_header_bytes` gets 431; the request then takes a slot of its
+//!    class's pool ([`super::admission`]: probes, ordinary work, network-bound resolutions and publishes each have
+//!    their own, and slow clients a per-address share), answered 503 `overloaded` or 429 at once when there is none
+//!    (never queued). A request body (other than a publish's, which its handler reads after checking the request)
+//!    is received first, within `server.body_read_timeout_ms` and `server.max_body_bytes`, holding an upload slot
+//!    only while it is still arriving. A handler that runs past `server.request_timeout_ms` gets 503
+//!    `request-timeout`. All are problem documents, inside CORS so a browser can read them.
 //!
 //! Why one hand-written layer instead of a stack of tower layers: measured with `wrk` on did:key, taking out the
 //! layers it replaced (CORS on every request, error handling, load shedding, a concurrency limit and a timeout, each
 //! with its own service and future) gave 12–15 % more throughput, and this layer keeps about 10 of it. The only
-//! allocation per request is the observer's future (and a timer for handlers that wait). Nothing here does I/O.
+//! allocation per request without a body is the observer's future (and a timer for handlers that wait). Nothing
+//! here does I/O but receiving request bodies.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -25,15 +29,16 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
+use axum::body::{Body, HttpBody as _};
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use pin_project_lite::pin_project;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::{Any, CorsLayer};
 use tracing::Instrument;
 
+use super::admission::{receive, BodyBounds, Class, ClientAddress, Pool, Pools, Slot};
 use super::problem::{Problem, Refusal};
 use super::request_id::{acceptable_request_id, RequestIds, REQUEST_ID};
 use super::HttpState;
@@ -45,13 +50,13 @@ use trustnode_registry::wire::SNAPSHOT_JWS_HEADER;
 const CORS_VARY: HeaderValue =
     HeaderValue::from_static("origin, access-control-request-method, access-control-request-headers");
 
-/// What the guards of all routes share: the node (configuration, metrics), the request id generator, the permits
-/// of the concurrency cap (one pool for the whole node) and the CORS policy.
+/// What the guards of all routes share: the node (configuration, metrics), the request id generator, the admission
+/// pools and the CORS policy.
 #[derive(Debug)]
 pub(crate) struct Guard {
     state: Arc<HttpState>,
     ids: RequestIds,
-    permits: Arc<Semaphore>,
+    pools: Pools,
     cors: CorsLayer,
 }
 
@@ -69,15 +74,44 @@ impl Guard {
                 header::HeaderName::from_static(SNAPSHOT_JWS_HEADER),
                 REQUEST_ID.clone(),
             ]);
-        let permits = Arc::new(Semaphore::new(state.node.config.server.max_concurrent_requests));
-        Arc::new(Guard { state, ids: RequestIds::new(), permits, cors })
+        let pools = Pools::new(&state.node.config);
+        Arc::new(Guard { state, ids: RequestIds::new(), pools, cors })
     }
 
-    /// The layer for the route with path template `template` (`metrics::UNMATCHED_ROUTE` for the fallback).
-    /// Each route gets its own, so the template is known without matching it again per request.
-    pub fn layer(self: &Arc<Self>, template: &'static str) -> GuardLayer {
-        GuardLayer { guard: self.clone(), route: self.state.node.metrics.route(template), template }
+    /// The layer for the route with path template `template` (`metrics::UNMATCHED_ROUTE` for the fallback) and
+    /// admission class `class`. Each route gets its own, so neither is looked up again per request.
+    pub fn layer(self: &Arc<Self>, template: &'static str, class: Class) -> GuardLayer {
+        GuardLayer { guard: self.clone(), route: self.state.node.metrics.route(template), template, class }
     }
+
+    /// The pool a request of `class` on the route `template` takes.
+    fn pool(&self, class: Class, template: &str, request: &Request) -> Pool {
+        match class {
+            Class::Probe => Pool::Probe,
+            Class::Ordinary => Pool::Ordinary,
+            Class::Publish if request.method() == Method::PUT => Pool::Publish,
+            Class::Publish => Pool::Ordinary,
+            Class::Resolve => {
+                let prefix = template.split('{').next().unwrap_or_default();
+                let method = request.uri().path().strip_prefix(prefix).and_then(did_method);
+                match method {
+                    Some(method) if self.state.node.resolver.fetches(method) => Pool::Fetch,
+                    _ => Pool::Ordinary,
+                }
+            }
+        }
+    }
+}
+
+/// The method name of the DID at the start of `identifier` as it appears in a path (`did:web:…`, or
+/// percent-encoded `did%3Aweb%3A…`); `None` when it does not start like a DID.
+fn did_method(identifier: &str) -> Option<&str> {
+    let rest = match identifier.strip_prefix("did:") {
+        Some(rest) => rest,
+        None => identifier.get(..6).filter(|start| start.eq_ignore_ascii_case("did%3a")).and(identifier.get(6..))?,
+    };
+    let end = rest.find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit())).unwrap_or(rest.len());
+    rest.get(..end).filter(|method| !method.is_empty())
 }
 
 /// The layer that guards one route; see [`Guard::layer`].
@@ -86,13 +120,15 @@ pub(crate) struct GuardLayer {
     guard: Arc<Guard>,
     route: RouteMetrics,
     template: &'static str,
+    class: Class,
 }
 
 impl<S> Layer<S> for GuardLayer {
     type Service = Guarded<S>;
 
     fn layer(&self, inner: S) -> Guarded<S> {
-        Guarded { admit: Admit { inner, guard: self.guard.clone() }, layer: self.clone() }
+        let admit = Admit { inner, guard: self.guard.clone(), template: self.template, class: self.class };
+        Guarded { admit, layer: self.clone() }
     }
 }
 
@@ -120,7 +156,7 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
-        let GuardLayer { guard, route, template } = &self.layer;
+        let GuardLayer { guard, route, template, .. } = &self.layer;
         let (route, template, access_log) = (route.clone(), *template, guard.state.node.config.server.access_log);
         let request_id = match request.headers().get(&REQUEST_ID) {
             Some(incoming) if acceptable_request_id(incoming) => incoming.clone(),
@@ -190,16 +226,19 @@ where
     }
 }
 
-/// A route's service behind admission control: the header-size limit, the concurrency cap and the timeout.
+/// A route's service behind admission control: the header-size limit, the pools, the body read and the timeout.
 #[derive(Debug, Clone)]
 pub(crate) struct Admit<S> {
     inner: S,
     guard: Arc<Guard>,
+    template: &'static str,
+    class: Class,
 }
 
 impl<S> Service<Request> for Admit<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
 {
     type Response = Response;
     type Error = Infallible;
@@ -210,22 +249,74 @@ where
     }
 
     fn call(&mut self, request: Request) -> Admission<S::Future> {
-        let server = &self.guard.state.node.config.server;
+        let guard = &self.guard;
+        let server = &guard.state.node.config.server;
         if let Some(refusal) = headers_too_large(request.headers(), server.max_header_bytes) {
             return Admission::Refused { refusal: Some(refusal) };
         }
-        // A permit is taken now or never: a node at its cap answers at once instead of queueing the request.
-        let Ok(permit) = self.guard.permits.clone().try_acquire_owned() else {
-            let refusal = Problem::from(Refusal::Overloaded);
-            return Admission::Refused { refusal: Some(refusal) };
-        };
-        let deadline = Instant::now() + Duration::from_millis(server.request_timeout_ms);
-        Admission::Admitted { handler: self.inner.call(request), deadline, timer: None, permit }
+        let client = request.extensions().get::<ClientAddress>().copied();
+        let pool = guard.pool(self.class, self.template, &request);
+        // A publish's handler reads its own body, after refusing what it can without it.
+        if pool != Pool::Publish && !request.body().is_end_stream() {
+            let receiving = receive_then_handle(guard.clone(), self.inner.clone(), request, pool, client);
+            return Admission::Receiving { future: Box::pin(receiving) };
+        }
+        // A slot is taken now or never: a node at its limit answers at once instead of queueing the request.
+        match guard.pools.enter(pool, client) {
+            Ok(slot) => {
+                let deadline = Instant::now() + Duration::from_millis(server.request_timeout_ms);
+                Admission::Admitted { handler: self.inner.call(request), deadline, timer: None, slot }
+            }
+            Err(refusal) => Admission::Refused { refusal: Some(refusal.into()) },
+        }
     }
 }
 
+/// A request with a body: receives it (in an upload slot while it is still arriving), then takes the slot of its
+/// `pool` and runs the handler within the request timeout.
+async fn receive_then_handle<S>(
+    guard: Arc<Guard>,
+    inner: S,
+    request: Request,
+    pool: Pool,
+    client: Option<ClientAddress>,
+) -> Result<Response, Infallible>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let server = &guard.state.node.config.server;
+    let (parts, body) = request.into_parts();
+    let bounds = BodyBounds {
+        limit: server.max_body_bytes,
+        deadline: tokio::time::Instant::now() + Duration::from_millis(server.body_read_timeout_ms),
+    };
+    let waiting = || guard.pools.enter(Pool::Upload, client).map(Some);
+    let bytes = match receive(body, content_length(&parts.headers), bounds, waiting).await {
+        // The upload slot, if one was needed, is given back here, before the route's slot is taken.
+        Ok((bytes, _upload)) => bytes,
+        Err(refusal) => return Ok(Problem::from(refusal).into_response()),
+    };
+    let _slot = match guard.pools.enter(pool, client) {
+        Ok(slot) => slot,
+        Err(refusal) => return Ok(Problem::from(refusal).into_response()),
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(server.request_timeout_ms);
+    let handled = inner.oneshot(Request::from_parts(parts, Body::from(bytes)));
+    match tokio::time::timeout_at(deadline, handled).await {
+        Ok(answered) => answered,
+        Err(_) => Ok(Problem::from(Refusal::RequestTimeout).into_response()),
+    }
+}
+
+/// The request's `Content-Length`, when it states one.
+pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
 pin_project! {
-    /// An admitted request (its handler, holding a permit until it answers) or a refused one.
+    /// An admitted request (its handler, holding a slot until it answers), one whose body is being received first,
+    /// or a refused one.
     #[project = AdmissionProjection]
     pub(crate) enum Admission<F> {
         /// Admitted. The timer is only set once the handler has to wait: most answers come from memory on the first
@@ -235,8 +326,10 @@ pin_project! {
             handler: F,
             deadline: Instant,
             timer: Option<Pin<Box<tokio::time::Sleep>>>,
-            permit: OwnedSemaphorePermit,
+            slot: Slot,
         },
+        /// Its body is being received; then it is handled.
+        Receiving { future: Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>> },
         /// Refused with this problem (taken when the answer is made).
         Refused { refusal: Option<Problem> },
     }
@@ -255,6 +348,7 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for Admission<F> {
                 ready!(timer.as_mut().poll(cx));
                 Problem::from(Refusal::RequestTimeout)
             }
+            AdmissionProjection::Receiving { future } => return future.as_mut().poll(cx),
             AdmissionProjection::Refused { refusal } => {
                 refusal.take().unwrap_or_else(|| Problem::from(Refusal::PolledAfterRefusal))
             }

@@ -6,6 +6,7 @@
 //! connection's wait for a request head (slowloris clients are cut off) and closes connections that stay idle.
 
 pub mod admin;
+pub mod admission;
 pub mod discovery;
 pub mod explorer;
 pub mod federation;
@@ -38,10 +39,11 @@ use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt};
 
 use crate::node::NodeState;
 use crate::telemetry::metrics::UNMATCHED_ROUTE;
+use admission::{Class, ClientAddress};
 use problem::{Problem, Refusal};
 
 /// What every handler can reach: the node, and the HTTP layer's own caches of rendered answers.
@@ -55,52 +57,53 @@ pub struct HttpState {
     pub trqp_answers: microcache::MicroCache<axum::body::Bytes>,
 }
 
-/// Every route the node serves: the path template and its handlers. The router, the metrics' route labels and the
-/// OpenAPI coverage test all read this one table; add new routes here (and to `openapi.json`). Publishing accepts
-/// snapshots up to `max_snapshot_bytes`, above the general body limit.
-pub fn routes(max_snapshot_bytes: usize) -> Vec<(&'static str, MethodRouter<Arc<HttpState>>)> {
+/// Every route the node serves: the path template, its admission class ([`admission`]) and its handlers. The
+/// router, the metrics' route labels and the OpenAPI coverage test all read this one table; add new routes here (and
+/// to `openapi.json`). Publishing reads its own body, up to `publishing.max_snapshot_bytes`
+/// ([`registries::put_snapshot`]); every other body is received by the guard, up to `server.max_body_bytes`.
+pub(crate) fn routes() -> Vec<(&'static str, Class, MethodRouter<Arc<HttpState>>)> {
+    use Class::{Ordinary, Probe, Publish, Resolve};
     vec![
-        ("/", get(explorer::page)),
-        ("/explorer.js", get(explorer::script)),
-        ("/explorer.css", get(explorer::style)),
-        ("/1.0/identifiers", get(identifiers::empty).post(identifiers::empty)),
-        ("/1.0/identifiers/", get(identifiers::empty).post(identifiers::empty)),
-        ("/1.0/identifiers/{*id}", get(identifiers::get).post(identifiers::post)),
-        ("/1.0/methods", get(discovery::methods)),
-        ("/1.0/testIdentifiers", get(discovery::test_identifiers)),
-        ("/1.0/traits", get(discovery::traits)),
-        ("/1.0/properties", get(discovery::properties)),
-        ("/1.0/cache", get(admin::cache_stats).delete(admin::purge_all)),
-        ("/1.0/cache/{*did}", delete(admin::purge_one)),
-        ("/healthz", get(discovery::healthz)),
-        ("/readyz", get(operator::readyz)),
-        ("/metrics", get(operator::metrics)),
-        ("/openapi.json", get(openapi::document)),
-        ("/registries", get(registries::list)),
+        ("/", Ordinary, get(explorer::page)),
+        ("/explorer.js", Ordinary, get(explorer::script)),
+        ("/explorer.css", Ordinary, get(explorer::style)),
+        ("/1.0/identifiers", Ordinary, get(identifiers::empty).post(identifiers::empty)),
+        ("/1.0/identifiers/", Ordinary, get(identifiers::empty).post(identifiers::empty)),
+        ("/1.0/identifiers/{*id}", Resolve, get(identifiers::get).post(identifiers::post)),
+        ("/1.0/methods", Ordinary, get(discovery::methods)),
+        ("/1.0/testIdentifiers", Ordinary, get(discovery::test_identifiers)),
+        ("/1.0/traits", Ordinary, get(discovery::traits)),
+        ("/1.0/properties", Ordinary, get(discovery::properties)),
+        ("/1.0/cache", Ordinary, get(admin::cache_stats).delete(admin::purge_all)),
+        ("/1.0/cache/{*did}", Ordinary, delete(admin::purge_one)),
+        ("/healthz", Probe, get(discovery::healthz)),
+        ("/readyz", Probe, get(operator::readyz)),
+        ("/metrics", Probe, get(operator::metrics)),
+        ("/openapi.json", Ordinary, get(openapi::document)),
+        ("/registries", Ordinary, get(registries::list)),
         (
             "/registries/{authority_id}/snapshots/{sequence}",
-            get(registries::get_snapshot)
-                .put(registries::put_snapshot)
-                .layer(DefaultBodyLimit::max(max_snapshot_bytes)),
+            Publish,
+            get(registries::get_snapshot).put(registries::put_snapshot),
         ),
-        ("/registries/{authority_id}/status", get(registries::status)),
-        ("/registries/{authority_id}/entities", get(registries::list_entities)),
-        ("/registries/{authority_id}/entities/{entity_id}", get(registries::get_entity)),
-        ("/registries/{authority_id}/.well-known/openid-federation", get(federation::entity_configuration)),
-        ("/registries/{authority_id}/federation/fetch", get(federation::fetch)),
-        ("/registries/{authority_id}/federation/list", get(federation::list)),
-        ("/registries/{authority_id}/registry.json", get(federation::legacy)),
-        ("/authorization", post(trqp::authorization)),
-        ("/recognition", post(trqp::recognition)),
-        ("/metadata", get(trqp::metadata)),
-        ("/.well-known/did.json", get(node_info::did_document)),
-        ("/node", get(node_info::node)),
+        ("/registries/{authority_id}/status", Ordinary, get(registries::status)),
+        ("/registries/{authority_id}/entities", Ordinary, get(registries::list_entities)),
+        ("/registries/{authority_id}/entities/{entity_id}", Ordinary, get(registries::get_entity)),
+        ("/registries/{authority_id}/.well-known/openid-federation", Ordinary, get(federation::entity_configuration)),
+        ("/registries/{authority_id}/federation/fetch", Ordinary, get(federation::fetch)),
+        ("/registries/{authority_id}/federation/list", Ordinary, get(federation::list)),
+        ("/registries/{authority_id}/registry.json", Ordinary, get(federation::legacy)),
+        ("/authorization", Ordinary, post(trqp::authorization)),
+        ("/recognition", Ordinary, post(trqp::recognition)),
+        ("/metadata", Ordinary, get(trqp::metadata)),
+        ("/.well-known/did.json", Ordinary, get(node_info::did_document)),
+        ("/node", Ordinary, get(node_info::node)),
     ]
 }
 
 /// The path templates of [`routes`].
 pub fn route_templates() -> Vec<&'static str> {
-    routes(0).into_iter().map(|(template, _)| template).collect()
+    routes().into_iter().map(|(template, _, _)| template).collect()
 }
 
 /// The node's router with every route and limit in place.
@@ -113,15 +116,15 @@ pub fn router(node: Arc<NodeState>) -> Router {
     let server = &state.node.config.server;
     // Every route gets the guard as one layer of its own: it then knows the route's template without matching again.
     let guard = guard::Guard::new(state.clone());
-    let stack = |template: &'static str| {
-        ServiceBuilder::new().layer(guard.layer(template)).layer(DefaultBodyLimit::max(server.max_body_bytes))
+    let stack = |template: &'static str, class: Class| {
+        ServiceBuilder::new().layer(guard.layer(template, class)).layer(DefaultBodyLimit::max(server.max_body_bytes))
     };
-    routes(state.node.config.publishing.max_snapshot_bytes)
+    routes()
         .into_iter()
-        .fold(Router::new(), |router, (template, handlers)| {
-            router.route(template, handlers.fallback(method_not_allowed).layer(stack(template)))
+        .fold(Router::new(), |router, (template, class, handlers)| {
+            router.route(template, handlers.fallback(method_not_allowed).layer(stack(template, class)))
         })
-        .fallback_service(any(not_found).layer(stack(UNMATCHED_ROUTE)))
+        .fallback_service(any(not_found).layer(stack(UNMATCHED_ROUTE, Class::Ordinary)))
         .with_state(state)
 }
 
@@ -184,8 +187,7 @@ pub async fn serve<L>(
     limits: ConnectionLimits,
 ) -> std::io::Result<()>
 where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
 {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -199,13 +201,19 @@ where
     let (open, connection_done) = watch::channel(());
     tokio::pin!(shutdown);
     loop {
-        let (io, _peer) = tokio::select! {
+        let (io, peer) = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = &mut shutdown => break,
         };
         let io = TokioIo::new(FirstBytesDeadline::new(io, limits.header_read_timeout));
         let idle = idle::IdleWatch::new(limits.idle_timeout);
-        let service = TowerToHyperService::new(idle.track(router.clone()));
+        // Admission counts slow work per client address (`admission`), so each request carries its connection's.
+        let client = ClientAddress(peer.ip());
+        let router = router.clone().map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(client);
+            request
+        });
+        let service = TowerToHyperService::new(idle.track(router));
         let (builder, mut stop_requested, done) = (builder.clone(), stop_requested.clone(), connection_done.clone());
         tokio::spawn(async move {
             let connection = builder.serve_connection_with_upgrades(io, service);

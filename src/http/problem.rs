@@ -181,8 +181,27 @@ pub enum Refusal {
     NoSuchRoute,
     /// The route does not take this method.
     MethodNotAllowed,
-    /// Every request slot is taken.
-    Overloaded,
+    /// Every slot of the request's admission pool (`super::admission::Pool::name`) is taken.
+    Overloaded {
+        /// The pool.
+        pool: &'static str,
+    },
+    /// The client already holds its share of the pool's slots.
+    ClientOverShare {
+        /// The pool.
+        pool: &'static str,
+        /// Slots a client may hold.
+        max: usize,
+    },
+    /// The request body is larger than the route accepts.
+    BodyTooLarge {
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// The request body did not arrive before its deadline.
+    BodyTimeout,
+    /// The request body broke off (the connection closed or the stream was reset).
+    BodyUnreadable(String),
     /// The handler ran past the per-request timeout.
     RequestTimeout,
     /// A refused request's future was polled again (a bug, never expected).
@@ -259,8 +278,30 @@ impl From<Refusal> for Problem {
                 "method-not-allowed",
                 "this endpoint does not take this method",
             ),
-            Overloaded => {
-                Problem::unavailable("overloaded", "the node is handling as many requests as it allows; retry shortly")
+            Overloaded { pool } => Problem::unavailable(
+                "overloaded",
+                format!("the node is handling as many {pool} requests as it allows; retry shortly"),
+            ),
+            ClientOverShare { pool, max } => Problem {
+                retry_after: Some(1),
+                ..Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-requests",
+                    format!("this client already has {max} {pool} requests in progress; retry when one has finished"),
+                )
+            },
+            BodyTooLarge { max } => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                format!("request bodies larger than {max} bytes are not accepted here"),
+            ),
+            BodyTimeout => Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body-timeout",
+                "the request body did not arrive in time (server.body_read_timeout_ms)",
+            ),
+            BodyUnreadable(why) => {
+                Problem::new(StatusCode::BAD_REQUEST, "unreadable-body", format!("the request body broke off: {why}"))
             }
             RequestTimeout => {
                 Problem::unavailable("request-timeout", "the request took longer than the node's per-request timeout")

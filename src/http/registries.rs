@@ -9,9 +9,9 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::rejection::{QueryRejection, RawPathParamsRejection};
 use axum::extract::{Query, RawPathParams, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -19,6 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::admission::{receive, BodyBounds};
+use super::guard::content_length;
 use super::path_params::path_candidates;
 use super::problem::{Problem, Refusal};
 use super::HttpState;
@@ -189,20 +191,33 @@ pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
 
 /// `PUT /registries/{authority_id}/snapshots/{sequence}`: the body is the snapshot's exact bytes, the detached
 /// JWS is in the [`SNAPSHOT_JWS_HEADER`] header. 201 with the new snapshot's sequence and digest, or a problem.
+///
+/// Everything that can be refused without the body is refused before a byte of it is read (so a client that sent
+/// `Expect: 100-continue` is never asked for it): an unknown registry, a sequence that is not next, a missing JWS, a
+/// protected header that names no key of the authority's `assertionMethod`, a declared length over
+/// `publishing.max_snapshot_bytes`. Only then is the body received (within the request timeout) and verified whole.
 pub(crate) async fn put_snapshot(
     State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, Problem> {
     let params = params?;
     let registry = hosted(&state, &params)?;
-    let body = body?;
     let requested = path_candidates(&params, "sequence").first().map(|s| s.to_string()).unwrap_or_default();
     let sequence =
         requested.parse::<u64>().map_err(|_| Problem::from(Refusal::InvalidPublishSequence(requested.clone())))?;
     let jws = headers.get(SNAPSHOT_JWS_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
-    let published = registry.publish(&state.node.resolver, sequence, body.to_vec(), jws).await?;
+    registry.screen_publish(&state.node.resolver, sequence, jws).await?;
+    let config = &state.node.config;
+    let bounds = BodyBounds {
+        limit: config.publishing.max_snapshot_bytes,
+        // The request timeout of the guard bounds the whole publish; the body gets no deadline of its own.
+        deadline: tokio::time::Instant::now() + Duration::from_millis(config.server.request_timeout_ms),
+    };
+    // The publish slot the guard took covers the wait for the body: no upload slot as well.
+    let (bytes, _) = receive(body, content_length(&headers), bounds, || Ok(None)).await?;
+    let published = registry.publish(&state.node.resolver, sequence, bytes, jws).await?;
     let snapshot = published.snapshot();
     let location = format!("/registries/{}/snapshots/{sequence}", encode(registry.authority_id()));
     let body = json!({"authority_id": registry.authority_id(), "sequence": sequence, "digest": snapshot.digest()});

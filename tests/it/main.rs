@@ -6,6 +6,7 @@
 mod support;
 
 mod advisories;
+mod availability;
 mod cli;
 mod conformance;
 mod conformance_registry;

@@ -170,9 +170,13 @@ async fn the_snapshot_must_be_for_the_path() {
     let other = Fixture::new();
     let node = node_for(&fixture, |_| {}).await;
     let (two, jws) = revoke_college(&mut fixture);
-    // Another authority's (validly signed) snapshot 1, sent to this authority's sequence 2.
+    // Another authority's (validly signed) snapshot 1, sent to this authority's sequence 2: its JWS names a key of
+    // the other authority, which is refused before the body is read.
     let (foreign, foreign_jws) = other.signed[0].clone();
-    assert_refused(&node, &fixture, 2, (foreign.bytes().to_vec(), foreign_jws), 400, "path-mismatch").await;
+    assert_refused(&node, &fixture, 2, (foreign.bytes().to_vec(), foreign_jws), 403, "signature-refused").await;
+    // This authority's own snapshot 1, signed, sent as sequence 2: the body says otherwise.
+    let (one, one_jws) = fixture.signed[0].clone();
+    assert_refused(&node, &fixture, 2, (one.bytes().to_vec(), one_jws), 400, "path-mismatch").await;
     assert_eq!(put(&node, &fixture.encoded_authority(), 2, two.bytes().to_vec(), &jws).await.status, 201);
     let unknown = put(&node, &other.encoded_authority(), 2, two.bytes().to_vec(), &jws).await;
     assert_eq!(unknown.status, 404);
