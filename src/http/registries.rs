@@ -187,8 +187,24 @@ pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == etag || tag == "*")
 }
 
+/// Refuses a publish the configuration does not allow (`[publishing]`): 403 `publishing-disabled` when publishing
+/// is off, `publishing-not-allowed` for an authority outside `publishing.authorities`. It reads only the path, so it
+/// is decided before the body is read.
+fn publishing_allowed(state: &HttpState, params: &RawPathParams) -> Result<(), Problem> {
+    let publishing = &state.node.config.publishing;
+    if !publishing.enabled {
+        return Err(Refusal::PublishingDisabled.into());
+    }
+    let candidates = path_candidates(params, "authority_id");
+    if candidates.iter().any(|candidate| publishing.accepts(candidate)) {
+        return Ok(());
+    }
+    Err(Refusal::PublishingNotAllowed(candidates.first().map(|c| c.to_string()).unwrap_or_default()).into())
+}
+
 /// `PUT /registries/{authority_id}/snapshots/{sequence}`: the body is the snapshot's exact bytes, the detached
-/// JWS is in the [`SNAPSHOT_JWS_HEADER`] header. 201 with the new snapshot's sequence and digest, or a problem.
+/// JWS is in the [`SNAPSHOT_JWS_HEADER`] header. 201 with the new snapshot's sequence and digest, or a problem;
+/// 403 before anything else when `[publishing]` does not allow it.
 pub(crate) async fn put_snapshot(
     State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
@@ -196,6 +212,7 @@ pub(crate) async fn put_snapshot(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let params = params?;
+    publishing_allowed(&state, &params)?;
     let registry = hosted(&state, &params)?;
     let body = body?;
     let requested = path_candidates(&params, "sequence").first().map(|s| s.to_string()).unwrap_or_default();

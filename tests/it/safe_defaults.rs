@@ -1,0 +1,77 @@
+//! The defaults are safe to expose by mistake (issue 16): a default node takes no snapshot over HTTP, not even one
+//! signed with the example registry's committed key, until `[publishing]` allows it; a node other hosts can reach
+//! lists each risky setting in `/readyz`; and the committed example stays fresh for at least a year.
+
+use crate::support::node::{Reply, TestNode};
+use crate::support::registry::{node_for, now, put, Fixture};
+use serde_json::json;
+use trustnode_registry::model::{EntityMetadata, NewStatement, StatementKind};
+
+/// Someone who wants to be trusted without the authority's consent.
+const INTRUDER: &str = "did:web:intruder.example";
+
+/// The attack: a successor of the committed example that authorizes [`INTRUDER`], signed with the committed key.
+fn forged_example_successor(example: &mut Fixture) -> (Vec<u8>, String) {
+    let (snapshot, jws) = example.edit_and_build(|source| {
+        source.upsert_entity(INTRUDER, EntityMetadata { name: "Intruder".into(), ..Default::default() }).unwrap();
+        source
+            .add_statement(NewStatement {
+                kind: StatementKind::Authorization,
+                entity_id: INTRUDER.into(),
+                action: "issue".into(),
+                resource: "Degree".into(),
+                valid_from: now(),
+                valid_until: None,
+            })
+            .unwrap();
+    });
+    (snapshot.bytes().to_vec(), jws)
+}
+
+async fn intruder_authorized(node: &TestNode, example: &Fixture) -> bool {
+    let question =
+        json!({"entity_id": INTRUDER, "authority_id": example.authority, "action": "issue", "resource": "Degree"});
+    let reply = node
+        .request(hyper::Method::POST, "/authorization", &[("content-type", "application/json")], question.to_string())
+        .await;
+    reply.status == 200 && reply.json()["authorized"] == true
+}
+
+fn refused(reply: &Reply, kind: &str, setting: &str) {
+    assert_eq!(reply.status, 403, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    let problem = reply.json();
+    assert_eq!(problem["type"], format!("urn:trustnode:problem:{kind}"), "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains(setting), "{problem}");
+}
+
+#[tokio::test]
+async fn a_default_node_refuses_a_publish_signed_with_the_committed_example_key() {
+    let mut example = Fixture::committed_example();
+    let (bytes, jws) = forged_example_successor(&mut example);
+    let sequence = example.signed.len() as u64 + 1;
+    let node = TestNode::start(|_| {}).await;
+    refused(&put(&node, &example.encoded_authority(), sequence, bytes, &jws).await, "publishing-disabled", "enabled");
+    assert!(!intruder_authorized(&node, &example).await);
+
+    // Decided without the body: one far over the snapshot limit gets the same 403, not 413.
+    let small = TestNode::start(|config| config.publishing.max_snapshot_bytes = 64).await;
+    let reply = put(&small, &example.encoded_authority(), sequence, vec![b' '; 4096], &jws).await;
+    refused(&reply, "publishing-disabled", "enabled");
+}
+
+#[tokio::test]
+async fn publishing_is_one_setting_away_and_can_be_limited_to_listed_authorities() {
+    let mut example = Fixture::committed_example();
+    let (bytes, jws) = forged_example_successor(&mut example);
+    let sequence = example.signed.len() as u64 + 1;
+    let limited =
+        node_for(&example, |config| config.publishing.authorities = vec!["did:web:board.example".into()]).await;
+    let reply = put(&limited, &example.encoded_authority(), sequence, bytes.clone(), &jws).await;
+    refused(&reply, "publishing-not-allowed", "publishing.authorities");
+
+    // `node_for` sets `publishing.enabled = true`, and nothing else.
+    let open = node_for(&example, |_| {}).await;
+    assert_eq!(put(&open, &example.encoded_authority(), sequence, bytes, &jws).await.status, 201);
+    assert!(intruder_authorized(&open, &example).await, "the example's key is public: never enable this in production");
+}
