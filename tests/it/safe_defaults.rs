@@ -75,3 +75,26 @@ async fn publishing_is_one_setting_away_and_can_be_limited_to_listed_authorities
     assert_eq!(put(&open, &example.encoded_authority(), sequence, bytes, &jws).await.status, 201);
     assert!(intruder_authorized(&open, &example).await, "the example's key is public: never enable this in production");
 }
+
+#[tokio::test]
+async fn a_node_other_hosts_can_reach_lists_each_risk_in_readyz_and_stays_ready() {
+    let exposed = TestNode::start(|config| {
+        config.server.listen = "0.0.0.0:0".parse().unwrap();
+        config.publishing.enabled = true;
+    })
+    .await;
+    let ready = exposed.get("/readyz", &[]).await;
+    assert_eq!(ready.status, 200);
+    let body = String::from_utf8_lossy(&ready.body);
+    let mut lines = body.lines();
+    assert_eq!(lines.next(), Some("ready"));
+    let warnings: Vec<&str> = lines.collect();
+    assert_eq!(warnings.len(), 3, "{body}");
+    for (warning, setting) in warnings.iter().zip(["[[registries]]", "publishing.enabled", "server.public_url"]) {
+        assert!(warning.starts_with("warning: server.listen 0.0.0.0:0") && warning.contains(setting), "{warning}");
+    }
+
+    let loopback = TestNode::start(|config| config.publishing.enabled = true).await;
+    let ready = loopback.get("/readyz", &[]).await;
+    assert_eq!((ready.status.as_u16(), &ready.body[..]), (200, &b"ready"[..]));
+}
