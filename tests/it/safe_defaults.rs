@@ -98,3 +98,24 @@ async fn a_node_other_hosts_can_reach_lists_each_risk_in_readyz_and_stays_ready(
     let ready = loopback.get("/readyz", &[]).await;
     assert_eq!((ready.status.as_u16(), &ready.body[..]), (200, &b"ready"[..]));
 }
+
+#[tokio::test]
+async fn the_committed_example_stays_fresh_for_a_year_and_verifies() {
+    let example = Fixture::committed_example();
+    let (newest, _) = example.signed.last().unwrap();
+    let content = newest.snapshot();
+    let year_ahead = now().checked_add_seconds(365 * 86_400).unwrap();
+    assert!(
+        content.next_update >= year_ahead,
+        "registry/example is due for update on {}, less than a year from now: re-sign it (registry/example/README.md)",
+        content.next_update
+    );
+
+    // The default configuration serves that very snapshot, fresh, and its federation facade signs.
+    let node = TestNode::start(|_| {}).await;
+    let listing = node.get("/registries", &[]).await.json();
+    let entry = &listing["registries"][0];
+    assert_eq!((entry["sequence"].as_u64(), &entry["stale"]), (Some(content.sequence), &json!(false)), "{listing}");
+    let configuration = format!("/registries/{}/.well-known/openid-federation", example.encoded_authority());
+    assert_eq!(node.get(&configuration, &[]).await.status, 200);
+}
