@@ -1,6 +1,9 @@
 //! The defaults are safe to expose by mistake (issue 16): a default node takes no snapshot over HTTP, not even one
 //! signed with the example registry's committed key, until `[publishing]` allows it; a node other hosts can reach
-//! lists each risky setting in `/readyz`; and the committed example stays fresh for at least a year.
+//! logs each risky setting loudly at start and lists it in `/readyz`; and the committed example stays fresh for at least a year.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
 use crate::support::node::{Reply, TestNode};
 use crate::support::registry::{node_for, now, put, Fixture};
@@ -97,6 +100,45 @@ async fn a_node_other_hosts_can_reach_lists_each_risk_in_readyz_and_stays_ready(
     let loopback = TestNode::start(|config| config.publishing.enabled = true).await;
     let ready = loopback.get("/readyz", &[]).await;
     assert_eq!((ready.status.as_u16(), &ready.body[..]), (200, &b"ready"[..]));
+}
+
+/// The log lines `trustnode serve` with the defaults writes before it listens on `listen` (it is killed then).
+fn start_up_log(listen: &str, env: &[(&str, &str)]) -> Vec<String> {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trustnode"))
+        .args(["serve", "--listen", listen, "--data-dir"])
+        .arg(data.path())
+        .envs(env.iter().copied())
+        .env("TRUSTNODE_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let listening = line.contains("trustnode listening");
+        lines.push(line);
+        if listening {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    lines
+}
+
+#[test]
+fn serve_on_every_interface_warns_loudly_at_start_and_on_loopback_not() {
+    let log = start_up_log("0.0.0.0:0", &[("TRUSTNODE_PUBLISHING__ENABLED", "true")]);
+    assert!(log.last().is_some_and(|line| line.contains("trustnode listening")), "{log:#?}");
+    let warnings: Vec<&String> = log.iter().filter(|line| line.contains("UNSAFE CONFIGURATION")).collect();
+    assert_eq!(warnings.len(), 3, "{log:#?}");
+    for (warning, setting) in warnings.iter().zip(["[[registries]]", "publishing.enabled", "server.public_url"]) {
+        assert!(warning.contains("WARN") && warning.contains(setting), "{warning}");
+    }
+    let log = start_up_log("127.0.0.1:0", &[("TRUSTNODE_PUBLISHING__ENABLED", "true")]);
+    assert!(log.last().is_some_and(|line| line.contains("trustnode listening")), "{log:#?}");
+    assert!(!log.iter().any(|line| line.contains("UNSAFE")), "{log:#?}");
 }
 
 #[tokio::test]
