@@ -110,7 +110,7 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// True when only this host can reach the listener (127.0.0.0/8 or ::1): the development set-up, where the
     /// node may trust what a request says about its own address.
-    pub fn listens_on_loopback(&self) -> bool {
+    pub(crate) fn listens_on_loopback(&self) -> bool {
         self.listen.ip().is_loopback()
     }
 }
@@ -219,7 +219,7 @@ pub struct PublishingConfig {
 impl PublishingConfig {
     /// Whether a snapshot of `authority_id` may be published here. Decided from the configuration alone, so a
     /// `PUT` can be refused before its body is read.
-    pub fn accepts(&self, authority_id: &str) -> bool {
+    pub(crate) fn accepts(&self, authority_id: &str) -> bool {
         self.enabled && (self.authorities.is_empty() || self.authorities.iter().any(|listed| listed == authority_id))
     }
 }

@@ -13,7 +13,7 @@ pub(crate) const EXAMPLE_AUTHORITY: &str = "did:key:z6MkvhPkGtv3JEtWXMVDW9vMCJYQ
 
 /// The warnings for `config` hosting the registries of `authorities`; empty on a loopback listener, where only this
 /// host can reach the node (the development set-up the defaults are made for).
-pub fn warnings<'a>(config: &Config, authorities: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+pub(crate) fn warnings<'a>(config: &Config, authorities: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let server = &config.server;
     if server.listens_on_loopback() {
         return Vec::new();

@@ -41,7 +41,7 @@ impl Readiness {
     }
 
     /// Records a warning for operators; it does not affect readiness.
-    pub fn warn(&self, warning: String) {
+    pub(crate) fn warn(&self, warning: String) {
         self.warnings.lock().unwrap_or_else(PoisonError::into_inner).push(warning);
     }
 
