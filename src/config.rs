@@ -111,8 +111,16 @@ pub struct ServerConfig {
     /// PEM private key for TLS; empty: plain HTTP.
     pub tls_key_file: String,
     /// The node's public base URL (`https://host[:port]`), used where it names itself in signed documents; empty:
-    /// taken from each request's `Host`.
+    /// taken from each request's `Host`, and only on a loopback listener.
     pub public_url: String,
+}
+
+impl ServerConfig {
+    /// True when only this host can reach the listener (127.0.0.0/8 or ::1): the development set-up, where the
+    /// node may trust what a request says about its own address.
+    pub(crate) fn listens_on_loopback(&self) -> bool {
+        self.listen.ip().is_loopback()
+    }
 }
 
 /// `server.access_log`: which requests are logged (target `trustnode::access`, level info).
@@ -208,10 +216,22 @@ pub struct MirroringConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishingConfig {
+    /// Whether this node accepts snapshots over HTTP at all; off by default.
+    pub enabled: bool,
+    /// The authorities whose registries accept snapshots when `enabled`; empty: every hosted registry.
+    pub authorities: Vec<String>,
     /// Largest snapshot accepted by `PUT /registries/{authority}/snapshots/{sequence}`, in bytes.
     pub max_snapshot_bytes: usize,
     /// Publishes in progress at once (503 beyond, before the body is read).
     pub max_concurrent: usize,
+}
+
+impl PublishingConfig {
+    /// Whether a snapshot of `authority_id` may be published here. Decided from the configuration alone, so a
+    /// `PUT` can be refused before its body is read.
+    pub(crate) fn accepts(&self, authority_id: &str) -> bool {
+        self.enabled && (self.authorities.is_empty() || self.authorities.iter().any(|listed| listed == authority_id))
+    }
 }
 
 /// `[trqp]`.
@@ -299,6 +319,9 @@ impl Config {
         if self.mirroring.request_timeout_ms == 0 {
             return invalid("mirroring.request_timeout_ms", "must be at least 1");
         }
+        if let Some(listed) = self.publishing.authorities.iter().find(|listed| !listed.starts_with("did:")) {
+            return invalid("publishing.authorities", &format!("{listed:?} is not a DID"));
+        }
         if !(self.node.did.is_empty() || self.node.did.starts_with("did:key:") || self.node.did.starts_with("did:web:"))
         {
             return invalid("node.did", "must be empty, a did:key or a did:web");
@@ -375,6 +398,22 @@ mod tests {
         assert!(!config.web.allow_private_addresses);
         assert_eq!(config.server.access_log, AccessLog::Errors);
         assert!(config.server.tls_cert_file.is_empty());
+        assert!(!config.publishing.enabled, "publishing is off unless configured");
+        assert!(config.server.listens_on_loopback());
+    }
+
+    #[test]
+    fn publishing_accepts_every_hosted_authority_or_only_the_listed_ones() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert!(!config.publishing.accepts("did:key:z6Mk"));
+        let config = Config::load(None, env(&[("TRUSTNODE_PUBLISHING__ENABLED", "true")])).unwrap();
+        assert!(config.publishing.accepts("did:key:z6Mk"));
+        let listed =
+            [("TRUSTNODE_PUBLISHING__ENABLED", "true"), ("TRUSTNODE_PUBLISHING__AUTHORITIES", r#"["did:web:a"]"#)];
+        let config = Config::load(None, env(&listed)).unwrap();
+        assert!(config.publishing.accepts("did:web:a") && !config.publishing.accepts("did:key:z6Mk"));
+        let error = Config::load(None, env(&[("TRUSTNODE_PUBLISHING__AUTHORITIES", r#"["a"]"#)])).unwrap_err();
+        assert!(matches!(error, ConfigError::Invalid { setting: "publishing.authorities", .. }), "{error}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`store`]: snapshot files written atomically; [`hosting`]: the registries this node hosts (import, verify,
 //!   load, publish); [`mirror`]: registries followed from other nodes, with fork detection.
 //! - [`identity`]: the node's own DID and signing key (generated into the data directory or configured).
+//! - `exposure`: the start-up warnings of a configuration that is risky once other hosts can reach the node.
 //! - [`node`]: the composition root: [`node::NodeState`], its background tasks, a clean close.
 //! - [`http`]: the HTTP edge: router, one guard per route, thin handlers, problem details in one module.
 //! - [`cli`]: the command line (`serve`, `resolve`, `registry`, `conformance`, `key`, `cache`).
@@ -16,6 +17,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub(crate) mod exposure;
 pub mod hosting;
 pub mod http;
 pub mod identity;

@@ -66,6 +66,10 @@ pub async fn open(config: Config) -> Result<NodeState, NodeError> {
     let registries = Registries::open(&config.registries, &config.server.data_dir, &resolver).await?;
     let metrics = Metrics::new(resolver.methods().map(|method| method.name()).collect());
     let readiness = Readiness::default();
+    for warning in crate::exposure::warnings(&config, registries.iter().map(|registry| registry.authority_id())) {
+        tracing::warn!("UNSAFE CONFIGURATION: {warning}");
+        readiness.warn(warning);
+    }
     let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness);
     Ok(NodeState { resolver: Arc::new(resolver), registries, config, metrics, readiness, mirrors, identity })
 }

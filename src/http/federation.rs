@@ -8,9 +8,12 @@
 //! details: `not_found` (404) for an unknown registry or an entity that is unknown or not active now,
 //! `temporarily_unavailable` (503) when the registry has no snapshot or it is past its `next_update`.
 //!
-//! URLs in the statements start with `server.public_url`, or else with the request's own host. Only translation
+//! URLs in the statements start with `server.public_url`. Without it (development), a loopback listener takes the
+//! request's own host when that names the loopback (`localhost`, `127.0.0.1`, `[::1]`); any other listener refuses
+//! to sign (500 `server_error`), so a forged `Host` never ends up in a signed statement. Only translation
 //! here: payloads come from [`trustnode_registry::federation`].
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::{RawPathParams, RawQuery, State};
@@ -65,20 +68,43 @@ fn served(state: &HttpState, params: &RawPathParams) -> Result<Served, Federatio
     Ok(Served { registry: registry.clone(), published, now, expires })
 }
 
-/// The node's base URL: `server.public_url`, else the scheme the node serves and the request's host.
+/// The node's base URL: `server.public_url`. Without it the request's host is used, and only where a forged `Host`
+/// cannot reach other clients: on a loopback listener, and only when the host names the loopback. Anywhere else the
+/// statement is refused rather than signed with a base URL the client chose.
 fn base_url(state: &HttpState, uri: &Uri, headers: &HeaderMap) -> Result<String, FederationProblem> {
     let server = &state.node.config.server;
     if !server.public_url.is_empty() {
         return Ok(server.public_url.clone());
+    }
+    if !server.listens_on_loopback() {
+        return Err(FederationProblem::server_error(format!(
+            "server.public_url is empty and the node listens on {}, which other hosts can reach: it signs no \
+             statement naming a host taken from the request; the operator must set server.public_url",
+            server.listen
+        )));
     }
     let scheme = if server.tls_cert_file.is_empty() { "http" } else { "https" };
     let host = uri
         .authority()
         .map(Authority::as_str)
         .or_else(|| headers.get(header::HOST).and_then(|value| value.to_str().ok()))
-        .filter(|host| host.parse::<Authority>().is_ok_and(|authority| !authority.as_str().contains('@')))
-        .ok_or_else(|| FederationProblem::invalid_request("the request names no usable host (Host header)"))?;
+        .filter(|host| names_loopback(host))
+        .ok_or_else(|| {
+            FederationProblem::invalid_request(
+                "without server.public_url the node names itself only by a loopback host: the Host header must be \
+                 localhost, 127.0.0.1 or [::1] (with any port)",
+            )
+        })?;
     Ok(format!("{scheme}://{host}"))
+}
+
+/// True for `localhost`, a 127.0.0.0/8 address or `[::1]`, with or without a port, and nothing else (no user info).
+fn names_loopback(host: &str) -> bool {
+    let Ok(authority) = host.parse::<Authority>() else { return false };
+    let name = authority.host();
+    let address = name.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).unwrap_or(name);
+    !authority.as_str().contains('@')
+        && (name.eq_ignore_ascii_case("localhost") || address.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()))
 }
 
 /// A signed entity statement, served as `application/entity-statement+jwt`.
@@ -168,4 +194,29 @@ pub async fn legacy(State(state): State<Arc<HttpState>>, params: RawPathParams) 
 fn json_response(value: &Value) -> Response {
     ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")], value.to_string())
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_loopback;
+
+    #[test]
+    fn only_loopback_hosts_name_the_node() {
+        for host in ["localhost", "LOCALHOST:8080", "127.0.0.1", "127.0.0.1:8080", "127.1.2.3:1", "[::1]", "[::1]:8080"]
+        {
+            assert!(names_loopback(host), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:8080",
+            "localhost.evil.example",
+            "10.0.0.1",
+            "[::2]:80",
+            "",
+            "a@localhost",
+            "127.0.0.1.evil.example",
+        ] {
+            assert!(!names_loopback(host), "{host}");
+        }
+    }
 }

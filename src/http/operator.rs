@@ -10,11 +10,14 @@ use super::problem::{Problem, Refusal};
 use super::HttpState;
 use crate::telemetry::metrics::CONTENT_TYPE;
 
-/// `GET /readyz`: 200 `ready`, or 503 naming the conditions not met.
+/// `GET /readyz`: 200 `ready`, followed by one `warning: ...` line per configuration risk, or 503 naming the
+/// conditions not met.
 pub async fn readyz(State(state): State<Arc<HttpState>>) -> Response {
     let unmet = state.node.readiness.unmet();
     if unmet.is_empty() {
-        return (StatusCode::OK, "ready").into_response();
+        let warnings = state.node.readiness.warnings();
+        let body = std::iter::once("ready".to_owned()).chain(warnings.iter().map(|w| format!("\nwarning: {w}")));
+        return (StatusCode::OK, body.collect::<String>()).into_response();
     }
     Problem::from(Refusal::NotReady(unmet.join(", "))).into_response()
 }

@@ -236,6 +236,10 @@ pub enum Refusal {
     InvalidFormat(String),
     /// A snapshot path segment is not a sequence (`latest` allowed where `latest` is meant).
     InvalidSequence(String),
+    /// `[publishing] enabled` is false.
+    PublishingDisabled,
+    /// Publishing is on, but not for this authority (`publishing.authorities`).
+    PublishingNotAllowed(String),
     /// A publish path segment is not a sequence number.
     InvalidPublishSequence(String),
     /// The snapshot is not served here.
@@ -349,6 +353,19 @@ impl From<Refusal> for Problem {
                 StatusCode::BAD_REQUEST,
                 "invalid-sequence",
                 format!("`{number}` is not a sequence or `latest`"),
+            ),
+            PublishingDisabled => Problem::new(
+                StatusCode::FORBIDDEN,
+                "publishing-disabled",
+                "this node does not accept snapshots: publishing is off (an operator turns it on with `[publishing] \
+                 enabled = true`)",
+            ),
+            PublishingNotAllowed(named) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "publishing-not-allowed",
+                format!(
+                    "this node does not accept snapshots of `{named}`: it is not listed in `publishing.authorities`"
+                ),
             ),
             InvalidPublishSequence(requested) => Problem::new(
                 StatusCode::BAD_REQUEST,

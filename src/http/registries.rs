@@ -189,13 +189,29 @@ pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == etag || tag == "*")
 }
 
+/// Refuses a publish the configuration does not allow (`[publishing]`): 403 `publishing-disabled` when publishing
+/// is off, `publishing-not-allowed` for an authority outside `publishing.authorities`. It reads only the path, so it
+/// is decided before the body is read.
+fn publishing_allowed(state: &HttpState, params: &RawPathParams) -> Result<(), Problem> {
+    let publishing = &state.node.config.publishing;
+    if !publishing.enabled {
+        return Err(Refusal::PublishingDisabled.into());
+    }
+    let candidates = path_candidates(params, "authority_id");
+    if candidates.iter().any(|candidate| publishing.accepts(candidate)) {
+        return Ok(());
+    }
+    Err(Refusal::PublishingNotAllowed(candidates.first().map(|c| c.to_string()).unwrap_or_default()).into())
+}
+
 /// `PUT /registries/{authority_id}/snapshots/{sequence}`: the body is the snapshot's exact bytes, the detached
 /// JWS is in the [`SNAPSHOT_JWS_HEADER`] header. 201 with the new snapshot's sequence and digest, or a problem.
 ///
 /// Everything that can be refused without the body is refused before a byte of it is read (so a client that sent
-/// `Expect: 100-continue` is never asked for it): an unknown registry, a sequence that is not next, a missing JWS, a
-/// protected header that names no key of the authority's `assertionMethod`, a declared length over
-/// `publishing.max_snapshot_bytes`. Only then is the body received (within the request timeout) and verified whole.
+/// `Expect: 100-continue` is never asked for it): publishing not allowed by `[publishing]` (403), an unknown
+/// registry, a sequence that is not next, a missing JWS, a protected header that names no key of the authority's
+/// `assertionMethod`, a declared length over `publishing.max_snapshot_bytes`. Only then is the body received
+/// (within the request timeout) and verified whole.
 pub(crate) async fn put_snapshot(
     State(state): State<Arc<HttpState>>,
     params: Result<RawPathParams, RawPathParamsRejection>,
@@ -203,6 +219,7 @@ pub(crate) async fn put_snapshot(
     body: Body,
 ) -> Result<Response, Problem> {
     let params = params?;
+    publishing_allowed(&state, &params)?;
     let registry = hosted(&state, &params)?;
     let requested = path_candidates(&params, "sequence").first().map(|s| s.to_string()).unwrap_or_default();
     let sequence =

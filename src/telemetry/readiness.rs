@@ -1,7 +1,10 @@
 //! Readiness: named conditions that must all hold before the node should get traffic (`GET /readyz` reports them).
 //!
 //! Each part of the node that needs time or can fail after start (the registries while they load, the server while
-//! it drains at shutdown) registers a [`ReadyFlag`] and sets it. Nothing here does I/O or knows about HTTP.
+//! it drains at shutdown) registers a [`ReadyFlag`] and sets it. Warnings (a risky configuration, see
+//! `crate::exposure`) are kept beside them for `/readyz` to list: they do not make the node unready, because a node
+//! that serves correctly should keep its traffic while an operator fixes its configuration. Nothing here does I/O or
+//! knows about HTTP.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 #[derive(Debug, Default)]
 pub struct Readiness {
     conditions: Mutex<Vec<(Cow<'static, str>, Arc<AtomicBool>)>>,
+    warnings: Mutex<Vec<String>>,
     draining: AtomicBool,
 }
 
@@ -34,6 +38,16 @@ impl Readiness {
         let flag = Arc::new(AtomicBool::new(ready));
         self.conditions.lock().unwrap_or_else(PoisonError::into_inner).push((name.into(), flag.clone()));
         ReadyFlag(flag)
+    }
+
+    /// Records a warning for operators; it does not affect readiness.
+    pub(crate) fn warn(&self, warning: String) {
+        self.warnings.lock().unwrap_or_else(PoisonError::into_inner).push(warning);
+    }
+
+    /// The warnings recorded, in order.
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        self.warnings.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Shutdown has begun: from now on the node is not ready, so load balancers stop sending new requests while
@@ -67,6 +81,9 @@ mod tests {
         assert_eq!(readiness.unmet(), ["cache"]);
         cache.set(true);
         assert!(readiness.unmet().is_empty());
+        readiness.warn("risky".into());
+        assert!(readiness.unmet().is_empty(), "a warning is not a condition");
+        assert_eq!(readiness.warnings(), ["risky"]);
         readiness.drain();
         assert_eq!(readiness.unmet(), [DRAINING]);
     }

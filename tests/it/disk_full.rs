@@ -167,7 +167,7 @@ async fn a_full_data_directory_refuses_publishing_precisely_and_keeps_serving_re
     std::fs::write(
         &config,
         format!(
-            "[[registries]]\nsource = {:?}\n[web]\nextra_ca_file = {:?}\nallow_private_addresses = true\n\
+            "[publishing]\nenabled = true\n[[registries]]\nsource = {:?}\n[web]\nextra_ca_file = {:?}\nallow_private_addresses = true\n\
              host_overrides = {{ \"issuer.test\" = \"127.0.0.1\" }}\n",
             fixture.dir.path(),
             ca.write_pem(base.path()),

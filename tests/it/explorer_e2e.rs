@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::process::{exchange, spawn_node};
+use crate::support::registry::EXAMPLE_REGISTRY;
 use serde_json::Value;
 
-const EXAMPLE_REGISTRY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/registry/example");
 const DID: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
 /// Longest a single Chromium run may take before the test gives up on it.
 const CHROMIUM_DEADLINE: Duration = Duration::from_secs(90);

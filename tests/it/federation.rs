@@ -204,3 +204,51 @@ async fn nothing_is_signed_from_a_stale_snapshot() {
         federation_error(&node.get(&format!("{base}{path}"), &[]).await, 503, "temporarily_unavailable");
     }
 }
+
+#[tokio::test]
+async fn a_loopback_node_without_public_url_signs_only_for_a_loopback_host() {
+    let fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+    let base = format!("/registries/{}", fixture.encoded_authority());
+    let configuration = format!("{base}/.well-known/openid-federation");
+    let fetch = format!("{base}/federation/fetch?sub={COLLEGE}");
+    for host in ["evil.example", "evil.example:80", "localhost.evil.example", "10.0.0.1", "user@localhost"] {
+        for path in [&configuration, &fetch] {
+            let reply = node.get(path, &[("host", host)]).await;
+            federation_error(&reply, 400, "invalid_request");
+            assert!(reply.json()["error_description"].as_str().unwrap().contains("server.public_url"), "{host}");
+        }
+    }
+    let port = node.addr.port();
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}"), format!("[::1]:{port}")] {
+        let (_, statement) = verified_statement(&node, &node.get(&configuration, &[("host", &host)]).await);
+        assert_eq!(statement["iss"], format!("http://{host}{base}"));
+        let (_, statement) = verified_statement(&node, &node.get(&fetch, &[("host", &host)]).await);
+        assert_eq!(statement["iss"], format!("http://{host}{base}"));
+    }
+}
+
+#[tokio::test]
+async fn a_node_other_hosts_can_reach_signs_no_statement_without_public_url() {
+    let fixture = Fixture::new();
+    let node = node_for(&fixture, |config| config.server.listen = "0.0.0.0:0".parse().unwrap()).await;
+    let base = format!("/registries/{}", fixture.encoded_authority());
+    for path in [format!("{base}/.well-known/openid-federation"), format!("{base}/federation/fetch?sub={COLLEGE}")] {
+        for host in ["evil.example", "localhost"] {
+            let reply = node.get(&path, &[("host", host)]).await;
+            federation_error(&reply, 500, "server_error");
+            assert!(reply.json()["error_description"].as_str().unwrap().contains("server.public_url"), "{path}");
+        }
+    }
+    // The unsigned views name nothing absolute and stay available.
+    assert_eq!(node.get(&format!("{base}/federation/list"), &[("host", "evil.example")]).await.status, 200);
+
+    let configured = node_for(&fixture, |config| {
+        config.server.listen = "0.0.0.0:0".parse().unwrap();
+        config.server.public_url = "https://trust.example.org".into();
+    })
+    .await;
+    let path = format!("{base}/.well-known/openid-federation");
+    let (_, statement) = verified_statement(&configured, &configured.get(&path, &[("host", "evil.example")]).await);
+    assert_eq!(statement["iss"], format!("https://trust.example.org{base}"));
+}

@@ -30,6 +30,7 @@ mod proofs;
 mod registry_cli;
 mod registry_core;
 mod registry_node;
+mod safe_defaults;
 mod tls;
 mod trqp;
 mod web_faults;

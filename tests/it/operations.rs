@@ -108,7 +108,11 @@ async fn registry_metrics_follow_the_served_snapshots() {
     let mut fresh = Fixture::new();
     let stale = Fixture::with_next_update(1);
     let registries = vec![fresh.config(), stale.config()];
-    let node = TestNode::start(move |config| config.registries = registries).await;
+    let node = TestNode::start(move |config| {
+        config.registries = registries;
+        config.publishing.enabled = true;
+    })
+    .await;
     // Snapshots carry whole seconds: two seconds on, the one due after one second is certainly past due.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let registry = |metrics: &str, name: &str, fixture: &Fixture| {

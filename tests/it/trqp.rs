@@ -342,7 +342,11 @@ async fn accreditation_chains_across_three_registries() {
         cycle_delegation = delegate(source, &board_id, None);
     });
     let configs = [board.config(), accreditor.config(), regional.config()];
-    let node = crate::support::node::TestNode::start(move |config| config.registries = configs.to_vec()).await;
+    let node = crate::support::node::TestNode::start(move |config| {
+        config.registries = configs.to_vec();
+        config.publishing.enabled = true;
+    })
+    .await;
 
     let granted = ask_of(&node, &board.authority, UNIVERSITY, MATH_BADGE, None).await;
     assert_eq!((granted["authorized"].as_bool(), granted["status"].as_str()), (Some(true), Some("active")));

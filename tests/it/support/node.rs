@@ -1,7 +1,7 @@
 //! A trustnode running in-process on `127.0.0.1:<ephemeral>` with a temporary data directory, and a minimal
 //! HTTP/1.1 client to talk to it.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use trustnode::http::ConnectionLimits;
 
 /// A running node. Dropping it stops the server.
 pub struct TestNode {
-    /// Where it listens.
+    /// Where it listens (a loopback address for a node bound to every interface).
     pub addr: SocketAddr,
     /// The configuration it runs with.
     pub config: Config,
@@ -67,7 +67,11 @@ impl TestNode {
         let state = Arc::new(trustnode::node::open(config.clone()).await.expect("node opens"));
         trustnode::node::start_background(&state);
         let listener = tokio::net::TcpListener::bind(config.server.listen).await.expect("bind");
-        let addr = listener.local_addr().unwrap();
+        let mut addr = listener.local_addr().unwrap();
+        // A node bound to every interface is still talked to over the loopback only.
+        if addr.ip().is_unspecified() {
+            addr.set_ip(if addr.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let router = trustnode::http::router(state.clone());
         let limits = ConnectionLimits {

@@ -5,10 +5,10 @@ use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Runs `trustnode serve` hosting the registry directory `registry` with `data` as data directory; returns the
-/// child and its address.
+/// Runs `trustnode serve` hosting the registry directory `registry`, with publishing on, with `data` as data
+/// directory; returns the child and its address.
 pub fn spawn_node(registry: &Path, data: &Path) -> (Child, String) {
-    spawn_node_with(&format!("[[registries]]\nsource = {:?}\n", registry), data)
+    spawn_node_with(&format!("[publishing]\nenabled = true\n[[registries]]\nsource = {:?}\n", registry), data)
 }
 
 /// Runs `trustnode serve` with the configuration text `config` (over the defaults) and `data` as data directory;

@@ -22,6 +22,9 @@ pub const ACCREDITOR: &str = "did:web:accreditor.example";
 /// The badge credential type.
 pub const BADGE: &str = "OpenBadgeCredential";
 
+/// The committed example registry the default configuration serves.
+pub const EXAMPLE_REGISTRY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/registry/example");
+
 /// A timestamp from RFC 3339 text.
 pub fn at(text: &str) -> Timestamp {
     Timestamp::parse(text).unwrap()
@@ -107,6 +110,32 @@ impl Fixture {
         fixture
     }
 
+    /// A copy of the committed example registry (`registry/example`) with its committed, public key: what anyone
+    /// can extend and sign as its authority.
+    pub fn committed_example() -> Fixture {
+        let committed = RegistryDir::new(EXAMPLE_REGISTRY);
+        let dir = tempfile::tempdir().unwrap();
+        let copy = RegistryDir::new(dir.path());
+        let source_bytes = std::fs::read(committed.path().join("registry.json")).unwrap();
+        copy.write_source(&source_bytes).unwrap();
+        let source = RegistrySource::from_json(&source_bytes).unwrap();
+        let signed: Vec<(CanonicalSnapshot, String)> = committed
+            .snapshots()
+            .sequences()
+            .unwrap()
+            .into_iter()
+            .map(|sequence| {
+                let stored = committed.snapshots().read(sequence).unwrap();
+                copy.snapshots().write(sequence, &stored.bytes, &stored.jws).unwrap();
+                (CanonicalSnapshot::parse(stored.bytes).unwrap(), stored.jws)
+            })
+            .collect();
+        let key_file = committed.path().join("EXAMPLE-ONLY-authority-key.jwk");
+        let key = SigningKey::from_file_bytes(&std::fs::read(key_file).unwrap()).unwrap();
+        let (authority, kid) = (source.authority_id.clone(), key.did_key_url().unwrap());
+        Fixture { dir, key, kid, authority, source, signed }
+    }
+
     /// The `[[registries]]` entry for this directory.
     pub fn config(&self) -> RegistryConfig {
         RegistryConfig::Source(self.dir.path().to_owned())
@@ -184,11 +213,12 @@ pub fn register_from_now(source: &mut RegistrySource, entity: &str, metadata: En
     source.add_statement(terms).unwrap();
 }
 
-/// Starts a node hosting `fixture`'s registry.
+/// Starts a node hosting `fixture`'s registry, with publishing on.
 pub async fn node_for(fixture: &Fixture, adjust: impl FnOnce(&mut trustnode::config::Config)) -> TestNode {
     let registry = fixture.config();
     TestNode::start(move |config| {
         config.registries = vec![registry];
+        config.publishing.enabled = true;
         adjust(config);
     })
     .await
