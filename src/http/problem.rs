@@ -307,12 +307,12 @@ impl From<Refusal> for Problem {
             InvalidSequence(number) => Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-sequence",
-                format!("`{number}` is not a sequence or `latest`"),
+                format!("`{number}` is not `latest` or a sequence {SEQUENCE_FORM}"),
             ),
             InvalidPublishSequence(requested) => Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-sequence",
-                format!("`{requested}` is not a sequence number"),
+                format!("`{requested}` is not a sequence {SEQUENCE_FORM}"),
             ),
             NoSuchSnapshot(sequence) => Problem::new(
                 StatusCode::NOT_FOUND,
@@ -345,6 +345,9 @@ impl From<Refusal> for Problem {
         }
     }
 }
+
+/// How a snapshot sequence is written in a path, for the refusals of other spellings.
+const SEQUENCE_FORM: &str = "(decimal digits from 1 on, without sign, spaces or leading zeros)";
 
 /// An error answer of the OpenID Federation endpoints, in their own format (`error`, `error_description`) rather
 /// than problem details: federation clients read that one.

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::path_params::path_candidates;
+use super::path_params::{parse_sequence, path_candidates};
 use super::problem::{Problem, Refusal};
 use super::HttpState;
 use crate::clock::now;
@@ -137,7 +137,7 @@ pub(crate) async fn get_snapshot(
     };
     let sequence = match requested.as_str() {
         "latest" => content.sequence,
-        number => number.parse::<u64>().map_err(|_| Problem::from(Refusal::InvalidSequence(number.to_owned())))?,
+        number => parse_sequence(number).ok_or_else(|| Problem::from(Refusal::InvalidSequence(number.to_owned())))?,
     };
     let not_served = || Problem::from(Refusal::NoSuchSnapshot(sequence));
     let digest = registry.verified_digest(sequence).ok_or_else(not_served)?;
@@ -200,7 +200,7 @@ pub(crate) async fn put_snapshot(
     let body = body?;
     let requested = path_candidates(&params, "sequence").first().map(|s| s.to_string()).unwrap_or_default();
     let sequence =
-        requested.parse::<u64>().map_err(|_| Problem::from(Refusal::InvalidPublishSequence(requested.clone())))?;
+        parse_sequence(&requested).ok_or_else(|| Problem::from(Refusal::InvalidPublishSequence(requested.clone())))?;
     let jws = headers.get(SNAPSHOT_JWS_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
     let published = registry.publish(&state.node.resolver, sequence, body.to_vec(), jws).await?;
     let snapshot = published.snapshot();

@@ -165,6 +165,33 @@ async fn every_forgery_and_out_of_order_publish_is_refused_with_its_reason() {
 }
 
 #[tokio::test]
+async fn sequences_in_paths_are_canonical_decimal_from_1() {
+    let mut fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+    let base = format!("/registries/{}/snapshots", fixture.encoded_authority());
+    assert_eq!(node.get(&format!("{base}/1"), &[]).await.status, 200);
+    // `0` is canonical, but sequences start at 1: no snapshot 0 can exist.
+    for segment in ["01", "02", "+1", "%2B1", "%201", "1%20", "0", "00", "-1", "1.0", "18446744073709551616"] {
+        let reply = node.get(&format!("{base}/{segment}"), &[]).await;
+        assert_eq!(reply.status, 400, "GET {segment}: {}", String::from_utf8_lossy(&reply.body));
+        let problem = reply.json();
+        assert_eq!(problem["type"], "urn:trustnode:problem:invalid-sequence", "{segment}");
+        assert!(problem["detail"].as_str().unwrap().contains("without sign, spaces or leading zeros"), "{problem}");
+    }
+    let (two, jws) = revoke_college(&mut fixture);
+    let json = ("content-type", "application/json");
+    for segment in ["02", "+2", "0"] {
+        let headers = [json, (trustnode_registry::wire::SNAPSHOT_JWS_HEADER, jws.as_str())];
+        let reply =
+            node.request(hyper::Method::PUT, &format!("{base}/{segment}"), &headers, two.bytes().to_vec()).await;
+        assert_eq!(reply.status, 400, "PUT {segment}: {}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(reply.json()["type"], "urn:trustnode:problem:invalid-sequence", "{segment}");
+    }
+    assert_eq!(put(&node, &fixture.encoded_authority(), 2, two.bytes().to_vec(), &jws).await.status, 201);
+    assert_eq!(node.get(&format!("{base}/02"), &[]).await.status, 400, "no alias of a snapshot that exists");
+}
+
+#[tokio::test]
 async fn the_snapshot_must_be_for_the_path() {
     let mut fixture = Fixture::new();
     let other = Fixture::new();
