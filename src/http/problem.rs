@@ -12,6 +12,7 @@ use crate::hosting::verify::VerifyError;
 use crate::hosting::PublishError;
 use trustnode_registry::snapshot::SnapshotError;
 use trustnode_registry::trqp::{TrqpError, Unknown, WriteError};
+use trustnode_registry::wire::PROOF_HEADER;
 
 /// Base of the `type` URIs of this node's own problems (a URN: they name a kind, they are not web pages).
 /// The kinds are listed in the README.
@@ -120,8 +121,12 @@ impl From<TrqpError> for Problem {
             TrqpError::NotUtf8(_) | TrqpError::InvalidJson(_) => "invalid-json",
             TrqpError::NotAnObject(_) => "invalid-request",
             TrqpError::MissingFields(_) => "missing-fields",
+            TrqpError::NotAUri { .. } => "invalid-identifier",
             TrqpError::ContextNotObject | TrqpError::ProofNotBoolean => "invalid-context",
-            TrqpError::TimeNotString | TrqpError::InvalidTime(_) => "invalid-time",
+            TrqpError::TimeNotString
+            | TrqpError::TimeTooLong(_)
+            | TrqpError::InvalidTime { .. }
+            | TrqpError::TimeNotUtc { .. } => "invalid-time",
         };
         Problem::new(StatusCode::BAD_REQUEST, kind, error.to_string())
     }
@@ -243,6 +248,8 @@ pub enum Refusal {
     MissingAuthorityId,
     /// The node's key could not sign an answer.
     CannotSign(String),
+    /// The TRQP proof request header is not one `true` or `false`.
+    InvalidProofHeader,
 }
 
 impl From<Refusal> for Problem {
@@ -342,6 +349,11 @@ impl From<Refusal> for Problem {
             CannotSign(error) => {
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot sign the answer: {error}"))
             }
+            InvalidProofHeader => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-proof-header",
+                format!("the `{PROOF_HEADER}` header must be given once, as `true` or `false`"),
+            ),
         }
     }
 }
