@@ -1,13 +1,13 @@
 //! TRQP request parsing: any body through the registry core's `RequestBody::parse` and `question`. Every refusal
 //! becomes a 400 problem at the node; an accepted question carries the body's four members verbatim, non-empty,
-//! and holds for `context.time` or else for the `now` it was given.
+//! and holds for `context.time` (written back in one form that reads the same) or else for the `now` it was given.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use trustnode::http::problem::Problem;
 use trustnode_registry::model::Timestamp;
-use trustnode_registry::trqp::RequestBody;
+use trustnode_registry::trqp::{AsOf, RequestBody};
 
 fuzz_target!(|data: &[u8]| {
     let now = Timestamp::from_unix_seconds(1_750_000_000).expect("a timestamp in range");
@@ -30,7 +30,13 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(json[name], value, "{name} is carried verbatim");
     }
     match question.time_requested {
-        Some(time) => assert_eq!(json["context"]["time"], time),
+        Some(time) => {
+            // Written back in the one form, which reads as the same instant; the date and clock digits are as sent.
+            let sent = json["context"]["time"].as_str().expect("an accepted time is a string");
+            assert_eq!(AsOf::parse(time.as_str()).ok(), Some(time));
+            assert_eq!(time.as_str()[..19], sent[..19].replacen('t', "T", 1));
+            assert_eq!(question.at, time.second());
+        }
         None => assert_eq!(question.at, now),
     }
 });

@@ -18,16 +18,17 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 
 use axum::http::{header, HeaderMap, HeaderValue, Uri};
+use trustnode_registry::wire::PROOF_HEADER;
 
 /// Largest answer body callers keep; bigger answers are rendered per request.
 pub const MAX_VALUE_BYTES: usize = 16 * 1024;
 
-/// The request key of an entry: three byte strings (path with query, `Accept`, body).
-pub type Key<'k> = [&'k [u8]; 3];
+/// The request key of an entry: four byte strings (path with query, `Accept`, the TRQP proof header, body).
+pub type Key<'k> = [&'k [u8]; 4];
 
 #[derive(Debug)]
 struct Entry<V> {
-    key: [Box<[u8]>; 3],
+    key: [Box<[u8]>; 4],
     second: i64,
     generation: u64,
     value: V,
@@ -104,11 +105,13 @@ impl<V: Clone> MicroCache<V> {
     }
 }
 
-/// The key of a request: its path and query, its `Accept` header, and `body`. A missing `Accept` is keyed as a
-/// byte no header value can contain, so it differs from an empty one.
+/// The key of a request: its path and query, the headers answers vary on (`Accept`, and [`PROOF_HEADER`], which
+/// asks a TRQP answer for a proof), and `body`. A missing header is keyed as a byte no header value can contain, so
+/// it differs from an empty one.
 pub(crate) fn request_key<'r>(uri: &'r Uri, headers: &'r HeaderMap, body: &'r [u8]) -> Key<'r> {
     let request_line = uri.path_and_query().map_or("", |p| p.as_str()).as_bytes();
-    [request_line, headers.get(header::ACCEPT).map_or(&b"\n"[..], HeaderValue::as_bytes), body]
+    let header = |name| headers.get(name).map_or(&b"\n"[..], HeaderValue::as_bytes);
+    [request_line, header(header::ACCEPT.as_str()), header(PROOF_HEADER), body]
 }
 
 /// The current Unix second, the unit answers are kept for.
@@ -130,48 +133,49 @@ mod tests {
 
     #[test]
     fn values_are_kept_for_their_key_second_and_generation_only() {
-        let cache = kept(8, [b"/a", b"json", b""], 100, 7, "answer");
-        assert_eq!(cache.get([b"/a", b"json", b""], 100, 7), Some("answer"));
-        assert_eq!(cache.get([b"/a", b"json", b""], 101, 7), None, "a new second");
-        assert_eq!(cache.get([b"/a", b"json", b""], 100, 8), None, "newer data");
-        assert_eq!(cache.get([b"/a", b"html", b""], 100, 7), None, "another second key part");
-        assert_eq!(cache.get([b"/a/", b"json", b""], 100, 7), None, "another first key part");
-        assert_eq!(cache.get([b"/aj", b"son", b""], 100, 7), None, "parts are not concatenated");
-        assert_eq!(cache.get([b"/a", b"json", b"{}"], 100, 7), None, "another body");
+        let cache = kept(8, [b"/a", b"json", b"", b""], 100, 7, "answer");
+        assert_eq!(cache.get([b"/a", b"json", b"", b""], 100, 7), Some("answer"));
+        assert_eq!(cache.get([b"/a", b"json", b"", b""], 101, 7), None, "a new second");
+        assert_eq!(cache.get([b"/a", b"json", b"", b""], 100, 8), None, "newer data");
+        assert_eq!(cache.get([b"/a", b"html", b"", b""], 100, 7), None, "another second key part");
+        assert_eq!(cache.get([b"/a/", b"json", b"", b""], 100, 7), None, "another first key part");
+        assert_eq!(cache.get([b"/aj", b"son", b"", b""], 100, 7), None, "parts are not concatenated");
+        assert_eq!(cache.get([b"/a", b"json", b"true", b""], 100, 7), None, "another third key part");
+        assert_eq!(cache.get([b"/a", b"json", b"", b"{}"], 100, 7), None, "another body");
         cache.clear();
-        assert_eq!(cache.get([b"/a", b"json", b""], 100, 7), None);
+        assert_eq!(cache.get([b"/a", b"json", b"", b""], 100, 7), None);
     }
 
     #[test]
     fn only_requests_asked_before_have_their_answers_kept() {
         let cache = MicroCache::new(8);
-        cache.put([b"/a", b"", b""], 100, 0, 'a');
-        assert_eq!(cache.get([b"/a", b"", b""], 100, 0), None, "asked once: only noted");
-        cache.put([b"/a", b"", b""], 101, 0, 'a');
-        assert_eq!(cache.get([b"/a", b"", b""], 101, 0), None, "noted in an earlier second: noted again");
-        cache.put([b"/a", b"", b""], 101, 0, 'a');
-        assert_eq!(cache.get([b"/a", b"", b""], 101, 0), Some('a'), "asked twice in the second");
-        cache.put([b"/a", b"", b""], 102, 1, 'b');
-        assert_eq!(cache.get([b"/a", b"", b""], 102, 1), Some('b'), "kept before: kept again at once");
+        cache.put([b"/a", b"", b"", b""], 100, 0, 'a');
+        assert_eq!(cache.get([b"/a", b"", b"", b""], 100, 0), None, "asked once: only noted");
+        cache.put([b"/a", b"", b"", b""], 101, 0, 'a');
+        assert_eq!(cache.get([b"/a", b"", b"", b""], 101, 0), None, "noted in an earlier second: noted again");
+        cache.put([b"/a", b"", b"", b""], 101, 0, 'a');
+        assert_eq!(cache.get([b"/a", b"", b"", b""], 101, 0), Some('a'), "asked twice in the second");
+        cache.put([b"/a", b"", b"", b""], 102, 1, 'b');
+        assert_eq!(cache.get([b"/a", b"", b"", b""], 102, 1), Some('b'), "kept before: kept again at once");
     }
 
     #[test]
     fn a_cache_without_slots_keeps_nothing() {
-        let cache = kept(0, [b"/a", b"", b""], 1, 0, 1u8);
-        assert_eq!(cache.get([b"/a", b"", b""], 1, 0), None);
+        let cache = kept(0, [b"/a", b"", b"", b""], 1, 0, 1u8);
+        assert_eq!(cache.get([b"/a", b"", b"", b""], 1, 0), None);
     }
 
     #[test]
     fn one_off_requests_do_not_push_out_answers_of_the_current_second() {
-        let cache = kept(1, [b"/a", b"", b""], 1, 0, 'a');
-        cache.put([b"/b", b"", b""], 1, 0, 'b');
-        cache.put([b"/b", b"", b""], 1, 0, 'b');
-        assert_eq!(cache.get([b"/a", b"", b""], 1, 0), Some('a'));
-        assert_eq!(cache.get([b"/b", b"", b""], 1, 0), None);
+        let cache = kept(1, [b"/a", b"", b"", b""], 1, 0, 'a');
+        cache.put([b"/b", b"", b"", b""], 1, 0, 'b');
+        cache.put([b"/b", b"", b"", b""], 1, 0, 'b');
+        assert_eq!(cache.get([b"/a", b"", b"", b""], 1, 0), Some('a'));
+        assert_eq!(cache.get([b"/b", b"", b"", b""], 1, 0), None);
         // In a later second the old answer gives way: /b is noted, then kept.
-        cache.put([b"/b", b"", b""], 2, 0, 'b');
-        cache.put([b"/b", b"", b""], 2, 0, 'b');
-        assert_eq!(cache.get([b"/b", b"", b""], 2, 0), Some('b'));
-        assert_eq!(cache.get([b"/a", b"", b""], 2, 0), None);
+        cache.put([b"/b", b"", b"", b""], 2, 0, 'b');
+        cache.put([b"/b", b"", b"", b""], 2, 0, 'b');
+        assert_eq!(cache.get([b"/b", b"", b"", b""], 2, 0), Some('b'));
+        assert_eq!(cache.get([b"/a", b"", b"", b""], 2, 0), None);
     }
 }

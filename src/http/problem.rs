@@ -12,6 +12,7 @@ use crate::hosting::verify::VerifyError;
 use crate::hosting::PublishError;
 use trustnode_registry::snapshot::SnapshotError;
 use trustnode_registry::trqp::{TrqpError, Unknown, WriteError};
+use trustnode_registry::wire::PROOF_HEADER;
 
 /// Base of the `type` URIs of this node's own problems (a URN: they name a kind, they are not web pages).
 /// The kinds are listed in the README.
@@ -120,8 +121,12 @@ impl From<TrqpError> for Problem {
             TrqpError::NotUtf8(_) | TrqpError::InvalidJson(_) => "invalid-json",
             TrqpError::NotAnObject(_) => "invalid-request",
             TrqpError::MissingFields(_) => "missing-fields",
+            TrqpError::NotAUri { .. } => "invalid-identifier",
             TrqpError::ContextNotObject | TrqpError::ProofNotBoolean => "invalid-context",
-            TrqpError::TimeNotString | TrqpError::InvalidTime(_) => "invalid-time",
+            TrqpError::TimeNotString
+            | TrqpError::TimeTooLong(_)
+            | TrqpError::InvalidTime { .. }
+            | TrqpError::TimeNotUtc { .. } => "invalid-time",
         };
         Problem::new(StatusCode::BAD_REQUEST, kind, error.to_string())
     }
@@ -266,6 +271,8 @@ pub enum Refusal {
     MissingAuthorityId,
     /// The node's key could not sign an answer.
     CannotSign(String),
+    /// The TRQP proof request header is not one `true` or `false`.
+    InvalidProofHeader,
 }
 
 impl From<Refusal> for Problem {
@@ -352,7 +359,7 @@ impl From<Refusal> for Problem {
             InvalidSequence(number) => Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-sequence",
-                format!("`{number}` is not a sequence or `latest`"),
+                format!("`{number}` is not `latest` or a sequence {SEQUENCE_FORM}"),
             ),
             PublishingDisabled => Problem::new(
                 StatusCode::FORBIDDEN,
@@ -370,7 +377,7 @@ impl From<Refusal> for Problem {
             InvalidPublishSequence(requested) => Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-sequence",
-                format!("`{requested}` is not a sequence number"),
+                format!("`{requested}` is not a sequence {SEQUENCE_FORM}"),
             ),
             NoSuchSnapshot(sequence) => Problem::new(
                 StatusCode::NOT_FOUND,
@@ -400,9 +407,17 @@ impl From<Refusal> for Problem {
             CannotSign(error) => {
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot sign the answer: {error}"))
             }
+            InvalidProofHeader => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-proof-header",
+                format!("the `{PROOF_HEADER}` header must be given once, as `true` or `false`"),
+            ),
         }
     }
 }
+
+/// How a snapshot sequence is written in a path, for the refusals of other spellings.
+const SEQUENCE_FORM: &str = "(decimal digits from 1 on, without sign, spaces or leading zeros)";
 
 /// An error answer of the OpenID Federation endpoints, in their own format (`error`, `error_description`) rather
 /// than problem details: federation clients read that one.

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use super::admission::{receive, BodyBounds};
 use super::guard::content_length;
-use super::path_params::path_candidates;
+use super::path_params::{parse_sequence, path_candidates};
 use super::problem::{Problem, Refusal};
 use super::HttpState;
 use crate::clock::now;
@@ -139,7 +139,7 @@ pub(crate) async fn get_snapshot(
     };
     let sequence = match requested.as_str() {
         "latest" => content.sequence,
-        number => number.parse::<u64>().map_err(|_| Problem::from(Refusal::InvalidSequence(number.to_owned())))?,
+        number => parse_sequence(number).ok_or_else(|| Problem::from(Refusal::InvalidSequence(number.to_owned())))?,
     };
     let not_served = || Problem::from(Refusal::NoSuchSnapshot(sequence));
     let digest = registry.verified_digest(sequence).ok_or_else(not_served)?;
@@ -223,7 +223,7 @@ pub(crate) async fn put_snapshot(
     let registry = hosted(&state, &params)?;
     let requested = path_candidates(&params, "sequence").first().map(|s| s.to_string()).unwrap_or_default();
     let sequence =
-        requested.parse::<u64>().map_err(|_| Problem::from(Refusal::InvalidPublishSequence(requested.clone())))?;
+        parse_sequence(&requested).ok_or_else(|| Problem::from(Refusal::InvalidPublishSequence(requested.clone())))?;
     let jws = headers.get(SNAPSHOT_JWS_HEADER).and_then(|value| value.to_str().ok()).unwrap_or_default();
     registry.screen_publish(&state.node.resolver, sequence, jws).await?;
     let config = &state.node.config;

@@ -5,18 +5,19 @@
 //! read, the clock is read once for the question and the answer's `registry_stale`, the decision is made over
 //! the node's registries (`NodeState::registries`), and the answer is served.
 //!
-//! Verifiable answers: with `context.proof = true` a positive answer carries `proof` (see
-//! `trustnode_registry::proof`). With `Accept: application/jose` the answer (positive or negative, proof included
+//! Verifiable answers: with `context.proof` `true` (or `"true"`), or the request header [`PROOF_HEADER`]`: true`, a
+//! positive answer carries `proof` (see `trustnode_registry::proof`); either form asking is enough. With `Accept: application/jose` the answer (positive or negative, proof included
 //! when asked) comes back as a compact JWS signed by the node's key, typed [`ANSWER_JWS_TYPE`],
 //! `Content-Type: application/jose`.
 //!
-//! Errors are problem details (never signed, see `super::problem`): 400 for invalid JSON, missing or empty fields
-//! or a bad `context.time` or `context.proof`; 404 for an unknown authority, entity, action or resource, unless
+//! Errors are problem details (never signed, see `super::problem`): 400 for invalid JSON, missing or empty fields,
+//! an `entity_id` or `authority_id` that is no URI, a bad `context.time` or `context.proof`, or a proof header
+//! other than `true` or `false` (all before any registry is consulted, so also under `hide_unknown`); 404 for an unknown authority, entity, action or resource, unless
 //! `[trqp] hide_unknown` turns those into a plain 200 "no" so the endpoint is no enumeration oracle. Only
 //! translation here: no decision is made in this module.
 //!
-//! Answers are microcached (`super::microcache`): a question asked again with the same endpoint, `Accept` and
-//! byte-identical body within the same second gets the same answer, unless a hosted registry installed a new
+//! Answers are microcached (`super::microcache`): a question asked again with the same endpoint, `Accept`, proof
+//! header and byte-identical body within the same second gets the same answer, unless a hosted registry installed a new
 //! snapshot in between (the registries' generation).
 
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -34,8 +35,8 @@ use super::problem::{Problem, Refusal};
 use super::HttpState;
 use crate::clock::now;
 use trustnode_registry::model::StatementKind;
-use trustnode_registry::trqp::{decide, Policy, RequestBody, Unknown};
-use trustnode_registry::wire::{encode, ANSWER_JWS_TYPE, JOSE_MEDIA_TYPE};
+use trustnode_registry::trqp::{decide, proof_flag, Policy, RequestBody, Unknown};
+use trustnode_registry::wire::{encode, ANSWER_JWS_TYPE, JOSE_MEDIA_TYPE, PROOF_HEADER};
 
 /// `POST /authorization`.
 pub async fn authorization(
@@ -68,13 +69,14 @@ fn answer(
 ) -> Result<Response, Problem> {
     let key = request_key(uri, headers, body);
     let signed = wants_jose(headers);
+    let proof_header = proof_header(headers)?;
     let second = unix_second();
     // Read before evaluating: a snapshot installed meanwhile bumps it, so this answer is not reused.
     let generation = state.node.registries.generation();
     let body = match state.trqp_answers.get(key, second, generation) {
         Some(kept) => kept,
         None => {
-            let fresh = Bytes::from(evaluate(state, kind, body, signed)?);
+            let fresh = Bytes::from(evaluate(state, kind, body, signed, proof_header)?);
             if fresh.len() <= MAX_VALUE_BYTES {
                 state.trqp_answers.put(key, second, generation, fresh.clone());
             }
@@ -82,7 +84,18 @@ fn answer(
         }
     };
     let content_type = if signed { JOSE_MEDIA_TYPE } else { "application/json" };
-    Ok(([(header::CONTENT_TYPE, content_type), (header::VARY, "Accept")], body).into_response())
+    let mut response = ([(header::CONTENT_TYPE, content_type), (header::VARY, "Accept")], body).into_response();
+    response.headers_mut().append(header::VARY, HeaderValue::from_static(PROOF_HEADER));
+    Ok(response)
+}
+
+/// The [`PROOF_HEADER`] request header: `true` asks for a proof, `false` or its absence does not.
+fn proof_header(headers: &HeaderMap) -> Result<bool, Problem> {
+    let mut values = headers.get_all(PROOF_HEADER).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return if headers.contains_key(PROOF_HEADER) { Err(Refusal::InvalidProofHeader.into()) } else { Ok(false) };
+    };
+    value.to_str().ok().and_then(proof_flag).ok_or_else(|| Refusal::InvalidProofHeader.into())
 }
 
 /// True when `Accept` lists `application/jose` (with a non-zero quality).
@@ -97,11 +110,19 @@ fn wants_jose(headers: &HeaderMap) -> bool {
     )
 }
 
-/// The answer body for a question (a compact JWS by the node when `signed`), or the problem with it.
-fn evaluate(state: &HttpState, kind: StatementKind, body: &[u8], signed: bool) -> Result<Vec<u8>, Problem> {
+/// The answer body for a question (a compact JWS by the node when `signed`, with a proof when the body or
+/// `proof_header` asks), or the problem with it.
+fn evaluate(
+    state: &HttpState,
+    kind: StatementKind,
+    body: &[u8],
+    signed: bool,
+    proof_header: bool,
+) -> Result<Vec<u8>, Problem> {
     let body = RequestBody::parse(body)?;
     let now = now()?;
-    let question = body.question(now)?;
+    let mut question = body.question(now)?;
+    question.wants_proof |= proof_header;
     let policy = Policy { hide_unknown: state.node.config.trqp.hide_unknown };
     let decision = decide(&question, kind, |authority| state.node.registries.current(authority), policy)?;
     let answer = decision.to_json(now)?;

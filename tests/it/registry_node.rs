@@ -85,7 +85,7 @@ async fn entities_are_paginated_filtered_and_viewable_by_raw_or_encoded_did() {
 }
 
 /// Puts `bytes`/`jws` as `sequence` and checks the refusal's status and problem type, and that the node still
-/// serves the snapshot it served before.
+/// serves the snapshot it served before; returns the problem's detail (empty for a 413).
 async fn assert_refused(
     node: &crate::support::node::TestNode,
     fixture: &Fixture,
@@ -93,16 +93,19 @@ async fn assert_refused(
     (bytes, jws): (Vec<u8>, String),
     status: u16,
     kind: &str,
-) {
+) -> String {
     let before = latest_etag(node, &fixture.encoded_authority()).await;
     let reply = put(node, &fixture.encoded_authority(), sequence, bytes, &jws).await;
     assert_eq!(reply.status, status, "{kind}: {}", String::from_utf8_lossy(&reply.body));
+    let mut detail = String::new();
     if status != 413 {
         let problem = reply.json();
         assert_eq!(problem["type"], format!("urn:trustnode:problem:{kind}"), "{problem}");
-        assert!(!problem["detail"].as_str().unwrap_or_default().is_empty());
+        detail = problem["detail"].as_str().unwrap_or_default().to_owned();
+        assert!(!detail.is_empty());
     }
     assert_eq!(latest_etag(node, &fixture.encoded_authority()).await, before, "{kind}: the previous snapshot stays");
+    detail
 }
 
 fn revoke_college(fixture: &mut Fixture) -> (CanonicalSnapshot, String) {
@@ -148,7 +151,17 @@ async fn every_forgery_and_out_of_order_publish_is_refused_with_its_reason() {
     let fork_one = fork.build_next(86_400);
     fork.accepted(fork_one);
     let (forked, forked_jws) = fork.build_next(86_400);
-    assert_refused(&node, &fixture, 2, (forked.bytes().to_vec(), forked_jws), 409, "not-a-successor").await;
+    let detail =
+        assert_refused(&node, &fixture, 2, (forked.bytes().to_vec(), forked_jws), 409, "not-a-successor").await;
+    // A sentence naming the sequence and both digests, not a Rust value.
+    let (served, named) = (fixture.signed[0].0.digest(), fork.signed[0].0.digest());
+    assert_eq!(
+        detail,
+        format!(
+            "`previous` must name snapshot 1 with digest {served}, the one it follows; it names snapshot 1 with \
+             digest {named}"
+        )
+    );
 
     let big = fixture.edit_and_build(|source| add_schools(source, 400));
     assert!(big.0.bytes().len() > 64 * 1024);
@@ -162,6 +175,33 @@ async fn every_forgery_and_out_of_order_publish_is_refused_with_its_reason() {
     assert_refused(&node, &fixture, 2, (bytes, jws), 409, "sequence-not-next").await;
     let one_again = node.get(&format!("/registries/{}/snapshots/1", fixture.encoded_authority()), &[]).await;
     assert_eq!(&one_again.body[..], one.bytes());
+}
+
+#[tokio::test]
+async fn sequences_in_paths_are_canonical_decimal_from_1() {
+    let mut fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+    let base = format!("/registries/{}/snapshots", fixture.encoded_authority());
+    assert_eq!(node.get(&format!("{base}/1"), &[]).await.status, 200);
+    // `0` is canonical, but sequences start at 1: no snapshot 0 can exist.
+    for segment in ["01", "02", "+1", "%2B1", "%201", "1%20", "0", "00", "-1", "1.0", "18446744073709551616"] {
+        let reply = node.get(&format!("{base}/{segment}"), &[]).await;
+        assert_eq!(reply.status, 400, "GET {segment}: {}", String::from_utf8_lossy(&reply.body));
+        let problem = reply.json();
+        assert_eq!(problem["type"], "urn:trustnode:problem:invalid-sequence", "{segment}");
+        assert!(problem["detail"].as_str().unwrap().contains("without sign, spaces or leading zeros"), "{problem}");
+    }
+    let (two, jws) = revoke_college(&mut fixture);
+    let json = ("content-type", "application/json");
+    for segment in ["02", "+2", "0"] {
+        let headers = [json, (trustnode_registry::wire::SNAPSHOT_JWS_HEADER, jws.as_str())];
+        let reply =
+            node.request(hyper::Method::PUT, &format!("{base}/{segment}"), &headers, two.bytes().to_vec()).await;
+        assert_eq!(reply.status, 400, "PUT {segment}: {}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(reply.json()["type"], "urn:trustnode:problem:invalid-sequence", "{segment}");
+    }
+    assert_eq!(put(&node, &fixture.encoded_authority(), 2, two.bytes().to_vec(), &jws).await.status, 201);
+    assert_eq!(node.get(&format!("{base}/02"), &[]).await.status, 400, "no alias of a snapshot that exists");
 }
 
 #[tokio::test]

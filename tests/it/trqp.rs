@@ -1,7 +1,8 @@
 //! TRQP v2 over HTTP: request and response shapes checked against the specification's schemas (required members
 //! and their types, written here as data), as-of-time answers (revocation, suspension and reinstatement, expiry),
 //! problem details for bad requests and unknown names, the no-oracle switch, `/metadata`, and accreditation chains
-//! across three registries (state board → accreditor → regional accreditor).
+//! across three registries (state board → accreditor → regional accreditor); the RFC 3339 spellings of a UTC
+//! `context.time`, identifiers that must be URIs, and the three ways to ask for a proof.
 
 use crate::support::node::{Reply, TestNode};
 use crate::support::registry::{at, node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
@@ -74,10 +75,12 @@ fn assert_shape(body: &Value, required: Members, optional: Members) {
         let (_, expected) = declared.unwrap_or_else(|| panic!("undeclared member `{name}`: {body}"));
         assert_eq!(type_of(value), *expected, "`{name}` in {body}");
     }
-    // Times the node states are whole seconds in UTC; `time_requested` echoes the request as sent.
+    // Times from registries are whole seconds in UTC; `time_evaluated` is too, unless it is the time asked, which
+    // keeps its precision.
     for time in ["time_evaluated", "valid_from", "valid_until"] {
         if let Some(text) = object.get(time).and_then(Value::as_str) {
-            assert!(text.ends_with('Z') && text.len() == 20, "`{time}` is RFC 3339 UTC: {text}");
+            let asked = time == "time_evaluated" && object.get("time_requested") == object.get(time);
+            assert!(text.ends_with('Z') && (text.len() == 20 || asked), "`{time}` is RFC 3339 UTC: {text}");
         }
     }
 }
@@ -130,6 +133,10 @@ async fn context_time_is_a_real_as_of_query() {
     assert_eq!(expired["valid_until"], "2025-01-01T00:00:00Z");
     let early = authorized(&node, &fixture, BOOTCAMP, BADGE, "2023-06-01T00:00:00.250Z").await;
     assert_eq!(early["status"], "not_yet_valid");
+    assert_eq!(
+        (early["time_requested"].as_str(), early["time_evaluated"].as_str()),
+        (Some("2023-06-01T00:00:00.250Z"), Some("2023-06-01T00:00:00.250Z"))
+    );
 
     let now = ask(&node, "/authorization", &question(&fixture, COLLEGE, "Certificate", None)).await.json();
     assert_shape(&now, AUTHORIZATION_REQUIRED, OPTIONAL);
@@ -138,6 +145,124 @@ async fn context_time_is_a_real_as_of_query() {
     assert_eq!(now["registry_sequence"], 1);
     assert_eq!(now["snapshot_digest"], fixture.signed[0].0.digest().to_string());
     assert_eq!(now["registry_stale"], false);
+}
+
+#[tokio::test]
+async fn every_rfc_3339_spelling_of_a_utc_time_asks_the_same_question() {
+    let fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+    let canonical = authorized(&node, &fixture, UNIVERSITY, BADGE, "2025-02-28T23:59:59Z").await;
+    for spelling in ["2025-02-28t23:59:59z", "2025-02-28T23:59:59+00:00", "2025-02-28T23:59:59-00:00"] {
+        let answer = authorized(&node, &fixture, UNIVERSITY, BADGE, spelling).await;
+        assert_eq!(answer, canonical, "{spelling} is written back with `T` and `Z`");
+    }
+    // A fraction is kept, and the answer is that of its second: the last before the revocation at 03-01T00:00:00Z.
+    let fraction = authorized(&node, &fixture, UNIVERSITY, BADGE, "2025-02-28T23:59:59.999+00:00").await;
+    assert_eq!((fraction["authorized"].as_bool(), fraction["statement_id"].as_str()), (Some(true), Some("s1")));
+    assert_eq!(fraction["time_requested"], "2025-02-28T23:59:59.999Z");
+    assert_eq!(fraction["time_evaluated"], "2025-02-28T23:59:59.999Z");
+
+    for (time, detail) in [
+        ("2025-03-01T01:00:00+01:00", "`context.time` must be in UTC (offset `Z` or `+00:00`), not at offset `+01:00`"),
+        (
+            "2025-03-01 00:00:00Z",
+            "`context.time` `2025-03-01 00:00:00Z` is not an RFC 3339 date-time: expected `T` at byte 10 (the form is \
+             YYYY-MM-DDTHH:MM:SSZ)",
+        ),
+    ] {
+        let reply = ask(&node, "/authorization", &question(&fixture, UNIVERSITY, BADGE, Some(time))).await;
+        assert_eq!(reply.status, 400, "{time}");
+        let problem = reply.json();
+        assert_eq!(
+            (problem["type"].as_str(), problem["detail"].as_str()),
+            (Some("urn:trustnode:problem:invalid-time"), Some(detail))
+        );
+    }
+}
+
+#[tokio::test]
+async fn identifiers_that_are_not_uris_are_400_even_when_unknown_names_are_hidden() {
+    let fixture = Fixture::new();
+    let good = question(&fixture, UNIVERSITY, BADGE, None);
+    for hide_unknown in [false, true] {
+        let node = node_for(&fixture, |config| config.trqp.hide_unknown = hide_unknown).await;
+        for (field, value) in [("entity_id", "not a uri"), ("authority_id", "board"), ("entity_id", "did:web:a\u{0}b")]
+        {
+            let mut body = good.clone();
+            body[field] = json!(value);
+            for endpoint in ["/authorization", "/recognition"] {
+                let reply = ask(&node, endpoint, &body).await;
+                assert_eq!(reply.status, 400, "{endpoint} {field} {value:?}: {}", String::from_utf8_lossy(&reply.body));
+                let problem = reply.json();
+                assert_eq!(problem["type"], "urn:trustnode:problem:invalid-identifier");
+                let detail = problem["detail"].as_str().unwrap();
+                assert!(detail.starts_with(&format!("`{field}` must be an RFC 3986 URI")), "{detail}");
+            }
+        }
+        // Actions and resources are any non-empty string: TRQP does not make them URIs.
+        let mut free = good.clone();
+        free["action"] = json!("issue badges");
+        assert_eq!(ask(&node, "/authorization", &free).await.status, if hide_unknown { 200 } else { 404 });
+    }
+}
+
+#[tokio::test]
+async fn a_proof_is_asked_by_boolean_by_string_or_by_header_alike() {
+    let fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+    let time = "2025-02-01T00:00:00Z";
+    let asking = |proof: Value| {
+        let mut body = question(&fixture, UNIVERSITY, BADGE, None);
+        body["context"] = json!({"time": time, "proof": proof});
+        body
+    };
+    let post = |body: Value, headers: &'static [(&'static str, &'static str)]| {
+        let node = &node;
+        async move {
+            let mut all = vec![("content-type", "application/json")];
+            all.extend_from_slice(headers);
+            node.request(hyper::Method::POST, "/authorization", &all, body.to_string()).await
+        }
+    };
+    let plain = question(&fixture, UNIVERSITY, BADGE, Some(time));
+    // Each asked twice, so that a kept answer would show.
+    let mut answers = Vec::new();
+    for (body, headers) in [
+        (asking(json!(true)), &[][..]),
+        (asking(json!("true")), &[][..]),
+        (plain.clone(), &[("trqp-proof", "true")][..]),
+        (asking(json!("false")), &[("trqp-proof", "true")][..]),
+    ] {
+        for _ in 0..2 {
+            let reply = post(body.clone(), headers).await;
+            assert_eq!(reply.status, 200, "{body} {headers:?}: {}", String::from_utf8_lossy(&reply.body));
+            let vary: Vec<&str> = reply.headers.get_all("vary").iter().filter_map(|v| v.to_str().ok()).collect();
+            assert!(vary.starts_with(&["Accept", "trqp-proof"]), "{vary:?}");
+            answers.push(reply.json());
+        }
+    }
+    assert!(answers[0]["proof"]["links"].as_array().is_some_and(|links| links.len() == 1), "{}", answers[0]);
+    assert!(answers.iter().all(|answer| *answer == answers[0]), "the same proven answer each way");
+    for (body, headers) in [(plain.clone(), &[][..]), (asking(json!(false)), &[("trqp-proof", "false")][..])] {
+        for _ in 0..2 {
+            let answer = post(body.clone(), headers).await.json();
+            assert!(answer.get("proof").is_none(), "{body} {headers:?}: {answer}");
+        }
+    }
+    for headers in [
+        &[("trqp-proof", "yes")][..],
+        &[("trqp-proof", "TRUE")][..],
+        &[("trqp-proof", "true"), ("trqp-proof", "true")][..],
+    ] {
+        let reply = post(plain.clone(), headers).await;
+        assert_eq!(reply.status, 400, "{headers:?}");
+        assert_eq!(reply.json()["type"], "urn:trustnode:problem:invalid-proof-header");
+    }
+    let reply = post(asking(json!("yes")), &[]).await;
+    assert_eq!(
+        (reply.status.as_u16(), reply.json()["type"].as_str()),
+        (400, Some("urn:trustnode:problem:invalid-context"))
+    );
 }
 
 #[tokio::test]

@@ -39,15 +39,15 @@ pub enum JwsError {
     #[error("malformed JWS: {0}")]
     Malformed(String),
     /// The `typ` header is missing or not the one expected.
-    #[error("wrong JWS type {found:?}, expected `{expected}`")]
+    #[error("wrong JWS type: `typ` is {}, expected `{expected}`", shown(.found.as_deref()))]
     WrongType {
-        /// The `typ` found, if any.
+        /// The `typ` found, as JSON, if any.
         found: Option<String>,
         /// The `typ` the verifier expected.
         expected: &'static str,
     },
     /// The `alg` header is missing or not `EdDSA` / `ES256`.
-    #[error("unsupported JWS algorithm {0:?}")]
+    #[error("unsupported JWS algorithm: `alg` is {}", shown(.0.as_deref()))]
     UnsupportedAlgorithm(Option<String>),
     /// The header has a `crit` member; no extension is understood.
     #[error("the JWS header lists critical extensions {0}, none of which are supported")]
@@ -67,9 +67,9 @@ pub enum JwsError {
         authority_id: String,
     },
     /// The DID document given for the signer has another `id`.
-    #[error("the DID document is for {found:?}, not for `{authority_id}`")]
+    #[error("the DID document's `id` is {}, not `{authority_id}`", shown(.found.as_deref()))]
     DocumentNotOfAuthority {
-        /// The document's `id`, if any.
+        /// The document's `id` as JSON, if any.
         found: Option<String>,
         /// The registry's authority.
         authority_id: String,
@@ -165,6 +165,11 @@ pub struct VerifiedSignature {
     pub kid: String,
 }
 
+/// A JSON member's value, as JSON text, for an error message; `missing` when absent.
+fn shown(value: Option<&str>) -> &str {
+    value.unwrap_or("missing")
+}
+
 fn base64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -236,7 +241,11 @@ impl SigningKey {
                     p256::ecdsa::SigningKey::from_bytes(&scalar.into()).map_err(|e| invalid(format!("d: {e}")))?;
                 SigningKey::P256(key)
             }
-            (kty, crv) => return Err(invalid(format!("unsupported key type {kty:?} / curve {crv:?}"))),
+            _ => {
+                let [kty, crv] = ["kty", "crv"].map(|name| members.get(name).map(Value::to_string));
+                let (kty, crv) = (shown(kty.as_deref()), shown(crv.as_deref()));
+                return Err(invalid(format!("unsupported key: `kty` is {kty}, `crv` is {crv}")));
+            }
         };
         let public: Map<String, Value> =
             members.iter().filter(|(name, _)| *name != "d").map(|(n, v)| (n.clone(), v.clone())).collect();
@@ -532,10 +541,9 @@ fn verify_parts(
 
 /// The key `kid` if the document of `authority_id` lists it under `assertionMethod`.
 pub fn assertion_key(document: &Value, authority_id: &str, kid: &str) -> Result<VerifyingKey, JwsError> {
-    let document_id = document.get("id").and_then(Value::as_str);
-    if document_id != Some(authority_id) {
+    if document.get("id").and_then(Value::as_str) != Some(authority_id) {
         return Err(JwsError::DocumentNotOfAuthority {
-            found: document_id.map(str::to_owned),
+            found: document.get("id").map(Value::to_string),
             authority_id: authority_id.to_owned(),
         });
     }
@@ -572,6 +580,20 @@ mod tests {
     use rand_core::OsRng;
 
     const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/didkey-valid.json"));
+
+    #[test]
+    fn refusals_show_header_values_as_json_never_as_rust_values() {
+        let wrong = JwsError::WrongType { found: Some("\"JWT\"".into()), expected: SNAPSHOT_JWS_TYPE };
+        assert_eq!(wrong.to_string(), "wrong JWS type: `typ` is \"JWT\", expected `trust-registry-header+jws`");
+        let untyped = JwsError::WrongType { found: None, expected: SNAPSHOT_JWS_TYPE };
+        assert_eq!(untyped.to_string(), "wrong JWS type: `typ` is missing, expected `trust-registry-header+jws`");
+        assert_eq!(JwsError::UnsupportedAlgorithm(None).to_string(), "unsupported JWS algorithm: `alg` is missing");
+        let document = json!({"id": 7});
+        let refused = assertion_key(&document, "did:example:a", "did:example:a#k").unwrap_err();
+        assert_eq!(refused.to_string(), "the DID document's `id` is 7, not `did:example:a`");
+        let refused = SigningKey::from_file_bytes(br#"{"kty":"RSA","d":"AA"}"#).unwrap_err();
+        assert!(refused.to_string().ends_with("unsupported key: `kty` is \"RSA\", `crv` is missing"), "{refused}");
+    }
 
     #[test]
     fn multikeys_match_the_did_key_vectors() {

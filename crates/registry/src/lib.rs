@@ -11,7 +11,8 @@
 //! [`snapshot::CanonicalSnapshot::parse`] the published bytes, [`snapshot::SnapshotContent::verify_signature`]
 //! against the authority's resolved DID document, then [`evaluate::RegistryIndex::new`] and ask questions; with
 //! several registries, [`chain::authorize`] follows delegations between them. [`trqp`] reads TRQP questions,
-//! decides them over the registries at hand and writes the answers, with [`proof`]s when asked.
+//! decides them over the registries at hand and writes the answers, with [`proof`]s when asked; [`uri`] is the RFC
+//! 3986 syntax its identifiers must have.
 //! [`federation`] renders a snapshot as OpenID Federation statements and the DCC legacy file. [`wire`] holds the
 //! protocol's header, media type and JWS type names and the DID path-segment encoding, defined once.
 //!
@@ -88,4 +89,5 @@ pub mod model;
 pub mod proof;
 pub mod snapshot;
 pub mod trqp;
+pub mod uri;
 pub mod wire;

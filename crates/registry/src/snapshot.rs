@@ -293,7 +293,12 @@ pub enum SnapshotError {
         found: u64,
     },
     /// `previous` does not name the predecessor's sequence and digest.
-    #[error("previous {found:?} does not name the current snapshot {expected:?}")]
+    #[error(
+        "`previous` must name snapshot {} with digest {}, the one it follows; {}",
+        .expected.sequence,
+        .expected.digest,
+        found_words(.found.as_ref())
+    )]
     BrokenChain {
         /// The link to the actual predecessor.
         expected: SnapshotLink,
@@ -317,6 +322,14 @@ pub enum SnapshotError {
     /// The signature was refused.
     #[error("signature refused: {0}")]
     Signature(JwsError),
+}
+
+/// What a [`SnapshotError::BrokenChain`] snapshot's `previous` says instead.
+fn found_words(found: Option<&SnapshotLink>) -> String {
+    match found {
+        Some(link) => format!("it names snapshot {} with digest {}", link.sequence, link.digest),
+        None => "it has no `previous`".to_owned(),
+    }
 }
 
 impl From<JcsError> for SnapshotError {
@@ -710,7 +723,14 @@ mod tests {
             at("2025-06-03T00:00:00Z"),
         )
         .unwrap();
-        assert!(matches!(two.check_follows(&one), Err(SnapshotError::BrokenChain { .. })));
+        let refused = two.check_follows(&one).unwrap_err();
+        assert!(matches!(refused, SnapshotError::BrokenChain { .. }));
+        let (expected, found) = (one.digest(), two.snapshot().previous.map(|link| link.digest));
+        let found = found.expect("snapshot 2 names a predecessor");
+        assert_eq!(
+            refused.to_string(),
+            format!("`previous` must name snapshot 1 with digest {expected}, the one it follows; it names snapshot 1 with digest {found}")
+        );
     }
 
     #[test]

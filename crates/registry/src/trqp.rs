@@ -3,11 +3,13 @@
 //! ([`Decision::to_json`]).
 //!
 //! Requests follow the specification's schema: `entity_id`, `authority_id`, `action`, `resource` (non-empty
-//! strings) and an optional `context` object whose `time` (RFC 3339 with `Z`) makes the answer an as-of query and
-//! whose `proof` (a boolean) asks for a proof; other members are ignored. Answers echo the four fields, give
-//! `authorized` / `recognized` and `time_evaluated` (the instant the answer holds for: `context.time`, else now),
-//! `time_requested` when a time was asked, and the explanation fields this node adds (`status`, `reason`,
-//! `statement_id`, `valid_from`, `valid_until`, `registry_sequence`, `snapshot_digest`, `registry_stale`, `chain`).
+//! strings; the two identifiers RFC 3986 URIs, as TRQP §Identifiers requires, checked by [`crate::uri`]) and an
+//! optional `context` object whose `time` makes the answer an as-of query ([`AsOf`]) and whose `proof` (`true`,
+//! or the string `"true"`, which the schema's string-only `context` members allow) asks for a proof; other members
+//! are ignored. Answers echo the four fields, give `authorized` / `recognized` and `time_evaluated` (the instant the
+//! answer holds for: `context.time`, else now), `time_requested` when a time was asked, and the explanation fields
+//! this node adds (`status`, `reason`, `statement_id`, `valid_from`, `valid_until`, `registry_sequence`,
+//! `snapshot_digest`, `registry_stale`, `chain`).
 //!
 //! An authorization the asked authority's registry does not grant directly is searched through its delegations
 //! ([`super::chain::authorize`]). Such an answer explains the deciding statement (`status` may also be a chain
@@ -32,6 +34,7 @@ use super::evaluate::{standing_at, Query, Standing};
 use super::model::{ModelError, Statement, StatementKind, Timestamp};
 use super::proof::{ProofError, ProvableRegistry};
 use super::snapshot::{Digest, SnapshotContent};
+use super::uri::{self, UriError};
 
 /// The members a question must have, in the order a refusal lists the missing ones.
 const QUESTION_FIELDS: [&str; 4] = ["entity_id", "authority_id", "action", "resource"];
@@ -57,18 +60,40 @@ pub enum TrqpError {
     /// These members are absent, empty or not strings, in the order of the request schema.
     #[error("required non-empty string fields missing: {}", .0.join(", "))]
     MissingFields(Vec<&'static str>),
+    /// `entity_id` or `authority_id` is not an RFC 3986 URI.
+    #[error("`{field}` must be an RFC 3986 URI such as a DID or an https URL, but {error}")]
+    NotAUri {
+        /// The member.
+        field: &'static str,
+        /// What is wrong with it.
+        error: UriError,
+    },
     /// `context` is neither an object nor `null`.
     #[error("`context` must be a JSON object")]
     ContextNotObject,
-    /// `context.proof` is neither a boolean nor `null`.
-    #[error("`context.proof` must be a boolean")]
+    /// `context.proof` is none of `true`, `false`, `"true"`, `"false"` and `null`.
+    #[error("`context.proof` must be true or false, as a boolean or a string")]
     ProofNotBoolean,
     /// `context.time` is not a string.
     #[error("`context.time` must be an RFC 3339 string")]
     TimeNotString,
-    /// `context.time` is a string, but no RFC 3339 time this node reads.
-    #[error(transparent)]
-    InvalidTime(ModelError),
+    /// `context.time` is longer than any date-time this node reads.
+    #[error("`context.time` has {0} bytes; an RFC 3339 date-time to the nanosecond has at most {MAX_TIME_BYTES}")]
+    TimeTooLong(usize),
+    /// `context.time` is a short string, but no RFC 3339 date-time.
+    #[error("`context.time` `{text}` is not an RFC 3339 date-time: {why}")]
+    InvalidTime {
+        /// The time as sent.
+        text: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// `context.time` is an RFC 3339 date-time in another offset than UTC.
+    #[error("`context.time` must be in UTC (offset `Z` or `+00:00`), not at offset `{offset}`")]
+    TimeNotUtc {
+        /// The offset as sent.
+        offset: String,
+    },
 }
 
 /// A TRQP request body as read: the members this node uses, each kept as a `Member` so that a wrong type is
@@ -178,20 +203,144 @@ impl<'de: 'b, 'b> Visitor<'de> for MemberVisitor<'b> {
 /// A validated TRQP question, borrowing from its [`RequestBody`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Question<'r> {
-    /// `entity_id`, non-empty.
+    /// `entity_id`, an RFC 3986 URI.
     pub entity_id: &'r str,
-    /// `authority_id`, non-empty.
+    /// `authority_id`, an RFC 3986 URI.
     pub authority_id: &'r str,
     /// `action`, non-empty.
     pub action: &'r str,
     /// `resource`, non-empty.
     pub resource: &'r str,
-    /// `context.time` as sent, when the question is an as-of query.
-    pub time_requested: Option<&'r str>,
-    /// The instant the answer must hold for: `context.time`, else the `now` it was read at.
+    /// `context.time`, when the question is an as-of query.
+    pub time_requested: Option<AsOf>,
+    /// The second the answer is evaluated at: that of `context.time`, else the `now` it was read at.
     pub at: Timestamp,
-    /// `context.proof`: attach a proof to a positive answer.
+    /// `context.proof` (or the caller's equivalent, such as a request header): attach a proof to a positive answer.
     pub wants_proof: bool,
+}
+
+/// Bytes of the longest `context.time` read: `YYYY-MM-DDTHH:MM:SS`, a point, nine fractional digits and `+00:00`.
+pub const MAX_TIME_BYTES: usize = 35;
+
+/// Bytes of an [`AsOf`] as written: the longest `context.time` with `Z` for its offset.
+const AS_OF_BYTES: usize = MAX_TIME_BYTES - 5;
+
+/// A TRQP `context.time`: an RFC 3339 §5.6 date-time in UTC, kept to the precision it was sent with (at most nine
+/// fractional digits) and written back in one form, with an upper-case `T` and a `Z`.
+///
+/// Read leniently as RFC 3339 allows: `t` for `T`, `z` for `Z`, `+00:00` for `Z`, and `-00:00` (RFC 3339 §4.3: the
+/// instant is in UTC, only the local offset is unknown), so every spelling of one UTC instant asks the same
+/// question. Other offsets are refused rather than converted ([`TrqpError::TimeNotUtc`]): the TRQP schema requires
+/// UTC, and an answer's `time_requested` must be the instant asked in the form the schema names. The evaluation
+/// uses [`AsOf::second`], the whole second containing the instant: every instant a registry records is a whole
+/// second and validity windows are `[from, until)`, so an answer as of `12:00:00.5` is the answer as of `12:00:00`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct AsOf {
+    /// The date-time as written back, in `text[..len]` (ASCII).
+    text: [u8; AS_OF_BYTES],
+    len: u8,
+    second: Timestamp,
+}
+
+impl AsOf {
+    /// Reads a `context.time`.
+    pub fn parse(text: &str) -> Result<AsOf, TrqpError> {
+        if text.len() > MAX_TIME_BYTES {
+            return Err(TrqpError::TimeTooLong(text.len()));
+        }
+        let invalid = |why: String| TrqpError::InvalidTime { text: text.to_owned(), why };
+        let bytes = text.as_bytes();
+        // RFC 3339 `full-date "T" partial-time` up to the seconds: fixed positions.
+        const SHAPE: &[u8; 19] = b"0000-00-00T00:00:00";
+        for (at, &expected) in SHAPE.iter().enumerate() {
+            let found = bytes.get(at).copied();
+            let fits = match expected {
+                b'0' => found.is_some_and(|c| c.is_ascii_digit()),
+                b'T' => matches!(found, Some(b'T' | b't')),
+                literal => found == Some(literal),
+            };
+            if !fits {
+                let wanted = if expected == b'0' { "a digit".to_owned() } else { format!("`{}`", expected as char) };
+                return Err(invalid(format!("expected {wanted} at byte {at} (the form is YYYY-MM-DDTHH:MM:SSZ)")));
+            }
+        }
+        let mut rest = &bytes[SHAPE.len()..];
+        let mut fraction: &[u8] = &[];
+        if let Some(after_point) = rest.strip_prefix(b".") {
+            let digits = after_point.iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return Err(invalid("a `.` after the seconds must be followed by digits".to_owned()));
+            }
+            if digits > 9 {
+                return Err(invalid(format!("{digits} fractional digits; at most 9 (nanoseconds) are read")));
+            }
+            fraction = &rest[..=digits];
+            rest = &after_point[digits..];
+        }
+        match rest {
+            b"Z" | b"z" | b"+00:00" | b"-00:00" => {}
+            [b'+' | b'-', h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()) => {
+                return Err(TrqpError::TimeNotUtc { offset: String::from_utf8_lossy(rest).into_owned() });
+            }
+            [] => return Err(invalid("the offset is missing; add `Z` for UTC".to_owned())),
+            _ => return Err(invalid(format!("`{}` is no offset", String::from_utf8_lossy(rest)))),
+        }
+        let mut written = [0; AS_OF_BYTES];
+        let len = SHAPE.len() + fraction.len() + 1;
+        written[..SHAPE.len()].copy_from_slice(&bytes[..SHAPE.len()]);
+        written[10] = b'T';
+        written[SHAPE.len()..len - 1].copy_from_slice(fraction);
+        written[len - 1] = b'Z';
+        // Checks the fields' ranges (month 13, February 30, leap seconds only where UTC has them) and drops the
+        // fraction.
+        let second = Timestamp::parse(std::str::from_utf8(&written[..len]).unwrap_or_default()).map_err(|error| {
+            invalid(match error {
+                ModelError::InvalidTimestamp { why, .. } => why,
+                other => other.to_string(),
+            })
+        })?;
+        // `len` is at most `AS_OF_BYTES`, 30.
+        Ok(AsOf { text: written, len: len as u8, second })
+    }
+
+    /// The date-time as written back (`2025-01-01T00:00:00.5Z`).
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever copied in.
+        std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or_default()
+    }
+
+    /// The whole second containing it.
+    pub fn second(&self) -> Timestamp {
+        self.second
+    }
+}
+
+impl fmt::Display for AsOf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for AsOf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AsOf({})", self.as_str())
+    }
+}
+
+impl Serialize for AsOf {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Reads the string form of a proof request, `"true"` or `"false"`: the `context.proof` string, and the value of
+/// the node's proof request header (`crate::wire::PROOF_HEADER`), so that both ask in the same words.
+pub fn proof_flag(text: &str) -> Option<bool> {
+    match text {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
 }
 
 impl<'b> RequestBody<'b> {
@@ -207,8 +356,9 @@ impl<'b> RequestBody<'b> {
     }
 
     /// The question it asks, as of `context.time` or else `now`: [`TrqpError::MissingFields`] unless the four
-    /// members are non-empty strings, then the refusals of a `context` that is not an object, a `context.proof`
-    /// that is not a boolean or a `context.time` that is not RFC 3339.
+    /// members are non-empty strings, [`TrqpError::NotAUri`] unless `entity_id` and `authority_id` are URIs, then
+    /// the refusals of a `context` that is not an object, a `context.proof` that is not a boolean (or its string)
+    /// or a `context.time` that is not an RFC 3339 date-time in UTC.
     pub fn question(&self, now: Timestamp) -> Result<Question<'_>, TrqpError> {
         let fields = [&self.entity_id, &self.authority_id, &self.action, &self.resource]
             .map(|field| field.as_ref().and_then(Member::as_str).filter(|value| !value.is_empty()));
@@ -217,6 +367,9 @@ impl<'b> RequestBody<'b> {
                 QUESTION_FIELDS.into_iter().zip(fields).filter(|(_, value)| value.is_none()).map(|(name, _)| name);
             return Err(TrqpError::MissingFields(missing.collect()));
         };
+        for (field, value) in [("entity_id", entity_id), ("authority_id", authority_id)] {
+            uri::check(value).map_err(|error| TrqpError::NotAUri { field, error })?;
+        }
         let (time, proof) = match &self.context {
             None | Some(Member::Null) => (None, None),
             Some(Member::Object { time, proof }) => (time.as_deref(), proof.as_deref()),
@@ -225,17 +378,15 @@ impl<'b> RequestBody<'b> {
         let wants_proof = match proof {
             None | Some(Member::Null) => false,
             Some(Member::Bool(wanted)) => *wanted,
+            Some(Member::Text(text)) => proof_flag(text).ok_or(TrqpError::ProofNotBoolean)?,
             Some(_) => return Err(TrqpError::ProofNotBoolean),
         };
         let time_requested = match time {
             None => None,
-            Some(Member::Text(time)) => Some(time.as_ref()),
+            Some(Member::Text(time)) => Some(AsOf::parse(time)?),
             Some(_) => return Err(TrqpError::TimeNotString),
         };
-        let at = match time_requested {
-            Some(time) => Timestamp::parse(time).map_err(TrqpError::InvalidTime)?,
-            None => now,
-        };
+        let at = time_requested.map_or(now, |time| time.second());
         Ok(Question { entity_id, authority_id, action, resource, time_requested, at, wants_proof })
     }
 }
@@ -390,6 +541,14 @@ pub enum WriteError {
     Proof(ProofError),
 }
 
+/// An answer's `time_evaluated`: the time asked, to its precision, or the second the node read as now.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum TimeEvaluated {
+    AsOf(AsOf),
+    Now(Timestamp),
+}
+
 /// The writing side of an answer (borrowed from the decision; [`crate::proof::Answer`] is the reading side): the
 /// TRQP members, then this node's explanation. Written directly (no intermediate JSON tree):
 /// answers are the hot path.
@@ -404,8 +563,8 @@ struct AnswerView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     recognized: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    time_requested: Option<&'a str>,
-    time_evaluated: Timestamp,
+    time_requested: Option<AsOf>,
+    time_evaluated: TimeEvaluated,
     message: String,
     #[serde(flatten)]
     explanation: Explanation<'a>,
@@ -538,7 +697,7 @@ impl<R: ProvableRegistry> Decision<'_, R> {
             authorized: Some(granted).filter(|_| self.kind == StatementKind::Authorization),
             recognized: Some(granted).filter(|_| self.kind == StatementKind::Recognition),
             time_requested: question.time_requested,
-            time_evaluated: question.at,
+            time_evaluated: question.time_requested.map_or(TimeEvaluated::Now(question.at), TimeEvaluated::AsOf),
             message: self.message(),
             explanation: self.explanation(),
             registry_sequence: snapshot.map(|snapshot| snapshot.snapshot().sequence),
@@ -713,7 +872,7 @@ mod tests {
             authority_id: BOARD,
             action: "issue",
             resource,
-            time_requested: time,
+            time_requested: time.map(|time| AsOf::parse(time).unwrap()),
             at: at(time.unwrap_or(NOW)),
             wants_proof: false,
         }
@@ -764,21 +923,118 @@ mod tests {
             matches!(missing, TrqpError::MissingFields(fields) if fields == ["entity_id", "authority_id", "action"])
         );
 
-        let with = |context: Value| {
-            refusal(
-                &json!({"entity_id": "E", "authority_id": "A", "action": "X", "resource": "R", "context": context})
-                    .to_string(),
-            )
-        };
         assert!(matches!(with(json!("now")), TrqpError::ContextNotObject));
-        assert!(matches!(with(json!({"proof": "yes"})), TrqpError::ProofNotBoolean));
+        for proof in [json!("yes"), json!("TRUE"), json!(1), json!([])] {
+            assert!(matches!(with(json!({ "proof": proof })), TrqpError::ProofNotBoolean), "{proof}");
+        }
         assert!(matches!(with(json!({"time": 1_700_000_000})), TrqpError::TimeNotString));
-        for time in ["2025-01-01", "2025-01-01T00:00:00+01:00", "yesterday"] {
-            assert!(matches!(with(json!({"time": time})), TrqpError::InvalidTime(_)), "{time}");
+        for time in ["2025-01-01", "yesterday"] {
+            assert!(matches!(with(json!({"time": time})), TrqpError::InvalidTime { .. }), "{time}");
         }
         assert_eq!(with(json!([])).to_string(), "`context` must be a JSON object");
-        assert_eq!(with(json!({"proof": 1})).to_string(), "`context.proof` must be a boolean");
+        assert_eq!(
+            with(json!({"proof": 1})).to_string(),
+            "`context.proof` must be true or false, as a boolean or a string"
+        );
         assert_eq!(with(json!({"time": null})).to_string(), "`context.time` must be an RFC 3339 string");
+    }
+
+    /// A question with the given `context`, refused.
+    fn with(context: Value) -> TrqpError {
+        let body = json!({"entity_id": UNIVERSITY, "authority_id": BOARD, "action": "X", "resource": "R",
+            "context": context});
+        refusal(&body.to_string())
+    }
+
+    /// The question of a well-formed body with the given `context`.
+    fn asked_with(context: Value, check: impl FnOnce(Question<'_>)) {
+        let body = json!({"entity_id": UNIVERSITY, "authority_id": BOARD, "action": "X", "resource": "R",
+            "context": context})
+        .to_string();
+        check(RequestBody::parse(body.as_bytes()).unwrap().question(at(NOW)).unwrap());
+    }
+
+    #[test]
+    fn every_rfc_3339_spelling_of_a_utc_time_is_read_and_written_back_with_t_and_z() {
+        for (sent, written) in [
+            ("2025-02-01T00:00:00Z", "2025-02-01T00:00:00Z"),
+            ("2025-02-01t00:00:00z", "2025-02-01T00:00:00Z"),
+            ("2025-02-01T00:00:00+00:00", "2025-02-01T00:00:00Z"),
+            ("2025-02-01T00:00:00-00:00", "2025-02-01T00:00:00Z"),
+            ("2025-02-01T00:00:00.5Z", "2025-02-01T00:00:00.5Z"),
+            ("2025-02-01t00:00:00.250+00:00", "2025-02-01T00:00:00.250Z"),
+            ("2025-02-01T00:00:00.123456789z", "2025-02-01T00:00:00.123456789Z"),
+            ("2016-12-31T23:59:60Z", "2016-12-31T23:59:60Z"),
+        ] {
+            asked_with(json!({ "time": sent }), |asked| {
+                let time = asked.time_requested.expect("an as-of question");
+                assert_eq!(time.as_str(), written, "{sent}");
+                assert_eq!(asked.at, at(&format!("{}Z", &written[..19]).replace(":60Z", ":59Z")), "{sent}");
+            });
+        }
+    }
+
+    #[test]
+    fn times_that_are_not_utc_rfc_3339_are_refused_with_what_is_wrong() {
+        for (sent, why) in [
+            ("2025-02-01T00:00:00+01:00", "`context.time` must be in UTC (offset `Z` or `+00:00`), not at offset `+01:00`"),
+            ("2025-02-01T00:00:00-05:30", "`context.time` must be in UTC (offset `Z` or `+00:00`), not at offset `-05:30`"),
+            ("2025-02-01 00:00:00Z", "`context.time` `2025-02-01 00:00:00Z` is not an RFC 3339 date-time: expected `T` at byte 10 (the form is YYYY-MM-DDTHH:MM:SSZ)"),
+            ("2025-02-01T00:00:00", "`context.time` `2025-02-01T00:00:00` is not an RFC 3339 date-time: the offset is missing; add `Z` for UTC"),
+            ("2025-02-01T00:00:00.Z", "`context.time` `2025-02-01T00:00:00.Z` is not an RFC 3339 date-time: a `.` after the seconds must be followed by digits"),
+            ("2025-02-01T00:00:00.1234567891Z", "`context.time` `2025-02-01T00:00:00.1234567891Z` is not an RFC 3339 date-time: 10 fractional digits; at most 9 (nanoseconds) are read"),
+            ("2025-02-01T00:00:00ZZ", "`context.time` `2025-02-01T00:00:00ZZ` is not an RFC 3339 date-time: `ZZ` is no offset"),
+            ("2025-02-01T00:00:00+0100", "`context.time` `2025-02-01T00:00:00+0100` is not an RFC 3339 date-time: `+0100` is no offset"),
+            ("2025-2-01T00:00:00Z", "`context.time` `2025-2-01T00:00:00Z` is not an RFC 3339 date-time: expected a digit at byte 6 (the form is YYYY-MM-DDTHH:MM:SSZ)"),
+        ] {
+            assert_eq!(with(json!({ "time": sent })).to_string(), why, "{sent}");
+        }
+        for out_of_range in
+            ["2025-02-30T00:00:00Z", "2025-13-01T00:00:00Z", "2025-01-01T24:00:00Z", "2025-01-01T12:59:60Z"]
+        {
+            let refused = with(json!({ "time": out_of_range }));
+            assert!(matches!(&refused, TrqpError::InvalidTime { text, .. } if text == out_of_range), "{refused}");
+        }
+        let long = format!("2025-02-01T00:00:00.{}Z", "0".repeat(100_000));
+        assert_eq!(
+            with(json!({ "time": long })).to_string(),
+            "`context.time` has 100021 bytes; an RFC 3339 date-time to the nanosecond has at most 35"
+        );
+    }
+
+    #[test]
+    fn identifiers_must_be_uris_while_actions_and_resources_are_any_string() {
+        for (field, value) in [("entity_id", "not a uri"), ("authority_id", "board"), ("entity_id", "did:web:a b")] {
+            let mut body = json!({"entity_id": UNIVERSITY, "authority_id": BOARD, "action": "issue", "resource": "R"});
+            body[field] = json!(value);
+            let refused = refusal(&body.to_string());
+            assert!(matches!(&refused, TrqpError::NotAUri { field: named, .. } if *named == field), "{refused}");
+        }
+        let body = json!({"entity_id": "not a uri", "authority_id": BOARD, "action": "issue", "resource": "R"});
+        assert_eq!(
+            refusal(&body.to_string()).to_string(),
+            "`entity_id` must be an RFC 3986 URI such as a DID or an https URL, but it has no scheme (a URI starts \
+             like `did:` or `https:`)"
+        );
+        let free = json!({"entity_id": UNIVERSITY, "authority_id": "https://board.example/registry#v2",
+            "action": "issue badges", "resource": "Open Badge 3.0 (math)"})
+        .to_string();
+        let body = RequestBody::parse(free.as_bytes()).unwrap();
+        let asked = body.question(at(NOW)).unwrap();
+        assert_eq!((asked.action, asked.resource), ("issue badges", "Open Badge 3.0 (math)"));
+    }
+
+    #[test]
+    fn a_proof_is_asked_with_a_boolean_or_its_string() {
+        for (proof, wanted) in [
+            (json!(true), true),
+            (json!("true"), true),
+            (json!(false), false),
+            (json!("false"), false),
+            (Value::Null, false),
+        ] {
+            asked_with(json!({ "proof": proof }), |asked| assert_eq!(asked.wants_proof, wanted, "{proof}"));
+        }
     }
 
     #[test]
@@ -822,14 +1078,17 @@ mod tests {
     #[test]
     fn answers_hold_as_of_the_time_asked() {
         let node = Node::new();
-        let before = question(COLLEGE, BADGE, Some("2025-02-28T23:59:59Z"));
-        let decision = node.decide(&before, StatementKind::Authorization, false).unwrap();
-        assert!(decision.granted());
-        let answer = written(&decision);
-        assert_eq!(
-            (answer["time_requested"].as_str(), answer["time_evaluated"].as_str()),
-            (Some("2025-02-28T23:59:59Z"), Some("2025-02-28T23:59:59Z"))
-        );
+        // A fraction is kept in the answer; the evaluation is that of its whole second, the last before revocation.
+        for time in ["2025-02-28T23:59:59Z", "2025-02-28T23:59:59.999Z"] {
+            let decision =
+                node.decide(&question(COLLEGE, BADGE, Some(time)), StatementKind::Authorization, false).unwrap();
+            assert!(decision.granted(), "{time}");
+            let answer = written(&decision);
+            assert_eq!(
+                (answer["time_requested"].as_str(), answer["time_evaluated"].as_str()),
+                (Some(time), Some(time))
+            );
+        }
         let early = question(UNIVERSITY, BADGE, Some("2024-12-31T23:59:59Z"));
         let decision = node.decide(&early, StatementKind::Authorization, false).unwrap();
         assert_eq!((decision.granted(), decision.explanation().status), (false, "not_yet_valid"));

@@ -1,5 +1,5 @@
 //! The names the registry protocol puts on the wire, each defined once: the header carrying a snapshot's
-//! signature, the media and JWS types of what the node signs, and the encoding of a DID as one path segment.
+//! signature, the header asking a TRQP answer for a proof, the media and JWS types of what the node signs, and the encoding of a DID as one path segment.
 //!
 //! Servers, mirrors, the CLI and the conformance kit all speak the same protocol; when they read these names from
 //! one place, a client and the server it talks to cannot drift apart. Only names and the encoding live here: no
@@ -9,6 +9,10 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 /// The response (and `PUT` request) header carrying a snapshot's detached JWS.
 pub const SNAPSHOT_JWS_HEADER: &str = "registry-snapshot-jws";
+
+/// The request header asking a TRQP answer for a proof, `true` or `false`: the same as `context.proof`, for clients
+/// that keep the request body to the TRQP schema (whose `context` members are strings). Either form asking is enough.
+pub const PROOF_HEADER: &str = "trqp-proof";
 
 /// The media type of a compact JWS served alone: a snapshot's detached signature, or a node-signed answer.
 pub const JOSE_MEDIA_TYPE: &str = "application/jose";
