@@ -202,6 +202,8 @@ async fn every_ssrf_case_is_refused_before_connecting() {
         ("cgnat.test", "100.64.0.1"),
         ("ula.test", "fd00::1"),
         ("nat64.test", "64:ff9b::7f00:1"),
+        ("translated.test", "::ffff:0:7f00:1"),
+        ("wireserver.test", "168.63.129.16"),
     ];
     for (name, ip) in pins {
         lab.web.host_overrides.insert(name.into(), ip.parse().unwrap());
