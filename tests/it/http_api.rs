@@ -300,6 +300,23 @@ async fn limits_answer_with_problem_details() {
     assert_eq!(unknown.header("content-type"), Some("application/problem+json"));
 }
 
+/// `server.max_identifier_bytes` counts the identifier after percent-decoding (docs/security.md's limits table): a
+/// fully encoded identifier three times over the limit is accepted when its decoded form fits exactly, and one more
+/// decoded byte is refused.
+#[tokio::test]
+async fn identifier_limit_counts_decoded_bytes() {
+    let node = TestNode::start(|c| c.server.max_identifier_bytes = ED25519.len()).await;
+    let encode_all = |text: &str| text.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+    let encoded = format!("did{}", encode_all(&ED25519[3..]));
+    assert!(encoded.len() > 2 * ED25519.len());
+    let reply = node.get(&format!("/1.0/identifiers/{encoded}"), &[]).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.json()["didDocument"]["id"], ED25519);
+    let over = node.get(&format!("/1.0/identifiers/{encoded}%23"), &[]).await;
+    assert_eq!(over.status, 414);
+    assert!(over.json()["detail"].as_str().unwrap().contains("after percent-decoding"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overload_is_answered_503_not_dropped() {
     let node = TestNode::start(|c| c.server.max_concurrent_requests = 1).await;
