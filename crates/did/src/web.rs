@@ -5,6 +5,7 @@
 //! cache live in `crate::web`. The mapping refuses IP-address hosts (also percent-encoded, and the numeric host forms
 //! URL parsers read as IPv4), so an IP literal never reaches the fetcher.
 
+use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::Value;
 
@@ -126,7 +127,27 @@ fn check_host(raw: &str) -> Result<String, ResolutionError> {
             "{host:?} ends in a numeric label, which URL parsers treat as an IPv4 address"
         )));
     }
+    check_idna(&host)?;
     Ok(host)
+}
+
+/// Checks `host` (lowercase ASCII, well-formed labels) the way DNS resolvers read names, through IDNA (UTS #46, the
+/// STD3 rules, as hickory does): an `xn--` label must be valid punycode of a name IDNA allows, and the name must
+/// come back unchanged. Anything else is an identifier no lookup can succeed for, so it is refused here, as
+/// INVALID_DID, rather than failing later inside the resolver.
+fn check_idna(host: &str) -> Result<(), ResolutionError> {
+    let idna = Uts46::new();
+    let valid = |name: &str| {
+        let ascii = idna.to_ascii(name.as_bytes(), AsciiDenyList::STD3, Hyphens::Allow, DnsLength::Ignore);
+        ascii.is_ok_and(|ascii| ascii == name)
+    };
+    if valid(host) {
+        return Ok(());
+    }
+    let label = host.split('.').find(|label| !valid(label)).unwrap_or(host);
+    Err(invalid_did(format!(
+        "{host:?} is not a valid internationalized domain name: label {label:?} is not valid IDNA punycode"
+    )))
 }
 
 /// Percent-decodes one path segment exactly once and re-encodes it for the URL.
@@ -268,6 +289,14 @@ mod tests {
         ] {
             assert_eq!(locate(bad).unwrap_err().code, ErrorCode::InvalidDid, "{bad}");
         }
+        // Punycode a DNS resolver cannot read.
+        for bad in ["xn--lcalhost-9wg", "xn--a.com", "www.xn--lcalhost-9wg.example", "XN--LCALHOST-9WG%3A8443"] {
+            let error = locate(bad).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidDid, "{bad}");
+            assert!(error.detail.contains("IDNA"), "{bad}: {error}");
+        }
+        assert_eq!(locate("xn--bcher-kva.example").unwrap().host, "xn--bcher-kva.example");
+        assert_eq!(locate("a--b.example").unwrap().host, "a--b.example");
         assert_eq!(locate("example.com%3A65535").unwrap().port, 65535);
     }
 
