@@ -166,6 +166,13 @@ async fn wrong_documents_and_missing_dids() {
     assert!(
         error_detail(&resolve_plain(&resolver, &did(port, "/wrong/did.json")).await).contains("did:web:issuer.test")
     );
+    // Two `id` members: serde_json alone would keep the last, which is the right DID.
+    let duplicated = did(port, "/dup/did.json");
+    let body = format!(r#"{{"id":"did:web:attacker.example","id":"{duplicated}"}}"#);
+    origin.set("/dup/did.json", Reply::Document { body, headers: Vec::new() });
+    let outcome = resolve_plain(&resolver, &duplicated).await;
+    assert_eq!(error_code(&outcome), ErrorCode::InvalidDidDocument);
+    assert!(error_detail(&outcome).contains(r#"repeats the member name "id""#), "{}", error_detail(&outcome));
 
     origin.set("/gone/did.json", Reply::Status(410));
     for path in ["/missing/did.json", "/gone/did.json"] {

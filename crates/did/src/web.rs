@@ -10,6 +10,7 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTRO
 use serde_json::Value;
 
 use super::error::{invalid_did, invalid_did_document, ResolutionError};
+use super::strict_json;
 
 /// Where the DID document of a did:web DID lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,13 +168,18 @@ fn decode_segment(segment: &str) -> Result<String, ResolutionError> {
     Ok(utf8_percent_encode(&decoded, PATH_SEGMENT).to_string())
 }
 
-/// Parses a fetched body and checks it is the DID document of `did`: a JSON object whose `id` is exactly `did`.
+/// Parses a fetched body and checks it is the DID document of `did`: a JSON object, with no member name repeated
+/// in any object, whose `id` is exactly `did`.
 ///
 /// Anything else is INVALID_DID_DOCUMENT (not NOT_FOUND as web-did-resolver answers): the origin did answer, but
-/// with something that cannot stand for this DID, and the operator needs to see that difference.
+/// with something that cannot stand for this DID, and the operator needs to see that difference. Repeated names are
+/// refused because JSON readers disagree on which one counts (serde_json keeps the last, others the first): a
+/// document must mean the same to this node and to whoever else reads it.
 pub fn check_document(did: &str, body: &[u8]) -> Result<Value, ResolutionError> {
-    let document: Value = serde_json::from_slice(body)
-        .map_err(|e| invalid_did_document(format!("the origin's response is not JSON: {e}")))?;
+    let document = strict_json::from_slice(body).map_err(|e| match e.is_data() {
+        true => invalid_did_document(format!("the DID document {e}")),
+        false => invalid_did_document(format!("the origin's response is not JSON: {e}")),
+    })?;
     let Some(object) = document.as_object() else {
         return Err(invalid_did_document("the DID document must be a JSON object"));
     };
@@ -317,6 +323,15 @@ mod tests {
         assert!(check_document(did, br#"{"id":"did:web:example.com"}"#).is_ok());
         for body in [&b"not json"[..], b"[1]", br#"{"id":"did:web:example.org"}"#, br#"{"id":1}"#, b"{}"] {
             assert_eq!(check_document(did, body).unwrap_err().code, ErrorCode::InvalidDidDocument);
+        }
+        // serde_json alone would keep the last `id` and accept both of these.
+        for (body, name) in [
+            (&br#"{"id":"did:web:evil.example","id":"did:web:example.com"}"#[..], "id"),
+            (br##"{"id":"did:web:example.com","service":[{"id":"#s","serviceEndpoint":"a","serviceEndpoint":"b"}]}"##, "serviceEndpoint"),
+        ] {
+            let error = check_document(did, body).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidDidDocument);
+            assert!(error.detail.contains(&format!("repeats the member name {name:?}")), "{error}");
         }
     }
 
