@@ -110,17 +110,30 @@ async fn default_configuration_refuses_private_targets() {
         config.web.host_overrides.insert("issuer.test".into(), "127.0.0.1".parse::<IpAddr>().unwrap());
     })
     .await;
-    for did in [
-        format!("did:web:localhost%3A{}", origin.port()),
-        alice(&origin),
-        "did:web:127.0.0.1".to_owned(),
-        "did:web:%5B%3A%3A1%5D".to_owned(),
-    ] {
+    // Names that resolve to loopback answer like an origin that is down, naming no address: the caller must not
+    // learn what the node's /etc/hosts or internal DNS say.
+    let unreachable = node.get("/1.0/identifiers/did:web:no-such-host.invalid", &[]).await;
+    assert_eq!(unreachable.status, 500);
+    let generic = unreachable.json()["didResolutionMetadata"]["error"].clone();
+    assert_eq!(generic["detail"], trustnode_resolver::web::fetch::UNREACHABLE);
+    for did in [format!("did:web:localhost%3A{}", origin.port()), alice(&origin)] {
+        let reply = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+        assert_eq!(reply.status, 500, "{did}: {}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(reply.json()["didResolutionMetadata"]["error"], generic, "{did}");
+        let text = String::from_utf8_lossy(&reply.body);
+        assert!(!text.contains("127.0.0.1") && !text.contains("loopback"), "{did}: {text}");
+    }
+    // IP literals are refused by the mapping: the caller wrote the address, so naming it reveals nothing.
+    for did in ["did:web:127.0.0.1", "did:web:%5B%3A%3A1%5D"] {
         let reply = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
         assert_eq!(reply.status, 400, "{did}: {}", String::from_utf8_lossy(&reply.body));
         assert_eq!(reply.json()["didResolutionMetadata"]["error"]["title"], "INVALID_DID", "{did}");
     }
     assert_eq!(origin.requests(), 0, "no request reached the loopback origin");
+    // The operator still sees why: the metrics count the failures by kind (and the log names DID and address).
+    let metrics = String::from_utf8(node.get("/metrics", &[]).await.body.to_vec()).unwrap();
+    assert!(metrics.contains("trustnode_did_web_upstream_errors_total{kind=\"refused\"} 2\n"), "{metrics}");
+    assert!(metrics.contains("trustnode_did_web_upstream_errors_total{kind=\"no_such_host\"} 1\n"), "{metrics}");
 }
 
 #[tokio::test]
