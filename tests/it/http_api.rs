@@ -128,6 +128,20 @@ async fn fragment_selects_the_verification_method() {
     assert_eq!(missing.status, 404);
 }
 
+#[tokio::test]
+async fn malformed_did_urls_report_in_the_dereferencing_metadata() {
+    let node = node().await;
+    for identifier in [format!("{ED25519}#a#b"), format!("{ED25519}/a^b"), format!("{ED25519}/a`b")] {
+        let current = node.get(&format!("/1.0/identifiers/{}", encode(&identifier)), &[]).await;
+        assert_eq!(current.status, 400, "{identifier}");
+        let body = current.json();
+        assert_eq!(body["dereferencingMetadata"]["error"]["title"], "INVALID_DID_URL", "{identifier}: {body}");
+        let (status, body) = legacy(&node, &identifier, "").await;
+        assert_eq!(status, 400, "{identifier}");
+        assert_eq!(body["didDereferencingMetadata"]["error"], "invalidDidUrl", "{identifier}: {body}");
+    }
+}
+
 // --- CCG did:key test suite behaviours (legacy dialect) ---------------------------------------------------------
 
 async fn legacy(node: &TestNode, identifier: &str, query: &str) -> (u16, Value) {
