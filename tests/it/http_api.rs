@@ -142,6 +142,57 @@ async fn malformed_did_urls_report_in_the_dereferencing_metadata() {
     }
 }
 
+#[tokio::test]
+async fn dereferencing_results_for_application_did_url_dereferencing() {
+    let node = node().await;
+    let accept = [("accept", "application/did-url-dereferencing")];
+    let fragment = ED25519.trim_start_matches("did:key:");
+    let method = format!("{ED25519}#{fragment}");
+    let reply = node.get(&format!("/1.0/identifiers/{}", encode(&method)), &accept).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.header("content-type"), Some("application/did-url-dereferencing"));
+    let body = reply.json();
+    assert_eq!(body["content"]["id"], method);
+    assert_eq!(body["dereferencingMetadata"]["contentType"], "application/did");
+    assert!(body["contentMetadata"].is_object());
+    assert!(body.get("contentStream").is_none());
+    let document = node.get(&format!("/1.0/identifiers/{ED25519}"), &accept).await.json();
+    assert_eq!(document["content"]["id"], ED25519, "a bare DID dereferences to its document");
+    let missing = node.get(&format!("/1.0/identifiers/{}", encode(&format!("{ED25519}#nope"))), &accept).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("content-type"), Some("application/did-url-dereferencing"));
+    let missing = missing.json();
+    assert_eq!(missing["content"], Value::Null);
+    assert_eq!(missing["dereferencingMetadata"]["error"]["title"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn dereferenced_methods_labelled_json_ld_carry_the_document_context() {
+    let node = node().await;
+    let document = node.get(&format!("/1.0/identifiers/{ED25519}"), &[("accept", "application/did")]).await.json();
+    let fragment = ED25519.trim_start_matches("did:key:");
+    let path = format!("/1.0/identifiers/{}", encode(&format!("{ED25519}#{fragment}")));
+    let json_ld = node.get(&path, &[("accept", "application/did+ld+json")]).await;
+    assert_eq!(json_ld.header("content-type"), Some("application/did+ld+json"));
+    let json_ld = json_ld.json();
+    assert_eq!(json_ld["@context"], document["@context"]);
+    assert_eq!(json_ld["id"], format!("{ED25519}#{fragment}"));
+    let plain = node.get(&path, &[("accept", "application/did+json")]).await.json();
+    assert!(plain.get("@context").is_none(), "plain JSON gets the object as the document has it");
+}
+
+#[tokio::test]
+async fn invalid_punycode_hosts_are_invalid_dids() {
+    let node = node().await;
+    for did in ["did:web:xn--lcalhost-9wg", "did:web:xn--a.example", "did:web:www.xn--lcalhost-9wg.example%3A8443"] {
+        let reply = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+        assert_eq!(reply.status, 400, "{did}: {}", String::from_utf8_lossy(&reply.body));
+        let error = &reply.json()["didResolutionMetadata"]["error"];
+        assert_eq!(error["title"], "INVALID_DID", "{did}");
+        assert!(error["detail"].as_str().unwrap().contains("IDNA"), "{did}: {error}");
+    }
+}
+
 // --- CCG did:key test suite behaviours (legacy dialect) ---------------------------------------------------------
 
 async fn legacy(node: &TestNode, identifier: &str, query: &str) -> (u16, Value) {

@@ -156,6 +156,52 @@ async fn services_redirect_and_relative_urls_expand() {
 }
 
 #[tokio::test]
+async fn non_web_service_endpoints_are_never_redirects() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    let mut published = document(&did);
+    published["service"] = json!([
+        {"id": "#files", "type": "LinkedDomains", "serviceEndpoint": "https://issuer.test/files/"},
+        {"id": "#js", "type": "X", "serviceEndpoint": "javascript:alert(document.domain)"},
+        {"id": "#mail", "type": "X", "serviceEndpoint": "mailto:alice@issuer.test"}
+    ]);
+    origin.set("/users/alice/did.json", Reply::json(&published));
+    let node = TestNode::start(lab.config()).await;
+    for accept in ["text/uri-list", "application/did-url-dereferencing"] {
+        let reply = node.get(&format!("/1.0/identifiers/{did}?service=files"), &[("accept", accept)]).await;
+        assert_eq!((reply.status.as_u16(), reply.header("location")), (303, Some("https://issuer.test/files/")));
+        for (service, url) in [("js", "javascript:alert(document.domain)"), ("mail", "mailto:alice@issuer.test")] {
+            let reply = node.get(&format!("/1.0/identifiers/{did}?service={service}"), &[("accept", accept)]).await;
+            assert_eq!(reply.status, 200, "{service} as {accept}");
+            assert_eq!(reply.header("location"), None, "{service} as {accept}");
+            let body = String::from_utf8_lossy(&reply.body).into_owned();
+            match accept {
+                "text/uri-list" => assert_eq!(body, format!("{url}\r\n")),
+                _ => assert_eq!(reply.json()["content"], url),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn dereferenced_did_web_methods_labelled_json_ld_carry_the_document_context() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    origin.set("/users/alice/did.json", Reply::json(&document(&did)));
+    let node = TestNode::start(lab.config()).await;
+    let encoded = percent_encoding::utf8_percent_encode(&did, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let path = format!("/1.0/identifiers/{encoded}%23key-1");
+    let json_ld = node.get(&path, &[("accept", "application/did+ld+json")]).await.json();
+    assert_eq!(json_ld["@context"], json!(["https://www.w3.org/ns/did/v1"]));
+    assert_eq!(json_ld["type"], "Multikey");
+    let legacy = r#"application/ld+json;profile="https://w3id.org/did-resolution""#;
+    let result = node.get(&path, &[("accept", legacy)]).await.json();
+    assert_eq!(result["didDocument"]["@context"], json!(["https://www.w3.org/ns/did/v1"]));
+}
+
+#[tokio::test]
 async fn wrong_ids_and_missing_documents_map_to_their_codes() {
     let lab = Lab::new();
     let origin = Origin::start(&lab.ca).await;

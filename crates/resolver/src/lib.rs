@@ -180,7 +180,12 @@ pub enum Content {
     /// The DID document of a bare DID.
     Document(Document),
     /// The verification method or service a fragment selected.
-    Object(Value),
+    Object {
+        /// The selected object, as the document has it.
+        object: Value,
+        /// The document's `@context`, for representations that label the object as JSON-LD.
+        context: Option<Value>,
+    },
     /// The URL a service dereferenced to.
     ServiceUrl(String),
 }
@@ -230,7 +235,9 @@ impl Resolver {
     pub async fn document(&self, did: &str) -> Result<Document, ResolutionError> {
         match self.resolve(did, &ResolutionOptions::default()).await.result? {
             Content::Document(document) => Ok(document),
-            Content::Object(_) | Content::ServiceUrl(_) => Err(invalid_did(format!("{did} is a DID URL, not a DID"))),
+            Content::Object { .. } | Content::ServiceUrl(_) => {
+                Err(invalid_did(format!("{did} is a DID URL, not a DID")))
+            }
         }
     }
 
@@ -295,7 +302,9 @@ impl Resolver {
         let document = outcome.document?;
         Ok(match dereference::dereference(&document, &url)? {
             Dereferenced::Document => Content::Document(document),
-            Dereferenced::Object(object) => Content::Object(object),
+            Dereferenced::Object(object) => {
+                Content::Object { object, context: document.value().get("@context").cloned() }
+            }
             Dereferenced::ServiceUrl(url) => Content::ServiceUrl(url),
         })
     }
