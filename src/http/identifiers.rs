@@ -119,7 +119,9 @@ pub async fn empty(headers: HeaderMap) -> Response {
 
 async fn resolve_request(state: &HttpState, uri: &Uri, headers: &HeaderMap, body: Option<Bytes>) -> Response {
     let raw_path = uri.path().strip_prefix(PREFIX).unwrap_or_default();
-    if raw_path.len() > state.node.config.server.max_identifier_bytes {
+    // The limit is on the identifier itself, so it counts decoded bytes: an encoded form is up to three times longer
+    // (hyper's head buffer is sized for that), and encoding must not change what is accepted.
+    if percent_decode_str(raw_path).count() > state.node.config.server.max_identifier_bytes {
         return Problem::from(Refusal::IdentifierTooLong { max: state.node.config.server.max_identifier_bytes })
             .into_response();
     }

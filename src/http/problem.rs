@@ -218,7 +218,7 @@ pub enum Refusal {
         /// Bytes allowed.
         max: usize,
     },
-    /// The identifier is longer than `server.max_identifier_bytes`.
+    /// The identifier is longer than `server.max_identifier_bytes` after percent-decoding.
     IdentifierTooLong {
         /// Bytes allowed.
         max: usize,
@@ -328,7 +328,7 @@ impl From<Refusal> for Problem {
             IdentifierTooLong { max } => Problem::new(
                 StatusCode::URI_TOO_LONG,
                 "identifier-too-long",
-                format!("identifiers longer than {max} bytes are not accepted"),
+                format!("identifiers longer than {max} bytes (after percent-decoding) are not accepted"),
             ),
             NotReady(unmet) => Problem::unavailable("not-ready", format!("not ready: {unmet}")),
             AdminDisabled => {

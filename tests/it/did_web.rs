@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::support::origin::{Origin, Reply, TestCa};
 use serde_json::{json, Value};
 use trustnode_did::error::ErrorCode;
+use trustnode_resolver::web::fetch::UNREACHABLE;
 use trustnode_resolver::web::settings::{CacheConfig, WebConfig};
 use trustnode_resolver::web::{WebOptions, WebOutcome, WebResolver};
 
@@ -107,6 +108,18 @@ fn error_detail(outcome: &WebOutcome) -> String {
     outcome.result.as_ref().expect_err("expected an error").detail.clone()
 }
 
+/// Asserts `outcome` is the one answer for every origin that could not be reached or may not be: INTERNAL_ERROR
+/// with the generic detail, naming no address, port or failure.
+fn assert_unreachable(outcome: &WebOutcome, what: &str) {
+    assert_eq!(error_code(outcome), ErrorCode::InternalError, "{what}: {:?}", outcome.result);
+    assert_eq!(error_detail(outcome), UNREACHABLE, "{what}");
+}
+
+/// How many fetches failed with `kind` (the label of `trustnode_did_web_upstream_errors_total`).
+fn failures(resolver: &WebResolver, kind: &str) -> u64 {
+    resolver.stats().upstream_errors.get(kind).copied().unwrap_or(0)
+}
+
 #[test]
 fn resolver_is_shareable_across_handlers() {
     fn assert_send_sync<T: Send + Sync>() {}
@@ -167,6 +180,13 @@ async fn wrong_documents_and_missing_dids() {
     assert!(
         error_detail(&resolve_plain(&resolver, &did(port, "/wrong/did.json")).await).contains("did:web:issuer.test")
     );
+    // Two `id` members: serde_json alone would keep the last, which is the right DID.
+    let duplicated = did(port, "/dup/did.json");
+    let body = format!(r#"{{"id":"did:web:attacker.example","id":"{duplicated}"}}"#);
+    origin.set("/dup/did.json", Reply::Document { body, headers: Vec::new() });
+    let outcome = resolve_plain(&resolver, &duplicated).await;
+    assert_eq!(error_code(&outcome), ErrorCode::InvalidDidDocument);
+    assert!(error_detail(&outcome).contains(r#"repeats the member name "id""#), "{}", error_detail(&outcome));
 
     origin.set("/gone/did.json", Reply::Status(410));
     for path in ["/missing/did.json", "/gone/did.json"] {
@@ -185,9 +205,11 @@ async fn wrong_documents_and_missing_dids() {
 
     let outcome = resolve_plain(&resolver, "did:web:127.0.0.1%3A8443").await;
     assert_eq!(error_code(&outcome), ErrorCode::InvalidDid);
-    // `.invalid` never exists (RFC 6761); hickory answers NXDOMAIN without asking any server.
+    // `.invalid` never exists (RFC 6761); hickory answers NXDOMAIN without asking any server. A name that does not
+    // exist answers like one that is refused or down: otherwise callers could map internal names.
     let outcome = resolve_plain(&resolver, "did:web:issuer.invalid").await;
-    assert_eq!(error_code(&outcome), ErrorCode::NotFound, "{:?}", outcome.result);
+    assert_unreachable(&outcome, "NXDOMAIN");
+    assert_eq!(failures(&resolver, "no_such_host"), 1, "the operator still sees the reason");
 }
 
 #[tokio::test]
@@ -203,6 +225,8 @@ async fn every_ssrf_case_is_refused_before_connecting() {
         ("cgnat.test", "100.64.0.1"),
         ("ula.test", "fd00::1"),
         ("nat64.test", "64:ff9b::7f00:1"),
+        ("translated.test", "::ffff:0:7f00:1"),
+        ("wireserver.test", "168.63.129.16"),
     ];
     for (name, ip) in pins {
         lab.web.host_overrides.insert(name.into(), ip.parse().unwrap());
@@ -215,9 +239,12 @@ async fn every_ssrf_case_is_refused_before_connecting() {
     for name in names {
         let target = format!("did:web:{name}%3A{port}");
         let outcome = resolve_plain(&resolver, &target).await;
-        assert_eq!(error_code(&outcome), ErrorCode::InvalidDid, "{target}: {:?}", outcome.result);
-        assert!(error_detail(&outcome).contains("refused"), "{target}: {}", error_detail(&outcome));
+        // The answer names neither the address nor why it is refused (that would reveal /etc/hosts and the
+        // internal network); the same words as an origin that is down.
+        assert_unreachable(&outcome, &target);
     }
+    assert_eq!(failures(&resolver, "refused"), pins.len() as u64 + 1, "every refusal is counted for the operator");
+    // IP literals are refused by the mapping: the caller wrote the address, so naming it reveals nothing.
     for literal in ["127.0.0.1", "127%2E0%2E0%2E1", "2130706433"] {
         let outcome = resolve_plain(&resolver, &format!("did:web:{literal}%3A{port}")).await;
         assert_eq!(error_code(&outcome), ErrorCode::InvalidDid, "{literal}");
@@ -244,6 +271,7 @@ async fn redirects_stay_on_origin_and_are_bounded() {
     let outcome = resolve_plain(&resolver, &three_hops).await;
     assert_eq!(outcome.result.unwrap().document.value()["id"], three_hops.as_str(), "three same-origin hops");
     let outcome = resolve_plain(&resolver, &did(port, "/r4/did.json")).await;
+    assert_eq!(error_code(&outcome), ErrorCode::NotFound, "four hops");
     assert!(error_detail(&outcome).contains("more than 3 redirects"), "four hops: {:?}", outcome.result);
     // After redirects the document's id must still be the DID asked for.
     let outcome = resolve_plain(&resolver, &did(port, "/r1/did.json")).await;
@@ -259,6 +287,8 @@ async fn redirects_stay_on_origin_and_are_bounded() {
     ] {
         origin.set("/cross/did.json", Reply::Redirect { status: 302, location: location.clone() });
         let outcome = resolve_plain(&resolver, &cross).await;
+        // The document is not where the DID says: NOT_FOUND, not a failure of this node.
+        assert_eq!(error_code(&outcome), ErrorCode::NotFound, "{location}");
         assert!(error_detail(&outcome).contains("leaves"), "{location}: {:?}", outcome.result);
     }
     assert_eq!(elsewhere.requests(), 0);
@@ -284,25 +314,26 @@ async fn oversized_slow_and_dropped_answers() {
     origin.set_slow("/slow/did.json", Reply::json(&document(&slow)), Duration::from_secs(3));
     let started = Instant::now();
     let outcome = resolve_plain(&resolver, &slow).await;
-    assert_eq!(error_code(&outcome), ErrorCode::InternalError);
-    assert!(error_detail(&outcome).contains("within 1000 ms"), "{}", error_detail(&outcome));
+    assert_unreachable(&outcome, "slow");
     assert!(started.elapsed() < Duration::from_millis(2500), "gave up before the origin's 3 s delay");
+    assert_eq!(failures(&resolver, "timeout"), 1);
 
     origin.set("/drop/did.json", Reply::Drop);
-    let outcome = resolve_plain(&resolver, &did(port, "/drop/did.json")).await;
-    assert_eq!(error_code(&outcome), ErrorCode::InternalError);
-    assert!(error_detail(&outcome).contains("unavailable"));
+    assert_unreachable(&resolve_plain(&resolver, &did(port, "/drop/did.json")).await, "dropped");
 
-    // Accepts TCP (the kernel completes the handshake) but never answers TLS: the connect timeout fires.
+    // Accepts TCP (the kernel completes the handshake) but never answers TLS: the connect timeout fires. An open
+    // port that is silent and a closed one answer alike, so the node cannot be used to scan ports.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let outcome = resolve_plain(&resolver, &did(silent.local_addr().unwrap().port(), PATH)).await;
-    assert!(error_detail(&outcome).contains("timed out after 500 ms"), "{}", error_detail(&outcome));
+    assert_unreachable(&outcome, "silent port");
+    assert_eq!(failures(&resolver, "timeout"), 2);
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_port = closed.local_addr().unwrap().port();
     drop(closed);
-    let outcome = resolve_plain(&resolver, &did(closed_port, PATH)).await;
-    assert!(error_detail(&outcome).contains("cannot connect"), "{}", error_detail(&outcome));
+    let connect_failures = failures(&resolver, "connect");
+    assert_unreachable(&resolve_plain(&resolver, &did(closed_port, PATH)).await, "closed port");
+    assert_eq!(failures(&resolver, "connect"), connect_failures + 1);
 }
 
 #[tokio::test]
@@ -310,9 +341,9 @@ async fn untrusted_certificates_are_refused() {
     let mut lab = Lab::new();
     lab.web.extra_ca_file = String::new();
     let (origin, target) = lab.alice(&[]).await;
-    let outcome = resolve_plain(&lab.resolver(), &target).await;
-    assert_eq!(error_code(&outcome), ErrorCode::InternalError);
-    assert!(error_detail(&outcome).contains("TLS"), "{}", error_detail(&outcome));
+    let resolver = lab.resolver();
+    assert_unreachable(&resolve_plain(&resolver, &target).await, "untrusted certificate");
+    assert_eq!(failures(&resolver, "tls"), 1);
     assert_eq!(origin.requests(), 0);
 }
 
@@ -341,7 +372,7 @@ async fn stale_served_while_the_origin_is_down_then_refreshed() {
     let resolver = lab.resolver();
     assert!(resolve_plain(&resolver, &target).await.result.is_ok());
 
-    for (failure, expected_reason) in [(Reply::Status(503), "503"), (Reply::Drop, "unavailable")] {
+    for (failure, expected_reason) in [(Reply::Status(503), "503"), (Reply::Drop, UNREACHABLE)] {
         origin.set(PATH, failure);
         let outcome = resolve_plain(&resolver, &target).await;
         assert_eq!(*outcome.result.unwrap().document.value(), document(&target));

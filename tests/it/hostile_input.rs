@@ -283,7 +283,6 @@ async fn percent_encoding_tricks_are_refused() {
         "/1.0/identifiers/did:web:example.com%00.evil.example",
         "/1.0/identifiers/did:web:example.com%2F..%2F..%2Fetc",
         "/1.0/identifiers/did:web:example.com:%2E%2E:did.json",
-        "/1.0/identifiers/did:web:example.com:a%252F..%252F",
         "/1.0/identifiers/did:web:127.0.0.1",
         "/1.0/identifiers/did:web:%31%32%37.0.0.1",
         "/1.0/identifiers/did:web:2130706433",
@@ -306,6 +305,11 @@ async fn percent_encoding_tricks_are_refused() {
         let reply = node.get(path, &[]).await;
         assert_refused(path, &reply);
     }
+    // Decoded once, `%252F` is the literal text `%2F` inside a path segment: a valid DID, not a traversal, so it is
+    // fetched. Its origin answers 404 (NOT_FOUND) or, offline, cannot be reached (the generic INTERNAL_ERROR).
+    let reply = node.get("/1.0/identifiers/did:web:example.com:a%252F..%252F", &[]).await;
+    let title = problem(&reply.body).map(|problem| problem["title"].clone()).unwrap_or_default();
+    assert!(title == "NOT_FOUND" || title == "INTERNAL_ERROR", "HTTP {}: {title}", reply.status);
     assert_healthy(&node).await;
 }
 

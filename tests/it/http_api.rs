@@ -128,6 +128,71 @@ async fn fragment_selects_the_verification_method() {
     assert_eq!(missing.status, 404);
 }
 
+#[tokio::test]
+async fn malformed_did_urls_report_in_the_dereferencing_metadata() {
+    let node = node().await;
+    for identifier in [format!("{ED25519}#a#b"), format!("{ED25519}/a^b"), format!("{ED25519}/a`b")] {
+        let current = node.get(&format!("/1.0/identifiers/{}", encode(&identifier)), &[]).await;
+        assert_eq!(current.status, 400, "{identifier}");
+        let body = current.json();
+        assert_eq!(body["dereferencingMetadata"]["error"]["title"], "INVALID_DID_URL", "{identifier}: {body}");
+        let (status, body) = legacy(&node, &identifier, "").await;
+        assert_eq!(status, 400, "{identifier}");
+        assert_eq!(body["didDereferencingMetadata"]["error"], "invalidDidUrl", "{identifier}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn dereferencing_results_for_application_did_url_dereferencing() {
+    let node = node().await;
+    let accept = [("accept", "application/did-url-dereferencing")];
+    let fragment = ED25519.trim_start_matches("did:key:");
+    let method = format!("{ED25519}#{fragment}");
+    let reply = node.get(&format!("/1.0/identifiers/{}", encode(&method)), &accept).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.header("content-type"), Some("application/did-url-dereferencing"));
+    let body = reply.json();
+    assert_eq!(body["content"]["id"], method);
+    assert_eq!(body["dereferencingMetadata"]["contentType"], "application/did");
+    assert!(body["contentMetadata"].is_object());
+    assert!(body.get("contentStream").is_none());
+    let document = node.get(&format!("/1.0/identifiers/{ED25519}"), &accept).await.json();
+    assert_eq!(document["content"]["id"], ED25519, "a bare DID dereferences to its document");
+    let missing = node.get(&format!("/1.0/identifiers/{}", encode(&format!("{ED25519}#nope"))), &accept).await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("content-type"), Some("application/did-url-dereferencing"));
+    let missing = missing.json();
+    assert_eq!(missing["content"], Value::Null);
+    assert_eq!(missing["dereferencingMetadata"]["error"]["title"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn dereferenced_methods_labelled_json_ld_carry_the_document_context() {
+    let node = node().await;
+    let document = node.get(&format!("/1.0/identifiers/{ED25519}"), &[("accept", "application/did")]).await.json();
+    let fragment = ED25519.trim_start_matches("did:key:");
+    let path = format!("/1.0/identifiers/{}", encode(&format!("{ED25519}#{fragment}")));
+    let json_ld = node.get(&path, &[("accept", "application/did+ld+json")]).await;
+    assert_eq!(json_ld.header("content-type"), Some("application/did+ld+json"));
+    let json_ld = json_ld.json();
+    assert_eq!(json_ld["@context"], document["@context"]);
+    assert_eq!(json_ld["id"], format!("{ED25519}#{fragment}"));
+    let plain = node.get(&path, &[("accept", "application/did+json")]).await.json();
+    assert!(plain.get("@context").is_none(), "plain JSON gets the object as the document has it");
+}
+
+#[tokio::test]
+async fn invalid_punycode_hosts_are_invalid_dids() {
+    let node = node().await;
+    for did in ["did:web:xn--lcalhost-9wg", "did:web:xn--a.example", "did:web:www.xn--lcalhost-9wg.example%3A8443"] {
+        let reply = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+        assert_eq!(reply.status, 400, "{did}: {}", String::from_utf8_lossy(&reply.body));
+        let error = &reply.json()["didResolutionMetadata"]["error"];
+        assert_eq!(error["title"], "INVALID_DID", "{did}");
+        assert!(error["detail"].as_str().unwrap().contains("IDNA"), "{did}: {error}");
+    }
+}
+
 // --- CCG did:key test suite behaviours (legacy dialect) ---------------------------------------------------------
 
 async fn legacy(node: &TestNode, identifier: &str, query: &str) -> (u16, Value) {
@@ -298,6 +363,23 @@ async fn limits_answer_with_problem_details() {
     let unknown = node.get("/no/such/route", &[]).await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.header("content-type"), Some("application/problem+json"));
+}
+
+/// `server.max_identifier_bytes` counts the identifier after percent-decoding (docs/security.md's limits table): a
+/// fully encoded identifier three times over the limit is accepted when its decoded form fits exactly, and one more
+/// decoded byte is refused.
+#[tokio::test]
+async fn identifier_limit_counts_decoded_bytes() {
+    let node = TestNode::start(|c| c.server.max_identifier_bytes = ED25519.len()).await;
+    let encode_all = |text: &str| text.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+    let encoded = format!("did{}", encode_all(&ED25519[3..]));
+    assert!(encoded.len() > 2 * ED25519.len());
+    let reply = node.get(&format!("/1.0/identifiers/{encoded}"), &[]).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.json()["didDocument"]["id"], ED25519);
+    let over = node.get(&format!("/1.0/identifiers/{encoded}%23"), &[]).await;
+    assert_eq!(over.status, 414);
+    assert!(over.json()["detail"].as_str().unwrap().contains("after percent-decoding"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -110,17 +110,30 @@ async fn default_configuration_refuses_private_targets() {
         config.web.host_overrides.insert("issuer.test".into(), "127.0.0.1".parse::<IpAddr>().unwrap());
     })
     .await;
-    for did in [
-        format!("did:web:localhost%3A{}", origin.port()),
-        alice(&origin),
-        "did:web:127.0.0.1".to_owned(),
-        "did:web:%5B%3A%3A1%5D".to_owned(),
-    ] {
+    // Names that resolve to loopback answer like an origin that is down, naming no address: the caller must not
+    // learn what the node's /etc/hosts or internal DNS say.
+    let unreachable = node.get("/1.0/identifiers/did:web:no-such-host.invalid", &[]).await;
+    assert_eq!(unreachable.status, 500);
+    let generic = unreachable.json()["didResolutionMetadata"]["error"].clone();
+    assert_eq!(generic["detail"], trustnode_resolver::web::fetch::UNREACHABLE);
+    for did in [format!("did:web:localhost%3A{}", origin.port()), alice(&origin)] {
+        let reply = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
+        assert_eq!(reply.status, 500, "{did}: {}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(reply.json()["didResolutionMetadata"]["error"], generic, "{did}");
+        let text = String::from_utf8_lossy(&reply.body);
+        assert!(!text.contains("127.0.0.1") && !text.contains("loopback"), "{did}: {text}");
+    }
+    // IP literals are refused by the mapping: the caller wrote the address, so naming it reveals nothing.
+    for did in ["did:web:127.0.0.1", "did:web:%5B%3A%3A1%5D"] {
         let reply = node.get(&format!("/1.0/identifiers/{did}"), &[]).await;
         assert_eq!(reply.status, 400, "{did}: {}", String::from_utf8_lossy(&reply.body));
         assert_eq!(reply.json()["didResolutionMetadata"]["error"]["title"], "INVALID_DID", "{did}");
     }
     assert_eq!(origin.requests(), 0, "no request reached the loopback origin");
+    // The operator still sees why: the metrics count the failures by kind (and the log names DID and address).
+    let metrics = String::from_utf8(node.get("/metrics", &[]).await.body.to_vec()).unwrap();
+    assert!(metrics.contains("trustnode_did_web_upstream_errors_total{kind=\"refused\"} 2\n"), "{metrics}");
+    assert!(metrics.contains("trustnode_did_web_upstream_errors_total{kind=\"no_such_host\"} 1\n"), "{metrics}");
 }
 
 #[tokio::test]
@@ -140,6 +153,52 @@ async fn services_redirect_and_relative_urls_expand() {
     assert_eq!(expanded["didDocument"]["verificationMethod"][0]["id"], format!("{did}#key-1"));
     let fragment = node.get(&format!("/1.0/identifiers/{encoded}%23key-1"), &[]).await.json();
     assert_eq!(fragment["contentStream"]["type"], "Multikey");
+}
+
+#[tokio::test]
+async fn non_web_service_endpoints_are_never_redirects() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    let mut published = document(&did);
+    published["service"] = json!([
+        {"id": "#files", "type": "LinkedDomains", "serviceEndpoint": "https://issuer.test/files/"},
+        {"id": "#js", "type": "X", "serviceEndpoint": "javascript:alert(document.domain)"},
+        {"id": "#mail", "type": "X", "serviceEndpoint": "mailto:alice@issuer.test"}
+    ]);
+    origin.set("/users/alice/did.json", Reply::json(&published));
+    let node = TestNode::start(lab.config()).await;
+    for accept in ["text/uri-list", "application/did-url-dereferencing"] {
+        let reply = node.get(&format!("/1.0/identifiers/{did}?service=files"), &[("accept", accept)]).await;
+        assert_eq!((reply.status.as_u16(), reply.header("location")), (303, Some("https://issuer.test/files/")));
+        for (service, url) in [("js", "javascript:alert(document.domain)"), ("mail", "mailto:alice@issuer.test")] {
+            let reply = node.get(&format!("/1.0/identifiers/{did}?service={service}"), &[("accept", accept)]).await;
+            assert_eq!(reply.status, 200, "{service} as {accept}");
+            assert_eq!(reply.header("location"), None, "{service} as {accept}");
+            let body = String::from_utf8_lossy(&reply.body).into_owned();
+            match accept {
+                "text/uri-list" => assert_eq!(body, format!("{url}\r\n")),
+                _ => assert_eq!(reply.json()["content"], url),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn dereferenced_did_web_methods_labelled_json_ld_carry_the_document_context() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let did = alice(&origin);
+    origin.set("/users/alice/did.json", Reply::json(&document(&did)));
+    let node = TestNode::start(lab.config()).await;
+    let encoded = percent_encoding::utf8_percent_encode(&did, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let path = format!("/1.0/identifiers/{encoded}%23key-1");
+    let json_ld = node.get(&path, &[("accept", "application/did+ld+json")]).await.json();
+    assert_eq!(json_ld["@context"], json!(["https://www.w3.org/ns/did/v1"]));
+    assert_eq!(json_ld["type"], "Multikey");
+    let legacy = r#"application/ld+json;profile="https://w3id.org/did-resolution""#;
+    let result = node.get(&path, &[("accept", legacy)]).await.json();
+    assert_eq!(result["didDocument"]["@context"], json!(["https://www.w3.org/ns/did/v1"]));
 }
 
 #[tokio::test]

@@ -5,10 +5,12 @@
 //! cache live in `crate::web`. The mapping refuses IP-address hosts (also percent-encoded, and the numeric host forms
 //! URL parsers read as IPv4), so an IP literal never reaches the fetcher.
 
+use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::Value;
 
 use super::error::{invalid_did, invalid_did_document, ResolutionError};
+use super::strict_json;
 
 /// Where the DID document of a did:web DID lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +128,27 @@ fn check_host(raw: &str) -> Result<String, ResolutionError> {
             "{host:?} ends in a numeric label, which URL parsers treat as an IPv4 address"
         )));
     }
+    check_idna(&host)?;
     Ok(host)
+}
+
+/// Checks `host` (lowercase ASCII, well-formed labels) the way DNS resolvers read names, through IDNA (UTS #46, the
+/// STD3 rules, as hickory does): an `xn--` label must be valid punycode of a name IDNA allows, and the name must
+/// come back unchanged. Anything else is an identifier no lookup can succeed for, so it is refused here, as
+/// INVALID_DID, rather than failing later inside the resolver.
+fn check_idna(host: &str) -> Result<(), ResolutionError> {
+    let idna = Uts46::new();
+    let valid = |name: &str| {
+        let ascii = idna.to_ascii(name.as_bytes(), AsciiDenyList::STD3, Hyphens::Allow, DnsLength::Ignore);
+        ascii.is_ok_and(|ascii| ascii == name)
+    };
+    if valid(host) {
+        return Ok(());
+    }
+    let label = host.split('.').find(|label| !valid(label)).unwrap_or(host);
+    Err(invalid_did(format!(
+        "{host:?} is not a valid internationalized domain name: label {label:?} is not valid IDNA punycode"
+    )))
 }
 
 /// Percent-decodes one path segment exactly once and re-encodes it for the URL.
@@ -146,13 +168,18 @@ fn decode_segment(segment: &str) -> Result<String, ResolutionError> {
     Ok(utf8_percent_encode(&decoded, PATH_SEGMENT).to_string())
 }
 
-/// Parses a fetched body and checks it is the DID document of `did`: a JSON object whose `id` is exactly `did`.
+/// Parses a fetched body and checks it is the DID document of `did`: a JSON object, with no member name repeated
+/// in any object, whose `id` is exactly `did`.
 ///
 /// Anything else is INVALID_DID_DOCUMENT (not NOT_FOUND as web-did-resolver answers): the origin did answer, but
-/// with something that cannot stand for this DID, and the operator needs to see that difference.
+/// with something that cannot stand for this DID, and the operator needs to see that difference. Repeated names are
+/// refused because JSON readers disagree on which one counts (serde_json keeps the last, others the first): a
+/// document must mean the same to this node and to whoever else reads it.
 pub fn check_document(did: &str, body: &[u8]) -> Result<Value, ResolutionError> {
-    let document: Value = serde_json::from_slice(body)
-        .map_err(|e| invalid_did_document(format!("the origin's response is not JSON: {e}")))?;
+    let document = strict_json::from_slice(body).map_err(|e| match e.is_data() {
+        true => invalid_did_document(format!("the DID document {e}")),
+        false => invalid_did_document(format!("the origin's response is not JSON: {e}")),
+    })?;
     let Some(object) = document.as_object() else {
         return Err(invalid_did_document("the DID document must be a JSON object"));
     };
@@ -268,6 +295,14 @@ mod tests {
         ] {
             assert_eq!(locate(bad).unwrap_err().code, ErrorCode::InvalidDid, "{bad}");
         }
+        // Punycode a DNS resolver cannot read.
+        for bad in ["xn--lcalhost-9wg", "xn--a.com", "www.xn--lcalhost-9wg.example", "XN--LCALHOST-9WG%3A8443"] {
+            let error = locate(bad).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidDid, "{bad}");
+            assert!(error.detail.contains("IDNA"), "{bad}: {error}");
+        }
+        assert_eq!(locate("xn--bcher-kva.example").unwrap().host, "xn--bcher-kva.example");
+        assert_eq!(locate("a--b.example").unwrap().host, "a--b.example");
         assert_eq!(locate("example.com%3A65535").unwrap().port, 65535);
     }
 
@@ -288,6 +323,15 @@ mod tests {
         assert!(check_document(did, br#"{"id":"did:web:example.com"}"#).is_ok());
         for body in [&b"not json"[..], b"[1]", br#"{"id":"did:web:example.org"}"#, br#"{"id":1}"#, b"{}"] {
             assert_eq!(check_document(did, body).unwrap_err().code, ErrorCode::InvalidDidDocument);
+        }
+        // serde_json alone would keep the last `id` and accept both of these.
+        for (body, name) in [
+            (&br#"{"id":"did:web:evil.example","id":"did:web:example.com"}"#[..], "id"),
+            (br##"{"id":"did:web:example.com","service":[{"id":"#s","serviceEndpoint":"a","serviceEndpoint":"b"}]}"##, "serviceEndpoint"),
+        ] {
+            let error = check_document(did, body).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidDidDocument);
+            assert!(error.detail.contains(&format!("repeats the member name {name:?}")), "{error}");
         }
     }
 

@@ -3,8 +3,9 @@
 //!
 //! The table follows the DID Resolution HTTP binding: the full result by default and for
 //! `application/did-resolution`; the legacy full result (CCG v0.3 dialect) for `application/ld+json` with the
-//! `https://w3id.org/did-resolution` profile; the bare document for the DID document media types; `text/uri-list`
-//! for service dereferencing; nothing else. Parsing is pure and bounded.
+//! `https://w3id.org/did-resolution` profile; the dereferencing result for `application/did-url-dereferencing`; the
+//! bare document for the DID document media types; `text/uri-list` for service dereferencing; nothing else. Parsing
+//! is pure and bounded.
 
 /// Which spelling of the full result a client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,9 @@ pub enum Dialect {
 pub enum Representation {
     /// The full resolution (or dereferencing) result in a dialect.
     Result(Dialect),
+    /// The DID URL dereferencing result of the current draft: `content`, `dereferencingMetadata`,
+    /// `contentMetadata`; a service URL becomes a redirect, as for [`Representation::UriList`].
+    Dereferencing,
     /// The bare DID document (or dereferenced object), labelled with this media type.
     Document(&'static str),
     /// The URL a service dereferences to, as a redirect.
@@ -28,6 +32,8 @@ pub enum Representation {
 
 /// Media type of the current full result.
 pub(crate) const DID_RESOLUTION: &str = "application/did-resolution";
+/// Media type of the current dereferencing result.
+pub(crate) const DID_URL_DEREFERENCING: &str = "application/did-url-dereferencing";
 /// Media type of the legacy full result, as sent in `Content-Type`.
 pub(crate) const LEGACY_RESOLUTION: &str = "application/ld+json;profile=\"https://w3id.org/did-resolution\"";
 const LEGACY_PROFILE: &str = "https://w3id.org/did-resolution";
@@ -43,6 +49,7 @@ impl Representation {
         match self {
             Representation::Result(Dialect::Current) => DID_RESOLUTION,
             Representation::Result(Dialect::Legacy) => LEGACY_RESOLUTION,
+            Representation::Dereferencing => DID_URL_DEREFERENCING,
             Representation::Document(media_type) => media_type,
             Representation::UriList => "text/uri-list",
         }
@@ -94,6 +101,7 @@ fn parse_range(range: &str) -> Option<(f32, Representation)> {
     let representation = match essence.as_str() {
         "*/*" | "application/*" | DID_RESOLUTION => Representation::Result(Dialect::Current),
         "application/ld+json" if legacy_profile => Representation::Result(Dialect::Legacy),
+        DID_URL_DEREFERENCING => Representation::Dereferencing,
         "text/uri-list" => Representation::UriList,
         other => Representation::Document(DOCUMENT_TYPES.iter().find(|t| **t == other)?),
     };
@@ -117,6 +125,13 @@ mod tests {
         assert_eq!(negotiate(Some(accept)), Some(Representation::Result(Dialect::Legacy)));
         let spaced = r#"application/ld+json; profile="https://example.com/x https://w3id.org/did-resolution""#;
         assert_eq!(negotiate(Some(spaced)), Some(Representation::Result(Dialect::Legacy)));
+    }
+
+    #[test]
+    fn dereferencing_media_type_selects_the_dereferencing_result() {
+        for accept in ["application/did-url-dereferencing", "text/html, Application/DID-URL-Dereferencing;q=0.8"] {
+            assert_eq!(negotiate(Some(accept)), Some(Representation::Dereferencing), "{accept}");
+        }
     }
 
     #[test]

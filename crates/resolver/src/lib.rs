@@ -41,7 +41,7 @@ use time::OffsetDateTime;
 use dereference::Dereferenced;
 pub use options::ResolutionOptions;
 pub use trustnode_did::document::Document;
-use trustnode_did::error::{feature_not_supported, invalid_did, method_not_supported, ResolutionError};
+use trustnode_did::error::{feature_not_supported, invalid_did, method_not_supported, ErrorCode, ResolutionError};
 use trustnode_did::syntax::DidUrl;
 
 /// One DID method the resolver dispatches to by name.
@@ -186,7 +186,12 @@ pub enum Content {
     /// The DID document of a bare DID.
     Document(Document),
     /// The verification method or service a fragment selected.
-    Object(Value),
+    Object {
+        /// The selected object, as the document has it.
+        object: Value,
+        /// The document's `@context`, for representations that label the object as JSON-LD.
+        context: Option<Value>,
+    },
     /// The URL a service dereferenced to.
     ServiceUrl(String),
 }
@@ -241,7 +246,9 @@ impl Resolver {
     pub async fn document(&self, did: &str) -> Result<Document, ResolutionError> {
         match self.resolve(did, &ResolutionOptions::default()).await.result? {
             Content::Document(document) => Ok(document),
-            Content::Object(_) | Content::ServiceUrl(_) => Err(invalid_did(format!("{did} is a DID URL, not a DID"))),
+            Content::Object { .. } | Content::ServiceUrl(_) => {
+                Err(invalid_did(format!("{did} is a DID URL, not a DID")))
+            }
         }
     }
 
@@ -270,7 +277,10 @@ impl Resolver {
         options: &ResolutionOptions,
         metadata: &mut Metadata,
     ) -> Result<Content, ResolutionError> {
-        let url = DidUrl::parse(input)?;
+        // A malformed path, query or fragment still makes this a dereferencing request: its error belongs in the
+        // dereferencing metadata too.
+        let url = DidUrl::parse(input)
+            .inspect_err(|error| metadata.dereferencing = error.code == ErrorCode::InvalidDidUrl)?;
         metadata.dereferencing = !url.is_bare_did();
         if options.version_id.is_some() || options.version_time.is_some() {
             return Err(feature_not_supported(format!(
@@ -303,7 +313,9 @@ impl Resolver {
         let document = outcome.document?;
         Ok(match dereference::dereference(&document, &url)? {
             Dereferenced::Document => Content::Document(document),
-            Dereferenced::Object(object) => Content::Object(object),
+            Dereferenced::Object(object) => {
+                Content::Object { object, context: document.value().get("@context").cloned() }
+            }
             Dereferenced::ServiceUrl(url) => Content::ServiceUrl(url),
         })
     }
@@ -316,7 +328,6 @@ impl Resolver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trustnode_did::error::ErrorCode;
 
     fn resolve(input: &str, options: ResolutionOptions) -> Resolution {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
@@ -339,6 +350,16 @@ mod tests {
         let resolution = resolve("did:jwk:abc?versionId=1", ResolutionOptions::default());
         assert_eq!(resolution.result.unwrap_err().code, ErrorCode::FeatureNotSupported);
         assert!(resolution.dereferencing);
+    }
+
+    #[test]
+    fn malformed_did_urls_are_dereferencing_requests() {
+        let did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+        for input in [format!("{did}#a#b"), format!("{did}/a^b"), format!("{did}/a`b")] {
+            let resolution = resolve(&input, ResolutionOptions::default());
+            assert_eq!(resolution.result.unwrap_err().code, ErrorCode::InvalidDidUrl, "{input}");
+            assert!(resolution.dereferencing, "{input}");
+        }
     }
 
     #[test]

@@ -3,6 +3,13 @@
 //!
 //! This module knows nothing about caching or DID documents: it returns bytes and validators, or a
 //! [`FetchError`] that says whether the origin was merely unavailable (which lets the cache serve a stale copy).
+//!
+//! Every failure to get an HTTP answer at all (the SSRF guard, DNS, TCP, TLS, timeouts, a connection that breaks) is
+//! reported to the client as the one [`UNREACHABLE`] error: telling those apart would let anyone who can ask for a
+//! DID map internal host names and scan ports through the node. The precise reason stays in
+//! [`FetchError::reason`], for the operator's log, and in [`FetchError::kind`], which the metrics count. What an
+//! origin that did answer over verified TLS said (a status, a redirect, an oversized body) leaks nothing and is
+//! reported as it is.
 
 use std::error::Error as _;
 use std::time::Duration;
@@ -17,11 +24,15 @@ use hyper_util::rt::TokioExecutor;
 
 use super::connect::{ConnectError, GuardedConnector};
 use super::origins::Origins;
-use trustnode_did::error::{internal_error, invalid_did, invalid_did_document, not_found, ResolutionError};
+use trustnode_did::error::{internal_error, invalid_did_document, not_found, ResolutionError};
 use trustnode_did::web::DidWebLocation;
 
 /// Redirects followed before giving up; each must stay on the DID's origin.
 pub(crate) const MAX_REDIRECTS: usize = 3;
+
+/// The detail of every failure to get an answer from the DID's origin, whatever the reason (see the module doc).
+pub const UNREACHABLE: &str =
+    "the DID's origin could not be reached, or is not one this node may fetch from; the node's log says why";
 
 /// Validators of a stored copy, sent as `If-None-Match` / `If-Modified-Since`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -121,8 +132,10 @@ impl FetchErrorKind {
 /// A failed fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchError {
-    /// The resolution error to report.
+    /// The resolution error to report to the client.
     pub error: ResolutionError,
+    /// What exactly happened, naming hosts and addresses: for the operator's log only, never for the client.
+    pub reason: String,
     /// True when the origin was down, slow, dropped the connection or answered 5xx/429: a stale copy may stand in.
     pub origin_unavailable: bool,
     /// What kind of failure it was.
@@ -130,16 +143,14 @@ pub struct FetchError {
 }
 
 impl FetchError {
-    fn unavailable(kind: FetchErrorKind, detail: String) -> FetchError {
-        FetchError {
-            error: internal_error(format!("the DID's origin is unavailable: {detail}")),
-            origin_unavailable: true,
-            kind,
-        }
+    /// No answer from the origin: the client learns only [`UNREACHABLE`].
+    fn unreachable(kind: FetchErrorKind, reason: String, origin_unavailable: bool) -> FetchError {
+        FetchError { error: internal_error(UNREACHABLE), reason, origin_unavailable, kind }
     }
 
-    fn refused(kind: FetchErrorKind, error: ResolutionError) -> FetchError {
-        FetchError { error, origin_unavailable: false, kind }
+    /// An answer the origin gave, or a failure on this side, reported to the client as `error`.
+    fn reported(kind: FetchErrorKind, error: ResolutionError, origin_unavailable: bool) -> FetchError {
+        FetchError { reason: error.detail.clone(), error, origin_unavailable, kind }
     }
 }
 
@@ -172,16 +183,18 @@ impl Fetcher {
     pub async fn fetch(&self, location: &DidWebLocation, validators: &Validators) -> Result<Fetched, FetchError> {
         let deadline = tokio::time::Instant::now() + self.timeout;
         let out_of_time = || {
-            FetchError::unavailable(
+            FetchError::unreachable(
                 FetchErrorKind::Timeout,
-                format!("no complete answer within {} ms", self.timeout.as_millis()),
+                format!("no complete answer from {} within {} ms", location.url(), self.timeout.as_millis()),
+                true,
             )
         };
         let turn = tokio::time::timeout_at(deadline, self.origins.turn(&location.host, location.port)).await;
         let Ok(Some(_turn)) = turn else {
-            return Err(FetchError::unavailable(
+            return Err(FetchError::unreachable(
                 FetchErrorKind::OriginBusy,
-                format!("the node is already fetching {} documents from this origin", self.origins.max()),
+                format!("the node is already fetching {} documents from {}", self.origins.max(), location.url()),
+                true,
             ));
         };
         // A turn that came just as time ran out: sending the request would only leave the origin answering nobody.
@@ -207,27 +220,29 @@ impl Fetcher {
                 s if s.is_success() => Ok(Fetched::Body { body: self.read_body(response).await?, headers }),
                 StatusCode::NOT_MODIFIED => Ok(Fetched::NotModified(headers)),
                 StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Fetched::Gone(status)),
-                s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => {
-                    Err(FetchError::unavailable(FetchErrorKind::Status, format!("{url} answered HTTP {s}")))
-                }
-                s => {
-                    Err(FetchError::refused(FetchErrorKind::Status, internal_error(format!("{url} answered HTTP {s}"))))
-                }
+                s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => Err(FetchError::reported(
+                    FetchErrorKind::Status,
+                    internal_error(format!("the DID's origin is unavailable: {url} answered HTTP {s}")),
+                    true,
+                )),
+                s => Err(FetchError::reported(
+                    FetchErrorKind::Status,
+                    internal_error(format!("{url} answered HTTP {s}")),
+                    false,
+                )),
             };
         }
-        Err(FetchError::refused(
-            FetchErrorKind::Redirect,
-            internal_error(format!("more than {MAX_REDIRECTS} redirects from {}", location.url())),
-        ))
+        Err(bad_redirect(format!("more than {MAX_REDIRECTS} redirects from {}", location.url())))
     }
 
     /// Reads the body frame by frame, stopping as soon as it exceeds the limit.
     async fn read_body(&self, response: hyper::Response<hyper::body::Incoming>) -> Result<Vec<u8>, FetchError> {
         let limit = self.max_document_bytes;
         let too_large = || {
-            FetchError::refused(
+            FetchError::reported(
                 FetchErrorKind::TooLarge,
                 invalid_did_document(format!("the DID document exceeds {limit} bytes")),
+                false,
             )
         };
         let declared = header_text(response.headers(), &CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
@@ -237,8 +252,9 @@ impl Fetcher {
         let mut body = response.into_body();
         let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
         while let Some(frame) = body.frame().await {
-            let frame = frame
-                .map_err(|e| FetchError::unavailable(FetchErrorKind::Other, format!("reading the body failed: {e}")))?;
+            let frame = frame.map_err(|e| {
+                FetchError::unreachable(FetchErrorKind::Other, format!("reading the body failed: {e}"), true)
+            })?;
             if let Ok(data) = frame.into_data() {
                 if bytes.len() + data.len() > limit {
                     return Err(too_large());
@@ -260,24 +276,30 @@ fn request(url: &str, validators: &Validators) -> Result<Request<Empty<Bytes>>, 
     if let Some(last_modified) = &validators.last_modified {
         builder = builder.header(IF_MODIFIED_SINCE, last_modified);
     }
-    builder
-        .body(Empty::new())
-        .map_err(|e| FetchError::refused(FetchErrorKind::Other, internal_error(format!("cannot build a request: {e}"))))
+    builder.body(Empty::new()).map_err(|e| {
+        FetchError::reported(FetchErrorKind::Other, internal_error(format!("cannot build a request: {e}")), false)
+    })
+}
+
+/// A redirect this node does not follow is NOT_FOUND: the origin answered, and the document is not where the DID
+/// says it is (the did:web method defines no redirects; following one off the origin would let an origin point
+/// the node at any host). Not an internal error: nothing failed on this side, and retrying gives the same answer.
+fn bad_redirect(detail: String) -> FetchError {
+    FetchError::reported(FetchErrorKind::Redirect, not_found(detail), false)
 }
 
 /// The next URL of a redirect, which must be an absolute path or an https URL on the DID's own origin.
 fn redirect_target(location: &DidWebLocation, headers: &HeaderMap) -> Result<String, FetchError> {
-    let off_origin = |detail: String| FetchError::refused(FetchErrorKind::Redirect, internal_error(detail));
-    let target = header_text(headers, &LOCATION).ok_or_else(|| off_origin("a redirect without Location".into()))?;
+    let target = header_text(headers, &LOCATION).ok_or_else(|| bad_redirect("a redirect without Location".into()))?;
     if target.starts_with('/') && !target.starts_with("//") {
         return Ok(format!("https://{}{target}", location.authority()));
     }
-    let uri: Uri = target.parse().map_err(|_| off_origin(format!("unusable redirect target {target:?}")))?;
+    let uri: Uri = target.parse().map_err(|_| bad_redirect(format!("unusable redirect target {target:?}")))?;
     let same_origin = uri.scheme_str() == Some("https")
         && uri.host().is_some_and(|host| host.eq_ignore_ascii_case(&location.host))
         && uri.port_u16().unwrap_or(443) == location.port;
     if !same_origin {
-        return Err(off_origin(format!("refusing the redirect to {target:?}: it leaves {}", location.authority())));
+        return Err(bad_redirect(format!("refusing the redirect to {target:?}: it leaves {}", location.authority())));
     }
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     Ok(format!("https://{}{path}", location.authority()))
@@ -297,39 +319,28 @@ fn header_text<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str>
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-/// Turns a client error into a [`FetchError`]: guard refusals are INVALID_DID (this node will not resolve DIDs
-/// whose host is not public), a name DNS says does not exist is NOT_FOUND, TLS failures INTERNAL_ERROR, everything
-/// else (DNS failures, refused/reset connections, timeouts) an unavailable origin.
+/// Turns a client error (no HTTP answer) into an [`UNREACHABLE`] [`FetchError`] of its kind. DNS failures,
+/// refused, reset or slow connections are an unavailable origin (a stale copy may stand in); guard refusals, names
+/// DNS says do not exist and TLS verdicts are not.
 fn classify_client_error(error: hyper_util::client::legacy::Error) -> FetchError {
     let mut source = error.source();
     while let Some(cause) = source {
         if let Some(connect) = cause.downcast_ref::<ConnectError>() {
-            return match connect {
-                ConnectError::Refused { .. } => {
-                    FetchError::refused(FetchErrorKind::Refused, invalid_did(connect.to_string()))
-                }
-                ConnectError::NoSuchHost { .. } => {
-                    FetchError::refused(FetchErrorKind::NoSuchHost, not_found(connect.to_string()))
-                }
-                ConnectError::Tls { .. } => {
-                    FetchError::refused(FetchErrorKind::Tls, internal_error(connect.to_string()))
-                }
-                ConnectError::BadUri(_) => {
-                    FetchError::refused(FetchErrorKind::Other, internal_error(connect.to_string()))
-                }
-                ConnectError::Dns { .. } => FetchError::unavailable(FetchErrorKind::Dns, connect.to_string()),
-                ConnectError::Unreachable { .. } => {
-                    FetchError::unavailable(FetchErrorKind::Connect, connect.to_string())
-                }
-                ConnectError::Timeout { .. } => FetchError::unavailable(FetchErrorKind::Timeout, connect.to_string()),
+            let (kind, origin_unavailable) = match connect {
+                ConnectError::Refused { .. } => (FetchErrorKind::Refused, false),
+                ConnectError::NoSuchHost { .. } => (FetchErrorKind::NoSuchHost, false),
+                ConnectError::Tls { .. } => (FetchErrorKind::Tls, false),
+                ConnectError::BadUri(_) => (FetchErrorKind::Other, false),
+                ConnectError::Dns { .. } => (FetchErrorKind::Dns, true),
+                ConnectError::Unreachable { .. } => (FetchErrorKind::Connect, true),
+                ConnectError::Timeout { .. } => (FetchErrorKind::Timeout, true),
             };
+            return FetchError::unreachable(kind, connect.to_string(), origin_unavailable);
         }
         source = cause.source();
     }
-    FetchError::unavailable(
-        FetchErrorKind::Connect,
-        format!("{error}: {}", error.source().map(|s| s.to_string()).unwrap_or_default()),
-    )
+    let reason = format!("{error}: {}", error.source().map(|s| s.to_string()).unwrap_or_default());
+    FetchError::unreachable(FetchErrorKind::Connect, reason, true)
 }
 
 /// NOT_FOUND for a 404/410 answer.

@@ -7,12 +7,16 @@
 //! arithmetic lives in [`freshness`] and is pure.
 //!
 //! Choices (documented for operators):
-//! - A document whose `id` is not the DID, or that is not a JSON object, is INVALID_DID_DOCUMENT; 404/410 is
-//!   NOT_FOUND and is cached for `negative_ttl_s`; a host DNS says does not exist is NOT_FOUND (not cached here:
-//!   the DNS resolver caches negative answers); a host refused by the SSRF guard is INVALID_DID; an unavailable
-//!   origin (DNS, connect, timeout, dropped connection, 5xx, 429) without a usable stale copy is INTERNAL_ERROR; TLS
-//!   failures, other 4xx, oversized bodies (INVALID_DID_DOCUMENT) and bad redirects are never papered over with a
-//!   stale copy.
+//! - A document whose `id` is not the DID, that is not a JSON object, or that repeats a member name, is
+//!   INVALID_DID_DOCUMENT; 404/410 is NOT_FOUND and is cached for `negative_ttl_s`; a redirect that leaves the
+//!   origin (or too many, or one without a usable target) is NOT_FOUND, not cached; 5xx and 429 are INTERNAL_ERROR.
+//! - No answer from the origin at all (a host refused by the SSRF guard, DNS saying the name does not exist or
+//!   failing, connect failures, TLS failures, timeouts, dropped connections) is INTERNAL_ERROR with the one generic
+//!   detail [`fetch::UNREACHABLE`], so callers cannot map internal names or scan ports; the precise reason is logged
+//!   with the DID and counted by kind (`trustnode_did_web_upstream_errors_total`).
+//! - An unavailable origin (DNS failure, connect, timeout, dropped connection, 5xx, 429) is covered by a usable
+//!   stale copy; guard refusals, non-existent names, TLS failures, other 4xx, oversized bodies
+//!   (INVALID_DID_DOCUMENT) and bad redirects are never papered over with one.
 //! - `noCache` is honoured, but at most once per `no_cache_min_interval_s` per DID: within that interval of the
 //!   origin's last confirmation the cached copy is served with `noCacheLimited: true`.
 //! - The response's Content-Type is not checked (origins serve DID documents as `application/json`,
@@ -107,7 +111,7 @@ pub struct CacheStatus {
     pub ttl_seconds: u64,
     /// The origin confirmed the cached copy with a 304 during this request.
     pub revalidated: bool,
-    /// Why a stale copy was served: the origin's failure.
+    /// Why a stale copy was served: the error the origin's failure would have been (generic when no answer came).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale_reason: Option<String>,
     /// `noCache` was asked but the origin was contacted too recently; the cached copy was served instead.
@@ -368,6 +372,8 @@ impl WebResolver {
                 if let Some(counter) = self.counters.fetch_errors.get(failure.kind as usize) {
                     bump(counter);
                 }
+                // Info, not warn: anyone who can ask for a DID can cause these.
+                tracing::info!(did, kind = failure.kind.name(), reason = %failure.reason, "did:web fetch failed");
                 self.fall_back(did, cached, failure, now)
             }
         }
@@ -427,7 +433,7 @@ impl WebResolver {
             let state = freshness(entry.stored_at, entry.ttl_s, now, self.cache.max_stale_s);
             if failure.origin_unavailable && state != Freshness::Expired {
                 bump(&self.counters.stale_served);
-                tracing::info!(did, reason = %failure.error.detail, "serving a stale did:web document");
+                tracing::info!(did, reason = %failure.reason, "serving a stale did:web document");
                 let status = CacheStatus {
                     stale: state == Freshness::Stale,
                     stale_reason: Some(failure.error.detail),

@@ -3,7 +3,8 @@
 //! Pure classification of one address; the connector applies it to every DNS answer (or host override) and again to
 //! the connected peer. Covered, IPv4: this-network 0/8, RFC 1918, CGNAT 100.64/10, loopback, link-local,
 //! IETF 192.0.0/24, the three documentation /24s, 6to4 relay anycast 192.88.99/24, benchmarking 198.18/15,
-//! multicast, reserved 240/4 and broadcast. IPv6: unspecified, loopback, IPv4-mapped, IPv4-compatible, NAT64
+//! Azure's wireserver/metadata address 168.63.129.16, multicast, reserved 240/4 and broadcast. IPv6: unspecified,
+//! loopback, IPv4-mapped (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96, RFC 2765), IPv4-compatible, NAT64
 //! (64:ff9b::/96 judged by the embedded IPv4; local-use 64:ff9b:1::/48 refused), discard 100::/64, the IETF block
 //! 2001::/23 (Teredo, benchmarking, ORCHID), documentation 2001:db8::/32 and 3fff::/20, 6to4 2002::/16 (judged by the
 //! embedded IPv4), ULA fc00::/7, link-local fe80::/10, site-local fec0::/10 and multicast ff00::/8.
@@ -11,11 +12,12 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// IPv4 networks no did:web fetch may reach: (network, prefix length, why).
-const FORBIDDEN_V4: [(u32, u8, &str); 16] = [
+const FORBIDDEN_V4: [(u32, u8, &str); 17] = [
     (0x0000_0000, 8, "the \"this network\" block 0.0.0.0/8"),
     (0x0a00_0000, 8, "a private (RFC 1918) address"),
     (0x6440_0000, 10, "a carrier-grade NAT (100.64.0.0/10) address"),
     (0x7f00_0000, 8, "a loopback address"),
+    (0xa83f_8110, 32, "a cloud platform's host service address (Azure wireserver and metadata)"),
     (0xa9fe_0000, 16, "a link-local address"),
     (0xac10_0000, 12, "a private (RFC 1918) address"),
     (0xc000_0000, 24, "an IETF protocol assignment (192.0.0.0/24)"),
@@ -66,12 +68,15 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     embedded_v4(bits).and_then(forbidden_v4)
 }
 
-/// The IPv4 address carried by IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96) and
-/// 6to4 (2002::/16) addresses; a forbidden embedded address makes the IPv6 form forbidden too.
+/// IPv6 /96 prefixes whose low 32 bits are an IPv4 address: IPv4-mapped (::ffff:0:0/96), IPv4-translated
+/// (::ffff:0:0:0/96), IPv4-compatible (::/96) and NAT64 (64:ff9b::/96).
+const EMBEDDING_V4: [u128; 4] = [0xffff << 32, 0xffff << 48, 0, 0x0064_ff9b << 96];
+
+/// The IPv4 address carried by the [`EMBEDDING_V4`] forms and by 6to4 (2002::/16) addresses; a forbidden embedded
+/// address makes the IPv6 form forbidden too.
 fn embedded_v4(bits: u128) -> Option<Ipv4Addr> {
-    let low32 = Ipv4Addr::from((bits & 0xffff_ffff) as u32);
-    if in_prefix_v6(bits, 0xffff << 32, 96) || in_prefix_v6(bits, 0, 96) || in_prefix_v6(bits, 0x0064_ff9b << 96, 96) {
-        return Some(low32);
+    if EMBEDDING_V4.iter().any(|network| in_prefix_v6(bits, *network, 96)) {
+        return Some(Ipv4Addr::from((bits & 0xffff_ffff) as u32));
     }
     if in_prefix_v6(bits, 0x2002 << 112, 16) {
         return Some(Ipv4Addr::from(((bits >> 80) & 0xffff_ffff) as u32));
@@ -107,6 +112,7 @@ mod tests {
             "100.127.255.254",
             "127.0.0.1",
             "127.255.255.254",
+            "168.63.129.16",
             "169.254.169.254",
             "172.16.0.1",
             "172.31.255.255",
@@ -134,6 +140,10 @@ mod tests {
             "::1",
             "::ffff:127.0.0.1",
             "::ffff:10.1.2.3",
+            "::ffff:0:127.0.0.1",
+            "::ffff:0:10.1.2.3",
+            "::ffff:0:169.254.169.254",
+            "::ffff:168.63.129.16",
             "::127.0.0.1",
             "64:ff9b::192.168.0.1",
             "64:ff9b:1::1",
@@ -170,6 +180,9 @@ mod tests {
             "2606:4700:4700::1111",
             "2a00:1450:4001::1",
             "::ffff:8.8.8.8",
+            "::ffff:0:8.8.8.8",
+            "168.63.129.15",
+            "168.63.129.17",
             "64:ff9b::8.8.8.8",
             "2002:0808:0808::1",
         ] {
