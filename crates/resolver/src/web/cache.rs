@@ -3,7 +3,8 @@
 //! Each value is `stored_at` and `ttl_s` (8 bytes each, big-endian, so eviction can scan them without decoding
 //! documents) followed by the JSON of an [`EntryBody`]. Documents are stored as fetched and validated; options such
 //! as `expandRelativeUrls` are applied on the way out, so the DID alone is the key. An unopenable directory is moved
-//! aside and replaced by an empty one. Freshness decisions are not made here (see `freshness`).
+//! aside (under a name no earlier copy has) and replaced by an empty one. Freshness decisions are not made here (see
+//! `freshness`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -68,6 +69,13 @@ fn decode_times(bytes: &[u8]) -> Option<(u64, u64)> {
     Some((stored_at, ttl_s))
 }
 
+/// Moved-aside copies of an unopenable cache that are kept (the newest); older ones are deleted, so repeated
+/// corruption cannot fill the data directory.
+const MAX_MOVED_ASIDE: usize = 3;
+
+/// Names tried for one moved-aside copy (`.corrupt-<seconds>`, then `-1`, `-2`, …) before giving up.
+const ASIDE_NAMES: u64 = 1000;
+
 /// The sled-backed store with its entry count and bound.
 pub(crate) struct Store {
     db: sled::Db,
@@ -79,8 +87,9 @@ pub(crate) struct Store {
 
 impl Store {
     /// Opens `<dir>`; if that fails (corrupt files, a file in the way, permissions) the directory is renamed to
-    /// `<dir>.corrupt-<unix time>` with a warning and a fresh store is created. Errors only when even the fresh
-    /// store cannot be created.
+    /// `<dir>.corrupt-<unix time>` (with `-1`, `-2`, … when that name is taken) with a warning, and a fresh store
+    /// is created; only the newest [`MAX_MOVED_ASIDE`] such copies are kept. Errors only when even the fresh store
+    /// cannot be created, or when another process holds the cache.
     pub fn open(dir: &Path, max_entries: usize, now: u64) -> Result<Store, sled::Error> {
         let db = match open_db(dir) {
             Ok(db) => db,
@@ -88,10 +97,10 @@ impl Store {
             // pull it out from under that process.
             Err(error) if is_locked(&error) => return Err(error),
             Err(error) => {
-                let aside = PathBuf::from(format!("{}.corrupt-{now}", dir.display()));
+                let aside = move_aside(dir, now)?;
                 tracing::warn!(cache = %dir.display(), moved_to = %aside.display(), %error,
-                    "the did:web cache cannot be opened; moving it aside and starting empty");
-                std::fs::rename(dir, &aside)?;
+                    "the did:web cache cannot be opened; moved it aside and starting empty");
+                prune_moved_aside(dir);
                 open_db(dir)?
             }
         };
@@ -191,6 +200,61 @@ impl Store {
     }
 }
 
+/// Renames `dir` to the first free name of `<dir>.corrupt-<now>`, `<dir>.corrupt-<now>-1`, … so that an older
+/// copy (even one from the same second) never stops the node from starting.
+fn move_aside(dir: &Path, now: u64) -> Result<PathBuf, sled::Error> {
+    for attempt in 0..ASIDE_NAMES {
+        let suffix = if attempt == 0 { String::new() } else { format!("-{attempt}") };
+        let aside = PathBuf::from(format!("{}.corrupt-{now}{suffix}", dir.display()));
+        if aside.symlink_metadata().is_ok() {
+            continue;
+        }
+        match std::fs::rename(dir, &aside) {
+            Ok(()) => return Ok(aside),
+            // Taken between the check and the rename: try the next name.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::DirectoryNotEmpty
+                ) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(sled::Error::Io(std::io::Error::other(format!(
+        "{ASIDE_NAMES} moved-aside copies of {} from second {now} exist already",
+        dir.display()
+    ))))
+}
+
+/// Deletes all but the newest [`MAX_MOVED_ASIDE`] moved-aside copies of `dir`, newest by the second and counter in
+/// their names. Failures are logged: an old copy left behind is harmless.
+fn prune_moved_aside(dir: &Path) {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else { return };
+    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+    let prefix = format!("{}.corrupt-", name.to_string_lossy());
+    let Ok(listing) = std::fs::read_dir(parent) else { return };
+    let mut copies: Vec<((u64, u64), PathBuf)> = listing
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let file_name = entry.file_name().into_string().ok()?;
+            let stamp = file_name.strip_prefix(&prefix)?;
+            let (seconds, counter) = stamp.split_once('-').unwrap_or((stamp, "0"));
+            Some(((seconds.parse().ok()?, counter.parse().ok()?), entry.path()))
+        })
+        .collect();
+    copies.sort_unstable();
+    let excess = copies.len().saturating_sub(MAX_MOVED_ASIDE);
+    for (_, path) in copies.into_iter().take(excess) {
+        let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        match removed {
+            Ok(()) => tracing::info!(removed = %path.display(), "deleted an old moved-aside did:web cache"),
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "cannot delete an old moved-aside did:web cache")
+            }
+        }
+    }
+}
+
 /// Opens sled, turning a panic inside sled (it has a few on corrupt files) into an error.
 /// True when sled could not take the directory's lock because another process has it open.
 pub(crate) fn is_locked(error: &sled::Error) -> bool {
@@ -256,5 +320,52 @@ mod tests {
         let store = Store::open(&path, 10, 42).unwrap();
         assert!(store.is_empty());
         assert!(dir.path().join("cache.corrupt-42").is_file());
+    }
+
+    /// Makes the sled directory at `path` unopenable: its log file is a directory.
+    fn corrupt(path: &Path) {
+        let log = path.join("db");
+        let _ = std::fs::remove_file(&log);
+        std::fs::create_dir_all(log.join("not-a-log")).unwrap();
+    }
+
+    /// The names of the moved-aside copies of `<dir>/cache`, sorted.
+    fn moved_aside(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("cache.corrupt-"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn only_the_newest_moved_aside_copies_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache");
+        for now in [40, 41, 41, 42, 43] {
+            drop(Store::open(&path, 10, now).unwrap());
+            corrupt(&path);
+        }
+        drop(Store::open(&path, 10, 44).unwrap());
+        assert_eq!(moved_aside(dir.path()), ["cache.corrupt-42", "cache.corrupt-43", "cache.corrupt-44"]);
+    }
+
+    #[test]
+    fn corruptions_within_one_second_each_recover_and_keep_their_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache");
+        for round in 0..2 {
+            drop(Store::open(&path, 10, 42).unwrap());
+            corrupt(&path);
+            let store = Store::open(&path, 10, 42).unwrap_or_else(|e| panic!("corruption {round}: {e}"));
+            store.put("did:web:a.example", &Entry { stored_at: 42, ttl_s: 60, body: document("{}") }, 42).unwrap();
+        }
+        let aside = moved_aside(dir.path());
+        assert_eq!(aside, ["cache.corrupt-42", "cache.corrupt-42-1"], "both moved-aside copies are kept");
+        for name in &aside {
+            assert!(dir.path().join(name).join("db").join("not-a-log").is_dir(), "{name} is a moved-aside cache");
+        }
     }
 }
