@@ -52,6 +52,9 @@ pub enum NodeError {
     /// The did:web resolver (TLS roots, DNS, cache) could not be set up.
     #[error(transparent)]
     Web(#[from] trustnode_resolver::web::WebSetupError),
+    /// The mirrors' HTTPS client could not be set up.
+    #[error(transparent)]
+    Mirroring(#[from] crate::mirror::upstream::ClientSetupError),
     /// The node's own key or DID is unusable.
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
@@ -66,7 +69,7 @@ pub async fn open(config: Config) -> Result<NodeState, NodeError> {
     let registries = Registries::open(&config.registries, &config.server.data_dir, &resolver).await?;
     let metrics = Metrics::new(resolver.methods().map(|method| method.name()).collect());
     let readiness = Readiness::default();
-    let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness);
+    let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness)?;
     Ok(NodeState { resolver: Arc::new(resolver), registries, config, metrics, readiness, mirrors, identity })
 }
 
