@@ -91,7 +91,6 @@ pub(crate) struct Store {
 }
 
 /// When a failing store tries to reopen next, and the wait after that.
-#[derive(Debug, Clone, Copy)]
 struct Failing {
     retry_at: u64,
     backoff_s: u64,
@@ -100,6 +99,7 @@ struct Failing {
 /// The first wait before reopening a store whose write failed; it doubles on every failed attempt up to
 /// [`LAST_RETRY_S`].
 const FIRST_RETRY_S: u64 = 1;
+/// The longest wait between two reopening attempts: how long the cache may stay unwritable after space returns.
 const LAST_RETRY_S: u64 = 30;
 
 /// Moved-aside copies of an unopenable cache that are kept (the newest); older ones are deleted, so repeated
