@@ -4,7 +4,8 @@
 //! Loading reads files and the environment but does nothing else; validation of values happens here so that the
 //! rest of the node can take a `Config` as correct.
 
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -165,7 +166,8 @@ pub enum RegistryConfig {
     Mirror {
         /// The authority's DID.
         authority: String,
-        /// Base URL of a node serving the registry (`http://host:port`, no trailing path).
+        /// Base URL of a node serving the registry (`https://host[:port]`, or `http://` with
+        /// `mirroring.allow_http`; no trailing path).
         upstream: String,
     },
 }
@@ -189,10 +191,12 @@ impl TryFrom<RegistryEntry> for RegistryConfig {
                 if !authority.starts_with("did:") {
                     return Err(format!("[[registries]] authority {authority:?} is not a DID"));
                 }
-                let origin = upstream.strip_prefix("http://").unwrap_or_default();
+                let origin = upstream.strip_prefix("https://").or_else(|| upstream.strip_prefix("http://"));
+                let origin = origin.unwrap_or_default();
                 if origin.is_empty() || origin.contains(['/', '?', '#', '@']) {
                     return Err(format!(
-                        "[[registries]] upstream {upstream:?} must be a base URL http://host[:port] without a path"
+                        "[[registries]] upstream {upstream:?} must be a base URL https://host[:port] without a path \
+                         (http:// only with mirroring.allow_http)"
                     ));
                 }
                 Ok(RegistryConfig::Mirror { authority, upstream })
@@ -210,6 +214,14 @@ pub struct MirroringConfig {
     pub poll_interval_s: u64,
     /// Whole-request timeout of one upstream fetch (connect, headers, body), in milliseconds.
     pub request_timeout_ms: u64,
+    /// Admits plain `http://` upstreams; without it only `https://` ones are accepted.
+    pub allow_http: bool,
+    /// Extra CA PEM file trusted for `https://` upstreams besides the Mozilla roots; empty for none.
+    pub extra_ca_file: String,
+    /// Lets the SSRF guard pass loopback and private upstream addresses.
+    pub allow_private_addresses: bool,
+    /// Host name → address pins for upstreams.
+    pub host_overrides: BTreeMap<String, IpAddr>,
 }
 
 /// `[publishing]`.
@@ -321,6 +333,17 @@ impl Config {
         }
         if let Some(listed) = self.publishing.authorities.iter().find(|listed| !listed.starts_with("did:")) {
             return invalid("publishing.authorities", &format!("{listed:?} is not a DID"));
+        }
+        for registry in &self.registries {
+            if let RegistryConfig::Mirror { authority, upstream } = registry {
+                if upstream.starts_with("http://") && !self.mirroring.allow_http {
+                    let message = format!(
+                        "the upstream {upstream:?} of {authority} is plain HTTP; mirror over https://, or set \
+                         mirroring.allow_http = true (loopback and labs only)"
+                    );
+                    return invalid("mirroring.allow_http", &message);
+                }
+            }
         }
         if !(self.node.did.is_empty() || self.node.did.starts_with("did:key:") || self.node.did.starts_with("did:web:"))
         {
@@ -479,9 +502,11 @@ mod tests {
             std::fs::write(&path, format!("[[registries]]\n{entry}\n")).unwrap();
             Config::load(Some(&path), env(&[])).map(|config| config.registries)
         };
-        let mirror = load("authority = \"did:key:z6Mk\"\nupstream = \"http://127.0.0.1:8081\"").unwrap();
-        let expected =
-            RegistryConfig::Mirror { authority: "did:key:z6Mk".into(), upstream: "http://127.0.0.1:8081".into() };
+        let mirror = load("authority = \"did:key:z6Mk\"\nupstream = \"https://upstream.example:8443\"").unwrap();
+        let expected = RegistryConfig::Mirror {
+            authority: "did:key:z6Mk".into(),
+            upstream: "https://upstream.example:8443".into(),
+        };
         assert_eq!(mirror, [expected]);
         assert_eq!(load("source = \"dir\"").unwrap(), [RegistryConfig::Source("dir".into())]);
         for refused in [
@@ -489,14 +514,34 @@ mod tests {
             "authority = \"did:key:z6Mk\"",
             "upstream = \"http://a\"",
             "authority = \"z6Mk\"\nupstream = \"http://a\"",
-            "authority = \"did:key:z6Mk\"\nupstream = \"https://a\"",
-            "authority = \"did:key:z6Mk\"\nupstream = \"http://a/registries\"",
+            "authority = \"did:key:z6Mk\"\nupstream = \"ftp://a\"",
+            "authority = \"did:key:z6Mk\"\nupstream = \"https://a/registries\"",
+            "authority = \"did:key:z6Mk\"\nupstream = \"https://\"",
         ] {
             let error = load(refused).unwrap_err();
             assert!(error.to_string().contains("[[registries]]"), "{refused}: {error}");
         }
         let error = Config::load(None, env(&[("TRUSTNODE_MIRRORING__POLL_INTERVAL_S", "0")])).unwrap_err();
         assert!(matches!(error, ConfigError::Invalid { setting: "mirroring.poll_interval_s", .. }), "{error}");
+    }
+
+    #[test]
+    fn plain_http_upstreams_need_mirroring_allow_http() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "[[registries]]\nauthority = \"did:key:z6Mk\"\nupstream = \"http://127.0.0.1:8081\"\n")
+            .unwrap();
+        let error = Config::load(Some(&path), env(&[])).unwrap_err();
+        assert!(matches!(error, ConfigError::Invalid { setting: "mirroring.allow_http", .. }), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "invalid setting mirroring.allow_http: the upstream \"http://127.0.0.1:8081\" of did:key:z6Mk is plain \
+             HTTP; mirror over https://, or set mirroring.allow_http = true (loopback and labs only)"
+        );
+        let config = Config::load(Some(&path), env(&[("TRUSTNODE_MIRRORING__ALLOW_HTTP", "true")])).unwrap();
+        assert!(
+            matches!(&config.registries[..], [RegistryConfig::Mirror { upstream, .. }] if upstream.starts_with("http:"))
+        );
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub enum NodeError {
     /// The did:web resolver (TLS roots, DNS, cache) could not be set up.
     #[error(transparent)]
     Web(#[from] trustnode_resolver::web::WebSetupError),
+    /// The mirrors' HTTPS client could not be set up.
+    #[error(transparent)]
+    Mirroring(#[from] crate::mirror::upstream::ClientSetupError),
     /// The node's own key or DID is unusable.
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
@@ -70,7 +73,7 @@ pub async fn open(config: Config) -> Result<NodeState, NodeError> {
         tracing::warn!("UNSAFE CONFIGURATION: {warning}");
         readiness.warn(warning);
     }
-    let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness);
+    let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness)?;
     Ok(NodeState { resolver: Arc::new(resolver), registries, config, metrics, readiness, mirrors, identity })
 }
 

@@ -30,7 +30,7 @@ use plan::Step;
 use trustnode_registry::model::Timestamp;
 use trustnode_registry::snapshot::{Digest, SnapshotError};
 use trustnode_resolver::Resolver;
-use upstream::{FetchFailure, Latest, Offered, Upstream};
+use upstream::{ClientSetupError, Clients, FetchFailure, Latest, Offered, Upstream};
 
 /// Fork evidence kept per registry; older evidence is dropped first.
 const MAX_FORK_EVIDENCE: usize = 16;
@@ -56,7 +56,7 @@ pub struct ForkEvidence {
 pub struct PollError {
     /// When it happened.
     pub at: Timestamp,
-    /// Its metrics label (`unreachable`, `timeout`, `signature`, `broken-chain`, `fork`, …).
+    /// Its metrics label (`unreachable`, `tls`, `refused`, `timeout`, `signature`, `broken-chain`, `fork`, …).
     pub kind: &'static str,
     /// What went wrong, for operators.
     pub detail: String,
@@ -271,12 +271,18 @@ pub struct Mirrors {
 impl Mirrors {
     /// The mirrors of the registries in `registries` that have an upstream, with their metric families and a
     /// readiness condition each (met once a verified snapshot is served). Nothing polls before [`Mirrors::start`].
-    pub fn new(config: &Config, registries: &Registries, metrics: &Metrics, readiness: &Readiness) -> Mirrors {
+    /// Fails when there are mirrors but their HTTPS client cannot be set up (`mirroring.extra_ca_file`, DNS).
+    pub fn new(
+        config: &Config,
+        registries: &Registries,
+        metrics: &Metrics,
+        readiness: &Readiness,
+    ) -> Result<Mirrors, ClientSetupError> {
         let families = MirrorMetrics {
             failures: metrics.counter(
                 "trustnode_mirror_failures_total",
-                "Mirror polls that ended in a failure, by authority and kind (unreachable, timeout, upstream-status, \
-                 too-large, missing-signature, malformed, upstream-behind, signature, broken-chain, fork, …).",
+                "Mirror polls that ended in a failure, by authority and kind (unreachable, tls, refused, timeout, \
+                 upstream-status, too-large, missing-signature, malformed, upstream-behind, signature, broken-chain, fork, …).",
                 ["authority", "kind"],
             ),
             forks: metrics.counter(
@@ -287,16 +293,21 @@ impl Mirrors {
             ),
         };
         let timeout = Duration::from_millis(config.mirroring.request_timeout_ms);
+        // Only a node that mirrors needs the clients, and only it should fail on their settings.
+        let clients = match registries.iter().any(|registry| registry.upstream().is_some()) {
+            true => Some(Clients::new(&config.mirroring, timeout)?),
+            false => None,
+        };
         let by_authority = registries
             .iter()
             .filter_map(|registry| {
-                let base = registry.upstream()?;
+                let (base, clients) = (registry.upstream()?, clients.as_ref()?);
                 let authority = registry.authority_id();
                 let ready = readiness.condition(format!("mirror of {authority} has no verified snapshot yet"), false);
                 ready.set(registry.current().is_some());
                 let mirror = Mirror {
                     registry: registry.clone(),
-                    upstream: Upstream::new(base, authority, timeout, config.publishing.max_snapshot_bytes),
+                    upstream: Upstream::new(clients, base, authority, timeout, config.publishing.max_snapshot_bytes),
                     status: Mutex::new(MirrorStatus { upstream: base.to_owned(), ..MirrorStatus::default() }),
                     ready,
                     metrics: families.clone(),
@@ -304,11 +315,11 @@ impl Mirrors {
                 Some((authority.to_owned(), Arc::new(mirror)))
             })
             .collect();
-        Mirrors {
+        Ok(Mirrors {
             by_authority,
             interval: Duration::from_secs(config.mirroring.poll_interval_s),
             tasks: Mutex::new(Vec::new()),
-        }
+        })
     }
 
     /// Starts one polling task per mirror; each stops when the resolver (held by the node state) is dropped.

@@ -1,10 +1,14 @@
-//! Fetching a registry's snapshots from an upstream node over HTTP/1.1: the latest one with a conditional request,
-//! or one by sequence, each as exact bytes plus the detached JWS from the `Registry-Snapshot-JWS` header.
+//! Fetching a registry's snapshots from an upstream node: the latest one with a conditional request, or one by
+//! sequence, each as exact bytes plus the detached JWS from the `Registry-Snapshot-JWS` header.
 //!
-//! Bounded: one timeout covers connect, headers and body; the body is cut off at a size limit; redirects are never
-//! followed (a 3xx is a failure), so nothing is fetched from another origin. This module only moves bytes: it does
-//! not parse or verify them.
+//! `https://` upstreams go through the did:web connector of trustnode-resolver (rustls with ring, the Mozilla roots
+//! plus `mirroring.extra_ca_file`, the SSRF guard with `mirroring.allow_private_addresses` and
+//! `mirroring.host_overrides`); plain `http://` ones, which the configuration admits only with
+//! `mirroring.allow_http`, use hyper's connector. Bounded: one timeout covers connect, headers and body; the body is
+//! cut off at a size limit; redirects are never followed (a 3xx is a failure), so nothing is fetched from another
+//! origin. This module only moves bytes: it does not parse or verify them.
 
+use std::error::Error as _;
 use std::time::Duration;
 
 use http_body_util::{BodyExt as _, Empty, LengthLimitError, Limited};
@@ -15,7 +19,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::config::MirroringConfig;
 use trustnode_registry::wire::{encode, SNAPSHOT_JWS_HEADER};
+use trustnode_resolver::web::connect::{tls_config, ConnectError, GuardedConnector};
 
 /// A snapshot as the upstream sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +50,22 @@ pub(crate) enum FetchFailure {
         /// The URL fetched.
         url: String,
         /// What the client said.
+        why: String,
+    },
+    /// The upstream's certificate or the TLS handshake was refused.
+    #[error("{url}: {why}")]
+    Tls {
+        /// The URL fetched.
+        url: String,
+        /// What the handshake said.
+        why: String,
+    },
+    /// The SSRF guard refused the upstream's address (or an IP-literal host).
+    #[error("{url}: {why}")]
+    Refused {
+        /// The URL fetched.
+        url: String,
+        /// Which address was refused, and why.
         why: String,
     },
     /// The whole exchange took longer than the timeout.
@@ -83,6 +105,8 @@ impl FetchFailure {
     pub fn kind(&self) -> &'static str {
         match self {
             FetchFailure::Unreachable { .. } => "unreachable",
+            FetchFailure::Tls { .. } => "tls",
+            FetchFailure::Refused { .. } => "refused",
             FetchFailure::Timeout { .. } => "timeout",
             FetchFailure::Status { .. } => "upstream-status",
             FetchFailure::TooLarge { .. } => "too-large",
@@ -91,23 +115,64 @@ impl FetchFailure {
     }
 }
 
+/// Why the mirrors' HTTPS client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientSetupError {
+    /// `mirroring.extra_ca_file` is unreadable or holds no usable certificate, or TLS could not be configured.
+    #[error("mirroring TLS setup failed: {0}")]
+    Tls(String),
+    /// hickory could not build a resolver.
+    #[error("mirroring DNS setup failed: {0}")]
+    Dns(String),
+}
+
+/// The clients every mirror shares: HTTPS through the guarded connector, plain HTTP for `http://` upstreams.
+#[derive(Debug, Clone)]
+pub(crate) struct Clients {
+    https: Client<GuardedConnector, Empty<Bytes>>,
+    http: Client<HttpConnector, Empty<Bytes>>,
+}
+
+impl Clients {
+    /// Clients for the `[mirroring]` settings; `timeout` bounds connect plus TLS handshake.
+    pub fn new(config: &MirroringConfig, timeout: Duration) -> Result<Clients, ClientSetupError> {
+        let tls = tls_config(&config.extra_ca_file).map_err(ClientSetupError::Tls)?;
+        let guarded =
+            GuardedConnector::new(tls, config.host_overrides.clone(), config.allow_private_addresses, timeout)
+                .map_err(|error| ClientSetupError::Dns(error.to_string()))?;
+        let mut plain = HttpConnector::new();
+        plain.set_connect_timeout(Some(timeout));
+        let builder = Client::builder(TokioExecutor::new());
+        Ok(Clients { https: builder.build(guarded), http: builder.build(plain) })
+    }
+}
+
+/// The client one upstream is reached with, chosen by its URL's scheme.
+#[derive(Debug, Clone)]
+enum Transport {
+    Https(Client<GuardedConnector, Empty<Bytes>>),
+    Http(Client<HttpConnector, Empty<Bytes>>),
+}
+
 /// One registry's snapshots on one upstream node.
 #[derive(Debug, Clone)]
 pub(crate) struct Upstream {
     snapshots_url: String,
-    client: Client<HttpConnector, Empty<Bytes>>,
+    transport: Transport,
     timeout: Duration,
     max_bytes: usize,
 }
 
 impl Upstream {
-    /// The snapshots of `authority_id` on the node at `base` (`http://host:port`), each fetch bounded by `timeout`
-    /// and `max_bytes`.
-    pub fn new(base: &str, authority_id: &str, timeout: Duration, max_bytes: usize) -> Upstream {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeout));
+    /// The snapshots of `authority_id` on the node at `base` (`https://host[:port]`, or `http://` as the
+    /// configuration allows), each fetch bounded by `timeout` and `max_bytes`.
+    pub fn new(clients: &Clients, base: &str, authority_id: &str, timeout: Duration, max_bytes: usize) -> Upstream {
+        let transport = match base.starts_with("https://") {
+            true => Transport::Https(clients.https.clone()),
+            false => Transport::Http(clients.http.clone()),
+        };
         let snapshots_url = format!("{}/registries/{}/snapshots", base.trim_end_matches('/'), encode(authority_id));
-        Upstream { snapshots_url, client: Client::builder(TokioExecutor::new()).build(connector), timeout, max_bytes }
+        Upstream { snapshots_url, transport, timeout, max_bytes }
     }
 
     /// The upstream's latest snapshot, or [`Latest::Unchanged`] when its ETag is `etag` (the served digest, quoted).
@@ -134,7 +199,11 @@ impl Upstream {
                 request = request.header(IF_NONE_MATCH, etag);
             }
             let request = request.body(Empty::new()).map_err(|error| unreachable(error.to_string()))?;
-            let response = self.client.request(request).await.map_err(|error| unreachable(error.to_string()))?;
+            let response = match &self.transport {
+                Transport::Https(client) => client.request(request).await,
+                Transport::Http(client) => client.request(request).await,
+            };
+            let response = response.map_err(|error| not_connected(url, &error))?;
             let status = response.status();
             if status == StatusCode::NOT_MODIFIED && etag.is_some() {
                 return Ok(None);
@@ -164,4 +233,27 @@ impl Upstream {
             Err(FetchFailure::Timeout { url: url.to_owned(), timeout_ms: self.timeout.as_millis() })
         })
     }
+}
+
+/// The failure for a request that got no response: the guarded connector's verdict when it made one (TLS, SSRF
+/// guard), else the client's error with its cause.
+fn not_connected(url: &str, error: &hyper_util::client::legacy::Error) -> FetchFailure {
+    let url = url.to_owned();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(connect) = cause.downcast_ref::<ConnectError>() {
+            let why = connect.to_string();
+            return match connect {
+                ConnectError::Tls { .. } => FetchFailure::Tls { url, why },
+                ConnectError::Refused { .. } => FetchFailure::Refused { url, why },
+                _ => FetchFailure::Unreachable { url, why },
+            };
+        }
+        source = cause.source();
+    }
+    let why = match error.source() {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    };
+    FetchFailure::Unreachable { url, why }
 }

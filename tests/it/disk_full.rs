@@ -1,7 +1,8 @@
 //! A full data directory (issue 7): the real binary runs with its data directory on an 8 MiB tmpfs, mounted in a
 //! user and mount namespace of its own (`unshare`), beside a hosted registry and a local did:web origin. The test
 //! fills the tmpfs through `/proc/<pid>/root` and checks that publishing is refused with a precise 507 while every
-//! read keeps working, then frees the space: the same publish succeeds and a restart serves the new snapshot.
+//! read keeps working, then frees the space: the same publish succeeds, the did:web cache stores again without a
+//! restart, and a restart serves the new snapshot.
 //! Where unprivileged namespaces are not allowed, the test prints `SKIPPED: <reason>` and passes.
 
 use std::io::{BufRead, BufReader, Write as _};
@@ -231,6 +232,20 @@ async fn a_full_data_directory_refuses_publishing_precisely_and_keeps_serving_re
     let (status, body) = node.send("PUT", &put_path, &headers, two.bytes());
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     assert_eq!(node.get(&latest), (200, two.bytes().to_vec()));
+
+    // The did:web cache recovers without a restart: a resolution is stored again, so asking twice is a hit.
+    let again = format!("/1.0/identifiers/{}", did(&origin, resolved));
+    let started = Instant::now();
+    loop {
+        let (status, body) = node.get(&again);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        if json_body(&body)["didResolutionMetadata"]["cache"]["hit"] == true {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(45), "the did:web cache stores nothing after space returned");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    eprintln!("the did:web cache stored again {:?} after space returned", started.elapsed());
     node.restart();
     assert_eq!(node.get("/readyz").0, 200);
     assert_eq!(node.get(&latest), (200, two.bytes().to_vec()), "the restarted node serves the new snapshot");

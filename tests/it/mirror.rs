@@ -1,13 +1,15 @@
 //! Mirroring between nodes on loopback: A hosts a registry, B mirrors A, C mirrors B. New snapshots travel to C
 //! byte-identical; C keeps answering when A stops (flagged stale once `next_update` passes); a tampered, forged or
 //! forked snapshot from an altered upstream is refused, counted and reported while the last good one is served.
+//! Over HTTPS, a mirror checks the upstream's certificate and passes the SSRF guard before it asks anything.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::mirror::{eventually, latest_path, mirror_of, serves};
+use crate::support::mirror::{eventually, latest_path, mirror_from, mirror_of, serves};
 use crate::support::node::TestNode;
+use crate::support::origin::TestCa;
 use crate::support::registry::{at, node_for, put, Fixture, COLLEGE};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -241,4 +243,71 @@ async fn tampered_forged_and_forked_snapshots_are_refused_counted_and_reported()
     assert_eq!(metric(&metrics, &format!("trustnode_mirror_forks_total{{authority=\"{}\"}}", fixture.authority)), 2.0);
     assert!(metric(&metrics, &failures("fork")) >= 2.0, "{metrics}");
     assert_eq!(c.get(&latest_path(&fixture), &[]).await.body, three.bytes());
+}
+
+/// Serves `node`'s router over TLS on another loopback port, with a certificate from `ca` for `issuer.test`
+/// (among others); returns the port.
+async fn tls_front(node: &TestNode, ca: &TestCa) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let listener = trustnode::http::tls::TlsListener::new(listener, ca.server_config()).unwrap();
+    let router = trustnode::http::router(node.state.clone());
+    let limits = trustnode::http::ConnectionLimits::from_config(&node.config.server);
+    tokio::spawn(trustnode::http::serve(listener, router, std::future::pending(), limits));
+    port
+}
+
+/// A mirror of `fixture` from `https://issuer.test:<port>`, pinned to loopback, trusting `ca_file` (empty: the
+/// Mozilla roots only) and letting the SSRF guard pass loopback only when `allow_private` is set.
+async fn https_mirror(fixture: &Fixture, port: u16, ca_file: String, allow_private: bool) -> TestNode {
+    mirror_from(fixture, format!("https://issuer.test:{port}"), move |config| {
+        config.mirroring.extra_ca_file = ca_file;
+        config.mirroring.allow_private_addresses = allow_private;
+        config.mirroring.host_overrides = [("issuer.test".to_owned(), "127.0.0.1".parse().unwrap())].into();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_mirror_over_https_trusts_only_verified_certificates_and_public_addresses() {
+    let fixture = Fixture::new();
+    let ca = TestCa::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = ca.write_pem(dir.path()).display().to_string();
+    let a = node_for(&fixture, |_| {}).await;
+    let port = tls_front(&a, &ca).await;
+    let status_path = format!("/registries/{}/status", fixture.encoded_authority());
+
+    let trusting = https_mirror(&fixture, port, ca_file.clone(), true).await;
+    serves(&trusting, &fixture, &fixture.signed[0].0).await;
+    let status = trusting.get(&status_path, &[]).await.json();
+    assert_eq!(status["mirror"]["upstream"], format!("https://issuer.test:{port}"));
+    assert_eq!(status["mirror"]["last_error"], Value::Null, "{status}");
+
+    // The same upstream with the Mozilla roots only: its certificate is not trusted, nothing is served.
+    let untrusting = https_mirror(&fixture, port, String::new(), true).await;
+    eventually(&untrusting, &status_path, "a TLS refusal", |reply| {
+        reply.json()["mirror"]["last_error"]["kind"] == "tls"
+    })
+    .await;
+    let status = untrusting.get(&status_path, &[]).await.json();
+    let detail = status["mirror"]["last_error"]["detail"].as_str().unwrap();
+    assert!(detail.contains("TLS handshake with issuer.test failed") && detail.contains("certificate"), "{detail}");
+    assert_eq!(status["served"], Value::Null);
+    assert_eq!(untrusting.get(&latest_path(&fixture), &[]).await.status, 404);
+    assert_eq!(untrusting.get("/readyz", &[]).await.status, 503);
+    let metrics = String::from_utf8(untrusting.get("/metrics", &[]).await.body.to_vec()).unwrap();
+    let series = format!("trustnode_mirror_failures_total{{authority=\"{}\",kind=\"tls\"}}", fixture.authority);
+    assert!(metric(&metrics, &series) >= 1.0, "{metrics}");
+
+    // A trusted certificate on a loopback address, without the opt-out: the SSRF guard refuses the upstream.
+    let guarded = https_mirror(&fixture, port, ca_file, false).await;
+    eventually(&guarded, &status_path, "an SSRF refusal", |reply| {
+        reply.json()["mirror"]["last_error"]["kind"] == "refused"
+    })
+    .await;
+    let status = guarded.get(&status_path, &[]).await.json();
+    let detail = status["mirror"]["last_error"]["detail"].as_str().unwrap();
+    assert!(detail.contains("issuer.test is refused: 127.0.0.1 is"), "{detail}");
+    assert_eq!(guarded.get(&latest_path(&fixture), &[]).await.status, 404);
 }

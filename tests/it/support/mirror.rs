@@ -3,19 +3,27 @@
 
 use std::time::{Duration, Instant};
 
-use trustnode::config::RegistryConfig;
+use trustnode::config::{Config, RegistryConfig};
 use trustnode_registry::snapshot::CanonicalSnapshot;
 
 use super::node::{Reply, TestNode};
 use super::registry::Fixture;
 
-/// Starts a node mirroring `fixture`'s registry from `upstream` (an address), polling every second.
+/// Starts a node mirroring `fixture`'s registry over plain HTTP from `upstream` (an address, so
+/// `mirroring.allow_http` is set), polling every second.
 pub async fn mirror_of(fixture: &Fixture, upstream: std::net::SocketAddr) -> TestNode {
-    let entry = RegistryConfig::Mirror { authority: fixture.authority.clone(), upstream: format!("http://{upstream}") };
+    mirror_from(fixture, format!("http://{upstream}"), |config| config.mirroring.allow_http = true).await
+}
+
+/// Starts a node mirroring `fixture`'s registry from the base URL `upstream`, polling every second, with its
+/// configuration changed by `adjust`.
+pub async fn mirror_from(fixture: &Fixture, upstream: String, adjust: impl FnOnce(&mut Config)) -> TestNode {
+    let entry = RegistryConfig::Mirror { authority: fixture.authority.clone(), upstream };
     TestNode::start(move |config| {
         config.registries = vec![entry];
         config.mirroring.poll_interval_s = 1;
         config.mirroring.request_timeout_ms = 2_000;
+        adjust(config);
     })
     .await
 }

@@ -3,7 +3,8 @@
 //! Names come from `host_overrides` or hickory DNS, never from the system resolver; IP-literal hosts are refused
 //! here too (the mapping already refuses them). Every address DNS returns must pass [`super::ssrf`], and the
 //! connected peer is checked again so a rebinding between lookup and connect cannot slip through. TCP connect plus
-//! TLS handshake share one timeout. This module does not send requests or read bodies.
+//! TLS handshake share one timeout. This module does not send requests or read bodies. The node's mirrors use the
+//! same connector for `https://` upstreams.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -32,7 +33,7 @@ use super::ssrf::forbidden_reason;
 
 /// Why no connection was made. Carried through hyper's error chain and recovered by the fetcher.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ConnectError {
+pub enum ConnectError {
     /// The target is not a public address (SSRF guard) or is an IP literal.
     #[error("{host} is refused: {reason}")]
     Refused {
@@ -85,7 +86,7 @@ pub(crate) enum ConnectError {
 }
 
 /// A TLS connection whose peer passed the guard; tells hyper whether ALPN chose HTTP/2.
-pub(crate) struct GuardedStream {
+pub struct GuardedStream {
     tls: TlsStream<TcpStream>,
 }
 
@@ -122,7 +123,7 @@ impl AsyncWrite for GuardedStream {
 
 /// The connector handed to hyper's pooled client. Cheap to clone.
 #[derive(Clone)]
-pub(crate) struct GuardedConnector {
+pub struct GuardedConnector {
     inner: Arc<ConnectorState>,
 }
 
