@@ -360,6 +360,8 @@ async fn limits_answer_with_problem_details() {
     let big = format!(r#"{{"noCache":"false","pad":"{}"}}"#, "x".repeat(200));
     let reply = node.request(Method::POST, &format!("/1.0/identifiers/{ED25519}"), &[], big).await;
     assert_eq!(reply.status, 413);
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"), "the 413 is a problem document");
+    assert_eq!(reply.json()["type"], "urn:trustnode:problem:too-large");
     let unknown = node.get("/no/such/route", &[]).await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.header("content-type"), Some("application/problem+json"));
