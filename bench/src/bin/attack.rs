@@ -1,7 +1,10 @@
 //! Cheap attacks on a trustnode, for `scripts/attack`, which measures legitimate traffic while one of them runs.
 //! Every connection is made from the loopback address `127.0.0.2`, so the node sees the attacker as a client of its
-//! own, apart from the legitimate load on `127.0.0.1`. Each mode runs until killed, keeping its pressure up (a
-//! connection the node closes is replaced), and prints a line of counts per second to standard error.
+//! own, apart from the legitimate load on `127.0.0.1`. Each mode runs until killed, keeping its pressure up: a
+//! request the node answers (or refuses) is replaced [`RETRY_AFTER`] later, so the attacker holds as many requests
+//! as it can while sending at most its concurrency per second — the cheap attacks of the security review, not a
+//! flood (a flood is a matter of bandwidth and rate limits in front of the node). Prints a line of counts per
+//! second to standard error.
 //!
 //! ```text
 //! attack slow-bodies  NODE CONNECTIONS RATE      POST /authorization, Content-Length 1000, one body byte; RATE new
@@ -33,6 +36,9 @@ use tokio::net::{TcpSocket, TcpStream};
 
 use origin::{Origin, Reply, TestCa};
 use silent::Silent;
+
+/// How long a request slot of the attacker stays idle after the node answered it, before the next request.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Counts printed once a second.
 #[derive(Default)]
@@ -100,6 +106,7 @@ async fn slow_bodies(node: SocketAddr, connections: usize, rate: u64) {
             if stream.write_all(head.as_bytes()).await.is_ok() && drain(&mut stream).await {
                 counts.answered.fetch_add(1, Ordering::Relaxed);
             }
+            tokio::time::sleep(RETRY_AFTER).await;
         });
     }
 }
@@ -141,6 +148,7 @@ async fn h2_silent(node: SocketAddr, connections: usize, streams: usize) {
                                 Ok(_) => counts.answered.fetch_add(1, Ordering::Relaxed),
                                 Err(_) => counts.failed.fetch_add(1, Ordering::Relaxed),
                             };
+                            tokio::time::sleep(RETRY_AFTER).await;
                         });
                     }
                 }
@@ -178,6 +186,7 @@ where
                     let counter =
                         if one(next.fetch_add(1, Ordering::Relaxed)).await { &counts.answered } else { &counts.failed };
                     counter.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(RETRY_AFTER).await;
                 }
             })
         })
