@@ -388,3 +388,25 @@ fn list_credential_subject_is_read_with_purposes_and_ttl() {
     let not_list = StatusList::from_credential(&json!({"type": "VerifiableCredential", "credentialSubject": {}}));
     assert_eq!(not_list.unwrap_err().kind().type_url(), ErrorKind::StatusVerification.type_url());
 }
+
+proptest::proptest! {
+    /// Any bytes, and any single-byte corruption of a valid member, give a list within the limit or an error.
+    #[test]
+    fn arbitrary_or_corrupted_gzip_never_panics(
+        noise in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+        flip_at in 0usize..1_000,
+        flip in 1u8..,
+    ) {
+        let limit = 32_768;
+        for format in [Format::Bitstring, Format::StatusList2021] {
+            let _ = Bitstring::decode(format, &String::from_utf8_lossy(&noise), limit);
+        }
+        let mut member = gzip(&bits(16_384, &[flip_at]));
+        let at = flip_at % member.len();
+        member[at] ^= flip;
+        if let Ok(list) = Bitstring::decode(Format::Bitstring, &encode_bitstring(&member), limit) {
+            proptest::prop_assert!(list.len_bits() <= limit as u64 * 8);
+        }
+        let _ = Bitstring::decode(Format::Bitstring, &encode_bitstring(&noise), limit);
+    }
+}
