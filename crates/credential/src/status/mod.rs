@@ -5,6 +5,33 @@
 //! the status list credential, and [`check`] decodes the list within [`Limits`] and reads the entry's status.
 //! Fetching the list credential and verifying its proofs are the caller's job: nothing here does I/O, and every
 //! bad input is a [`StatusError`] whose [`ErrorKind`] maps to the error type URL the specifications define.
+//!
+//! ```
+//! use serde_json::json;
+//! use trustnode_credential::status::{check, parse_entries, ErrorKind, Limits, StatusList};
+//!
+//! // The specification's example: an all-zero list of 131,072 entries.
+//! let list = StatusList::from_credential(&json!({
+//!     "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+//!     "credentialSubject": {
+//!         "type": "BitstringStatusList",
+//!         "statusPurpose": "revocation",
+//!         "encodedList": "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
+//!     }
+//! }))?;
+//! let entry = |index: &str| {
+//!     parse_entries(&json!({
+//!         "type": "BitstringStatusListEntry",
+//!         "statusPurpose": "revocation",
+//!         "statusListIndex": index,
+//!         "statusListCredential": "https://example.com/credentials/status/3"
+//!     }))
+//! };
+//! assert!(check(&entry("94567")?[0], &list, &Limits::default())?.is_valid());
+//! let past_the_end = check(&entry("131072")?[0], &list, &Limits::default()).unwrap_err();
+//! assert_eq!(past_the_end.kind(), ErrorKind::Range);
+//! # Ok::<(), trustnode_credential::status::StatusError>(())
+//! ```
 
 mod entry;
 mod gzip;
