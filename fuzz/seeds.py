@@ -3,7 +3,8 @@
     python3 fuzz/seeds.py OUT_DIR      (one folder per target under OUT_DIR)
 
 Seeds are what the parsers see in production: method-specific ids of the did:key, did:jwk and did:web vectors (valid
-and invalid), full DID URLs, Accept headers, TRQP bodies, the example registry's signed snapshots and their JWS.
+and invalid), full DID URLs, Accept headers, TRQP bodies, the example registry's signed snapshots and their JWS, and
+the Bitstring Status List specification's example list and entries.
 """
 import hashlib
 import json
@@ -70,3 +71,11 @@ for number in (1, 2):
     seed("jws_verify", jws + b"\n" + payload)
 for text in ['{"b":[1e21,1e-7,-0.0,0.1],"a":"\\u00e9\\ud83d\\ude00","\\ufb33":null,"\\ud83d\\ude00":true}', "9007199254740993"]:
     seed("jcs", text)
+
+examples = json.loads((vectors / "credentials" / "bitstring-status-list-examples.json").read_text())
+# The first byte picks the format (0: Bitstring Status List, 1: StatusList2021), see status_list.rs.
+encoded = examples["statusListCredential"]["credentialSubject"]["encodedList"]
+seed("status_list", b"\x00" + encoded.encode())
+seed("status_list", b"\x01" + encoded[1:].encode())
+seed("status_list", b"\x00" + json.dumps(examples["credentialStatus"]).encode())
+seed("status_list", b"\x00" + json.dumps(examples["statusListCredential"]).encode())
