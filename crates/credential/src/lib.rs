@@ -1,0 +1,18 @@
+//! The pure credential core: what a W3C verifiable credential says and whether its embedded proofs hold.
+//!
+//! - [`model`] reads a credential: its data-model version from the first `@context`, its types and the most
+//!   specific learning-and-employment-record type (Open Badge, CLR), its issuer, its validity dates and its proofs.
+//! - [`validity`] checks the validity window at a given instant, with a clock-skew tolerance, and explains the
+//!   outcome.
+//! - [`data_integrity`] verifies `DataIntegrityProof`s of the JCS cryptosuites `eddsa-jcs-2022` and
+//!   `ecdsa-jcs-2019` (P-256, P-384) against a public key the caller supplies, and decodes Multikey values.
+//! - [`error`] is the one error type, one variant per reason.
+//!
+//! Everything here is pure: functions take JSON values, keys and instants and return values or a precise error.
+//! Nothing here performs I/O, reads the clock, resolves DIDs or verification methods, fetches contexts or status
+//! lists, or knows about HTTP; the node does those and calls in here. Malformed input is an error, never a panic.
+
+pub mod data_integrity;
+pub mod error;
+pub mod model;
+pub mod validity;
