@@ -251,3 +251,53 @@ fn multikeys_of_other_types_are_refused() {
     assert!(matches!(decode_multikey(&multibase[1..]), Err(CredentialError::InvalidMultikey(_))));
     assert!(matches!(decode_multikey("z6Mk"), Err(CredentialError::InvalidMultikey(_))));
 }
+
+/// Small JSON values of every kind, with strings near the ones credentials hold.
+fn json_values() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_filter("JSON has no NaN or infinity", |x| x.is_finite()).prop_map(Value::from),
+        prop_oneof![
+            Just("VerifiableCredential".to_owned()),
+            Just("DataIntegrityProof".to_owned()),
+            Just("z".to_owned()),
+            "z[1-9A-HJ-NP-Za-km-z]{0,100}",
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z",
+            any::<String>(),
+        ]
+        .prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::vec(("[a-z@]{1,8}", inner), 0..4)
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    /// Any change to a member of a signed credential or of its proof is refused with an error, never a panic and
+    /// never a success.
+    #[test]
+    fn any_edit_of_a_signed_vector_is_refused(
+        vector in 0..3usize,
+        in_proof in proptest::bool::ANY,
+        member in proptest::sample::select(vec![
+            "@context", "id", "type", "issuer", "validFrom", "validUntil", "credentialSubject", "cryptosuite",
+            "created", "verificationMethod", "proofPurpose", "proofValue", "proof", "extra",
+        ]),
+        value in json_values(),
+    ) {
+        let (_, vector) = vectors().into_iter().nth(vector).unwrap();
+        let original = vector.credential();
+        let mut edited = original.clone();
+        let target = if in_proof { &mut edited["proof"] } else { &mut edited };
+        target.as_object_mut().unwrap().insert(member.to_owned(), value);
+        let outcome = verify(edited.clone(), &vector.key());
+        proptest::prop_assert_eq!(outcome.is_ok(), edited == original, "{:?}", outcome);
+    }
+}
