@@ -1,10 +1,9 @@
-//! RFC 8785 canonicalization: any JSON text through `jcs::canonicalize`. The canonical bytes re-parse to the same
+//! RFC 8785 canonicalization: any JSON text through `trustnode_jcs::canonicalize`. The canonical bytes re-parse to the same
 //! value (numbers compared as the doubles every reader sees), and canonicalizing them again changes nothing.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use trustnode_registry::jcs;
 
 /// Equality as JCS defines it: object member order does not matter and numbers are IEEE-754 doubles.
 fn same_json(a: &Value, b: &Value) -> bool {
@@ -20,8 +19,8 @@ fn same_json(a: &Value, b: &Value) -> bool {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(value) = serde_json::from_slice::<Value>(data) else { return };
-    let Ok(canonical) = jcs::canonicalize(&value) else { return };
+    let Ok(canonical) = trustnode_jcs::canonicalize(&value) else { return };
     let reparsed: Value = serde_json::from_slice(&canonical).expect("canonical bytes are JSON");
     assert!(same_json(&value, &reparsed), "canonical form changed the value: {}", String::from_utf8_lossy(&canonical));
-    assert_eq!(jcs::canonicalize(&reparsed).as_deref(), Ok(canonical.as_slice()), "canonicalization is idempotent");
+    assert_eq!(trustnode_jcs::canonicalize(&reparsed).as_deref(), Ok(canonical.as_slice()), "canonicalization is idempotent");
 });

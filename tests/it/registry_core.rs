@@ -7,8 +7,8 @@ use ed25519_dalek::Signer as _;
 use rand_core::OsRng;
 use serde_json::{json, Value};
 use sha2::Digest as _;
+use trustnode_jcs::JcsError;
 use trustnode_registry::evaluate::{Query, RegistryIndex, Standing};
-use trustnode_registry::jcs::JcsError;
 use trustnode_registry::jws::{Algorithm, JwsError, SigningKey, SigningKeyType, SNAPSHOT_JWS_TYPE};
 use trustnode_registry::merkle::{leaf_hash, verify_inclusion};
 use trustnode_registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Status, Timestamp};
@@ -114,9 +114,9 @@ fn the_signature_covers_the_header_recomputed_from_the_published_file() {
     let members = header.as_object_mut().unwrap();
     members.remove("statements");
     let entities = members.remove("entities").unwrap();
-    let digest = sha2::Sha256::digest(trustnode_registry::jcs::canonicalize(&entities).unwrap());
+    let digest = sha2::Sha256::digest(trustnode_jcs::canonicalize(&entities).unwrap());
     members.insert("entities_digest".into(), json!(format!("sha256:{}", hex::encode(digest))));
-    let recomputed = trustnode_registry::jcs::canonicalize(&header).unwrap();
+    let recomputed = trustnode_jcs::canonicalize(&header).unwrap();
     assert_eq!(recomputed, signed_payload(&snapshot));
     let signature = jws.split("..").nth(1).unwrap();
     let encoded_header = jws.split("..").next().unwrap();
@@ -266,7 +266,7 @@ fn non_canonical_and_unsafe_integer_snapshots_are_refused() {
 
     let mut unknown_member = value.clone();
     unknown_member["extra"] = json!(true);
-    let bytes = trustnode_registry::jcs::canonicalize(&unknown_member).unwrap();
+    let bytes = trustnode_jcs::canonicalize(&unknown_member).unwrap();
     assert!(matches!(CanonicalSnapshot::parse(bytes), Err(SnapshotError::Malformed(why)) if why.contains("extra")));
 }
 
@@ -358,7 +358,7 @@ fn one_statement_is_provable_without_the_others() {
         CanonicalSnapshot::build(&source, None, at("2025-06-01T00:00:00Z"), at("2025-06-02T00:00:00Z")).unwrap();
     let root = snapshot.snapshot().merkle_root.0;
     for (index, statement) in snapshot.snapshot().statements.iter().enumerate() {
-        let leaf = leaf_hash(&trustnode_registry::jcs::to_canonical(statement).unwrap());
+        let leaf = leaf_hash(&trustnode_jcs::to_canonical(statement).unwrap());
         let proof = snapshot.merkle_tree().inclusion_proof(index as u64).unwrap();
         assert_eq!(verify_inclusion(&leaf, &proof, &root), Ok(()));
         let mut flipped = leaf;

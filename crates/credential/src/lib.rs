@@ -1,6 +1,22 @@
-//! The pure verifiable-credential core of trustnode.
+//! The pure credential core: what a W3C verifiable credential says and whether its embedded proofs hold.
 //!
-//! Nothing in this crate performs I/O: fetching a status list credential or a context is the caller's job, so
-//! every check here takes JSON values and strings and returns results or precise errors, never panics.
+//! - [`model`] reads a credential: its data-model version from the first `@context`, its types and the most
+//!   specific learning-and-employment-record type (Open Badge, CLR), its issuer, its validity dates and its proofs.
+//! - [`validity`] checks the validity window at a given instant, with a clock-skew tolerance, and explains the
+//!   outcome.
+//! - [`data_integrity`] verifies `DataIntegrityProof`s of the JCS cryptosuites `eddsa-jcs-2022` and
+//!   `ecdsa-jcs-2019` (P-256, P-384) against a public key the caller supplies, and decodes Multikey values.
+//! - [`status`] reads `credentialStatus` entries (Bitstring Status List, StatusList2021), the status list
+//!   credential's subject, and decodes a list within a size bound to read an entry's status.
+//! - [`error`] is the one error type of the model and the proofs, one variant per reason (status lists have their
+//!   own, [`status::StatusError`], whose kinds are the spec's error types).
+//!
+//! Everything here is pure: functions take JSON values, keys and instants and return values or a precise error.
+//! Nothing here performs I/O, reads the clock, resolves DIDs or verification methods, fetches contexts or status
+//! lists, or knows about HTTP; the node does those and calls in here. Malformed input is an error, never a panic.
 
+pub mod data_integrity;
+pub mod error;
+pub mod model;
 pub mod status;
+pub mod validity;

@@ -23,7 +23,6 @@ use p256::ecdsa::signature::Verifier as _;
 use rand_core::CryptoRngCore;
 use serde_json::{json, Map, Value};
 
-use super::jcs;
 use trustnode_did::public_key;
 use trustnode_did::syntax::DidUrl;
 
@@ -221,7 +220,7 @@ impl SigningKey {
             SigningKey::P256(key) => base64url(&key.to_bytes()),
         };
         jwk.insert("d".to_owned(), Value::String(private));
-        jcs::canonicalize(&Value::Object(jwk)).map_err(|e| JwsError::InvalidKeyFile(e.to_string()))
+        trustnode_jcs::canonicalize(&Value::Object(jwk)).map_err(|e| JwsError::InvalidKeyFile(e.to_string()))
     }
 
     /// Reads a key file written by [`SigningKey::to_file_bytes`]; a public part that disagrees with `d` is refused.
@@ -404,7 +403,7 @@ fn signed_parts(
 ) -> Result<(String, String, String), JwsError> {
     check_kid(kid, signer_id)?;
     let header = json!({"alg": key.algorithm().jose_name(), "kid": kid, "typ": typ});
-    let header = base64url(&jcs::canonicalize(&header).map_err(|e| JwsError::Malformed(e.to_string()))?);
+    let header = base64url(&trustnode_jcs::canonicalize(&header).map_err(|e| JwsError::Malformed(e.to_string()))?);
     let payload = base64url(payload);
     let signature = key.sign(signing_input(&header, &payload).as_bytes());
     Ok((header, payload, base64url(&signature)))

@@ -1,6 +1,6 @@
-//! The signed trust-registry core: the registry model and its editable source, RFC 8785 canonical JSON, the
-//! RFC 6962 Merkle tree over statements, chained snapshots, detached JWS signatures, as-of-time evaluation and
-//! accreditation chains across registries.
+//! The signed trust-registry core: the registry model and its editable source, the RFC 6962 Merkle tree over
+//! statements, chained snapshots, detached JWS signatures, as-of-time evaluation and accreditation chains across
+//! registries. Canonical JSON (RFC 8785) is the `trustnode-jcs` crate's.
 //!
 //! Everything here is pure: functions take values, bytes and timestamps (the caller reads the clock, the files and
 //! the random generator) and return values or one precise error per concern. Nothing here performs I/O, resolves
@@ -81,7 +81,6 @@ macro_rules! serde_as_string {
 pub mod chain;
 pub mod evaluate;
 pub mod federation;
-pub mod jcs;
 pub mod jws;
 pub mod listing;
 pub mod merkle;

@@ -26,11 +26,11 @@ use serde_json::Value;
 
 use super::chain::{IndexedRegistry, MAX_CHAIN_LINKS};
 use super::evaluate::{standing_at, Standing};
-use super::jcs::JcsError;
 use super::jws::{JwsError, VerifiedSignature};
 use super::merkle::{leaf_hash, verify_inclusion, Hash, InclusionProof, MerkleError};
 use super::model::{Scope, Statement, StatementKind, Timestamp};
 use super::snapshot::{statement_bytes, SignedHeader, SnapshotContent};
+use trustnode_jcs::JcsError;
 
 /// Length of a SHA-256 hash in unpadded base64url.
 const ENCODED_HASH_LEN: usize = 43;

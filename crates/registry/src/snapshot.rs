@@ -26,12 +26,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use super::jcs::{self, JcsError};
 use super::jws::{self, JwsError, SigningKey, VerifiedSignature};
 use super::merkle::{leaf_hash, MerkleTree};
 use super::model::{
     validate_registry, EntityMetadata, ModelError, RegistrySource, RegistryView, Statement, Timestamp, Violation,
 };
+use trustnode_jcs::JcsError;
 
 /// A SHA-256 value, written `sha256:<hex>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,7 +158,7 @@ pub struct SignedHeader {
 impl SignedHeader {
     /// The canonical bytes the JWS signs.
     pub fn signing_bytes(&self) -> Result<Vec<u8>, JcsError> {
-        jcs::to_canonical(self)
+        trustnode_jcs::to_canonical(self)
     }
 
     /// Verifies the authority's detached JWS over this header against the authority's resolved DID document.
@@ -193,7 +193,7 @@ impl Snapshot {
 
     /// The canonical bytes up to and including the opening bracket of `statements`.
     fn canonical_prefix(&self) -> Result<Vec<u8>, JcsError> {
-        let mut bytes = jcs::to_canonical(&Header {
+        let mut bytes = trustnode_jcs::to_canonical(&Header {
             authority_id: &self.authority_id,
             entities: &self.entities,
             governance_framework: self.governance_framework.as_deref(),
@@ -214,7 +214,7 @@ impl Snapshot {
     fn signed_header(&self) -> Result<SignedHeader, JcsError> {
         Ok(SignedHeader {
             authority_id: self.authority_id.clone(),
-            entities_digest: Digest::of(&jcs::to_canonical(&self.entities)?),
+            entities_digest: Digest::of(&trustnode_jcs::to_canonical(&self.entities)?),
             governance_framework: self.governance_framework.clone(),
             issued: self.issued,
             merkle_root: self.merkle_root,
@@ -644,7 +644,7 @@ mod tests {
     fn built_bytes_are_the_canonical_form_of_the_whole_document() {
         let built = first();
         let value: Value = serde_json::from_slice(built.bytes()).unwrap();
-        assert_eq!(jcs::canonicalize(&value).unwrap(), built.bytes());
+        assert_eq!(trustnode_jcs::canonicalize(&value).unwrap(), built.bytes());
         assert_eq!(value["sequence"], 1);
         assert!(value.get("previous").is_none());
         assert_eq!(value["merkle_root"], built.snapshot().merkle_root.to_string());
@@ -752,7 +752,7 @@ mod tests {
         source.statements[1].valid_until = None;
         source.statements[2].max_depth = Some(7);
         for statement in &source.statements {
-            assert_eq!(statement_bytes(statement).unwrap(), jcs::to_canonical(statement).unwrap());
+            assert_eq!(statement_bytes(statement).unwrap(), trustnode_jcs::to_canonical(statement).unwrap());
         }
     }
 

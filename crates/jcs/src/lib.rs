@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
 /// The largest integer magnitude every JSON implementation reads exactly: 2^53.
-pub(crate) const MAX_SAFE_INTEGER: u64 = 1 << 53;
+const MAX_SAFE_INTEGER: u64 = 1 << 53;
 
 /// Why a value has no canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,7 +44,7 @@ pub fn to_canonical<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, JcsErro
 }
 
 /// Appends the canonical bytes of `value` to `out`.
-pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), JcsError> {
+fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), JcsError> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -83,7 +83,7 @@ fn write_object(members: &Map<String, Value>, out: &mut Vec<u8>) -> Result<(), J
 }
 
 /// RFC 8785 §3.2.3: member names compare as arrays of UTF-16 code units (so U+1F600 sorts before U+FB33).
-pub(crate) fn utf16_order(a: &str, b: &str) -> Ordering {
+fn utf16_order(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
@@ -119,7 +119,7 @@ fn write_number(number: &Number, out: &mut Vec<u8>) -> Result<(), JcsError> {
 }
 
 /// ECMAScript's Number::toString(10) for a finite double (ECMA-262 §6.1.6.1.20), which RFC 8785 adopts.
-pub(crate) fn ecmascript_number(value: f64) -> Result<String, JcsError> {
+fn ecmascript_number(value: f64) -> Result<String, JcsError> {
     if !value.is_finite() {
         return Err(JcsError::UnrepresentableNumber(value.to_string()));
     }

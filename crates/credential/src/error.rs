@@ -1,0 +1,94 @@
+//! The one error type of credential reading and proof verification, one variant per reason, so a caller (and
+//! later the HTTP layer) can tell a malformed credential from a proof that does not hold. No I/O here.
+
+use trustnode_jcs::JcsError;
+
+/// Why a credential could not be read or one of its proofs does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    /// The credential is not a JSON object.
+    #[error("a credential must be a JSON object")]
+    NotAnObject,
+    /// A required member is absent.
+    #[error("the credential has no `{0}` member")]
+    MissingMember(&'static str),
+    /// A member has the wrong JSON shape.
+    #[error("`{member}` must be {expected}")]
+    InvalidMember {
+        /// The member's name.
+        member: &'static str,
+        /// The shape it must have.
+        expected: &'static str,
+    },
+    /// The first `@context` is neither the VCDM 2.0 nor the VCDM 1.1 base context.
+    #[error("the first @context {0:?} is neither the VCDM 2.0 nor the VCDM 1.1 base context")]
+    UnknownBaseContext(String),
+    /// `type` does not include `VerifiableCredential`.
+    #[error("`type` does not include VerifiableCredential")]
+    NotAVerifiableCredential,
+    /// A date member is not an RFC 3339 date-time with a time zone.
+    #[error("`{member}` is not a date-time with a time zone: {value:?}")]
+    InvalidDateTime {
+        /// The member's name.
+        member: &'static str,
+        /// The text found.
+        value: String,
+    },
+    /// The credential carries no proof to verify.
+    #[error("the credential has no proof")]
+    NoProof,
+    /// A proof lacks a required member.
+    #[error("the proof has no `{0}` member")]
+    MissingProofMember(&'static str),
+    /// A proof member that must be a string is not one.
+    #[error("proof member `{0}` must be a string")]
+    ProofMemberNotString(&'static str),
+    /// The proof is not a `DataIntegrityProof`.
+    #[error("proof type {0:?} is not supported; only DataIntegrityProof is")]
+    UnsupportedProofType(String),
+    /// The proof's cryptosuite is not one this crate verifies.
+    #[error("cryptosuite {0:?} is not supported; eddsa-jcs-2022 and ecdsa-jcs-2019 are")]
+    UnsupportedCryptosuite(String),
+    /// The proof was made for another purpose than the one the verifier expects.
+    #[error("proof purpose is {found:?}, expected {expected:?}")]
+    WrongProofPurpose {
+        /// The purpose the verifier asked for.
+        expected: String,
+        /// The purpose the proof states.
+        found: String,
+    },
+    /// `proofValue` is not multibase base58btc.
+    #[error("proofValue is not multibase base58btc (`z…`): {0}")]
+    InvalidProofValue(String),
+    /// The decoded signature has the wrong length for the cryptosuite and key.
+    #[error("the signature is {found} bytes; this cryptosuite and key take {expected}")]
+    SignatureLength {
+        /// The length the cryptosuite and key require.
+        expected: usize,
+        /// The decoded length.
+        found: usize,
+    },
+    /// The proof's `@context` is not the start of the credential's `@context`, in order.
+    #[error("the credential's @context does not start with the proof's @context")]
+    ContextMismatch,
+    /// The key is of a type the cryptosuite does not use.
+    #[error("a {key_type} key cannot verify a {cryptosuite} proof")]
+    KeyNotForCryptosuite {
+        /// The proof's cryptosuite.
+        cryptosuite: &'static str,
+        /// The key's multicodec name.
+        key_type: &'static str,
+    },
+    /// A `publicKeyMultibase` value does not decode to a public key.
+    #[error("invalid Multikey: {0}")]
+    InvalidMultikey(String),
+    /// A Multikey of a type no supported cryptosuite uses.
+    #[error("a {0} Multikey is not used by eddsa-jcs-2022 or ecdsa-jcs-2019")]
+    UnsupportedKeyType(&'static str),
+    /// The credential or proof has no RFC 8785 canonical form.
+    #[error("cannot canonicalize: {0}")]
+    Canonicalization(#[from] JcsError),
+    /// The signature does not verify: the credential, the proof options or the key differ from what was signed.
+    #[error("the signature does not verify over the credential and proof options with this key")]
+    SignatureMismatch,
+}
