@@ -121,7 +121,8 @@ fn register_cache_metrics(metrics: &Metrics, resolver: Weak<Resolver>) {
         "trustnode_did_web_cache_events_total",
         "did:web cache events: hit (fresh copy served), miss (origin needed), stale (stale copy served because the \
          origin failed), fetch (request sent to an origin), revalidated (origin answered 304), store_failed (a write to \
-         the on-disk cache failed, e.g. a full data directory; the answer was served anyway).",
+         the on-disk cache failed, e.g. a full data directory; the answer was served anyway), reopened (the on-disk cache \
+         reopened itself after failed writes and stores again).",
         ["event"],
     );
     let entries =
@@ -144,6 +145,7 @@ fn register_cache_metrics(metrics: &Metrics, resolver: Weak<Resolver>) {
             ("fetch", stats.upstream_fetches),
             ("revalidated", stats.revalidations),
             ("store_failed", stats.store_failures),
+            ("reopened", stats.reopens),
         ] {
             events.set([event], count as f64);
         }

@@ -246,6 +246,9 @@ async fn a_full_data_directory_refuses_publishing_precisely_and_keeps_serving_re
         std::thread::sleep(Duration::from_millis(250));
     }
     eprintln!("the did:web cache stored again {:?} after space returned", started.elapsed());
+    // Operators see the recovery: the metrics count the reopen (as `/1.0/cache` does, `reopens`).
+    let reopened = node.metric(r#"trustnode_did_web_cache_events_total{event="reopened"}"#).unwrap_or(0.0);
+    assert!(reopened >= 1.0, "the reopen is counted in the metrics");
     node.restart();
     assert_eq!(node.get("/readyz").0, 200);
     assert_eq!(node.get(&latest), (200, two.bytes().to_vec()), "the restarted node serves the new snapshot");

@@ -7,7 +7,7 @@
 //! after a backoff. Freshness decisions are not made here (see `freshness`).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,8 @@ pub(crate) struct Store {
     evicting: Mutex<()>,
     /// Set from a failed write until a write succeeds again.
     failing: Mutex<Option<Failing>>,
+    /// Reopens that succeeded since start, for operators watching a recovery.
+    reopened: AtomicU64,
 }
 
 /// When a failing store tries to reopen next, and the wait after that.
@@ -123,6 +125,7 @@ impl Store {
             max_entries,
             evicting: Mutex::new(()),
             failing: Mutex::new(None),
+            reopened: AtomicU64::new(0),
         })
     }
 
@@ -188,6 +191,7 @@ impl Store {
             Ok(reopened) => {
                 self.count.store(reopened.entries.len(), Ordering::Relaxed);
                 *sled = Some(reopened);
+                self.reopened.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(cache = %self.dir.display(), "reopened the did:web cache after a write failure");
             }
             Err(error) => {
@@ -195,6 +199,11 @@ impl Store {
                     "cannot reopen the did:web cache; answers keep coming from the origins");
             }
         }
+    }
+
+    /// How often the store reopened itself after a write failure since start.
+    pub fn reopens(&self) -> u64 {
+        self.reopened.load(Ordering::Relaxed)
     }
 
     /// Removes `did`'s entry; true if there was one.

@@ -177,6 +177,8 @@ pub struct CacheStats {
     pub revalidations: u64,
     /// Writes to the on-disk cache that failed (e.g. the data directory is full); the answers were served anyway.
     pub store_failures: u64,
+    /// Times the on-disk cache reopened itself after failed writes (and could store again).
+    pub reopens: u64,
     /// DIDs being fetched right now.
     pub in_flight: usize,
     /// Failed origin fetches by kind ([`FetchErrorKind::name`]), whether or not a stale copy covered them.
@@ -331,6 +333,7 @@ impl WebResolver {
             upstream_fetches: read(&self.counters.upstream_fetches),
             revalidations: read(&self.counters.revalidations),
             store_failures: read(&self.counters.store_failures),
+            reopens: self.store.reopens(),
             in_flight: self.flights.len(),
             upstream_errors: FetchErrorKind::ALL
                 .iter()
