@@ -16,10 +16,10 @@ use crate::support::process::exchange;
 use crate::support::registry::{add_schools, Fixture, BADGE, UNIVERSITY};
 use serde_json::{json, Value};
 
-/// Mounts the tmpfs on `$DATA`, then runs the node twice in a row (the second run is the restart), announcing each
-/// run's process id.
+/// Mounts the tmpfs on `$DATA`, then runs the node up to three times in a row (each later run is a restart),
+/// announcing each run's process id.
 const WRAPPER: &str = r#"mount -t tmpfs -o size=8m tmpfs "$DATA" || exit 97
-for run in 1 2; do
+for run in 1 2 3; do
   "$NODE" serve --listen 127.0.0.1:0 --config "$CONFIG" --data-dir "$DATA" &
   echo "node-pid=$!" >&2
   wait $!
@@ -226,6 +226,13 @@ async fn a_full_data_directory_refuses_publishing_precisely_and_keeps_serving_re
     assert_eq!(node.get("/registries").0, 200);
     assert_eq!(node.get(&format!("/registries/{authority}/snapshots/1")), (200, one.clone()));
     assert_eq!(node.get("/readyz").0, 200, "a node that still answers reads stays ready");
+
+    // A restart while the disk is still full comes up and answers; did:web from the origin.
+    node.restart();
+    assert_eq!(node.get("/readyz").0, 200, "a node restarted on a full disk starts");
+    let (status, body) = node.get(&format!("/1.0/identifiers/{}", did(&origin, resolved)));
+    assert_eq!((status, json_body(&body)["didDocument"]["id"].clone()), (200, json!(did(&origin, resolved))));
+    assert_eq!(node.get(&latest), (200, one.clone()));
 
     // Space again: the same publish succeeds, and a restart comes up at the new snapshot.
     std::fs::remove_file(&filler).unwrap();

@@ -114,17 +114,28 @@ const ASIDE_NAMES: u64 = 1000;
 impl Store {
     /// Opens `<dir>`; if that fails (corrupt files, a file in the way, permissions) the directory is renamed to
     /// `<dir>.corrupt-<unix time>` (with `-1`, `-2`, … when that name is taken) with a warning, and a fresh store
-    /// is created; only the newest [`MAX_MOVED_ASIDE`] such copies are kept. Errors only when even the fresh store
-    /// cannot be created, when the file system is full, or when another process holds the cache.
+    /// is created; only the newest [`MAX_MOVED_ASIDE`] such copies are kept. On a full file system the store starts
+    /// closed and opens at the first write that can succeed. Errors only when even the fresh store cannot be
+    /// created, or when another process holds the cache.
     pub fn open(dir: &Path, max_entries: usize, now: u64) -> Result<Store, sled::Error> {
-        let sled = open_or_replace(dir, now)?;
+        let (sled, failing) = match open_or_replace(dir, now) {
+            Ok(sled) => (Some(sled), None),
+            // A cache is not worth refusing to start for: without it answers come from the origins, and the first
+            // write after space returns opens it (the reopen of a failing store).
+            Err(error) if is_out_of_space(&error) => {
+                tracing::warn!(cache = %dir.display(), %error,
+                    "the file system is full: starting without the did:web cache; it opens once writes succeed");
+                (None, Some(Failing { retry_at: now, backoff_s: FIRST_RETRY_S }))
+            }
+            Err(error) => return Err(error),
+        };
         Ok(Store {
             dir: dir.to_owned(),
-            count: AtomicUsize::new(sled.entries.len()),
-            sled: RwLock::new(Some(sled)),
+            count: AtomicUsize::new(sled.as_ref().map_or(0, |sled| sled.entries.len())),
+            sled: RwLock::new(sled),
             max_entries,
             evicting: Mutex::new(()),
-            failing: Mutex::new(None),
+            failing: Mutex::new(failing),
             reopened: AtomicU64::new(0),
         })
     }

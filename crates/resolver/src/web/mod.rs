@@ -221,8 +221,9 @@ impl std::fmt::Debug for WebResolver {
 
 impl WebResolver {
     /// Builds the resolver and opens the cache at `<data_dir>/cache`. A corrupt or unopenable cache directory is
-    /// moved aside with a warning and an empty cache is used; only a bad `extra_ca_file`, a DNS setup failure, or
-    /// a data directory where not even an empty cache can be created are errors.
+    /// moved aside with a warning and an empty cache is used; on a full file system the cache starts closed and
+    /// opens once writes succeed. Only a bad `extra_ca_file`, a DNS setup failure, or a data directory where not
+    /// even an empty cache can be created are errors.
     pub fn open(web: &WebConfig, cache: &CacheConfig, data_dir: &Path) -> Result<WebResolver, WebSetupError> {
         let tls = connect::tls_config(&web.extra_ca_file).map_err(WebSetupError::Tls)?;
         let connector = connect::GuardedConnector::new(
