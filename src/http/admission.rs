@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use axum::body::Body;
+use axum::http::{header, HeaderMap};
 use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -81,7 +82,7 @@ impl Pool {
 
     /// Whether each client's share of the pool is limited: only for the pools whose slots the client itself can
     /// hold for long.
-    fn per_client(self) -> bool {
+    pub(crate) fn per_client(self) -> bool {
         matches!(self, Pool::Upload | Pool::Publish)
     }
 }
@@ -193,6 +194,11 @@ impl Pools {
         let permit = semaphore.clone().try_acquire_owned().map_err(|_| Refusal::Overloaded { pool: pool.name() })?;
         Ok(Slot { _permit: permit, _share: share })
     }
+}
+
+/// The request's `Content-Length`, when it states one.
+pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 /// How a body may be received.

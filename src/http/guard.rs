@@ -38,7 +38,7 @@ use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::{Any, CorsLayer};
 use tracing::Instrument;
 
-use super::admission::{receive, BodyBounds, Class, ClientAddress, Pool, Pools, Slot};
+use super::admission::{content_length, receive, BodyBounds, Class, ClientAddress, Pool, Pools, Slot};
 use super::problem::{Problem, Refusal};
 use super::request_id::{acceptable_request_id, RequestIds, REQUEST_ID};
 use super::HttpState;
@@ -254,13 +254,16 @@ where
         if let Some(refusal) = headers_too_large(request.headers(), server.max_header_bytes) {
             return Admission::Refused { refusal: Some(refusal) };
         }
-        let client = request.extensions().get::<ClientAddress>().copied();
+        let client_of = |request: &Request| request.extensions().get::<ClientAddress>().copied();
         let pool = guard.pool(self.class, self.template, &request);
         // A publish's handler reads its own body, after refusing what it can without it.
         if pool != Pool::Publish && !request.body().is_end_stream() {
+            let client = client_of(&request);
             let receiving = receive_then_handle(guard.clone(), self.inner.clone(), request, pool, client);
             return Admission::Receiving { future: Box::pin(receiving) };
         }
+        // Only the pools a client holds a share of need to know who asks: ordinary work skips the lookup.
+        let client = if pool.per_client() { client_of(&request) } else { None };
         // A slot is taken now or never: a node at its limit answers at once instead of queueing the request.
         match guard.pools.enter(pool, client) {
             Ok(slot) => {
@@ -307,11 +310,6 @@ where
         Ok(answered) => answered,
         Err(_) => Ok(Problem::from(Refusal::RequestTimeout).into_response()),
     }
-}
-
-/// The request's `Content-Length`, when it states one.
-pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 pin_project! {

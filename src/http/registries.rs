@@ -19,8 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::admission::{receive, BodyBounds};
-use super::guard::content_length;
+use super::admission::{content_length, receive, BodyBounds};
 use super::path_params::{parse_sequence, path_candidates};
 use super::problem::{Problem, Refusal};
 use super::HttpState;
