@@ -69,6 +69,8 @@ pub struct Config {
     pub mirroring: MirroringConfig,
     /// TRQP query answers.
     pub trqp: TrqpConfig,
+    /// Credential and presentation verification.
+    pub credentials: CredentialsConfig,
     /// The node's own identity.
     pub node: NodeConfig,
 }
@@ -256,6 +258,32 @@ pub struct TrqpConfig {
     pub answer_slots: usize,
 }
 
+/// `[credentials]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsConfig {
+    /// Whether the issuer must be authorized in a registry of this node.
+    pub trust: TrustPolicy,
+    /// Registry resources by credential type, for types a registry names differently.
+    pub resources: BTreeMap<String, String>,
+    /// Clock-skew tolerance applied to both ends of a validity window, in seconds.
+    pub clock_skew_s: u64,
+    /// Credentials verified in one request at most (a presentation's and those nested in CLRs).
+    pub max_credentials: usize,
+}
+
+/// `credentials.trust`: what an issuer no registry authorizes means for the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrustPolicy {
+    /// The credential fails verification.
+    Required,
+    /// The verdict carries a warning.
+    Warning,
+    /// Registries are not asked.
+    Off,
+}
+
 /// `[node]`: the identity the node signs its answers with.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -324,6 +352,9 @@ impl Config {
                 "server.public_url",
                 "must be empty or like https://host[:port][/path], without a trailing /",
             );
+        }
+        if self.credentials.max_credentials == 0 {
+            return invalid("credentials.max_credentials", "must be at least 1");
         }
         if self.mirroring.poll_interval_s == 0 {
             return invalid("mirroring.poll_interval_s", "must be at least 1");

@@ -25,3 +25,4 @@ pub mod mirror;
 pub mod node;
 pub mod store;
 pub mod telemetry;
+pub mod verifier;

@@ -10,6 +10,7 @@ mod key;
 mod registry;
 mod resolve;
 mod serve;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +53,8 @@ pub enum Command {
     Registry(registry::RegistryCommand),
     /// Inspect or invalidate the did:web cache of a stopped node.
     Cache(cache::CacheArgs),
+    /// Verify a credential or presentation (proofs, issuer keys, validity, status, registry trust) and explain it.
+    Verify(verify::VerifyArgs),
     /// Check any DID resolver endpoint against the standards, or merge reports into an implementation matrix.
     Conformance(conformance::ConformanceArgs),
 }
@@ -82,6 +85,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Registry(command) => registry::run(command),
         Command::Cache(args) => cache::run(args),
         Command::Conformance(args) => conformance::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(code) => code,

@@ -51,6 +51,9 @@ pub(crate) enum Class {
     Resolve,
     /// Snapshots: a `PUT` is a publish, other methods are ordinary reads.
     Publish,
+    /// Credential and presentation verification: may resolve did:web issuers and fetch status lists, so the fetch
+    /// pool.
+    Verify,
 }
 
 /// The pools of request slots; see the module documentation.

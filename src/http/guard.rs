@@ -91,6 +91,7 @@ impl Guard {
             Class::Ordinary => Pool::Ordinary,
             Class::Publish if request.method() == Method::PUT => Pool::Publish,
             Class::Publish => Pool::Ordinary,
+            Class::Verify => Pool::Fetch,
             Class::Resolve => {
                 let prefix = template.split('{').next().unwrap_or_default();
                 let method = request.uri().path().strip_prefix(prefix).and_then(did_method);

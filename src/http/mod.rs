@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod admission;
+pub mod credentials;
 pub mod discovery;
 pub mod explorer;
 pub mod federation;
@@ -62,7 +63,7 @@ pub struct HttpState {
 /// to `openapi.json`). Publishing reads its own body, up to `publishing.max_snapshot_bytes`
 /// ([`registries::put_snapshot`]); every other body is received by the guard, up to `server.max_body_bytes`.
 pub(crate) fn routes() -> Vec<(&'static str, Class, MethodRouter<Arc<HttpState>>)> {
-    use Class::{Ordinary, Probe, Publish, Resolve};
+    use Class::{Ordinary, Probe, Publish, Resolve, Verify};
     vec![
         ("/", Ordinary, get(explorer::page)),
         ("/explorer.js", Ordinary, get(explorer::script)),
@@ -96,6 +97,7 @@ pub(crate) fn routes() -> Vec<(&'static str, Class, MethodRouter<Arc<HttpState>>
         ("/authorization", Ordinary, post(trqp::authorization)),
         ("/recognition", Ordinary, post(trqp::recognition)),
         ("/metadata", Ordinary, get(trqp::metadata)),
+        ("/credentials/verify", Verify, post(credentials::verify_credential)),
         ("/.well-known/did.json", Ordinary, get(node_info::did_document)),
         ("/node", Ordinary, get(node_info::node)),
     ]

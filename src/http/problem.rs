@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::clock::ClockError;
 use crate::hosting::verify::VerifyError;
 use crate::hosting::PublishError;
+use crate::verifier::RequestError;
 use trustnode_registry::snapshot::SnapshotError;
 use trustnode_registry::trqp::{TrqpError, Unknown, WriteError};
 use trustnode_registry::wire::PROOF_HEADER;
@@ -109,6 +110,17 @@ impl From<PublishError> for Problem {
                 | SnapshotError::MerkleRootMismatch { .. }
                 | SnapshotError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid-snapshot"),
             },
+        };
+        Problem::new(status, kind, error.to_string())
+    }
+}
+
+/// Verification requests that cannot be read: 400; more credentials than the node verifies in one request: 413.
+impl From<RequestError> for Problem {
+    fn from(error: RequestError) -> Problem {
+        let (status, kind) = match &error {
+            RequestError::Malformed(_) => (StatusCode::BAD_REQUEST, "invalid-verification-request"),
+            RequestError::TooManyCredentials(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-many-credentials"),
         };
         Problem::new(status, kind, error.to_string())
     }

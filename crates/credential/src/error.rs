@@ -91,4 +91,54 @@ pub enum CredentialError {
     /// The signature does not verify: the credential, the proof options or the key differ from what was signed.
     #[error("the signature does not verify over the credential and proof options with this key")]
     SignatureMismatch,
+    /// The verification method is not in its DID's resolved document.
+    #[error("verification method {0} is not in its DID document")]
+    MethodNotInDocument(String),
+    /// The verification method is in the document but not listed under the relationship the proof needs.
+    #[error("verification method {method} is not listed under {relationship} in its DID document")]
+    MethodNotForPurpose {
+        /// The method's id.
+        method: String,
+        /// The relationship it must be listed under.
+        relationship: String,
+    },
+    /// The verification method holds no key this crate can use.
+    #[error("verification method {method} is unusable: {why}")]
+    UnusableMethod {
+        /// The method's id.
+        method: String,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+impl CredentialError {
+    /// A short, stable snake_case name of the reason, for verdicts that machines read.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CredentialError::NotAnObject => "not_an_object",
+            CredentialError::MissingMember(_) => "missing_member",
+            CredentialError::InvalidMember { .. } => "invalid_member",
+            CredentialError::UnknownBaseContext(_) => "unknown_base_context",
+            CredentialError::NotAVerifiableCredential => "not_a_verifiable_credential",
+            CredentialError::InvalidDateTime { .. } => "invalid_date_time",
+            CredentialError::NoProof => "no_proof",
+            CredentialError::MissingProofMember(_) => "missing_proof_member",
+            CredentialError::ProofMemberNotString(_) => "invalid_proof_member",
+            CredentialError::UnsupportedProofType(_) => "unsupported_proof_type",
+            CredentialError::UnsupportedCryptosuite(_) => "unsupported_cryptosuite",
+            CredentialError::WrongProofPurpose { .. } => "wrong_proof_purpose",
+            CredentialError::InvalidProofValue(_) => "invalid_proof_value",
+            CredentialError::SignatureLength { .. } => "signature_length",
+            CredentialError::ContextMismatch => "context_mismatch",
+            CredentialError::KeyNotForCryptosuite { .. } => "key_not_for_cryptosuite",
+            CredentialError::InvalidMultikey(_) => "invalid_multikey",
+            CredentialError::UnsupportedKeyType(_) => "unsupported_key_type",
+            CredentialError::Canonicalization(_) => "canonicalization",
+            CredentialError::SignatureMismatch => "signature_mismatch",
+            CredentialError::MethodNotInDocument(_) => "method_not_in_document",
+            CredentialError::MethodNotForPurpose { .. } => "method_not_for_purpose",
+            CredentialError::UnusableMethod { .. } => "unusable_method",
+        }
+    }
 }

@@ -8,6 +8,8 @@
 //!   `ecdsa-jcs-2019` (P-256, P-384) against a public key the caller supplies, and decodes Multikey values.
 //! - [`status`] reads `credentialStatus` entries (Bitstring Status List, StatusList2021), the status list
 //!   credential's subject, and decodes a list within a size bound to read an entry's status.
+//! - [`verification_method`] finds the key a proof names in its controller's resolved DID document, under the
+//!   relationship the proof's purpose needs.
 //! - [`error`] is the one error type of the model and the proofs, one variant per reason (status lists have their
 //!   own, [`status::StatusError`], whose kinds are the spec's error types).
 //!
@@ -20,3 +22,4 @@ pub mod error;
 pub mod model;
 pub mod status;
 pub mod validity;
+pub mod verification_method;

@@ -107,6 +107,23 @@ impl Credential {
         proofs(&self.document).unwrap_or_default()
     }
 
+    /// The credential's `id`, when it has one.
+    pub fn id(&self) -> Option<&str> {
+        self.document.get("id").and_then(Value::as_str)
+    }
+
+    /// The credentials a CLR nests in its subject (`credentialSubject.verifiableCredential`, one or many, in
+    /// order), each to be verified on its own; `None` when the subject nests none.
+    pub fn nested_credentials(&self) -> Option<Vec<Value>> {
+        let subjects = one_or_many(self.document.get("credentialSubject")?);
+        let nested: Vec<Value> = subjects
+            .iter()
+            .filter_map(|subject| subject.get("verifiableCredential"))
+            .flat_map(|nested| one_or_many(nested).iter().cloned())
+            .collect();
+        (!nested.is_empty()).then_some(nested)
+    }
+
     /// The whole credential, proofs included.
     pub(crate) fn document(&self) -> &Map<String, Value> {
         &self.document

@@ -29,6 +29,6 @@ pub mod error;
 pub mod jwk;
 pub mod key;
 pub mod public_key;
-mod strict_json;
+pub mod strict_json;
 pub mod syntax;
 pub mod web;

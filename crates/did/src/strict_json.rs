@@ -12,7 +12,7 @@ use serde_json::{Map, Number, Value};
 
 /// Parses `bytes` as one JSON value, refusing objects with duplicate member names at any depth. A duplicate is a
 /// data error (`Error::is_data`) whose message names the member; malformed JSON is a syntax error as usual.
-pub(crate) fn from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+pub fn from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = StrictValue.deserialize(&mut deserializer)?;
     deserializer.end()?;

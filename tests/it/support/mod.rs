@@ -4,6 +4,7 @@
 //! body that never comes.
 #![allow(dead_code)]
 
+pub mod credentials;
 pub mod faulty;
 pub mod mirror;
 pub mod node;

@@ -1,0 +1,343 @@
+//! The node's verifier: the whole decision on a credential or presentation in one call, for
+//! `POST /credentials/verify`, `POST /presentations/verify` and `trustnode verify`.
+//!
+//! It composes the pure cores with the node's own state: the credential core (`trustnode-credential`: model,
+//! proofs, validity, status bits) checks what the documents say; the node's resolver finds each proof's key in its
+//! controller's DID document; the registries this node hosts or mirrors say whether the issuer is authorized
+//! ([`trust`]). Every check runs and every failure is reported ([`verdict`]), not only the first.
+//!
+//! What must not live here: HTTP (the handlers in `crate::http::credentials` read requests and write verdicts),
+//! canonicalization or signature arithmetic (the credential core), and clock reads below [`Verifier::new`]'s caller.
+
+mod trust;
+pub mod verdict;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+use trustnode_credential::data_integrity::DataIntegrityProof;
+use trustnode_credential::error::CredentialError;
+use trustnode_credential::model::{Credential, DataModel, LerType};
+use trustnode_credential::validity::{self, Validity};
+use trustnode_credential::verification_method::{authorized_method, controller_did};
+use trustnode_registry::model::Timestamp;
+use trustnode_resolver::{Content, ResolutionOptions, Resolver};
+
+use crate::config::{CredentialsConfig, TrustPolicy};
+use crate::hosting::Registries;
+use verdict::{Check, Finding, Verdict};
+
+/// The proof purpose (and DID document relationship) of a credential's proof.
+const ASSERTION: &str = "assertionMethod";
+
+/// Why a verification request could not be read: the request's fault, answered before any check runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// A member of the request is missing or of the wrong shape.
+    #[error("{0}")]
+    Malformed(String),
+    /// More credentials than `credentials.max_credentials` in one request.
+    #[error("the request holds more than {0} credentials (credentials.max_credentials)")]
+    TooManyCredentials(usize),
+}
+
+/// The VC API `options` this node reads; other members are ignored, as the VC API asks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Only this authority's registry is asked (TRQP `authority_id`); default: every registry of the node.
+    pub authority_id: Option<String>,
+    /// The registry resource to ask about instead of the credential's type.
+    pub resource: Option<String>,
+    /// Attach each registry answer's inclusion proof (TRQP `context.proof`).
+    pub proof: bool,
+    /// The challenge a presentation's proof must carry.
+    pub challenge: Option<String>,
+    /// The domain a presentation's proof must carry.
+    pub domain: Option<String>,
+}
+
+impl Options {
+    /// Reads `options` (absent or `null`: the defaults).
+    pub fn from_json(options: Option<&Value>) -> Result<Options, RequestError> {
+        let options = match options {
+            None | Some(Value::Null) => return Ok(Options::default()),
+            Some(Value::Object(options)) => options,
+            Some(_) => return Err(RequestError::Malformed("`options` must be an object".to_owned())),
+        };
+        let text = |name: &str| match options.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(RequestError::Malformed(format!("`options.{name}` must be a string"))),
+        };
+        let proof = match options.get("proof") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(proof)) => *proof,
+            Some(_) => return Err(RequestError::Malformed("`options.proof` must be true or false".to_owned())),
+        };
+        Ok(Options {
+            authority_id: text("authority_id")?,
+            resource: text("resource")?,
+            proof,
+            challenge: text("challenge")?,
+            domain: text("domain")?,
+        })
+    }
+}
+
+/// One verification: the node's resolver and registries, the configuration, the instant checked, the options.
+pub struct Verifier<'a> {
+    resolver: &'a Resolver,
+    registries: &'a Registries,
+    config: &'a CredentialsConfig,
+    now: OffsetDateTime,
+    registry_now: Timestamp,
+    options: Options,
+    /// Credentials verified so far in this request, against `config.max_credentials`.
+    counted: AtomicUsize,
+}
+
+impl<'a> Verifier<'a> {
+    /// A verifier checking validity and trust at `now`.
+    pub fn new(
+        resolver: &'a Resolver,
+        registries: &'a Registries,
+        config: &'a CredentialsConfig,
+        now: Timestamp,
+        options: Options,
+    ) -> Verifier<'a> {
+        let instant = OffsetDateTime::from_unix_timestamp(now.unix_seconds()).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        Verifier {
+            resolver,
+            registries,
+            config,
+            now: instant,
+            registry_now: now,
+            options,
+            counted: AtomicUsize::new(0),
+        }
+    }
+
+    /// The verdict on a credential.
+    pub async fn credential(&self, value: Value) -> Result<Verdict, RequestError> {
+        self.count(1)?;
+        Ok(Box::pin(self.check_credential(value)).await?.conclude())
+    }
+
+    fn count(&self, more: usize) -> Result<(), RequestError> {
+        let total = self.counted.fetch_add(more, Ordering::Relaxed) + more;
+        if total > self.config.max_credentials {
+            return Err(RequestError::TooManyCredentials(self.config.max_credentials));
+        }
+        Ok(())
+    }
+
+    async fn check_credential(&self, value: Value) -> Result<Verdict, RequestError> {
+        let mut verdict = Verdict::default();
+        verdict.ran(Check::Credential);
+        let credential = match Credential::parse(value) {
+            Ok(credential) => credential,
+            Err(error) => {
+                verdict.fail(finding(Check::Credential, &error));
+                return Ok(verdict);
+            }
+        };
+        verdict.evidence(Check::Credential, describe(&credential));
+        self.check_proofs(&credential, &mut verdict).await;
+        self.check_validity(&credential, &mut verdict);
+        self.check_trust(&credential, &mut verdict);
+        self.check_nested(&credential, &mut verdict).await?;
+        Ok(verdict)
+    }
+
+    /// Every proof must verify with a key of the issuer's `assertionMethod`.
+    async fn check_proofs(&self, credential: &Credential, verdict: &mut Verdict) {
+        verdict.ran(Check::Proof);
+        verdict.ran(Check::Issuer);
+        let proofs = credential.proofs();
+        if proofs.is_empty() {
+            verdict.fail(finding(Check::Proof, &CredentialError::NoProof));
+        }
+        let mut evidence = Vec::with_capacity(proofs.len());
+        for proof in proofs {
+            evidence.push(self.check_proof(credential, proof, verdict).await);
+        }
+        verdict.evidence(Check::Proof, Value::Array(evidence));
+    }
+
+    /// One proof: read it, resolve its verification method's DID, find the key under `assertionMethod`, verify.
+    async fn check_proof(&self, credential: &Credential, proof: &Map<String, Value>, verdict: &mut Verdict) -> Value {
+        let mut evidence = json!({
+            "type": proof.get("type"),
+            "cryptosuite": proof.get("cryptosuite"),
+            "verificationMethod": proof.get("verificationMethod"),
+            "proofPurpose": proof.get("proofPurpose"),
+            "created": proof.get("created"),
+            "verified": false,
+        });
+        let parsed = match DataIntegrityProof::parse(proof) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                verdict.fail(finding(Check::Proof, &error));
+                return evidence;
+            }
+        };
+        let method_id = parsed.verification_method();
+        let did = controller_did(method_id);
+        if did != credential.issuer() {
+            verdict.fail(Finding::new(
+                Check::Issuer,
+                "method_not_issuers",
+                format!(
+                    "the proof's verification method {method_id} belongs to {did}, not to the issuer {}",
+                    credential.issuer()
+                ),
+            ));
+            return evidence;
+        }
+        let resolution = self.resolver.resolve(did, &ResolutionOptions::default()).await;
+        evidence["resolution"] = json!({
+            "method": resolution.method,
+            "didDocumentMetadata": resolution.document_metadata,
+            "cache": resolution.extra_metadata.get("cache"),
+        });
+        let document = match resolution.result {
+            Ok(Content::Document(document)) => document,
+            Ok(_) => {
+                verdict.fail(Finding::new(Check::Issuer, "issuer_unresolved", format!("{did} is not a DID")));
+                return evidence;
+            }
+            Err(error) => {
+                let message = format!("the issuer {did} could not be resolved: {}: {}", error.code, error.detail);
+                verdict.fail(Finding::new(Check::Issuer, "issuer_unresolved", message));
+                return evidence;
+            }
+        };
+        let method = match authorized_method(document.value(), method_id, ASSERTION) {
+            Ok(method) => method,
+            Err(error) => {
+                verdict.fail(finding(Check::Issuer, &error));
+                return evidence;
+            }
+        };
+        evidence["key"] = json!({"type": method.method_type, "publicKeyMultibase": method.key.to_multibase()});
+        match parsed.verify(credential, &method.key, ASSERTION) {
+            Ok(()) => evidence["verified"] = Value::Bool(true),
+            Err(error) => verdict.fail(finding(Check::Proof, &error)),
+        }
+        evidence
+    }
+
+    fn check_validity(&self, credential: &Credential, verdict: &mut Verdict) {
+        verdict.ran(Check::Validity);
+        let tolerance = time::Duration::seconds(i64::try_from(self.config.clock_skew_s).unwrap_or(i64::MAX));
+        let outcome = validity::check(credential, self.now, tolerance);
+        let rfc3339 = |at: Option<OffsetDateTime>| {
+            at.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
+        };
+        verdict.evidence(
+            Check::Validity,
+            json!({
+                "validFrom": rfc3339(credential.valid_from()),
+                "validUntil": rfc3339(credential.valid_until()),
+                "checkedAt": rfc3339(Some(self.now)),
+                "toleranceSeconds": self.config.clock_skew_s,
+                "inForce": outcome.is_in_force(),
+                "message": outcome.to_string(),
+            }),
+        );
+        let code = match outcome {
+            Validity::InForce => return,
+            Validity::NotYetValid { .. } => "not_yet_valid",
+            Validity::Expired { .. } => "expired",
+        };
+        verdict.fail(Finding::new(Check::Validity, code, outcome.to_string()));
+    }
+
+    fn check_trust(&self, credential: &Credential, verdict: &mut Verdict) {
+        if self.config.trust == TrustPolicy::Off {
+            return;
+        }
+        verdict.ran(Check::Trust);
+        let resource = match &self.options.resource {
+            Some(resource) => resource.clone(),
+            None => trust::resource_for(credential.types(), credential.ler_type().map(ler_type_name), self.config),
+        };
+        let issuer = credential.issuer();
+        let answer = trust::ask(
+            self.registries,
+            issuer,
+            resource,
+            self.options.authority_id.as_deref(),
+            self.options.proof,
+            self.registry_now,
+        );
+        verdict.evidence(
+            Check::Trust,
+            json!({"entity_id": issuer, "action": trust::ISSUE_ACTION, "resource": answer.resource, "answers": answer.answers}),
+        );
+        if let Some(authority) = &answer.unknown_authority {
+            let message = format!("this node neither hosts nor mirrors a registry of {authority}");
+            verdict.fail(Finding::new(Check::Trust, "unknown_authority", message));
+        }
+        if answer.authorized {
+            return;
+        }
+        let asked = if answer.answers.is_empty() {
+            "no registry was asked".to_owned()
+        } else {
+            format!("{} registr{} asked", answer.answers.len(), if answer.answers.len() == 1 { "y" } else { "ies" })
+        };
+        let finding = Finding::new(
+            Check::Trust,
+            "issuer_not_authorized",
+            format!("no registry authorizes {issuer} to {} {} ({asked})", trust::ISSUE_ACTION, answer.resource),
+        );
+        match self.config.trust {
+            TrustPolicy::Required => verdict.fail(finding),
+            TrustPolicy::Warning | TrustPolicy::Off => verdict.warn(finding),
+        }
+    }
+
+    /// A CLR's nested achievement credentials (`credentialSubject.verifiableCredential`) are each verified whole.
+    async fn check_nested(&self, credential: &Credential, verdict: &mut Verdict) -> Result<(), RequestError> {
+        let Some(nested) = credential.nested_credentials() else { return Ok(()) };
+        verdict.ran(Check::Nested);
+        self.count(nested.len())?;
+        let mut verdicts = Vec::with_capacity(nested.len());
+        for (n, inner) in nested.into_iter().enumerate() {
+            let inner = Box::pin(self.check_credential(inner)).await?.conclude();
+            if !inner.verified {
+                let reasons: Vec<String> =
+                    inner.errors.iter().map(|f| format!("{}/{}", f.check.name(), f.code)).collect();
+                let message = format!("nested credential {n} is not verified: {}", reasons.join(", "));
+                verdict.fail(Finding::new(Check::Nested, "nested_not_verified", message));
+            }
+            verdicts.push(serde_json::to_value(&inner).unwrap_or(Value::Null));
+        }
+        verdict.evidence(Check::Nested, Value::Array(verdicts));
+        Ok(())
+    }
+}
+
+/// The registry resource name of an LER type.
+fn ler_type_name(ler_type: LerType) -> &'static str {
+    match ler_type {
+        LerType::Clr => "ClrCredential",
+        LerType::OpenBadge => "OpenBadgeCredential",
+    }
+}
+
+fn describe(credential: &Credential) -> Value {
+    json!({
+        "id": credential.id(),
+        "type": credential.types(),
+        "lerType": credential.ler_type().map(ler_type_name),
+        "dataModel": match credential.data_model() { DataModel::V1_1 => "1.1", DataModel::V2_0 => "2.0" },
+        "issuer": credential.issuer(),
+    })
+}
+
+fn finding(check: Check, error: &CredentialError) -> Finding {
+    Finding::new(check, error.code(), error.to_string())
+}

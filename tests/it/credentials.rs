@@ -1,0 +1,237 @@
+//! `POST /credentials/verify` and `trustnode verify` as a verifier uses them: an Open Badges 3.0 credential from
+//! an issuer a hosted registry authorizes is verified with every check explained; each kind of failure is named
+//! (all of them at once when several apply); requests that cannot be read are problem details.
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+use trustnode_registry::model::EntityMetadata;
+
+use crate::support::credentials::{verify_request, Issuer};
+use crate::support::node::{Reply, TestNode};
+use crate::support::registry::{node_for, register_from_now, Fixture};
+
+/// A node hosting a registry that authorizes `issuer` to issue Open Badges (from now on).
+async fn node_trusting(issuer: &Issuer, adjust: impl FnOnce(&mut trustnode::config::Config)) -> (TestNode, Fixture) {
+    let mut fixture = Fixture::new();
+    fixture.extend(|source| {
+        register_from_now(source, &issuer.did, EntityMetadata { name: "Badge Issuer".into(), ..Default::default() })
+    });
+    (node_for(&fixture, adjust).await, fixture)
+}
+
+async fn verify(node: &TestNode, credential: &Value, options: Value) -> Reply {
+    let headers = [("content-type", "application/json")];
+    node.request(hyper::Method::POST, "/credentials/verify", &headers, verify_request(credential, options)).await
+}
+
+/// The `check/code` of each error.
+fn errors(verdict: &Value) -> Vec<String> {
+    let errors = verdict["errors"].as_array().unwrap_or_else(|| panic!("no errors array: {verdict}"));
+    errors
+        .iter()
+        .map(|error| format!("{}/{}", error["check"].as_str().unwrap(), error["code"].as_str().unwrap()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_badge_from_an_authorized_issuer_is_verified_and_every_check_explained() {
+    let issuer = Issuer::generate();
+    let (node, fixture) = node_trusting(&issuer, |_| {}).await;
+    let reply = verify(&node, &issuer.sign(&issuer.badge()), json!({"checks": ["proof"], "unknownOption": 1})).await;
+    let verdict = reply.json();
+    assert_eq!(reply.status, 200, "{verdict}");
+    assert_eq!(verdict["verified"], true);
+    assert_eq!(verdict["checks"], json!(["credential", "proof", "issuer", "validity", "trust"]));
+    assert_eq!(verdict["errors"], json!([]));
+    let evidence = &verdict["trustnode"];
+    assert_eq!(evidence["credential"]["lerType"], "OpenBadgeCredential");
+    assert_eq!(evidence["credential"]["issuer"], issuer.did.as_str());
+    let proof = &evidence["proof"][0];
+    assert_eq!(proof["verified"], true, "{proof}");
+    assert_eq!(proof["cryptosuite"], "eddsa-jcs-2022");
+    assert_eq!(proof["key"]["publicKeyMultibase"].as_str(), issuer.did.strip_prefix("did:key:"));
+    assert_eq!(proof["resolution"]["method"], "key");
+    assert_eq!(evidence["validity"]["inForce"], true);
+    let answer = &evidence["trust"]["answers"][0];
+    assert_eq!(answer["authority_id"], fixture.authority.as_str(), "{answer}");
+    assert_eq!(answer["authorized"], true);
+    assert_eq!(answer["resource"], "OpenBadgeCredential");
+    assert_eq!(answer["registry_sequence"], 2);
+    assert!(answer["statement_id"].is_string() && answer["snapshot_digest"].is_string(), "{answer}");
+    assert!(answer.get("proof").is_none(), "no proof unless asked: {answer}");
+
+    // Asked with options.proof, each registry answer carries its inclusion proof, as TRQP answers do.
+    let options = json!({"proof": true, "authority_id": fixture.authority});
+    let verdict = verify(&node, &issuer.sign(&issuer.badge()), options).await.json();
+    assert!(verdict["trustnode"]["trust"]["answers"][0]["proof"]["links"].is_array(), "{verdict}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_kind_of_failure_is_named_and_all_are_reported_at_once() {
+    let issuer = Issuer::generate();
+    let (node, _fixture) = node_trusting(&issuer, |_| {}).await;
+    let signed = issuer.sign(&issuer.badge());
+
+    let mut tampered = signed.clone();
+    tampered["credentialSubject"]["achievement"]["name"] = json!("Rust mastery");
+    let mut expired = issuer.badge();
+    expired["validUntil"] = json!("2025-06-01T00:00:00Z");
+    let not_yet = {
+        let mut badge = issuer.badge();
+        badge["validFrom"] = json!("2999-01-01T00:00:00Z");
+        badge
+    };
+    let stranger = Issuer::generate();
+    let mut foreign_key = issuer.badge();
+    foreign_key["issuer"]["id"] = json!(stranger.did);
+    let unsigned = issuer.badge();
+    let cases = [
+        ("tampered", tampered, vec!["proof/signature_mismatch"]),
+        ("expired", issuer.sign(&expired), vec!["validity/expired"]),
+        ("not yet valid", issuer.sign(&not_yet), vec!["validity/not_yet_valid"]),
+        ("wrong purpose", issuer.sign_for(&issuer.badge(), "authentication"), vec!["proof/wrong_proof_purpose"]),
+        ("unregistered issuer", stranger.sign(&stranger.badge()), vec!["trust/issuer_not_authorized"]),
+        // Signed by the registered issuer's key, naming another issuer: the key is not the issuer's.
+        (
+            "key of another DID",
+            issuer.sign(&foreign_key),
+            vec!["issuer/method_not_issuers", "trust/issuer_not_authorized"],
+        ),
+        ("no proof", unsigned, vec!["proof/no_proof"]),
+    ];
+    for (case, credential, expected) in cases {
+        let reply = verify(&node, &credential, json!({})).await;
+        let verdict = reply.json();
+        assert_eq!(reply.status, 400, "{case}: {verdict}");
+        assert_eq!(verdict["verified"], false, "{case}");
+        assert_eq!(errors(&verdict), expected, "{case}: {verdict}");
+        let messages = verdict["errors"].as_array().unwrap().iter().all(|e| !e["message"].as_str().unwrap().is_empty());
+        assert!(messages, "{case}: {verdict}");
+    }
+
+    // Tampered, expired and from an unregistered issuer at once: three errors, not the first one only.
+    let mut everything = stranger.sign(&{
+        let mut badge = stranger.badge();
+        badge["validUntil"] = json!("2025-06-01T00:00:00Z");
+        badge
+    });
+    everything["name"] = json!("Changed");
+    let verdict = verify(&node, &everything, json!({})).await.json();
+    assert_eq!(errors(&verdict), ["proof/signature_mismatch", "validity/expired", "trust/issuer_not_authorized"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_can_be_a_warning_and_an_unknown_authority_is_named() {
+    let stranger = Issuer::generate();
+    let issuer = Issuer::generate();
+    let (node, _fixture) =
+        node_trusting(&issuer, |config| config.credentials.trust = trustnode::config::TrustPolicy::Warning).await;
+    let reply = verify(&node, &stranger.sign(&stranger.badge()), json!({})).await;
+    let verdict = reply.json();
+    assert_eq!(reply.status, 200, "{verdict}");
+    assert_eq!(verdict["verified"], true);
+    assert_eq!(verdict["warnings"][0]["code"], "issuer_not_authorized", "{verdict}");
+
+    let options = json!({"authority_id": "did:web:registry.unknown.example"});
+    let verdict = verify(&node, &issuer.sign(&issuer.badge()), options).await.json();
+    assert_eq!(errors(&verdict), ["trust/unknown_authority"], "{verdict}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clr_is_verified_with_each_nested_credential() {
+    let issuer = Issuer::generate();
+    let (node, _fixture) = node_trusting(&issuer, |config| {
+        config.credentials.resources.insert("ClrCredential".into(), "OpenBadgeCredential".into());
+    })
+    .await;
+    let stranger = Issuer::generate();
+    let clr = |nested: Vec<Value>| {
+        issuer.sign(&json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"],
+            "type": ["VerifiableCredential", "ClrCredential"],
+            "issuer": {"id": issuer.did, "type": ["Profile"], "name": "Badge Issuer"},
+            "validFrom": "2025-01-01T00:00:00Z",
+            "name": "Transcript",
+            "credentialSubject": {"type": ["ClrSubject"], "verifiableCredential": nested}
+        }))
+    };
+    let good = clr(vec![issuer.sign(&issuer.badge()), issuer.sign(&issuer.badge())]);
+    let reply = verify(&node, &good, json!({})).await;
+    let verdict = reply.json();
+    assert_eq!(reply.status, 200, "{verdict}");
+    assert_eq!(verdict["trustnode"]["credential"]["lerType"], "ClrCredential");
+    assert_eq!(verdict["trustnode"]["nested"].as_array().map(Vec::len), Some(2), "{verdict}");
+    assert!(verdict["checks"].as_array().unwrap().contains(&json!("nested")));
+
+    let bad = clr(vec![issuer.sign(&issuer.badge()), stranger.sign(&stranger.badge())]);
+    let verdict = verify(&node, &bad, json!({})).await.json();
+    assert_eq!(errors(&verdict), ["nested/nested_not_verified"], "{verdict}");
+    assert!(verdict["errors"][0]["message"].as_str().unwrap().contains("nested credential 1"), "{verdict}");
+    assert_eq!(verdict["trustnode"]["nested"][1]["errors"][0]["code"], "issuer_not_authorized");
+
+    // Nesting counts against credentials.max_credentials: beyond it the request is refused, not half verified.
+    let many = clr((0..64).map(|_| issuer.sign(&issuer.badge())).collect());
+    let reply = verify(&node, &many, json!({})).await;
+    assert_eq!(reply.status, 413, "{}", reply.json());
+    assert_eq!(reply.json()["type"], "urn:trustnode:problem:too-many-credentials");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_that_cannot_be_read_are_problem_details() {
+    let node = TestNode::start(|_| {}).await;
+    let headers = [("content-type", "application/json")];
+    for (case, body) in [
+        ("not JSON", &b"{\"verifiableCredential\": "[..]),
+        ("not an object", b"[1, 2]"),
+        ("no credential", b"{\"options\": {}}"),
+        ("options not an object", b"{\"verifiableCredential\": {}, \"options\": []}"),
+        ("options.proof not a boolean", b"{\"verifiableCredential\": {}, \"options\": {\"proof\": \"yes\"}}"),
+        ("duplicate member", b"{\"verifiableCredential\": {}, \"verifiableCredential\": {\"a\": 1}}"),
+    ] {
+        let reply = node.request(hyper::Method::POST, "/credentials/verify", &headers, body.to_vec()).await;
+        assert_eq!(reply.status, 400, "{case}");
+        assert_eq!(reply.header("content-type"), Some("application/problem+json"), "{case}");
+        assert_eq!(reply.json()["type"], "urn:trustnode:problem:invalid-verification-request", "{case}");
+    }
+    // A readable request whose credential is no credential gets a verdict naming why.
+    let reply =
+        node.request(hyper::Method::POST, "/credentials/verify", &headers, &b"{\"verifiableCredential\": 7}"[..]).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(errors(&reply.json()), ["credential/not_an_object"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_explains_a_verdict_and_exits_by_it() {
+    let issuer = Issuer::generate();
+    let mut fixture = Fixture::new();
+    fixture.extend(|source| {
+        register_from_now(source, &issuer.did, EntityMetadata { name: "Issuer".into(), ..Default::default() })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("node.toml");
+    let registry = fixture.dir.path().display().to_string();
+    std::fs::write(&config, format!("[[registries]]\nsource = {registry:?}\n")).unwrap();
+    let file = dir.path().join("badge.json");
+    let run = |credential: &Value, format: &str| {
+        std::fs::write(&file, credential.to_string()).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_trustnode"))
+            .args(["verify", file.to_str().unwrap(), "--format", format, "--config", config.to_str().unwrap()])
+            .env("TRUSTNODE_SERVER__DATA_DIR", dir.path().join("data"))
+            .env("TRUSTNODE_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let output = run(&issuer.sign(&issuer.badge()), "text");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(text.starts_with("VERIFIED\n"), "{text}");
+    assert!(text.contains("trust        passed"), "{text}");
+
+    let mut expired = issuer.badge();
+    expired["validUntil"] = json!("2025-06-01T00:00:00Z");
+    let output = run(&issuer.sign(&expired), "json");
+    assert_eq!(output.status.code(), Some(1));
+    let verdict: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(errors(&verdict), ["validity/expired"]);
+}

@@ -1,0 +1,74 @@
+//! Credentials for verification tests: an Open Badges 3.0 credential from a did:key issuer, signed with
+//! `eddsa-jcs-2022` as the vc-di-eddsa specification describes (checked against its W3C vectors in the credential
+//! crate), and the requests of the VC API verification endpoints.
+
+use ed25519_dalek::Signer as _;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use trustnode_registry::jws::SigningKey;
+
+/// An issuer: its Ed25519 key and did:key.
+pub struct Issuer {
+    /// The signing key.
+    pub key: ed25519_dalek::SigningKey,
+    /// `did:key:z6Mk…`.
+    pub did: String,
+}
+
+impl Issuer {
+    /// A fresh issuer.
+    pub fn generate() -> Issuer {
+        let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+        let did = SigningKey::Ed25519(key.clone()).did_key().unwrap();
+        Issuer { key, did }
+    }
+
+    /// The verification method of its did:key.
+    pub fn method(&self) -> String {
+        format!("{}#{}", self.did, self.did.trim_start_matches("did:key:"))
+    }
+
+    /// An unsigned Open Badges 3.0 credential (VCDM 2.0) it issues, valid from 2025.
+    pub fn badge(&self) -> Value {
+        json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+            "id": "urn:uuid:8a6b2c1d-3e4f-4a5b-9c6d-7e8f9a0b1c2d",
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "issuer": {"id": self.did, "type": ["Profile"], "name": "Badge Issuer"},
+            "validFrom": "2025-01-01T00:00:00Z",
+            "name": "Rust fundamentals",
+            "credentialSubject": {
+                "type": ["AchievementSubject"],
+                "achievement": {"id": "urn:uuid:1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d", "type": ["Achievement"], "name": "Rust fundamentals"}
+            }
+        })
+    }
+
+    /// `credential` with an `eddsa-jcs-2022` proof by this issuer's key for `purpose`.
+    pub fn sign_for(&self, credential: &Value, purpose: &str) -> Value {
+        let mut options = Map::new();
+        options.insert("type".into(), json!("DataIntegrityProof"));
+        options.insert("cryptosuite".into(), json!("eddsa-jcs-2022"));
+        options.insert("created".into(), json!("2025-01-01T00:00:00Z"));
+        options.insert("verificationMethod".into(), json!(self.method()));
+        options.insert("proofPurpose".into(), json!(purpose));
+        options.insert("@context".into(), credential["@context"].clone());
+        let options_hash = Sha256::digest(trustnode_jcs::canonicalize(&Value::Object(options.clone())).unwrap());
+        let document_hash = Sha256::digest(trustnode_jcs::canonicalize(credential).unwrap());
+        let signature = self.key.sign(&[options_hash, document_hash].concat());
+        options.insert("proofValue".into(), json!(multibase::encode(multibase::Base::Base58Btc, signature.to_bytes())));
+        let mut signed = credential.clone();
+        signed["proof"] = Value::Object(options);
+        signed
+    }
+
+    /// `credential` signed for `assertionMethod`.
+    pub fn sign(&self, credential: &Value) -> Value {
+        self.sign_for(credential, "assertionMethod")
+    }
+}
+
+/// The body of `POST /credentials/verify`.
+pub fn verify_request(credential: &Value, options: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({"verifiableCredential": credential, "options": options})).unwrap()
+}
