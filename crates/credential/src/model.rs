@@ -107,8 +107,8 @@ impl Credential {
         proofs(&self.document).unwrap_or_default()
     }
 
-    /// The whole credential, proofs included.
-    pub(crate) fn document(&self) -> &Map<String, Value> {
+    /// The whole credential, proofs included: the secured document its proofs are verified over.
+    pub fn document(&self) -> &Map<String, Value> {
         &self.document
     }
 }
