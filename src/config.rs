@@ -270,6 +270,8 @@ pub struct CredentialsConfig {
     pub clock_skew_s: u64,
     /// Credentials verified in one request at most (a presentation's and those nested in CLRs).
     pub max_credentials: usize,
+    /// JSON-LD context files the operator adds to the bundled set, by the URL they answer for.
+    pub contexts: BTreeMap<String, PathBuf>,
 }
 
 /// `credentials.trust`: what an issuer no registry authorizes means for the verdict.

@@ -13,6 +13,7 @@ use crate::identity::NodeIdentity;
 use crate::mirror::Mirrors;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::readiness::Readiness;
+use trustnode_credential::contexts::ContextSet;
 use trustnode_resolver::web::WebResolver;
 use trustnode_resolver::{computed, DidMethod, Resolver};
 
@@ -33,6 +34,8 @@ pub struct NodeState {
     pub mirrors: Mirrors,
     /// The node's own DID and signing key.
     pub identity: NodeIdentity,
+    /// The JSON-LD contexts credentials may name (bundled plus `credentials.contexts`).
+    pub contexts: ContextSet,
 }
 
 /// Why the node could not start.
@@ -58,10 +61,14 @@ pub enum NodeError {
     /// The node's own key or DID is unusable.
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
+    /// A context file of `credentials.contexts` is unreadable or no context.
+    #[error(transparent)]
+    Contexts(#[from] crate::verifier::ContextsError),
 }
 
 /// Opens everything the node serves from.
 pub async fn open(config: Config) -> Result<NodeState, NodeError> {
+    let contexts = crate::verifier::load_contexts(&config.credentials)?;
     let resolver = open_resolver(&config)?;
     let identity = NodeIdentity::load(&config.node, &config.server.data_dir)?;
     identity.check_published(&resolver).await?;
@@ -74,7 +81,7 @@ pub async fn open(config: Config) -> Result<NodeState, NodeError> {
         readiness.warn(warning);
     }
     let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness)?;
-    Ok(NodeState { resolver: Arc::new(resolver), registries, config, metrics, readiness, mirrors, identity })
+    Ok(NodeState { resolver: Arc::new(resolver), registries, config, metrics, readiness, mirrors, identity, contexts })
 }
 
 /// Only the resolver, for commands that verify or resolve without being a node (no node key is created).

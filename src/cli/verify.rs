@@ -101,12 +101,10 @@ async fn verify_here(
     let config = config.load()?;
     let resolver = crate::node::open_resolver(&config)?;
     let registries = Registries::open(&config.registries, &config.server.data_dir, &resolver).await?;
-    let verifier = Verifier::new(&resolver, &registries, &config.credentials, crate::clock::now()?, options);
-    let verdict = if presentation {
-        return Err("presentations are not verified yet".into());
-    } else {
-        verifier.credential(document).await
-    };
+    let contexts = crate::verifier::load_contexts(&config.credentials)?;
+    let verifier = Verifier::new(&resolver, &registries, &config.credentials, &contexts, crate::clock::now()?, options);
+    let verdict =
+        if presentation { verifier.presentation(document).await } else { verifier.credential(document).await };
     crate::node::close_resolver(&resolver);
     Ok(verdict?)
 }

@@ -28,9 +28,22 @@ pub async fn verify_credential(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let (document, options) = read(&body?, "verifiableCredential")?;
+    Ok(answer(verifier(&state, options)?.credential(document).await?))
+}
+
+/// `POST /presentations/verify`.
+pub async fn verify_presentation(
+    State(state): State<Arc<HttpState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let (document, options) = read(&body?, "verifiablePresentation")?;
+    Ok(answer(verifier(&state, options)?.presentation(document).await?))
+}
+
+fn verifier(state: &HttpState, options: Options) -> Result<Verifier<'_>, Problem> {
     let node = &state.node;
-    let verifier = Verifier::new(&node.resolver, &node.registries, &node.config.credentials, now()?, options);
-    Ok(answer(verifier.credential(document).await?))
+    let config = &node.config.credentials;
+    Ok(Verifier::new(&node.resolver, &node.registries, config, &node.contexts, now()?, options))
 }
 
 /// Reads the request: the document under `member`, and the options.

@@ -98,6 +98,7 @@ pub(crate) fn routes() -> Vec<(&'static str, Class, MethodRouter<Arc<HttpState>>
         ("/recognition", Ordinary, post(trqp::recognition)),
         ("/metadata", Ordinary, get(trqp::metadata)),
         ("/credentials/verify", Verify, post(credentials::verify_credential)),
+        ("/presentations/verify", Verify, post(credentials::verify_presentation)),
         ("/.well-known/did.json", Ordinary, get(node_info::did_document)),
         ("/node", Ordinary, get(node_info::node)),
     ]

@@ -16,9 +16,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
+use trustnode_credential::contexts::ContextSet;
 use trustnode_credential::data_integrity::DataIntegrityProof;
 use trustnode_credential::error::CredentialError;
 use trustnode_credential::model::{Credential, DataModel, LerType};
+use trustnode_credential::presentation::Presentation;
 use trustnode_credential::validity::{self, Validity};
 use trustnode_credential::verification_method::{authorized_method, controller_did};
 use trustnode_registry::model::Timestamp;
@@ -30,6 +32,47 @@ use verdict::{Check, Finding, Verdict};
 
 /// The proof purpose (and DID document relationship) of a credential's proof.
 const ASSERTION: &str = "assertionMethod";
+/// The proof purpose (and DID document relationship) of a presentation's proof.
+const AUTHENTICATION: &str = "authentication";
+
+/// Why the configured contexts could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextsError {
+    /// A context file could not be read.
+    #[error("cannot read the context file {path} for {url}: {source}")]
+    Read {
+        /// The URL it answers for.
+        url: String,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A context file is not a usable context.
+    #[error(transparent)]
+    Invalid(#[from] CredentialError),
+}
+
+/// The contexts credentials may name: the bundled set plus `credentials.contexts`' files, read once at start.
+pub fn load_contexts(config: &CredentialsConfig) -> Result<ContextSet, ContextsError> {
+    config.contexts.iter().try_fold(ContextSet::bundled(), |set, (url, path)| {
+        let json = std::fs::read(path).map_err(|source| ContextsError::Read {
+            url: url.clone(),
+            path: path.clone(),
+            source,
+        })?;
+        Ok(set.with_operator_context(url, &json)?)
+    })
+}
+
+/// A proof to check, with what it must match: the document it secures, the DID its key must belong to, and the
+/// purpose (and relationship) it must be made for.
+struct ProofTask<'d> {
+    document: &'d Map<String, Value>,
+    proof: &'d Map<String, Value>,
+    controller: Option<&'d str>,
+    purpose: &'static str,
+}
 
 /// Why a verification request could not be read: the request's fault, answered before any check runs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,6 +133,7 @@ pub struct Verifier<'a> {
     resolver: &'a Resolver,
     registries: &'a Registries,
     config: &'a CredentialsConfig,
+    contexts: &'a ContextSet,
     now: OffsetDateTime,
     registry_now: Timestamp,
     options: Options,
@@ -103,6 +147,7 @@ impl<'a> Verifier<'a> {
         resolver: &'a Resolver,
         registries: &'a Registries,
         config: &'a CredentialsConfig,
+        contexts: &'a ContextSet,
         now: Timestamp,
         options: Options,
     ) -> Verifier<'a> {
@@ -111,6 +156,7 @@ impl<'a> Verifier<'a> {
             resolver,
             registries,
             config,
+            contexts,
             now: instant,
             registry_now: now,
             options,
@@ -122,6 +168,56 @@ impl<'a> Verifier<'a> {
     pub async fn credential(&self, value: Value) -> Result<Verdict, RequestError> {
         self.count(1)?;
         Ok(Box::pin(self.check_credential(value)).await?.conclude())
+    }
+
+    /// The verdict on a presentation: its shape, its proofs (made for `authentication` by the holder, with the
+    /// challenge and domain the options ask for; required when a challenge is asked), and each credential it holds.
+    pub async fn presentation(&self, value: Value) -> Result<Verdict, RequestError> {
+        let mut verdict = Verdict::default();
+        verdict.ran(Check::Presentation);
+        let presentation = match Presentation::parse(value) {
+            Ok(presentation) => presentation,
+            Err(error) => {
+                verdict.fail(finding(Check::Presentation, &error));
+                return Ok(verdict.conclude());
+            }
+        };
+        self.count(presentation.credentials().len())?;
+        verdict.evidence(
+            Check::Presentation,
+            json!({"holder": presentation.holder(), "dataModel": data_model_name(presentation.data_model()), "credentials": presentation.credentials().len()}),
+        );
+        let proofs = presentation.proofs();
+        if proofs.is_empty() && self.options.challenge.is_some() {
+            let message = "a challenge was given, so the presentation must carry a proof made with it";
+            verdict.fail(Finding::new(Check::Presentation, "proof_required", message));
+        } else if proofs.is_empty() {
+            verdict.warn(Finding::new(
+                Check::Presentation,
+                "unsigned",
+                "the presentation carries no proof: anyone could have presented these credentials",
+            ));
+        }
+        if self.check_contexts(presentation.document(), &mut verdict) {
+            let tasks = proofs.into_iter().map(|proof| ProofTask {
+                document: presentation.document(),
+                proof,
+                controller: presentation.holder(),
+                purpose: AUTHENTICATION,
+            });
+            self.check_proofs(tasks, &mut verdict).await;
+        }
+        let mut credentials = Vec::with_capacity(presentation.credentials().len());
+        for (n, credential) in presentation.credentials().iter().enumerate() {
+            let inner = Box::pin(self.check_credential(credential.clone())).await?.conclude();
+            if !inner.verified {
+                let message = format!("credential {n} is not verified: {}", reasons(&inner));
+                verdict.fail(Finding::new(Check::Presentation, "credential_not_verified", message));
+            }
+            credentials.push(inner);
+        }
+        verdict.credentials = Some(credentials);
+        Ok(verdict.conclude())
     }
 
     fn count(&self, more: usize) -> Result<(), RequestError> {
@@ -143,30 +239,53 @@ impl<'a> Verifier<'a> {
             }
         };
         verdict.evidence(Check::Credential, describe(&credential));
-        self.check_proofs(&credential, &mut verdict).await;
+        if self.check_contexts(credential.document(), &mut verdict) {
+            let proofs = credential.proofs();
+            if proofs.is_empty() {
+                verdict.fail(finding(Check::Proof, &CredentialError::NoProof));
+            }
+            let tasks = proofs.into_iter().map(|proof| ProofTask {
+                document: credential.document(),
+                proof,
+                controller: Some(credential.issuer()),
+                purpose: ASSERTION,
+            });
+            self.check_proofs(tasks, &mut verdict).await;
+        }
         self.check_validity(&credential, &mut verdict);
         self.check_trust(&credential, &mut verdict);
         self.check_nested(&credential, &mut verdict).await?;
         Ok(verdict)
     }
 
-    /// Every proof must verify with a key of the issuer's `assertionMethod`.
-    async fn check_proofs(&self, credential: &Credential, verdict: &mut Verdict) {
+    /// Every context the document names (at any depth) must be in the node's set. When one is not, no proof is
+    /// checked: what the document means, and so what was signed, is unknown.
+    fn check_contexts(&self, document: &Map<String, Value>, verdict: &mut Verdict) -> bool {
+        verdict.ran(Check::Context);
+        match self.contexts.check(document) {
+            Ok(()) => true,
+            Err(error) => {
+                verdict.fail(finding(Check::Context, &error));
+                false
+            }
+        }
+    }
+
+    /// Every proof must verify, with a key its controller's DID document lists under the proof's purpose.
+    async fn check_proofs(&self, tasks: impl Iterator<Item = ProofTask<'_>>, verdict: &mut Verdict) {
         verdict.ran(Check::Proof);
         verdict.ran(Check::Issuer);
-        let proofs = credential.proofs();
-        if proofs.is_empty() {
-            verdict.fail(finding(Check::Proof, &CredentialError::NoProof));
-        }
-        let mut evidence = Vec::with_capacity(proofs.len());
-        for proof in proofs {
-            evidence.push(self.check_proof(credential, proof, verdict).await);
+        let mut evidence = Vec::new();
+        for task in tasks {
+            evidence.push(self.check_proof(task, verdict).await);
         }
         verdict.evidence(Check::Proof, Value::Array(evidence));
     }
 
-    /// One proof: read it, resolve its verification method's DID, find the key under `assertionMethod`, verify.
-    async fn check_proof(&self, credential: &Credential, proof: &Map<String, Value>, verdict: &mut Verdict) -> Value {
+    /// One proof: read it, resolve its verification method's DID, find the key under the purpose's relationship,
+    /// check a presentation's challenge and domain, verify the signature.
+    async fn check_proof(&self, task: ProofTask<'_>, verdict: &mut Verdict) -> Value {
+        let proof = task.proof;
         let mut evidence = json!({
             "type": proof.get("type"),
             "cryptosuite": proof.get("cryptosuite"),
@@ -182,17 +301,17 @@ impl<'a> Verifier<'a> {
                 return evidence;
             }
         };
+        if task.purpose == AUTHENTICATION && !self.challenge_and_domain_match(&parsed, verdict) {
+            return evidence;
+        }
         let method_id = parsed.verification_method();
         let did = controller_did(method_id);
-        if did != credential.issuer() {
-            verdict.fail(Finding::new(
-                Check::Issuer,
-                "method_not_issuers",
-                format!(
-                    "the proof's verification method {method_id} belongs to {did}, not to the issuer {}",
-                    credential.issuer()
-                ),
-            ));
+        if let Some(controller) = task.controller.filter(|controller| *controller != did) {
+            let whose = if task.purpose == ASSERTION { "issuer" } else { "holder" };
+            let message = format!(
+                "the proof's verification method {method_id} belongs to {did}, not to the {whose} {controller}"
+            );
+            verdict.fail(Finding::new(Check::Issuer, format!("method_not_{whose}s"), message));
             return evidence;
         }
         let resolution = self.resolver.resolve(did, &ResolutionOptions::default()).await;
@@ -204,16 +323,16 @@ impl<'a> Verifier<'a> {
         let document = match resolution.result {
             Ok(Content::Document(document)) => document,
             Ok(_) => {
-                verdict.fail(Finding::new(Check::Issuer, "issuer_unresolved", format!("{did} is not a DID")));
+                verdict.fail(Finding::new(Check::Issuer, "unresolved", format!("{did} is not a DID")));
                 return evidence;
             }
             Err(error) => {
-                let message = format!("the issuer {did} could not be resolved: {}: {}", error.code, error.detail);
-                verdict.fail(Finding::new(Check::Issuer, "issuer_unresolved", message));
+                let message = format!("{did} could not be resolved: {}: {}", error.code, error.detail);
+                verdict.fail(Finding::new(Check::Issuer, "unresolved", message));
                 return evidence;
             }
         };
-        let method = match authorized_method(document.value(), method_id, ASSERTION) {
+        let method = match authorized_method(document.value(), method_id, task.purpose) {
             Ok(method) => method,
             Err(error) => {
                 verdict.fail(finding(Check::Issuer, &error));
@@ -221,11 +340,32 @@ impl<'a> Verifier<'a> {
             }
         };
         evidence["key"] = json!({"type": method.method_type, "publicKeyMultibase": method.key.to_multibase()});
-        match parsed.verify(credential, &method.key, ASSERTION) {
+        match parsed.verify(task.document, &method.key, task.purpose, self.contexts) {
             Ok(()) => evidence["verified"] = Value::Bool(true),
             Err(error) => verdict.fail(finding(Check::Proof, &error)),
         }
         evidence
+    }
+
+    /// A presentation proof must carry the challenge and the domain the verifier asked for, if it asked.
+    fn challenge_and_domain_match(&self, proof: &DataIntegrityProof, verdict: &mut Verdict) -> bool {
+        let mut matched = true;
+        if let Some(expected) = &self.options.challenge {
+            if proof.challenge() != Some(expected.as_str()) {
+                let message =
+                    format!("the proof's challenge is {:?}, the verifier asked for {expected:?}", proof.challenge());
+                verdict.fail(Finding::new(Check::Presentation, "challenge_mismatch", message));
+                matched = false;
+            }
+        }
+        if let Some(expected) = &self.options.domain {
+            if !proof.domains().contains(&expected.as_str()) {
+                let message = format!("the proof's domain {:?} does not include {expected:?}", proof.domains());
+                verdict.fail(Finding::new(Check::Presentation, "domain_mismatch", message));
+                matched = false;
+            }
+        }
+        matched
     }
 
     fn check_validity(&self, credential: &Credential, verdict: &mut Verdict) {
@@ -328,14 +468,27 @@ fn ler_type_name(ler_type: LerType) -> &'static str {
     }
 }
 
+fn data_model_name(data_model: DataModel) -> &'static str {
+    match data_model {
+        DataModel::V1_1 => "1.1",
+        DataModel::V2_0 => "2.0",
+    }
+}
+
 fn describe(credential: &Credential) -> Value {
     json!({
         "id": credential.id(),
         "type": credential.types(),
         "lerType": credential.ler_type().map(ler_type_name),
-        "dataModel": match credential.data_model() { DataModel::V1_1 => "1.1", DataModel::V2_0 => "2.0" },
+        "dataModel": data_model_name(credential.data_model()),
         "issuer": credential.issuer(),
     })
+}
+
+/// The `check/code` of each error of a verdict, for the message of the verdict that holds it.
+fn reasons(verdict: &Verdict) -> String {
+    let reasons: Vec<String> = verdict.errors.iter().map(|f| format!("{}/{}", f.check.name(), f.code)).collect();
+    reasons.join(", ")
 }
 
 fn finding(check: Check, error: &CredentialError) -> Finding {

@@ -7,7 +7,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 use trustnode_registry::model::EntityMetadata;
 
-use crate::support::credentials::{verify_request, Issuer};
+use crate::support::credentials::{presentation, verify_request, Issuer};
 use crate::support::node::{Reply, TestNode};
 use crate::support::registry::{node_for, register_from_now, Fixture};
 
@@ -18,6 +18,11 @@ async fn node_trusting(issuer: &Issuer, adjust: impl FnOnce(&mut trustnode::conf
         register_from_now(source, &issuer.did, EntityMetadata { name: "Badge Issuer".into(), ..Default::default() })
     });
     (node_for(&fixture, adjust).await, fixture)
+}
+
+fn with_context(mut credential: Value, context: &str) -> Value {
+    credential["@context"].as_array_mut().unwrap().push(json!(context));
+    credential
 }
 
 async fn verify(node: &TestNode, credential: &Value, options: Value) -> Reply {
@@ -42,7 +47,7 @@ async fn a_badge_from_an_authorized_issuer_is_verified_and_every_check_explained
     let verdict = reply.json();
     assert_eq!(reply.status, 200, "{verdict}");
     assert_eq!(verdict["verified"], true);
-    assert_eq!(verdict["checks"], json!(["credential", "proof", "issuer", "validity", "trust"]));
+    assert_eq!(verdict["checks"], json!(["credential", "context", "proof", "issuer", "validity", "trust"]));
     assert_eq!(verdict["errors"], json!([]));
     let evidence = &verdict["trustnode"];
     assert_eq!(evidence["credential"]["lerType"], "OpenBadgeCredential");
@@ -99,6 +104,12 @@ async fn each_kind_of_failure_is_named_and_all_are_reported_at_once() {
             vec!["issuer/method_not_issuers", "trust/issuer_not_authorized"],
         ),
         ("no proof", unsigned, vec!["proof/no_proof"]),
+        // A context outside the bundled set is refused by name, never fetched; no proof is checked against it.
+        (
+            "unknown context",
+            issuer.sign(&with_context(issuer.badge(), "https://tracker.example/ctx.jsonld")),
+            vec!["context/unknown_context"],
+        ),
     ];
     for (case, credential, expected) in cases {
         let reply = verify(&node, &credential, json!({})).await;
@@ -234,4 +245,84 @@ async fn the_cli_explains_a_verdict_and_exits_by_it() {
     assert_eq!(output.status.code(), Some(1));
     let verdict: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(errors(&verdict), ["validity/expired"]);
+}
+
+async fn verify_presentation(node: &TestNode, presentation: &Value, options: Value) -> Reply {
+    let headers = [("content-type", "application/json")];
+    let body = serde_json::to_vec(&json!({"verifiablePresentation": presentation, "options": options})).unwrap();
+    node.request(hyper::Method::POST, "/presentations/verify", &headers, body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_presentation_is_verified_with_its_challenge_domain_holder_and_every_credential() {
+    let issuer = Issuer::generate();
+    let (node, _fixture) = node_trusting(&issuer, |_| {}).await;
+    let holder = Issuer::generate();
+    let badge = issuer.sign(&issuer.badge());
+    let bound = json!({"challenge": "c-123", "domain": "verifier.example"});
+    let signed = holder.sign_with(&presentation(&holder, vec![badge.clone()]), "authentication", bound.clone());
+
+    let reply = verify_presentation(&node, &signed, bound.clone()).await;
+    let verdict = reply.json();
+    assert_eq!(reply.status, 200, "{verdict}");
+    assert_eq!(verdict["checks"], json!(["presentation", "context", "proof", "issuer"]));
+    assert_eq!(verdict["trustnode"]["presentation"]["holder"], holder.did.as_str());
+    assert_eq!(verdict["trustnode"]["proof"][0]["verified"], true);
+    assert_eq!(verdict["credentials"][0]["verified"], true, "{verdict}");
+
+    let stranger = Issuer::generate();
+    let unregistered = stranger.sign(&stranger.badge());
+    let cases = [
+        (
+            "wrong challenge",
+            signed.clone(),
+            json!({"challenge": "other", "domain": "verifier.example"}),
+            vec!["presentation/challenge_mismatch"],
+        ),
+        (
+            "wrong domain",
+            signed.clone(),
+            json!({"challenge": "c-123", "domain": "evil.example"}),
+            vec!["presentation/domain_mismatch"],
+        ),
+        (
+            "unsigned with a challenge",
+            presentation(&holder, vec![badge.clone()]),
+            bound.clone(),
+            vec!["presentation/proof_required"],
+        ),
+        (
+            "signed by someone else than the holder",
+            stranger.sign_with(&presentation(&holder, vec![badge.clone()]), "authentication", bound.clone()),
+            bound.clone(),
+            vec!["issuer/method_not_holders"],
+        ),
+        (
+            "made for assertionMethod",
+            holder.sign_with(&presentation(&holder, vec![badge.clone()]), "assertionMethod", bound.clone()),
+            bound.clone(),
+            vec!["proof/wrong_proof_purpose"],
+        ),
+        (
+            "a credential fails",
+            holder.sign_with(
+                &presentation(&holder, vec![badge.clone(), unregistered]),
+                "authentication",
+                bound.clone(),
+            ),
+            bound.clone(),
+            vec!["presentation/credential_not_verified"],
+        ),
+    ];
+    for (case, document, options, expected) in cases {
+        let reply = verify_presentation(&node, &document, options).await;
+        let verdict = reply.json();
+        assert_eq!(reply.status, 400, "{case}: {verdict}");
+        assert_eq!(errors(&verdict), expected, "{case}: {verdict}");
+    }
+    // Without a challenge asked, an unsigned presentation is only a warning; its credentials still decide.
+    let reply = verify_presentation(&node, &presentation(&holder, vec![badge]), json!({})).await;
+    let verdict = reply.json();
+    assert_eq!(reply.status, 200, "{verdict}");
+    assert_eq!(verdict["warnings"][0]["code"], "unsigned");
 }

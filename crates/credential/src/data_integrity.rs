@@ -1,52 +1,102 @@
-//! Data Integrity proofs of the JCS cryptosuites: `eddsa-jcs-2022` (Ed25519, SHA-256) and `ecdsa-jcs-2019`
-//! (P-256 with SHA-256, P-384 with SHA-384). The proof options are the proof without `proofValue`, the document is
-//! the credential without `proof`; both are RFC 8785 canonicalized and hashed, and the signature covers
-//! hash(options) ‖ hash(document). ECDSA signatures are `r‖s` over that concatenation as the message.
+//! Data Integrity proofs: `DataIntegrityProof` with the cryptosuites `eddsa-rdfc-2022` and `eddsa-jcs-2022`
+//! (Ed25519, SHA-256), `ecdsa-rdfc-2019` and `ecdsa-jcs-2019` (P-256 with SHA-256, P-384 with SHA-384), and the
+//! legacy proof type `Ed25519Signature2020` (Ed25519, SHA-256, RDF canonicalization, no `cryptosuite`).
+//!
+//! The proof options are the proof without `proofValue`, the document is the secured document (a credential, a
+//! presentation, any JSON-LD object) without `proof`. The JCS suites canonicalize both with RFC 8785 (the options
+//! carry their own `@context`, which must start the document's); the RDF suites give the options the document's
+//! `@context` and canonicalize both with JSON-LD to RDF and RDFC-1.0 ([`crate::rdf`]). The signature covers
+//! hash(options) ‖ hash(document); ECDSA signatures are `r‖s` over that concatenation as the message. Every JSON-LD
+//! context the document names, at any depth and for every suite, must be in the caller's [`ContextSet`].
 //!
 //! The caller resolves the proof's `verificationMethod` and passes its public key ([`decode_multikey`] reads a
-//! Multikey value); whether that method belongs to the issuer is the caller's question too. No RDF canonicalization
-//! (the `-rdfc-` suites), no selective disclosure, no `previousProof` chains, no I/O here.
+//! Multikey value); whether that method belongs to the issuer, and whether `challenge`/`domain` are the expected
+//! ones, are the caller's questions too. No selective disclosure, no `previousProof` chains, no I/O here.
 
 use p256::ecdsa::signature::Verifier as _;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384};
 use trustnode_did::public_key::{KeyType, PublicKey};
 
+use crate::contexts::ContextSet;
 use crate::error::CredentialError;
-use crate::model::{one_or_many, parse_date, Credential};
+use crate::model::{one_or_many, parse_date};
+use crate::rdf::canonical_nquads;
 
-/// A cryptosuite this crate verifies.
+/// A cryptosuite this crate verifies: the four of `DataIntegrityProof`, and the legacy proof type
+/// `Ed25519Signature2020`, which names its suite by its `type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cryptosuite {
-    /// `eddsa-jcs-2022`: Ed25519 over SHA-256 hashes.
+    /// `eddsa-rdfc-2022`: Ed25519 over SHA-256 hashes of RDFC-1.0 canonical N-Quads.
+    EddsaRdfc2022,
+    /// `eddsa-jcs-2022`: Ed25519 over SHA-256 hashes of RFC 8785 canonical JSON.
     EddsaJcs2022,
-    /// `ecdsa-jcs-2019`: ECDSA over P-256 (SHA-256) or P-384 (SHA-384).
+    /// `ecdsa-rdfc-2019`: ECDSA over P-256 (SHA-256) or P-384 (SHA-384) hashes of RDFC-1.0 canonical N-Quads.
+    EcdsaRdfc2019,
+    /// `ecdsa-jcs-2019`: ECDSA over P-256 (SHA-256) or P-384 (SHA-384) hashes of RFC 8785 canonical JSON.
     EcdsaJcs2019,
+    /// The proof type `Ed25519Signature2020` (no `cryptosuite`): Ed25519 over SHA-256 hashes of RDFC-1.0 canonical
+    /// N-Quads, as `eddsa-rdfc-2022`; its keys are `Ed25519VerificationKey2020` (`publicKeyMultibase` `z6Mk…`).
+    Ed25519Signature2020,
+}
+
+/// How a suite turns the options and the document into bytes to hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transformation {
+    /// RFC 8785 JSON canonicalization.
+    Jcs,
+    /// JSON-LD to RDF, then RDFC-1.0.
+    Rdfc,
+}
+
+/// The hash of a proof: SHA-384 with P-384 keys, SHA-256 with the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hash {
+    Sha256,
+    Sha384,
 }
 
 impl Cryptosuite {
-    /// The `cryptosuite` value naming it.
+    /// The `cryptosuite` value naming it; for the legacy `Ed25519Signature2020`, its proof `type`.
     pub fn name(self) -> &'static str {
         match self {
+            Cryptosuite::EddsaRdfc2022 => "eddsa-rdfc-2022",
             Cryptosuite::EddsaJcs2022 => "eddsa-jcs-2022",
+            Cryptosuite::EcdsaRdfc2019 => "ecdsa-rdfc-2019",
             Cryptosuite::EcdsaJcs2019 => "ecdsa-jcs-2019",
+            Cryptosuite::Ed25519Signature2020 => "Ed25519Signature2020",
         }
     }
 
+    /// The cryptosuite a `DataIntegrityProof` names.
     fn from_name(name: &str) -> Option<Cryptosuite> {
-        [Cryptosuite::EddsaJcs2022, Cryptosuite::EcdsaJcs2019].into_iter().find(|suite| suite.name() == name)
+        [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022, Cryptosuite::EcdsaRdfc2019, Cryptosuite::EcdsaJcs2019]
+            .into_iter()
+            .find(|suite| suite.name() == name)
     }
 
     /// Whether the suite signs with keys of this type.
     fn uses(self, key_type: KeyType) -> bool {
         match self {
-            Cryptosuite::EddsaJcs2022 => key_type == KeyType::Ed25519,
-            Cryptosuite::EcdsaJcs2019 => matches!(key_type, KeyType::P256 | KeyType::P384),
+            Cryptosuite::EddsaRdfc2022 | Cryptosuite::EddsaJcs2022 | Cryptosuite::Ed25519Signature2020 => {
+                key_type == KeyType::Ed25519
+            }
+            Cryptosuite::EcdsaRdfc2019 | Cryptosuite::EcdsaJcs2019 => matches!(key_type, KeyType::P256 | KeyType::P384),
+        }
+    }
+
+    fn transformation(self) -> Transformation {
+        match self {
+            Cryptosuite::EddsaJcs2022 | Cryptosuite::EcdsaJcs2019 => Transformation::Jcs,
+            Cryptosuite::EddsaRdfc2022 | Cryptosuite::EcdsaRdfc2019 | Cryptosuite::Ed25519Signature2020 => {
+                Transformation::Rdfc
+            }
         }
     }
 }
 
-/// A `DataIntegrityProof` of a supported cryptosuite, read from a credential's `proof`.
+/// A proof of a supported type and cryptosuite, read from a document's `proof`: a `DataIntegrityProof` or a legacy
+/// `Ed25519Signature2020`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataIntegrityProof {
     /// The proof without `proofValue`: what the proof-options hash covers.
@@ -61,13 +111,16 @@ impl DataIntegrityProof {
     /// Reads a proof object. Refuses other proof types and cryptosuites, missing members and a `proofValue` that is
     /// not base58btc.
     pub fn parse(proof: &Map<String, Value>) -> Result<DataIntegrityProof, CredentialError> {
-        let proof_type = string_member(proof, "type")?;
-        if proof_type != "DataIntegrityProof" {
-            return Err(CredentialError::UnsupportedProofType(proof_type.to_owned()));
-        }
-        let suite_name = string_member(proof, "cryptosuite")?;
-        let cryptosuite = Cryptosuite::from_name(suite_name)
-            .ok_or_else(|| CredentialError::UnsupportedCryptosuite(suite_name.to_owned()))?;
+        let cryptosuite = match string_member(proof, "type")? {
+            "DataIntegrityProof" => {
+                let suite_name = string_member(proof, "cryptosuite")?;
+                Cryptosuite::from_name(suite_name)
+                    .ok_or_else(|| CredentialError::UnsupportedCryptosuite(suite_name.to_owned()))?
+            }
+            // A `cryptosuite` member on it would be hashed with the other options, so it needs no check here.
+            "Ed25519Signature2020" => Cryptosuite::Ed25519Signature2020,
+            other => return Err(CredentialError::UnsupportedProofType(other.to_owned())),
+        };
         let verification_method = string_member(proof, "verificationMethod")?.to_owned();
         let proof_purpose = string_member(proof, "proofPurpose")?.to_owned();
         if let Some(created) = proof.get("created") {
@@ -95,13 +148,32 @@ impl DataIntegrityProof {
         &self.verification_method
     }
 
-    /// Verifies the proof over `credential` with the verification method's `key`, for the `expected_purpose`
-    /// (`assertionMethod` for a credential).
+    /// The `proofPurpose` the proof states.
+    pub fn proof_purpose(&self) -> &str {
+        &self.proof_purpose
+    }
+
+    /// The proof's `challenge`, which a presentation's verifier compares with the one it issued.
+    pub fn challenge(&self) -> Option<&str> {
+        self.options.get("challenge").and_then(Value::as_str)
+    }
+
+    /// The proof's `domain` values (a string or an array of strings), which a presentation's verifier compares
+    /// with its own.
+    pub fn domains(&self) -> Vec<&str> {
+        self.options.get("domain").map(one_or_many).unwrap_or_default().iter().filter_map(Value::as_str).collect()
+    }
+
+    /// Verifies the proof over `document`, the secured document that holds it (a credential, a presentation, any
+    /// JSON-LD object; `proof` members are left out of what is hashed), with the verification method's `key`, for
+    /// the `expected_purpose` (`assertionMethod` for a credential, `authentication` for a presentation). Every
+    /// JSON-LD context the document names must be in `contexts`, whatever the suite.
     pub fn verify(
         &self,
-        credential: &Credential,
+        document: &Map<String, Value>,
         key: &PublicKey,
         expected_purpose: &str,
+        contexts: &ContextSet,
     ) -> Result<(), CredentialError> {
         if self.proof_purpose != expected_purpose {
             return Err(CredentialError::WrongProofPurpose {
@@ -120,35 +192,61 @@ impl DataIntegrityProof {
         if self.signature.len() != expected {
             return Err(CredentialError::SignatureLength { expected, found: self.signature.len() });
         }
-        let (options, document) = self.canonical_parts(credential)?;
+        contexts.check(document)?;
+        let hash = if key_type == KeyType::P384 { Hash::Sha384 } else { Hash::Sha256 };
+        let (options, document) = self.canonical_parts(document, contexts, hash)?;
+        let hash_data = match hash {
+            Hash::Sha256 => hash_data::<Sha256>(&options, &document),
+            Hash::Sha384 => hash_data::<Sha384>(&options, &document),
+        };
         let verified = match key {
-            PublicKey::Ed25519(_) => {
-                let hash_data = hash_data::<Sha256>(&options, &document);
-                ed25519_verify(&key.raw_bytes(), &hash_data, &self.signature)
-            }
-            PublicKey::P256(point) => {
-                let hash_data = hash_data::<Sha256>(&options, &document);
-                p256::ecdsa::Signature::from_slice(&self.signature).is_ok_and(|signature| {
-                    p256::ecdsa::VerifyingKey::from(point).verify(&hash_data, &signature).is_ok()
-                })
-            }
-            PublicKey::P384(point) => {
-                let hash_data = hash_data::<Sha384>(&options, &document);
-                p384::ecdsa::Signature::from_slice(&self.signature).is_ok_and(|signature| {
-                    p384::ecdsa::VerifyingKey::from(point).verify(&hash_data, &signature).is_ok()
-                })
-            }
+            PublicKey::Ed25519(_) => ed25519_verify(&key.raw_bytes(), &hash_data, &self.signature),
+            PublicKey::P256(point) => p256::ecdsa::Signature::from_slice(&self.signature)
+                .is_ok_and(|signature| p256::ecdsa::VerifyingKey::from(point).verify(&hash_data, &signature).is_ok()),
+            PublicKey::P384(point) => p384::ecdsa::Signature::from_slice(&self.signature)
+                .is_ok_and(|signature| p384::ecdsa::VerifyingKey::from(point).verify(&hash_data, &signature).is_ok()),
             // `uses` admitted only the three types above.
             _ => false,
         };
         verified.then_some(()).ok_or(CredentialError::SignatureMismatch)
     }
 
-    /// The canonical proof options and the canonical document, in the order they are hashed. When the proof names
-    /// its `@context`, the credential's must start with it, and the document is hashed with the proof's.
-    fn canonical_parts(&self, credential: &Credential) -> Result<(Vec<u8>, Vec<u8>), CredentialError> {
-        let mut document = credential.document().clone();
+    /// The canonical proof options and the canonical document, in the order they are hashed.
+    fn canonical_parts(
+        &self,
+        secured: &Map<String, Value>,
+        contexts: &ContextSet,
+        hash: Hash,
+    ) -> Result<(Vec<u8>, Vec<u8>), CredentialError> {
+        let mut document = secured.clone();
         document.remove("proof");
+        match (self.cryptosuite.transformation(), hash) {
+            (Transformation::Jcs, _) => self.jcs_parts(document),
+            (Transformation::Rdfc, Hash::Sha256) => self.rdfc_parts::<Sha256>(document, contexts),
+            (Transformation::Rdfc, Hash::Sha384) => self.rdfc_parts::<Sha384>(document, contexts),
+        }
+    }
+
+    /// The RDF suites: the options take the document's `@context`, and both are RDFC-1.0 canonicalized with `D`
+    /// (the proof's hash: the canonicalization's hash matches the curve's security level).
+    fn rdfc_parts<D: Digest>(
+        &self,
+        document: Map<String, Value>,
+        contexts: &ContextSet,
+    ) -> Result<(Vec<u8>, Vec<u8>), CredentialError> {
+        let mut options = self.options.clone();
+        match document.get("@context") {
+            Some(context) => options.insert("@context".to_owned(), context.clone()),
+            None => options.remove("@context"),
+        };
+        let options = canonical_nquads::<D>(&options, contexts)?;
+        let document = canonical_nquads::<D>(&document, contexts)?;
+        Ok((options.into_bytes(), document.into_bytes()))
+    }
+
+    /// The JCS suites: when the proof names its `@context`, the document's must start with it, and the document is
+    /// hashed with the proof's.
+    fn jcs_parts(&self, mut document: Map<String, Value>) -> Result<(Vec<u8>, Vec<u8>), CredentialError> {
         if let Some(proof_context) = self.options.get("@context") {
             let expected = one_or_many(proof_context);
             let actual = document.get("@context").map(one_or_many).unwrap_or_default();

@@ -26,6 +26,9 @@ pub enum CredentialError {
     /// `type` does not include `VerifiableCredential`.
     #[error("`type` does not include VerifiableCredential")]
     NotAVerifiableCredential,
+    /// `type` does not include `VerifiablePresentation`.
+    #[error("`type` does not include VerifiablePresentation")]
+    NotAVerifiablePresentation,
     /// A date member is not an RFC 3339 date-time with a time zone.
     #[error("`{member}` is not a date-time with a time zone: {value:?}")]
     InvalidDateTime {
@@ -43,11 +46,13 @@ pub enum CredentialError {
     /// A proof member that must be a string is not one.
     #[error("proof member `{0}` must be a string")]
     ProofMemberNotString(&'static str),
-    /// The proof is not a `DataIntegrityProof`.
-    #[error("proof type {0:?} is not supported; only DataIntegrityProof is")]
+    /// The proof is neither a `DataIntegrityProof` nor an `Ed25519Signature2020`.
+    #[error("proof type {0:?} is not supported; DataIntegrityProof and Ed25519Signature2020 are")]
     UnsupportedProofType(String),
     /// The proof's cryptosuite is not one this crate verifies.
-    #[error("cryptosuite {0:?} is not supported; eddsa-jcs-2022 and ecdsa-jcs-2019 are")]
+    #[error(
+        "cryptosuite {0:?} is not supported; eddsa-rdfc-2022, eddsa-jcs-2022, ecdsa-rdfc-2019 and ecdsa-jcs-2019 are"
+    )]
     UnsupportedCryptosuite(String),
     /// The proof was made for another purpose than the one the verifier expects.
     #[error("proof purpose is {found:?}, expected {expected:?}")]
@@ -83,11 +88,28 @@ pub enum CredentialError {
     #[error("invalid Multikey: {0}")]
     InvalidMultikey(String),
     /// A Multikey of a type no supported cryptosuite uses.
-    #[error("a {0} Multikey is not used by eddsa-jcs-2022 or ecdsa-jcs-2019")]
+    #[error("a {0} Multikey is not used by any supported cryptosuite (Ed25519, P-256 and P-384 are)")]
     UnsupportedKeyType(&'static str),
     /// The credential or proof has no RFC 8785 canonical form.
     #[error("cannot canonicalize: {0}")]
     Canonicalization(#[from] JcsError),
+    /// The document names a JSON-LD context outside the bundled and operator-added set; it is never fetched.
+    #[error("the JSON-LD context {0:?} is not in the bundled or operator-added set; contexts are never fetched")]
+    UnknownContext(String),
+    /// An operator-supplied context was refused.
+    #[error("the operator context for {url:?} is refused: {reason}")]
+    InvalidOperatorContext {
+        /// The URL it was to answer for.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// JSON-LD expansion or the conversion to RDF failed; the reason is the JSON-LD processor's.
+    #[error("JSON-LD to RDF failed: {0}")]
+    JsonLdExpansion(String),
+    /// The document is too large or too costly to turn into canonical RDF within the bounds.
+    #[error("RDF canonicalization refused: {0}")]
+    CanonicalizationLimit(String),
     /// The signature does not verify: the credential, the proof options or the key differ from what was signed.
     #[error("the signature does not verify over the credential and proof options with this key")]
     SignatureMismatch,
@@ -121,6 +143,7 @@ impl CredentialError {
             CredentialError::InvalidMember { .. } => "invalid_member",
             CredentialError::UnknownBaseContext(_) => "unknown_base_context",
             CredentialError::NotAVerifiableCredential => "not_a_verifiable_credential",
+            CredentialError::NotAVerifiablePresentation => "not_a_verifiable_presentation",
             CredentialError::InvalidDateTime { .. } => "invalid_date_time",
             CredentialError::NoProof => "no_proof",
             CredentialError::MissingProofMember(_) => "missing_proof_member",
@@ -139,6 +162,10 @@ impl CredentialError {
             CredentialError::MethodNotInDocument(_) => "method_not_in_document",
             CredentialError::MethodNotForPurpose { .. } => "method_not_for_purpose",
             CredentialError::UnusableMethod { .. } => "unusable_method",
+            CredentialError::UnknownContext(_) => "unknown_context",
+            CredentialError::InvalidOperatorContext { .. } => "invalid_operator_context",
+            CredentialError::JsonLdExpansion(_) => "json_ld_expansion",
+            CredentialError::CanonicalizationLimit(_) => "canonicalization_limit",
         }
     }
 }

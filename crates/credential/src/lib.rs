@@ -2,10 +2,16 @@
 //!
 //! - [`model`] reads a credential: its data-model version from the first `@context`, its types and the most
 //!   specific learning-and-employment-record type (Open Badge, CLR), its issuer, its validity dates and its proofs.
+//! - [`presentation`] reads a presentation: its holder, the credentials it holds and its proofs.
 //! - [`validity`] checks the validity window at a given instant, with a clock-skew tolerance, and explains the
 //!   outcome.
-//! - [`data_integrity`] verifies `DataIntegrityProof`s of the JCS cryptosuites `eddsa-jcs-2022` and
-//!   `ecdsa-jcs-2019` (P-256, P-384) against a public key the caller supplies, and decodes Multikey values.
+//! - [`data_integrity`] verifies the proofs of a credential or a presentation against a public key the caller
+//!   supplies: `DataIntegrityProof` with `eddsa-rdfc-2022`, `eddsa-jcs-2022`, `ecdsa-rdfc-2019` or `ecdsa-jcs-2019`
+//!   (P-256, P-384), and the legacy `Ed25519Signature2020`; it decodes Multikey values.
+//! - [`contexts`] is the set of JSON-LD contexts a document may name: bundled, hash-pinned copies plus the
+//!   operator's; any other context URL is refused, never fetched.
+//! - [`rdf`] turns a JSON-LD document into RDFC-1.0 canonical N-Quads for the RDF suites, within size, quad and
+//!   hash-call bounds.
 //! - [`status`] reads `credentialStatus` entries (Bitstring Status List, StatusList2021), the status list
 //!   credential's subject, and decodes a list within a size bound to read an entry's status.
 //! - [`verification_method`] finds the key a proof names in its controller's resolved DID document, under the
@@ -17,9 +23,12 @@
 //! Nothing here performs I/O, reads the clock, resolves DIDs or verification methods, fetches contexts or status
 //! lists, or knows about HTTP; the node does those and calls in here. Malformed input is an error, never a panic.
 
+pub mod contexts;
 pub mod data_integrity;
 pub mod error;
 pub mod model;
+pub mod presentation;
+pub mod rdf;
 pub mod status;
 pub mod validity;
 pub mod verification_method;

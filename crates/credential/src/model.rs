@@ -124,8 +124,8 @@ impl Credential {
         (!nested.is_empty()).then_some(nested)
     }
 
-    /// The whole credential, proofs included.
-    pub(crate) fn document(&self) -> &Map<String, Value> {
+    /// The whole credential, proofs included: the secured document its proofs are verified over.
+    pub fn document(&self) -> &Map<String, Value> {
         &self.document
     }
 }
@@ -138,7 +138,7 @@ pub(crate) fn one_or_many(value: &Value) -> &[Value] {
     }
 }
 
-fn data_model(document: &Map<String, Value>) -> Result<DataModel, CredentialError> {
+pub(crate) fn data_model(document: &Map<String, Value>) -> Result<DataModel, CredentialError> {
     let context = document.get("@context").ok_or(CredentialError::MissingMember("@context"))?;
     let first = one_or_many(context).first().and_then(Value::as_str).ok_or(CredentialError::InvalidMember {
         member: "@context",
@@ -152,16 +152,21 @@ fn data_model(document: &Map<String, Value>) -> Result<DataModel, CredentialErro
 }
 
 fn types(document: &Map<String, Value>) -> Result<Vec<String>, CredentialError> {
-    let value = document.get("type").ok_or(CredentialError::MissingMember("type"))?;
-    let types = one_or_many(value)
-        .iter()
-        .map(|item| item.as_str().map(str::to_owned))
-        .collect::<Option<Vec<String>>>()
-        .ok_or(CredentialError::InvalidMember { member: "type", expected: "a string or an array of strings" })?;
+    let types = type_names(document)?;
     if !types.iter().any(|t| t == "VerifiableCredential") {
         return Err(CredentialError::NotAVerifiableCredential);
     }
     Ok(types)
+}
+
+/// `type`: a string or an array of strings.
+pub(crate) fn type_names(document: &Map<String, Value>) -> Result<Vec<String>, CredentialError> {
+    let value = document.get("type").ok_or(CredentialError::MissingMember("type"))?;
+    one_or_many(value)
+        .iter()
+        .map(|item| item.as_str().map(str::to_owned))
+        .collect::<Option<Vec<String>>>()
+        .ok_or(CredentialError::InvalidMember { member: "type", expected: "a string or an array of strings" })
 }
 
 fn issuer(document: &Map<String, Value>) -> Result<String, CredentialError> {
@@ -188,7 +193,7 @@ pub(crate) fn parse_date(value: &Value, member: &'static str) -> Result<OffsetDa
         .map_err(|_| CredentialError::InvalidDateTime { member, value: text.to_owned() })
 }
 
-fn proofs(document: &Map<String, Value>) -> Result<Vec<&Map<String, Value>>, CredentialError> {
+pub(crate) fn proofs(document: &Map<String, Value>) -> Result<Vec<&Map<String, Value>>, CredentialError> {
     let Some(proof) = document.get("proof") else { return Ok(Vec::new()) };
     one_or_many(proof)
         .iter()

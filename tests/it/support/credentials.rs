@@ -46,6 +46,12 @@ impl Issuer {
 
     /// `credential` with an `eddsa-jcs-2022` proof by this issuer's key for `purpose`.
     pub fn sign_for(&self, credential: &Value, purpose: &str) -> Value {
+        self.sign_with(credential, purpose, json!({}))
+    }
+
+    /// `document` (a credential or a presentation) with an `eddsa-jcs-2022` proof by this key for `purpose`,
+    /// with the proof options `extra` adds (`challenge`, `domain`).
+    pub fn sign_with(&self, credential: &Value, purpose: &str, extra: Value) -> Value {
         let mut options = Map::new();
         options.insert("type".into(), json!("DataIntegrityProof"));
         options.insert("cryptosuite".into(), json!("eddsa-jcs-2022"));
@@ -53,6 +59,7 @@ impl Issuer {
         options.insert("verificationMethod".into(), json!(self.method()));
         options.insert("proofPurpose".into(), json!(purpose));
         options.insert("@context".into(), credential["@context"].clone());
+        options.extend(extra.as_object().unwrap().clone());
         let options_hash = Sha256::digest(trustnode_jcs::canonicalize(&Value::Object(options.clone())).unwrap());
         let document_hash = Sha256::digest(trustnode_jcs::canonicalize(credential).unwrap());
         let signature = self.key.sign(&[options_hash, document_hash].concat());
@@ -66,6 +73,16 @@ impl Issuer {
     pub fn sign(&self, credential: &Value) -> Value {
         self.sign_for(credential, "assertionMethod")
     }
+}
+
+/// An unsigned presentation by `holder` of `credentials`.
+pub fn presentation(holder: &Issuer, credentials: Vec<Value>) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "holder": holder.did,
+        "verifiableCredential": credentials,
+    })
 }
 
 /// The body of `POST /credentials/verify`.

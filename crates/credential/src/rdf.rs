@@ -1,0 +1,129 @@
+//! JSON-LD to RDF and RDF Dataset Canonicalization (RDFC-1.0): the transformation of the RDF cryptosuites
+//! (`eddsa-rdfc-2022`, `ecdsa-rdfc-2019`, `Ed25519Signature2020`), from a JSON document to its serialized canonical
+//! form (canonical N-Quads).
+//!
+//! JSON-LD expansion and deserialization to RDF is `oxjsonld` (the Oxigraph project's JSON-LD 1.1 processor:
+//! `@protected`, type-scoped and property-scoped contexts, `@vocab`, `@json` and `@import` are handled, and its
+//! document loader is a callback that here serves only the [`ContextSet`]). Canonicalization is `rdf-canon`
+//! (RDFC-1.0, checked here against the W3C test suite, `tests/vectors/rdfc10/`). The two crates are built on
+//! different major versions of `oxrdf`: `oxjsonld` 0.2.7 pins `oxrdf` =0.3.5 and `rdf-canon` 0.15 (its newest) takes
+//! `oxrdf` 0.2; no released pair shares one. [`to_canon_quad`] maps a quad of the one onto the other: IRIs, blank
+//! node labels, literals with their datatype or language tag, and the default or a named graph carry over exactly
+//! (RDF 1.2 triple terms and base directions are not produced, as neither crate's `rdf-12` feature is enabled).
+//!
+//! The work is bounded, so a hostile document fails instead of hanging the verifier: the serialized document size
+//! ([`MAX_DOCUMENT_BYTES`]), the number of quads ([`MAX_QUADS`]) and RDFC-1.0's calls of its Hash N-Degree Quads
+//! algorithm ([`MAX_HNDQ_CALLS`], which stops "poison" graphs built to make canonicalization exponential).
+//! No I/O: contexts come from the set only.
+
+use oxjsonld::{JsonLdParser, JsonLdRemoteDocument};
+use oxrdf_canon as canon;
+use rdf_canon::{CanonicalizationError, CanonicalizationOptions};
+use serde_json::{Map, Value};
+use sha2::Digest;
+
+use crate::contexts::ContextSet;
+use crate::error::CredentialError;
+
+/// The largest document (as serialized JSON) that is turned into RDF. Credentials embedding images as data URLs
+/// are rarely past a few hundred kilobytes.
+pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+/// The most quads a document may expand to. A credential has tens to a few hundred; a CLR with many nested
+/// achievements a few thousand.
+pub const MAX_QUADS: usize = 50_000;
+/// The most calls of RDFC-1.0's Hash N-Degree Quads algorithm for one document. Real credentials need a few per
+/// blank node; the W3C suite's largest positive case needs far fewer than this, its poison graph far more.
+pub const MAX_HNDQ_CALLS: usize = 4_000;
+
+/// A JSON-LD error names the URL of a context the set does not hold; surfaced through `oxjsonld` as a load failure.
+#[derive(Debug, thiserror::Error)]
+#[error("the context {0:?} is not in the bundled or operator-added set; contexts are never fetched")]
+struct NotInSet(String);
+
+/// The serialized canonical form (RDFC-1.0, with `D` as its hash) of the RDF dataset `document` expands to.
+/// Every context reference of `document` must be in `contexts` ([`ContextSet::check`]).
+pub(crate) fn canonical_nquads<D: Digest>(
+    document: &Map<String, Value>,
+    contexts: &ContextSet,
+) -> Result<String, CredentialError> {
+    let json = serde_json::to_vec(document).map_err(|error| CredentialError::JsonLdExpansion(error.to_string()))?;
+    if json.len() > MAX_DOCUMENT_BYTES {
+        return Err(CredentialError::CanonicalizationLimit(format!(
+            "the document is {} bytes, more than the {MAX_DOCUMENT_BYTES} turned into RDF",
+            json.len()
+        )));
+    }
+    let loader = contexts.clone();
+    let parser = JsonLdParser::new().for_slice(&json).with_load_document_callback(move |url, _options| {
+        let document = loader.document(url).ok_or_else(|| NotInSet(url.to_owned()))?;
+        Ok(JsonLdRemoteDocument { document: document.to_vec(), document_url: url.to_owned() })
+    });
+    let mut quads = Vec::new();
+    for quad in parser {
+        let quad = quad.map_err(|error| CredentialError::JsonLdExpansion(error.to_string()))?;
+        if quads.len() == MAX_QUADS {
+            return Err(CredentialError::CanonicalizationLimit(format!(
+                "the document expands to more than {MAX_QUADS} RDF quads"
+            )));
+        }
+        quads.push(to_canon_quad(quad));
+    }
+    canonicalize_quads::<D>(&quads)
+}
+
+/// RDFC-1.0 of `quads`, serialized as canonical N-Quads, within [`MAX_HNDQ_CALLS`].
+fn canonicalize_quads<D: Digest>(quads: &[canon::Quad]) -> Result<String, CredentialError> {
+    rdf_canon::canonicalize_quads_with::<D>(quads, &canonicalization_options()).map_err(|error| match error {
+        CanonicalizationError::HndqCallLimitExceeded(limit) => CredentialError::CanonicalizationLimit(format!(
+            "RDFC-1.0 needs more than {limit} calls of Hash N-Degree Quads (a graph built to be costly to canonicalize)"
+        )),
+        other => CredentialError::JsonLdExpansion(format!("RDFC-1.0 failed: {other}")),
+    })
+}
+
+/// RDFC-1.0 within [`MAX_HNDQ_CALLS`].
+fn canonicalization_options() -> CanonicalizationOptions {
+    CanonicalizationOptions { hndq_call_limit: Some(MAX_HNDQ_CALLS) }
+}
+
+/// The same quad in `rdf-canon`'s `oxrdf`.
+fn to_canon_quad(quad: oxrdf::Quad) -> canon::Quad {
+    let subject = match quad.subject {
+        oxrdf::NamedOrBlankNode::NamedNode(node) => canon::Subject::NamedNode(to_canon_named(node)),
+        oxrdf::NamedOrBlankNode::BlankNode(node) => canon::Subject::BlankNode(to_canon_blank(&node)),
+    };
+    let object = match quad.object {
+        oxrdf::Term::NamedNode(node) => canon::Term::NamedNode(to_canon_named(node)),
+        oxrdf::Term::BlankNode(node) => canon::Term::BlankNode(to_canon_blank(&node)),
+        oxrdf::Term::Literal(literal) => canon::Term::Literal(to_canon_literal(&literal)),
+    };
+    let graph_name = match quad.graph_name {
+        oxrdf::GraphName::NamedNode(node) => canon::GraphName::NamedNode(to_canon_named(node)),
+        oxrdf::GraphName::BlankNode(node) => canon::GraphName::BlankNode(to_canon_blank(&node)),
+        oxrdf::GraphName::DefaultGraph => canon::GraphName::DefaultGraph,
+    };
+    canon::Quad::new(subject, to_canon_named(quad.predicate), object, graph_name)
+}
+
+/// An IRI, already validated by `oxjsonld`.
+fn to_canon_named(node: oxrdf::NamedNode) -> canon::NamedNode {
+    canon::NamedNode::new_unchecked(node.into_string())
+}
+
+/// A blank node keeps its label: RDFC-1.0 relabels them all anyway, and labels must stay distinct.
+fn to_canon_blank(node: &oxrdf::BlankNode) -> canon::BlankNode {
+    canon::BlankNode::new_unchecked(node.as_str())
+}
+
+fn to_canon_literal(literal: &oxrdf::Literal) -> canon::Literal {
+    match literal.language() {
+        Some(language) => canon::Literal::new_language_tagged_literal_unchecked(literal.value(), language),
+        None => canon::Literal::new_typed_literal(
+            literal.value(),
+            canon::NamedNode::new_unchecked(literal.datatype().as_str()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod rdfc10_vectors;
