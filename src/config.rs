@@ -346,6 +346,12 @@ impl Config {
         if self.web.timeout_ms == 0 || self.web.connect_timeout_ms == 0 {
             return invalid("web.timeout_ms", "timeouts must be at least 1 ms");
         }
+        if self.web.max_status_list_bytes == 0 {
+            return invalid("web.max_status_list_bytes", "must be at least 1");
+        }
+        if self.web.max_status_lists == 0 {
+            return invalid("web.max_status_lists", "must be at least 1");
+        }
         let public_url = &self.server.public_url;
         let has_scheme = public_url.starts_with("https://") || public_url.starts_with("http://");
         if !public_url.is_empty() && (!has_scheme || public_url.ends_with('/') || public_url.contains(['?', '#', ' ']))

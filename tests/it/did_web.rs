@@ -38,6 +38,8 @@ impl Lab {
             extra_ca_file: ca.write_pem(dir.path()).display().to_string(),
             allow_private_addresses: true,
             host_overrides: BTreeMap::from([("issuer.test".into(), loopback), ("other.test".into(), loopback)]),
+            max_status_list_bytes: 4 << 20,
+            max_status_lists: 256,
         };
         let cache = CacheConfig {
             default_ttl_s: 300,

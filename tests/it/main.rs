@@ -32,6 +32,7 @@ mod registry_cli;
 mod registry_core;
 mod registry_node;
 mod safe_defaults;
+mod status_fetch;
 mod tls;
 mod trqp;
 mod web_faults;

@@ -1,4 +1,6 @@
-//! The on-disk did:web cache: one sled tree keyed by DID, bounded in size, that can never keep the node down.
+//! An on-disk cache of fetched bodies (the did:web documents' keyed by DID, the status lists' keyed by URL): one
+//! sled tree, bounded in size, that can never keep the node down. Log lines name the directory (`cache`), which
+//! tells the two apart.
 //!
 //! Each value is `stored_at` and `ttl_s` (8 bytes each, big-endian, so eviction can scan them without decoding
 //! documents) followed by the JSON of an [`EntryBody`]. Documents are stored as fetched and validated; options such
@@ -12,19 +14,20 @@ use std::sync::{Mutex, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-/// What is remembered about one DID.
+/// What is remembered about one DID or status list URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntryBody {
-    /// A validated document with the validators needed to revalidate it.
+    /// A body as fetched (a validated DID document, or a status list credential) with the validators needed to
+    /// revalidate it.
     Document {
-        /// The document text as the origin sent it.
+        /// The body as the origin sent it.
         text: String,
         /// `ETag` of the response.
         etag: Option<String>,
         /// `Last-Modified` of the response, as sent.
         last_modified: Option<String>,
     },
-    /// The origin answered 404/410 (negative caching).
+    /// The origin answered 404/410 (negative caching; did:web only).
     NotFound {
         /// The NOT_FOUND detail to repeat.
         detail: String,
@@ -124,7 +127,7 @@ impl Store {
             // write after space returns opens it (the reopen of a failing store).
             Err(error) if is_out_of_space(&error) => {
                 tracing::warn!(cache = %dir.display(), %error,
-                    "the file system is full: starting without the did:web cache; it opens once writes succeed");
+                    "the file system is full: starting without this cache; it opens once writes succeed");
                 (None, Some(Failing { retry_at: now, backoff_s: FIRST_RETRY_S }))
             }
             Err(error) => return Err(error),
@@ -145,28 +148,28 @@ impl Store {
         match self.sled.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
             Some(sled) => op(sled),
             None => Err(sled::Error::Io(std::io::Error::other(
-                "the did:web cache could not be reopened after a write failure; it is tried again on a later write",
+                "the cache could not be reopened after a write failure; it is tried again on a later write",
             ))),
         }
     }
 
-    /// The entry for `did`; an undecodable entry is dropped and reported as absent.
-    pub fn get(&self, did: &str) -> Option<Entry> {
-        let bytes = self.with_sled(|sled| sled.entries.get(did)).ok().flatten()?;
+    /// The entry for `key`; an undecodable entry is dropped and reported as absent.
+    pub fn get(&self, key: &str) -> Option<Entry> {
+        let bytes = self.with_sled(|sled| sled.entries.get(key)).ok().flatten()?;
         let entry = Entry::decode(&bytes);
         if entry.is_none() {
-            tracing::warn!(did, "dropping an undecodable did:web cache entry");
-            let _ = self.remove(did);
+            tracing::warn!(key, cache = %self.dir.display(), "dropping an undecodable cache entry");
+            let _ = self.remove(key);
         }
         entry
     }
 
-    /// Stores `entry` for `did`, then evicts if the store is over its bound. `now` decides which entries are
+    /// Stores `entry` for `key`, then evicts if the store is over its bound. `now` decides which entries are
     /// expired, and whether a store whose writes failed is due to be reopened first.
-    pub fn put(&self, did: &str, entry: &Entry, now: u64) -> Result<(), sled::Error> {
+    pub fn put(&self, key: &str, entry: &Entry, now: u64) -> Result<(), sled::Error> {
         self.reopen_if_due(now);
         let stored = self.with_sled(|sled| {
-            if sled.entries.insert(did, entry.encode()?)?.is_none() {
+            if sled.entries.insert(key, entry.encode()?)?.is_none() {
                 self.count.fetch_add(1, Ordering::Relaxed);
             }
             if self.count.load(Ordering::Relaxed) > self.max_entries {
@@ -178,7 +181,7 @@ impl Store {
         match (&stored, failing.is_some()) {
             (Ok(()), true) => {
                 *failing = None;
-                tracing::info!(cache = %self.dir.display(), "the did:web cache stores entries again");
+                tracing::info!(cache = %self.dir.display(), "the cache stores entries again");
             }
             (Err(_), false) => *failing = Some(Failing { retry_at: now + FIRST_RETRY_S, backoff_s: FIRST_RETRY_S }),
             _ => {}
@@ -203,11 +206,11 @@ impl Store {
                 self.count.store(reopened.entries.len(), Ordering::Relaxed);
                 *sled = Some(reopened);
                 self.reopened.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(cache = %self.dir.display(), "reopened the did:web cache after a write failure");
+                tracing::info!(cache = %self.dir.display(), "reopened the cache after a write failure");
             }
             Err(error) => {
                 tracing::warn!(cache = %self.dir.display(), %error, retry_in_s = state.backoff_s,
-                    "cannot reopen the did:web cache; answers keep coming from the origins");
+                    "cannot reopen the cache; answers keep coming from the origins");
             }
         }
     }
@@ -217,9 +220,9 @@ impl Store {
         self.reopened.load(Ordering::Relaxed)
     }
 
-    /// Removes `did`'s entry; true if there was one.
-    pub fn remove(&self, did: &str) -> Result<bool, sled::Error> {
-        let removed = self.with_sled(|sled| sled.entries.remove(did))?.is_some();
+    /// Removes `key`'s entry; true if there was one.
+    pub fn remove(&self, key: &str) -> Result<bool, sled::Error> {
+        let removed = self.with_sled(|sled| sled.entries.remove(key))?.is_some();
         if removed {
             self.count.fetch_sub(1, Ordering::Relaxed);
         }
@@ -283,7 +286,7 @@ impl Store {
                 removed += 1;
             }
         }
-        tracing::debug!(removed, "evicted did:web cache entries");
+        tracing::debug!(removed, cache = %self.dir.display(), "evicted cache entries");
         Ok(removed)
     }
 }
@@ -299,11 +302,12 @@ fn open_or_replace(dir: &Path, now: u64) -> Result<Sled, sled::Error> {
         Err(error) => {
             let aside = move_aside(dir, now)?;
             tracing::warn!(cache = %dir.display(), moved_to = %aside.display(), %error,
-                "the did:web cache cannot be opened; moved it aside and starting empty");
+                "the cache cannot be opened; moved it aside and starting empty");
             prune_moved_aside(dir);
             open_db(dir)?
         }
     };
+    // The tree's name dates from when did:web documents were all it held; renaming it would empty existing caches.
     let entries = db.open_tree("did-web")?;
     Ok(Sled { db, entries })
 }
@@ -355,9 +359,9 @@ fn prune_moved_aside(dir: &Path) {
     for (_, path) in copies.into_iter().take(excess) {
         let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
         match removed {
-            Ok(()) => tracing::info!(removed = %path.display(), "deleted an old moved-aside did:web cache"),
+            Ok(()) => tracing::info!(removed = %path.display(), "deleted an old moved-aside cache"),
             Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "cannot delete an old moved-aside did:web cache")
+                tracing::warn!(path = %path.display(), %error, "cannot delete an old moved-aside cache")
             }
         }
     }

@@ -23,6 +23,9 @@
 //!   `application/did+json` or `application/octet-stream` alike); the body must parse as a JSON object.
 //! - The cache key is the DID alone: the stored document is the origin's, and `expandRelativeUrls` is applied on
 //!   the way out.
+//!
+//! The same client, guard, origin turns and cache machinery ([`Tier`]) fetch status list credentials for the
+//! verifier ([`status_list`]), into a cache of their own.
 
 pub mod cache;
 pub mod connect;
@@ -32,6 +35,7 @@ pub mod freshness;
 mod origins;
 pub mod settings;
 pub mod ssrf;
+pub mod status_list;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,14 +49,15 @@ use crate::{DidMethod, MethodCall, MethodOutcome, MethodTraits, ResolutionOption
 
 use crate::web::settings::{CacheConfig, WebConfig};
 use cache::{Entry, EntryBody, Store};
-use fetch::{FetchError, FetchErrorKind, Fetched, Fetcher, ResponseHeaders, Validators};
+use fetch::{FetchError, FetchErrorKind, Fetched, Fetcher, ResponseHeaders, Target, Validators};
 use flight::SingleFlight;
 use freshness::{bypass_allowed, freshness, storage, Directives, Freshness, Storage};
+use status_list::StatusLists;
 use trustnode_did::document::Document;
 use trustnode_did::error::{internal_error, invalid_did_document, not_found, ResolutionError};
-use trustnode_did::web::{check_document, expand_relative_urls, locate, DidWebLocation};
+use trustnode_did::web::{check_document, expand_relative_urls, locate};
 
-/// Why the did:web resolver could not be set up.
+/// Why the did:web resolver (and with it the status list fetcher) could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum WebSetupError {
     /// `web.extra_ca_file` is unreadable or holds no usable certificate, or TLS could not be configured.
@@ -61,11 +66,11 @@ pub enum WebSetupError {
     /// hickory could not build a resolver.
     #[error("did:web DNS setup failed: {0}")]
     Dns(String),
-    /// Another process (normally a running node) has the cache open.
-    #[error("the did:web cache in {0} is in use by another trustnode process; stop it, or use its admin API")]
+    /// Another process (normally a running node) has a cache open.
+    #[error("the cache in {0} is in use by another trustnode process; stop it, or use its admin API")]
     Locked(PathBuf),
     /// Not even a fresh, empty cache could be created under the data directory.
-    #[error("cannot create the did:web cache in {path}: {source}")]
+    #[error("cannot create the cache in {path}: {source}")]
     Cache {
         /// The cache directory.
         path: PathBuf,
@@ -97,7 +102,8 @@ pub struct WebDocument {
     pub updated: Option<String>,
 }
 
-/// How the cache took part in an answer; goes into `didResolutionMetadata.cache`.
+/// How the cache took part in an answer; goes into `didResolutionMetadata.cache` (and, for status lists, into the
+/// verifier's explanation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CacheStatus {
@@ -139,6 +145,11 @@ impl CacheStatus {
             ..CacheStatus::fetched(entry.ttl_s)
         }
     }
+
+    /// A cached copy served at `now` whose freshness lifetime, as asked for, is `ttl_s`.
+    fn cached_for(entry: &Entry, ttl_s: u64, now: u64) -> CacheStatus {
+        CacheStatus { ttl_seconds: ttl_s, ..CacheStatus::cached(entry, now) }
+    }
 }
 
 /// The result of one did:web resolution plus how the cache took part (`None` when it did not: invalid DIDs,
@@ -157,17 +168,17 @@ impl WebOutcome {
     }
 }
 
-/// Cache counters since start, and the current size.
+/// Counters of one cache (the did:web documents', or the status lists') since start, and its current size.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CacheStats {
-    /// Entries stored (documents and NOT_FOUND answers).
+    /// Entries stored (documents, NOT_FOUND answers, status list credentials).
     pub entries: usize,
     /// Bytes the cache uses on disk.
     pub disk_bytes: u64,
     /// Answers served from a fresh entry without contacting the origin.
     pub hits: u64,
-    /// Resolutions that needed the origin.
+    /// Requests that needed the origin.
     pub misses: u64,
     /// Stale copies served because the origin failed.
     pub stale_served: u64,
@@ -179,7 +190,7 @@ pub struct CacheStats {
     pub store_failures: u64,
     /// Times the on-disk cache reopened itself after failed writes (and could store again).
     pub reopens: u64,
-    /// DIDs being fetched right now.
+    /// DIDs (or status list URLs) being fetched right now.
     pub in_flight: usize,
     /// Failed origin fetches by kind ([`FetchErrorKind::name`]), whether or not a stale copy covered them.
     pub upstream_errors: BTreeMap<&'static str, u64>,
@@ -201,129 +212,120 @@ fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
-/// The did:web resolver: fetcher, cache and single flight. `Send + Sync`; share it as an `Arc`.
-pub struct WebResolver {
-    fetcher: Fetcher,
+/// One on-disk cache of fetched bodies with its single flight and counters: did:web documents keyed by DID, or
+/// status list credentials keyed by URL. What a body means, and how it is served, is up to its user; how it is
+/// fetched, stored, forgotten and counted is the same for both.
+struct Tier<T> {
+    /// What logs call it: "did:web", "status list".
+    name: &'static str,
     store: Store,
-    /// Parsed copies of recently served entries, in front of sled: a hit costs no decoding or JSON parsing.
-    /// Every write to the store replaces or drops the DID's copy here.
-    hot: quick_cache::sync::Cache<String, Arc<HotEntry>>,
-    cache: CacheConfig,
-    flights: SingleFlight<WebOutcome>,
+    flights: SingleFlight<T>,
     counters: Counters,
 }
 
-impl std::fmt::Debug for WebResolver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebResolver").field("entries", &self.store.len()).finish_non_exhaustive()
-    }
-}
-
-impl WebResolver {
-    /// Builds the resolver and opens the cache at `<data_dir>/cache`. A corrupt or unopenable cache directory is
-    /// moved aside with a warning and an empty cache is used; on a full file system the cache starts closed and
-    /// opens once writes succeed. Only a bad `extra_ca_file`, a DNS setup failure, or a data directory where not
-    /// even an empty cache can be created are errors.
-    pub fn open(web: &WebConfig, cache: &CacheConfig, data_dir: &Path) -> Result<WebResolver, WebSetupError> {
-        let tls = connect::tls_config(&web.extra_ca_file).map_err(WebSetupError::Tls)?;
-        let connector = connect::GuardedConnector::new(
-            tls,
-            web.host_overrides.clone(),
-            web.allow_private_addresses,
-            Duration::from_millis(web.connect_timeout_ms),
-        )
-        .map_err(|e| WebSetupError::Dns(e.to_string()))?;
-        let fetcher = Fetcher::new(
-            connector,
-            Duration::from_millis(web.timeout_ms),
-            web.max_document_bytes,
-            web.max_fetches_per_origin,
-        );
-        let path = data_dir.join("cache");
-        let store = Store::open(&path, cache.max_entries, unix_now()).map_err(|source| {
+impl<T: Clone> Tier<T> {
+    /// Opens the store at `dir` (see [`Store::open`]).
+    fn open(name: &'static str, dir: PathBuf, max_entries: usize) -> Result<Tier<T>, WebSetupError> {
+        let store = Store::open(&dir, max_entries, unix_now()).map_err(|source| {
             if cache::is_locked(&source) {
-                WebSetupError::Locked(path.clone())
+                WebSetupError::Locked(dir.clone())
             } else {
-                WebSetupError::Cache { path: path.clone(), source }
+                WebSetupError::Cache { path: dir.clone(), source }
             }
         })?;
-        Ok(WebResolver {
-            fetcher,
-            store,
-            hot: quick_cache::sync::Cache::new(HOT_ENTRIES.min(cache.max_entries)),
-            cache: cache.clone(),
-            flights: SingleFlight::default(),
-            counters: Counters::default(),
-        })
+        Ok(Tier { name, store, flights: SingleFlight::default(), counters: Counters::default() })
     }
 
-    /// Resolves `did` (whose method-specific identifier is `method_specific_id`).
-    pub async fn resolve(&self, did: &str, method_specific_id: &str, options: &WebOptions) -> WebOutcome {
-        let location = match locate(method_specific_id) {
-            Ok(location) => location,
-            Err(error) => return WebOutcome::failed(error),
+    /// Asks the origin, conditionally when `cached` has validators; counts the request and any failure by kind.
+    /// Failures are for the caller to log (info, not warn: anyone who can ask for a DID or have a credential
+    /// verified can cause them).
+    async fn fetch(
+        &self,
+        fetcher: &Fetcher,
+        target: &Target,
+        cached: Option<&Entry>,
+        max_bytes: usize,
+    ) -> Result<Fetched, FetchError> {
+        let validators = match cached {
+            Some(Entry { body: EntryBody::Document { etag, last_modified, .. }, .. }) => {
+                Validators { etag: etag.clone(), last_modified: last_modified.clone() }
+            }
+            _ => Validators::default(),
         };
-        let now = unix_now();
-        let cached = self.lookup(did);
-        if let Some(hot) = &cached {
-            let entry = &hot.entry;
-            if freshness(entry.stored_at, entry.ttl_s, now, self.cache.max_stale_s) == Freshness::Fresh {
-                let bypass =
-                    options.no_cache && bypass_allowed(Some(entry.stored_at), now, self.cache.no_cache_min_interval_s);
-                if !bypass {
-                    bump(&self.counters.hits);
-                    let status = CacheStatus { no_cache_limited: options.no_cache, ..CacheStatus::cached(entry, now) };
-                    return finish(hot.outcome(status), did, options);
-                }
-            }
+        bump(&self.counters.upstream_fetches);
+        let fetched = fetcher.fetch(target, &validators, max_bytes).await;
+        if let Some(counter) =
+            fetched.as_ref().err().and_then(|failure| self.counters.fetch_errors.get(failure.kind as usize))
+        {
+            bump(counter);
         }
-        bump(&self.counters.misses);
-        let cached = cached.map(|hot| hot.entry.clone());
-        let outcome = self.flights.run(did, || self.refresh(did, &location, cached, now)).await;
-        finish(outcome, did, options)
+        fetched
     }
 
-    /// Admin invalidation: removes one DID's entry (`Some`) or all entries (`None`); returns how many were removed.
-    pub fn purge(&self, did: Option<&str>) -> Result<usize, CacheError> {
-        Ok(match did {
-            // The store first: a lookup racing with this must not re-read the old entry after the memory copy
-            // is dropped.
-            Some(did) => {
-                let removed = usize::from(self.store.remove(did)?);
-                self.hot.remove(did);
-                removed
-            }
-            None => {
-                let removed = self.store.clear()?;
-                self.hot.clear();
-                removed
-            }
+    /// Applies the storage decision for a response's `Cache-Control`: keeps `body` for its TTL (0 included: such
+    /// an entry is revalidated on every use), or forgets `key` on `no-store`. Returns the entry as confirmed now.
+    fn store_response(
+        &self,
+        key: &str,
+        cache_control: Option<&str>,
+        body: EntryBody,
+        now: u64,
+        config: &CacheConfig,
+    ) -> Entry {
+        let decision = storage(Directives::parse(cache_control), config);
+        let ttl_s = match decision {
+            Storage::Keep { ttl_s } => ttl_s,
+            Storage::Skip => 0,
+        };
+        let entry = Entry { stored_at: now, ttl_s, body };
+        match decision {
+            Storage::Keep { .. } => self.keep(key, &entry, now),
+            Storage::Skip => self.forget(key),
+        }
+        entry
+    }
+
+    /// Stale-if-error: the status to serve a stored body with when `failure` left the origin unavailable and the
+    /// body, fresh for `ttl_s`, is not older than `max_stale_s` past that; `None` when it may not stand in.
+    fn stale_copy(
+        &self,
+        key: &str,
+        entry: &Entry,
+        ttl_s: u64,
+        failure: &FetchError,
+        now: u64,
+        max_stale_s: u64,
+    ) -> Option<CacheStatus> {
+        let EntryBody::Document { .. } = &entry.body else { return None };
+        let state = freshness(entry.stored_at, ttl_s, now, max_stale_s);
+        if !failure.origin_unavailable || state == Freshness::Expired {
+            return None;
+        }
+        bump(&self.counters.stale_served);
+        tracing::info!(key, reason = %failure.reason, "serving a stale {} copy", self.name);
+        Some(CacheStatus {
+            stale: state == Freshness::Stale,
+            stale_reason: Some(failure.detail.clone()),
+            ..CacheStatus::cached_for(entry, ttl_s, now)
         })
     }
 
-    /// The entry for `did`: the parsed copy if there is one, else the stored entry, parsed and remembered.
-    /// An entry whose document no longer parses is dropped.
-    fn lookup(&self, did: &str) -> Option<Arc<HotEntry>> {
-        if let Some(hot) = self.hot.get(did) {
-            return Some(hot);
-        }
-        let entry = self.store.get(did)?;
-        match HotEntry::parse(entry) {
-            Ok(hot) => {
-                let hot = Arc::new(hot);
-                self.hot.insert(did.to_owned(), Arc::clone(&hot));
-                Some(hot)
-            }
-            Err(error) => {
-                tracing::warn!(did, %error, "dropping a did:web cache entry whose document cannot be read back");
-                self.forget(did);
-                None
-            }
+    /// Stores an entry; a failing cache is logged, never fatal to the answer.
+    fn keep(&self, key: &str, entry: &Entry, now: u64) {
+        if let Err(error) = self.store.put(key, entry, now) {
+            bump(&self.counters.store_failures);
+            tracing::warn!(key, %error, "cannot store a {} cache entry", self.name);
         }
     }
 
-    /// Current size and counters.
-    pub fn stats(&self) -> CacheStats {
+    fn forget(&self, key: &str) {
+        if let Err(error) = self.store.remove(key) {
+            bump(&self.counters.store_failures);
+            tracing::warn!(key, %error, "cannot remove a {} cache entry", self.name);
+        }
+    }
+
+    fn stats(&self) -> CacheStats {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         CacheStats {
             entries: self.store.len(),
@@ -343,27 +345,139 @@ impl WebResolver {
                 .collect(),
         }
     }
+}
 
-    /// Writes the cache to disk; call on clean shutdown so entries survive a restart.
+/// The did:web resolver: fetcher, cache and single flight, and the status list fetcher that shares its client.
+/// `Send + Sync`; share it as an `Arc`.
+pub struct WebResolver {
+    fetcher: Fetcher,
+    documents: Tier<WebOutcome>,
+    /// Parsed copies of recently served entries, in front of sled: a hit costs no decoding or JSON parsing.
+    /// Every write to the store replaces or drops the DID's copy here.
+    hot: quick_cache::sync::Cache<String, Arc<HotEntry>>,
+    cache: CacheConfig,
+    max_document_bytes: usize,
+    status_lists: StatusLists,
+}
+
+impl std::fmt::Debug for WebResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebResolver").field("entries", &self.documents.store.len()).finish_non_exhaustive()
+    }
+}
+
+impl WebResolver {
+    /// Builds the resolver and opens the caches at `<data_dir>/cache` (DID documents) and
+    /// `<data_dir>/status-lists` (status list credentials). A corrupt or unopenable cache directory is moved aside
+    /// with a warning and an empty cache is used; on a full file system a cache starts closed and opens once writes
+    /// succeed. Only a bad `extra_ca_file`, a DNS setup failure, or a data directory where not even an empty cache
+    /// can be created are errors.
+    pub fn open(web: &WebConfig, cache: &CacheConfig, data_dir: &Path) -> Result<WebResolver, WebSetupError> {
+        let tls = connect::tls_config(&web.extra_ca_file).map_err(WebSetupError::Tls)?;
+        let connector = connect::GuardedConnector::new(
+            tls,
+            web.host_overrides.clone(),
+            web.allow_private_addresses,
+            Duration::from_millis(web.connect_timeout_ms),
+        )
+        .map_err(|e| WebSetupError::Dns(e.to_string()))?;
+        let fetcher = Fetcher::new(connector, Duration::from_millis(web.timeout_ms), web.max_fetches_per_origin);
+        Ok(WebResolver {
+            fetcher,
+            documents: Tier::open("did:web", data_dir.join("cache"), cache.max_entries)?,
+            hot: quick_cache::sync::Cache::new(HOT_ENTRIES.min(cache.max_entries)),
+            cache: cache.clone(),
+            max_document_bytes: web.max_document_bytes,
+            status_lists: StatusLists::open(web, data_dir)?,
+        })
+    }
+
+    /// Resolves `did` (whose method-specific identifier is `method_specific_id`).
+    pub async fn resolve(&self, did: &str, method_specific_id: &str, options: &WebOptions) -> WebOutcome {
+        let location = match locate(method_specific_id) {
+            Ok(location) => location,
+            Err(error) => return WebOutcome::failed(error),
+        };
+        let now = unix_now();
+        let cached = self.lookup(did);
+        if let Some(hot) = &cached {
+            let entry = &hot.entry;
+            if freshness(entry.stored_at, entry.ttl_s, now, self.cache.max_stale_s) == Freshness::Fresh {
+                let bypass =
+                    options.no_cache && bypass_allowed(Some(entry.stored_at), now, self.cache.no_cache_min_interval_s);
+                if !bypass {
+                    bump(&self.documents.counters.hits);
+                    let status = CacheStatus { no_cache_limited: options.no_cache, ..CacheStatus::cached(entry, now) };
+                    return finish(hot.outcome(status), did, options);
+                }
+            }
+        }
+        bump(&self.documents.counters.misses);
+        let cached = cached.map(|hot| hot.entry.clone());
+        let target = Target::did_web(&location);
+        let outcome = self.documents.flights.run(did, || self.refresh(did, &target, cached, now)).await;
+        finish(outcome, did, options)
+    }
+
+    /// Admin invalidation: removes one DID's entry (`Some`) or all entries (`None`); returns how many were removed.
+    pub fn purge(&self, did: Option<&str>) -> Result<usize, CacheError> {
+        Ok(match did {
+            // The store first: a lookup racing with this must not re-read the old entry after the memory copy
+            // is dropped.
+            Some(did) => {
+                let removed = usize::from(self.documents.store.remove(did)?);
+                self.hot.remove(did);
+                removed
+            }
+            None => {
+                let removed = self.documents.store.clear()?;
+                self.hot.clear();
+                removed
+            }
+        })
+    }
+
+    /// The entry for `did`: the parsed copy if there is one, else the stored entry, parsed and remembered.
+    /// An entry whose document no longer parses is dropped.
+    fn lookup(&self, did: &str) -> Option<Arc<HotEntry>> {
+        if let Some(hot) = self.hot.get(did) {
+            return Some(hot);
+        }
+        let entry = self.documents.store.get(did)?;
+        match HotEntry::parse(entry) {
+            Ok(hot) => {
+                let hot = Arc::new(hot);
+                self.hot.insert(did.to_owned(), Arc::clone(&hot));
+                Some(hot)
+            }
+            Err(error) => {
+                tracing::warn!(did, %error, "dropping a did:web cache entry whose document cannot be read back");
+                self.forget(did);
+                None
+            }
+        }
+    }
+
+    /// Current size and counters of the did:web cache.
+    pub fn stats(&self) -> CacheStats {
+        self.documents.stats()
+    }
+
+    /// Writes the caches to disk; call on clean shutdown so entries survive a restart.
     pub fn flush(&self) -> Result<(), CacheError> {
-        self.store.flush()?;
+        self.documents.store.flush()?;
+        self.status_lists.tier.store.flush()?;
         Ok(())
     }
 
     /// Asks the origin (conditionally if a copy is stored) and updates the cache.
-    async fn refresh(&self, did: &str, location: &DidWebLocation, cached: Option<Entry>, now: u64) -> WebOutcome {
-        let validators = match &cached {
-            Some(Entry { body: EntryBody::Document { etag, last_modified, .. }, .. }) => {
-                Validators { etag: etag.clone(), last_modified: last_modified.clone() }
-            }
-            _ => Validators::default(),
-        };
-        bump(&self.counters.upstream_fetches);
-        match self.fetcher.fetch(location, &validators).await {
+    async fn refresh(&self, did: &str, target: &Target, cached: Option<Entry>, now: u64) -> WebOutcome {
+        let fetched = self.documents.fetch(&self.fetcher, target, cached.as_ref(), self.max_document_bytes).await;
+        match fetched {
             Ok(Fetched::Body { body, headers }) => self.accept_document(did, body, headers, now),
             Ok(Fetched::NotModified(headers)) => self.accept_not_modified(did, cached, headers, now),
             Ok(Fetched::Gone(status)) => {
-                let error = fetch::gone(location, status);
+                let error = not_found(format!("{} answered HTTP {status}", target.url));
                 let entry = Entry {
                     stored_at: now,
                     ttl_s: self.cache.negative_ttl_s,
@@ -373,10 +487,6 @@ impl WebResolver {
                 WebOutcome { result: Err(error), cache: Some(CacheStatus::fetched(entry.ttl_s)) }
             }
             Err(failure) => {
-                if let Some(counter) = self.counters.fetch_errors.get(failure.kind as usize) {
-                    bump(counter);
-                }
-                // Info, not warn: anyone who can ask for a DID can cause these.
                 tracing::info!(did, kind = failure.kind.name(), reason = %failure.reason, "did:web fetch failed");
                 self.fall_back(did, cached, failure, now)
             }
@@ -403,7 +513,7 @@ impl WebResolver {
         let Some(Entry { body: EntryBody::Document { text, etag, last_modified }, .. }) = cached else {
             return WebOutcome::failed(internal_error("the origin answered 304 to a request that was not conditional"));
         };
-        bump(&self.counters.revalidations);
+        bump(&self.documents.counters.revalidations);
         // A 304 may carry updated validators; keep the old ones where it does not.
         let body = EntryBody::Document {
             text,
@@ -414,39 +524,24 @@ impl WebResolver {
         self.serve(did, &entry, CacheStatus { revalidated: true, ..CacheStatus::cached(&entry, now) })
     }
 
-    /// Applies the storage decision for a response's `Cache-Control`: keeps `body` for its TTL (0 included: such
-    /// an entry is revalidated on every use), or forgets the DID on `no-store`. Returns the entry as confirmed now.
+    /// The document entry as confirmed now, stored (or forgotten) as its `Cache-Control` says.
     fn store_response(&self, did: &str, cache_control: Option<&str>, body: EntryBody, now: u64) -> Entry {
-        let decision = storage(Directives::parse(cache_control), &self.cache);
-        let ttl_s = match decision {
-            Storage::Keep { ttl_s } => ttl_s,
-            Storage::Skip => 0,
-        };
-        let entry = Entry { stored_at: now, ttl_s, body };
-        match decision {
-            Storage::Keep { .. } => self.keep(did, &entry, now),
-            Storage::Skip => self.forget(did),
-        }
+        let entry = self.documents.store_response(did, cache_control, body, now, &self.cache);
+        self.hot.remove(did);
         entry
     }
 
     /// Stale-if-error: an unavailable origin is covered by a stored document not older than `max_stale_s` past
     /// expiry; any other failure, or no such copy, is reported as is.
     fn fall_back(&self, did: &str, cached: Option<Entry>, failure: FetchError, now: u64) -> WebOutcome {
-        if let Some(entry @ Entry { body: EntryBody::Document { .. }, .. }) = &cached {
-            let state = freshness(entry.stored_at, entry.ttl_s, now, self.cache.max_stale_s);
-            if failure.origin_unavailable && state != Freshness::Expired {
-                bump(&self.counters.stale_served);
-                tracing::info!(did, reason = %failure.reason, "serving a stale did:web document");
-                let status = CacheStatus {
-                    stale: state == Freshness::Stale,
-                    stale_reason: Some(failure.error.detail),
-                    ..CacheStatus::cached(entry, now)
-                };
+        if let Some(entry) = &cached {
+            if let Some(status) =
+                self.documents.stale_copy(did, entry, entry.ttl_s, &failure, now, self.cache.max_stale_s)
+            {
                 return self.serve(did, entry, status);
             }
         }
-        WebOutcome::failed(failure.error)
+        WebOutcome::failed(resolution_error(failure))
     }
 
     /// The outcome for an entry just confirmed or refreshed.
@@ -462,19 +557,24 @@ impl WebResolver {
 
     /// Stores an entry; a failing cache is logged, never fatal to the resolution.
     fn keep(&self, did: &str, entry: &Entry, now: u64) {
-        if let Err(error) = self.store.put(did, entry, now) {
-            bump(&self.counters.store_failures);
-            tracing::warn!(did, %error, "cannot store a did:web cache entry");
-        }
+        self.documents.keep(did, entry, now);
         self.hot.remove(did);
     }
 
     fn forget(&self, did: &str) {
-        if let Err(error) = self.store.remove(did) {
-            bump(&self.counters.store_failures);
-            tracing::warn!(did, %error, "cannot remove a did:web cache entry");
-        }
+        self.documents.forget(did);
         self.hot.remove(did);
+    }
+}
+
+/// A failed did:web fetch as the resolution error the client sees: a redirect the node does not follow means the
+/// document is not where the DID says (NOT_FOUND, not an internal error: nothing failed on this side), an oversized
+/// body is not a usable document, and everything else is INTERNAL_ERROR.
+fn resolution_error(failure: FetchError) -> ResolutionError {
+    match failure.kind {
+        FetchErrorKind::Redirect => not_found(failure.detail),
+        FetchErrorKind::TooLarge => invalid_did_document(failure.detail),
+        _ => internal_error(failure.detail),
     }
 }
 

@@ -1,5 +1,6 @@
-//! The did:web settings an operator chooses (`[web]` and `[cache]` in the node's configuration): fetch bounds, the
-//! SSRF guard's exceptions, and the cache's lifetimes. Plain data, read by the fetcher and the cache.
+//! The did:web settings an operator chooses (`[web]` and `[cache]` in the node's configuration): fetch bounds (of
+//! DID documents and of status list credentials), the SSRF guard's exceptions, and the caches' lifetimes. Plain
+//! data, read by the fetcher and the caches.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -24,6 +25,10 @@ pub struct WebConfig {
     pub allow_private_addresses: bool,
     /// Host name → address pins.
     pub host_overrides: BTreeMap<String, IpAddr>,
+    /// Largest status list credential in bytes.
+    pub max_status_list_bytes: usize,
+    /// Most status list credentials kept in their cache.
+    pub max_status_lists: usize,
 }
 
 /// `[cache]`.
