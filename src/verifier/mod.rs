@@ -9,6 +9,7 @@
 //! What must not live here: HTTP (the handlers in `crate::http::credentials` read requests and write verdicts),
 //! canonicalization or signature arithmetic (the credential core), and clock reads below [`Verifier::new`]'s caller.
 
+mod status;
 mod trust;
 pub mod verdict;
 
@@ -253,6 +254,7 @@ impl<'a> Verifier<'a> {
             self.check_proofs(tasks, &mut verdict).await;
         }
         self.check_validity(&credential, &mut verdict);
+        self.check_status(&credential, &mut verdict).await;
         self.check_trust(&credential, &mut verdict);
         self.check_nested(&credential, &mut verdict).await?;
         Ok(verdict)

@@ -7,8 +7,9 @@ use std::process::Command;
 use serde_json::{json, Value};
 use trustnode_registry::model::EntityMetadata;
 
-use crate::support::credentials::{presentation, verify_request, Issuer};
+use crate::support::credentials::{encoded_list, presentation, verify_request, Issuer};
 use crate::support::node::{Reply, TestNode};
+use crate::support::origin::{Origin, Reply as OriginReply, TestCa};
 use crate::support::registry::{node_for, register_from_now, Fixture};
 
 /// A node hosting a registry that authorizes `issuer` to issue Open Badges (from now on).
@@ -325,4 +326,102 @@ async fn a_presentation_is_verified_with_its_challenge_domain_holder_and_every_c
     let verdict = reply.json();
     assert_eq!(reply.status, 200, "{verdict}");
     assert_eq!(verdict["warnings"][0]["code"], "unsigned");
+}
+
+/// A node trusting `issuer` whose did:web client reaches `status.issuer.test` (the test origin) through the test CA.
+async fn node_with_status_origin(issuer: &Issuer, ca: &TestCa, dir: &std::path::Path) -> (TestNode, Fixture) {
+    let pem = ca.write_pem(dir).display().to_string();
+    node_trusting(issuer, move |config| {
+        config.web.extra_ca_file = pem;
+        config.web.allow_private_addresses = true;
+        config.web.host_overrides.insert("status.issuer.test".into(), "127.0.0.1".parse().unwrap());
+        config.web.timeout_ms = 2000;
+    })
+    .await
+}
+
+fn with_status(mut credential: Value, url: &str, purpose: &str, index: usize) -> Value {
+    credential["credentialStatus"] = json!({
+        "id": format!("{url}#{index}"),
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": purpose,
+        "statusListIndex": index.to_string(),
+        "statusListCredential": url,
+    });
+    credential
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_lists_are_fetched_verified_and_read_and_each_failure_is_named() {
+    let issuer = Issuer::generate();
+    let ca = TestCa::new();
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(&ca).await;
+    let (node, _fixture) = node_with_status_origin(&issuer, &ca, dir.path()).await;
+    let url = |path: &str| format!("https://status.issuer.test:{}{path}", origin.port());
+    let revocations = url("/lists/revocation");
+    let suspensions = url("/lists/suspension");
+    origin.set(
+        "/lists/revocation",
+        OriginReply::json(&issuer.sign(&issuer.status_list(&revocations, "revocation", &[7]))),
+    );
+    origin.set(
+        "/lists/suspension",
+        OriginReply::json(&issuer.sign(&issuer.status_list(&suspensions, "suspension", &[3]))),
+    );
+    let mut tampered = issuer.sign(&issuer.status_list(&url("/lists/tampered"), "revocation", &[]));
+    tampered["credentialSubject"]["encodedList"] = json!(encoded_list(&[]).replace('A', "B"));
+    origin.set("/lists/tampered", OriginReply::json(&tampered));
+    let stranger = Issuer::generate();
+    origin.set(
+        "/lists/foreign",
+        OriginReply::json(&stranger.sign(&issuer.status_list(&url("/lists/foreign"), "revocation", &[]))),
+    );
+
+    let badge =
+        |list: &str, purpose: &str, index: usize| issuer.sign(&with_status(issuer.badge(), list, purpose, index));
+    let reply = verify(&node, &badge(&revocations, "revocation", 8), json!({})).await;
+    let verdict = reply.json();
+    assert_eq!(reply.status, 200, "{verdict}");
+    assert!(verdict["checks"].as_array().unwrap().contains(&json!("status")));
+    let status = &verdict["trustnode"]["status"][0];
+    assert_eq!(status["value"], 0, "{status}");
+    assert_eq!(status["listVerified"], true);
+    assert_eq!(status["issuer"], issuer.did.as_str());
+
+    let cases = [
+        ("revoked", badge(&revocations, "revocation", 7), vec!["status/revoked"]),
+        ("suspended", badge(&suspensions, "suspension", 3), vec!["status/suspended"]),
+        ("purpose the list lacks", badge(&revocations, "suspension", 1), vec!["status/status_verification_error"]),
+        ("past the end", badge(&revocations, "revocation", 131_072), vec!["status/range_error"]),
+        ("no such list", badge(&url("/lists/missing"), "revocation", 1), vec!["status/status_retrieval_error"]),
+        (
+            "list not by its issuer's key",
+            badge(&url("/lists/foreign"), "revocation", 1),
+            vec!["status/status_verification_error"],
+        ),
+        ("tampered list", badge(&url("/lists/tampered"), "revocation", 1), vec!["status/status_verification_error"]),
+        // Never fetched: plain HTTP (and loopback IPs, private hosts) are refused before any connection.
+        (
+            "http list",
+            badge("http://status.issuer.test/lists/revocation", "revocation", 1),
+            vec!["status/status_retrieval_error"],
+        ),
+    ];
+    for (case, credential, expected) in cases {
+        let reply = verify(&node, &credential, json!({})).await;
+        let verdict = reply.json();
+        assert_eq!(reply.status, 400, "{case}: {verdict}");
+        assert_eq!(errors(&verdict), expected, "{case}: {verdict}");
+    }
+    let revoked = verify(&node, &badge(&revocations, "revocation", 7), json!({})).await.json();
+    assert!(revoked["errors"][0]["message"].as_str().unwrap().contains("index 7"), "{revoked}");
+
+    // One fetch serves every verification while the copy is fresh; an origin that goes down leaves the cached copy
+    // in use (fresh here, so without a warning).
+    let fetched = origin.requests_to("/lists/revocation");
+    origin.set_down(true);
+    let reply = verify(&node, &badge(&revocations, "revocation", 9), json!({})).await;
+    assert_eq!(reply.status, 200, "{}", reply.json());
+    assert_eq!(origin.requests_to("/lists/revocation"), fetched);
 }

@@ -69,10 +69,48 @@ impl Issuer {
         signed
     }
 
+    /// An unsigned Bitstring Status List credential of `purpose` at `url` with the bits at `set` on.
+    pub fn status_list(&self, url: &str, purpose: &str, set: &[usize]) -> Value {
+        json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": self.did,
+            "validFrom": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": format!("{url}#list"), "type": "BitstringStatusList", "statusPurpose": purpose, "encodedList": encoded_list(set)}
+        })
+    }
+
     /// `credential` signed for `assertionMethod`.
     pub fn sign(&self, credential: &Value) -> Value {
         self.sign_for(credential, "assertionMethod")
     }
+}
+
+/// A Bitstring Status List of 131,072 one-bit entries (the smallest the specification allows) with the bits at
+/// `set` on, as `encodedList`: multibase `u`, base64url without padding, of a GZIP member.
+pub fn encoded_list(set: &[usize]) -> String {
+    let mut bits = vec![0u8; 131_072 / 8];
+    for index in set {
+        bits[index / 8] |= 0x80 >> (index % 8);
+    }
+    let mut gzip = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    gzip.extend(miniz_oxide::deflate::compress_to_vec(&bits, 6));
+    gzip.extend(crc32(&bits).to_le_bytes());
+    gzip.extend((bits.len() as u32).to_le_bytes());
+    format!("u{}", base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, gzip))
+}
+
+/// CRC-32 (IEEE), bit by bit: the GZIP trailer's checksum.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in data {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
 }
 
 /// An unsigned presentation by `holder` of `credentials`.
