@@ -11,10 +11,10 @@ use crate::config::Config;
 use crate::hosting::Registries;
 use crate::identity::NodeIdentity;
 use crate::mirror::Mirrors;
-use crate::telemetry::metrics::Metrics;
+use crate::telemetry::metrics::{Family, Metrics};
 use crate::telemetry::readiness::Readiness;
 use trustnode_credential::contexts::ContextSet;
-use trustnode_resolver::web::WebResolver;
+use trustnode_resolver::web::{CacheStats, WebResolver};
 use trustnode_resolver::{computed, DidMethod, Resolver};
 
 /// Everything the node serves from, shared by the HTTP handlers and the background tasks.
@@ -122,29 +122,80 @@ pub(crate) fn close_resolver(resolver: &Resolver) {
     }
 }
 
-/// The did:web cache as families read from its statistics at each scrape.
+/// The did:web cache and the status list cache as families read from their statistics at each scrape.
 fn register_cache_metrics(metrics: &Metrics, resolver: Weak<Resolver>) {
-    let events = metrics.counter(
+    let did_web = CacheFamilies::register(metrics, &DID_WEB_CACHE);
+    let status_lists = CacheFamilies::register(metrics, &STATUS_LIST_CACHE);
+    metrics.on_scrape(move || {
+        let Some(resolver) = resolver.upgrade() else { return };
+        let Some(web) = resolver.method::<WebResolver>() else { return };
+        did_web.set(&web.stats());
+        status_lists.set(&web.status_list_stats());
+    });
+}
+
+/// Names and help texts of one cache's metric families.
+struct CacheMetricNames {
+    events: (&'static str, &'static str),
+    entries: (&'static str, &'static str),
+    disk: (&'static str, &'static str),
+    in_flight: (&'static str, &'static str),
+    errors: (&'static str, &'static str),
+}
+
+const DID_WEB_CACHE: CacheMetricNames = CacheMetricNames {
+    events: (
         "trustnode_did_web_cache_events_total",
         "did:web cache events: hit (fresh copy served), miss (origin needed), stale (stale copy served because the \
          origin failed), fetch (request sent to an origin), revalidated (origin answered 304), store_failed (a write to \
          the on-disk cache failed, e.g. a full data directory; the answer was served anyway), reopened (the on-disk cache \
          reopened itself after failed writes and stores again).",
-        ["event"],
-    );
-    let entries =
-        metrics.gauge("trustnode_did_web_cache_entries", "did:web cache entries (documents and NOT_FOUND).", []);
-    let disk = metrics.gauge("trustnode_did_web_cache_disk_bytes", "Bytes the did:web cache uses on disk.", []);
-    let in_flight = metrics.gauge("trustnode_did_web_fetches_in_flight", "DIDs being fetched from origins now.", []);
-    let errors = metrics.counter(
+    ),
+    entries: ("trustnode_did_web_cache_entries", "did:web cache entries (documents and NOT_FOUND)."),
+    disk: ("trustnode_did_web_cache_disk_bytes", "Bytes the did:web cache uses on disk."),
+    in_flight: ("trustnode_did_web_fetches_in_flight", "DIDs being fetched from origins now."),
+    errors: (
         "trustnode_did_web_upstream_errors_total",
         "Failed did:web origin fetches by kind (whether or not a stale copy covered them).",
-        ["kind"],
-    );
-    metrics.on_scrape(move || {
-        let Some(resolver) = resolver.upgrade() else { return };
-        let Some(web) = resolver.method::<WebResolver>() else { return };
-        let stats = web.stats();
+    ),
+};
+
+const STATUS_LIST_CACHE: CacheMetricNames = CacheMetricNames {
+    events: (
+        "trustnode_status_list_cache_events_total",
+        "Status list cache events, as for trustnode_did_web_cache_events_total: hit, miss, stale, fetch, revalidated, \
+         store_failed, reopened.",
+    ),
+    entries: ("trustnode_status_list_cache_entries", "Status list credentials in their cache."),
+    disk: ("trustnode_status_list_cache_disk_bytes", "Bytes the status list cache uses on disk."),
+    in_flight: ("trustnode_status_list_fetches_in_flight", "Status list URLs being fetched from origins now."),
+    errors: (
+        "trustnode_status_list_upstream_errors_total",
+        "Failed status list fetches by kind (whether or not a stale copy covered them).",
+    ),
+};
+
+/// One cache's metric families.
+struct CacheFamilies {
+    events: Arc<Family<1>>,
+    entries: Arc<Family<0>>,
+    disk: Arc<Family<0>>,
+    in_flight: Arc<Family<0>>,
+    errors: Arc<Family<1>>,
+}
+
+impl CacheFamilies {
+    fn register(metrics: &Metrics, names: &CacheMetricNames) -> CacheFamilies {
+        CacheFamilies {
+            events: metrics.counter(names.events.0, names.events.1, ["event"]),
+            entries: metrics.gauge(names.entries.0, names.entries.1, []),
+            disk: metrics.gauge(names.disk.0, names.disk.1, []),
+            in_flight: metrics.gauge(names.in_flight.0, names.in_flight.1, []),
+            errors: metrics.counter(names.errors.0, names.errors.1, ["kind"]),
+        }
+    }
+
+    fn set(&self, stats: &CacheStats) {
         for (event, count) in [
             ("hit", stats.hits),
             ("miss", stats.misses),
@@ -154,15 +205,15 @@ fn register_cache_metrics(metrics: &Metrics, resolver: Weak<Resolver>) {
             ("store_failed", stats.store_failures),
             ("reopened", stats.reopens),
         ] {
-            events.set([event], count as f64);
+            self.events.set([event], count as f64);
         }
-        entries.set([], stats.entries as f64);
-        disk.set([], stats.disk_bytes as f64);
-        in_flight.set([], stats.in_flight as f64);
+        self.entries.set([], stats.entries as f64);
+        self.disk.set([], stats.disk_bytes as f64);
+        self.in_flight.set([], stats.in_flight as f64);
         for (kind, count) in &stats.upstream_errors {
-            errors.set([kind], *count as f64);
+            self.errors.set([kind], *count as f64);
         }
-    });
+    }
 }
 
 /// The served snapshot of every hosted registry, read at each scrape. A registry with no snapshot yet has no series.

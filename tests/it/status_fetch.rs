@@ -1,12 +1,13 @@
 //! Status list credentials fetched through the did:web client against the local HTTPS origin: caching (hits,
 //! `max_age` revalidation, `no-store`), stale-if-error, refused URLs (scheme, credentials, IP hosts, the SSRF
-//! guard), the size bound, off-origin redirects, single flight and a corrupt cache directory.
+//! guard), the size bound, off-origin redirects, single flight, a corrupt cache directory, and the node's metrics.
 
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::node::TestNode;
 use crate::support::origin::{Origin, Reply, TestCa};
 use serde_json::json;
 use trustnode::config::Config;
@@ -282,4 +283,33 @@ async fn a_corrupt_cache_directory_is_moved_aside() {
     assert!(resolver.fetch_status_list(&url, None).await.cache.unwrap().hit, "the fresh cache stores");
     assert_eq!(origin.requests_to(LIST), 1);
     assert!(names_with(lab.dir.path(), "cache.corrupt-").is_empty(), "the did:web cache was not touched");
+}
+
+#[tokio::test]
+async fn the_node_exports_the_status_list_cache_in_its_metrics() {
+    let lab = Lab::new();
+    let (origin, url) = lab.list(&[("cache-control", "max-age=600")]).await;
+    let (web, cache) = (lab.config.web.clone(), lab.config.cache.clone());
+    let node = TestNode::start(move |config| {
+        config.web = web;
+        config.cache = cache;
+    })
+    .await;
+    let resolver = node.state.resolver.method::<WebResolver>().expect("did:web is enabled by default");
+    for _ in 0..2 {
+        resolver.fetch_status_list(&url, None).await.result.unwrap();
+    }
+    let scraped = node.get("/metrics", &[]).await;
+    let text = String::from_utf8(scraped.body.to_vec()).unwrap();
+    for (series, value) in [
+        ("trustnode_status_list_cache_events_total{event=\"hit\"}", 1.0),
+        ("trustnode_status_list_cache_events_total{event=\"fetch\"}", 1.0),
+        ("trustnode_status_list_cache_entries", 1.0),
+        ("trustnode_status_list_upstream_errors_total{kind=\"refused\"}", 0.0),
+        ("trustnode_did_web_cache_entries", 0.0),
+    ] {
+        let sample = text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse::<f64>().ok());
+        assert_eq!(sample, Some(value), "{series} in:\n{text}");
+    }
+    assert_eq!(origin.requests_to(LIST), 1);
 }
