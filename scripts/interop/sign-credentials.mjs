@@ -317,7 +317,8 @@ write('vp-eddsa-rdfc-2022.json', signedPresentation, {
   holder: holder.controller,
   challenge: CHALLENGE,
   domain: DOMAIN,
-  expect: ok
+  expect: ok,
+  verifier_core: 'verifier-core checks a presentation proof for the assertionMethod purpose and takes no domain'
 })
 
 // Negatives, each failing one check.
