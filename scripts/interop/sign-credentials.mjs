@@ -6,8 +6,9 @@
 // Writes one JSON file per case into OUTDIR and OUTDIR/manifest.json, a list of
 //   {file, kind: "credential"|"presentation"|"status-list", suite, issuer,
 //    expect: {verified, reason, check: [contract check names, any of which may report the failure]},
-//    serve_at?: URL path of a status list under STATUS_BASE_URL, challenge?/domain?: for presentations,
-//    verifier_core?: why @digitalcredentials/verifier-core cannot judge the case (absent: it can)}
+//    serve_at?: URL path of a status list under STATUS_BASE_URL, holder?/challenge?/domain?: for presentations,
+//    verifier_core?: why @digitalcredentials/verifier-core cannot judge the case (absent: it can),
+//    note?: how the case was made when that depends on the environment}
 // Keys come from fixed seeds (so the DIDs are the same on every run; the ECDSA signatures themselves are
 // randomized); contexts come from the context packages installed beside this program and are never fetched.
 // One context outside that set is known only to this program: it signs the unknown-context case.
@@ -97,7 +98,9 @@ const unknownLoader = loader(new Map([[UNKNOWN, unknownContext]]))
 
 // ---- keys -----------------------------------------------------------------------------------------------------
 
-const seed = (label, bytes) => createHash(bytes === 48 ? 'sha384' : 'sha256').update(`trustnode interop ${label}`).digest()
+/** A secret of `bytes` bytes (32 or 48) derived from `label`: the same key on every run. */
+const seed = (label, bytes) =>
+  createHash(bytes === 48 ? 'sha384' : 'sha256').update(`trustnode interop ${label}`).digest()
 
 async function ed25519(label) {
   const key = await Ed25519Multikey.generate({ seed: seed(label, 32) })
@@ -149,11 +152,10 @@ const SUITES = {
 async function sign(credential, key, suite, options = {}) {
   const signer = options.signer ?? key.signer()
   const proof = SUITES[suite](signer)
-  const loaderToUse = options.documentLoader ?? documentLoader
-  if (options.purpose) {
-    return jsigs.sign(structuredClone(credential), { suite: proof, purpose: options.purpose, documentLoader: loaderToUse })
-  }
-  return vc.issue({ credential: structuredClone(credential), suite: proof, documentLoader: loaderToUse })
+  const using = { suite: proof, documentLoader: options.documentLoader ?? documentLoader }
+  // vc.issue always signs for assertionMethod: another purpose goes to jsonld-signatures directly.
+  if (options.purpose) return jsigs.sign(structuredClone(credential), { ...using, purpose: options.purpose })
+  return vc.issue({ credential: structuredClone(credential), ...using })
 }
 
 // ---- documents ------------------------------------------------------------------------------------------------
@@ -321,55 +323,49 @@ write('vp-eddsa-rdfc-2022.json', signedPresentation, {
   verifier_core: 'verifier-core checks a presentation proof for the assertionMethod purpose and takes no domain'
 })
 
-// Negatives, each failing one check.
-const tampered = await sign(badge(issuer, 'Tampered badge'), issuer, 'eddsa-rdfc-2022')
-tampered.credentialSubject.achievement.name = 'A badge the issuer never awarded'
-write('neg-tampered.json', tampered, {
-  kind: 'credential', suite: 'eddsa-rdfc-2022', issuer: issuer.controller, expect: fails('tampered', 'proof')
-})
-
-// Signed by the impostor's key while naming the issuer's verification method.
-const wrongSigner = impostor.signer()
-wrongSigner.id = issuer.id
-write('neg-wrong-key.json', await sign(badge(issuer, 'Wrong key badge'), issuer, 'eddsa-rdfc-2022', { signer: wrongSigner }), {
-  kind: 'credential', suite: 'eddsa-rdfc-2022', issuer: issuer.controller, expect: fails('wrong_key', 'proof')
-})
-
-const authentication = new jsigs.purposes.AuthenticationProofPurpose({ challenge: CHALLENGE, domain: DOMAIN })
-write('neg-wrong-purpose.json', await sign(badge(issuer, 'Wrong purpose badge'), issuer, 'eddsa-rdfc-2022', { purpose: authentication }), {
-  kind: 'credential',
-  suite: 'eddsa-rdfc-2022',
-  issuer: issuer.controller,
-  expect: fails('wrong_purpose', 'proof', 'issuer')
-})
-
-const expired = badge(issuer, 'Expired badge', { validFrom: '2024-01-01T00:00:00Z', validUntil: '2025-01-01T00:00:00Z' })
-write('neg-expired.json', await sign(expired, issuer, 'eddsa-rdfc-2022'), {
-  kind: 'credential', suite: 'eddsa-rdfc-2022', issuer: issuer.controller, expect: fails('expired', 'validity')
-})
-
-const early = badge(issuer, 'Future badge', { validFrom: '2099-01-01T00:00:00Z' })
-write('neg-not-yet-valid.json', await sign(early, issuer, 'eddsa-rdfc-2022'), {
-  kind: 'credential', suite: 'eddsa-rdfc-2022', issuer: issuer.controller, expect: fails('not_yet_valid', 'validity')
-})
-
-const remote = badge(issuer, 'Badge with a remote context')
-remote['@context'] = [V2, OB, UNKNOWN]
-remote.credentialSubject.hobby = 'orienteering'
-write('neg-unknown-context.json', await sign(remote, issuer, 'eddsa-rdfc-2022', { documentLoader: unknownLoader }), {
-  kind: 'credential', suite: 'eddsa-rdfc-2022', issuer: issuer.controller, expect: fails('unknown_context', 'context')
-})
-
-for (const [purpose, index, reason] of [['revocation', REVOKED, 'revoked'], ['suspension', SUSPENDED, 'suspended']]) {
-  const listed = badge(issuer, `${reason} badge`, { credentialStatus: statusEntry(purpose, index) })
-  write(`neg-${reason}.json`, await sign(listed, issuer, 'eddsa-rdfc-2022'), {
-    kind: 'credential', suite: 'eddsa-rdfc-2022', issuer: issuer.controller, expect: fails(reason, 'status')
+// Negatives, each failing one check: an eddsa-rdfc-2022 badge signed by `key` (the issuer unless said), changed
+// by `edit` before signing and by `spoil` after; `options` go to `sign`.
+async function negative(reason, checks, { key = issuer, edit = () => {}, spoil = () => {}, options = {} } = {}) {
+  const unsigned = badge(key, `Negative case: ${reason}`)
+  edit(unsigned)
+  const signed = await sign(unsigned, key, 'eddsa-rdfc-2022', options)
+  spoil(signed)
+  write(`neg-${reason.replaceAll('_', '-')}.json`, signed, {
+    kind: 'credential',
+    suite: 'eddsa-rdfc-2022',
+    issuer: key.controller,
+    expect: fails(reason, ...checks)
   })
 }
 
-write('neg-unauthorized-issuer.json', await sign(badge(stranger, 'Badge from a stranger'), stranger, 'eddsa-rdfc-2022'), {
-  kind: 'credential', suite: 'eddsa-rdfc-2022', issuer: stranger.controller, expect: fails('unauthorized_issuer', 'trust')
+await negative('tampered', ['proof'], {
+  spoil: signed => { signed.credentialSubject.achievement.name = 'A badge the issuer never awarded' }
 })
+// Signed by the impostor's key while naming the issuer's verification method.
+const wrongSigner = impostor.signer()
+wrongSigner.id = issuer.id
+await negative('wrong_key', ['proof'], { options: { signer: wrongSigner } })
+const authentication = new jsigs.purposes.AuthenticationProofPurpose({ challenge: CHALLENGE, domain: DOMAIN })
+await negative('wrong_purpose', ['proof', 'issuer'], { options: { purpose: authentication } })
+await negative('expired', ['validity'], {
+  edit: unsigned => Object.assign(unsigned, { validFrom: '2024-01-01T00:00:00Z', validUntil: '2025-01-01T00:00:00Z' })
+})
+await negative('not_yet_valid', ['validity'], { edit: unsigned => { unsigned.validFrom = '2099-01-01T00:00:00Z' } })
+await negative('unknown_context', ['context'], {
+  edit: unsigned => {
+    unsigned['@context'] = [V2, OB, UNKNOWN]
+    unsigned.credentialSubject.hobby = 'orienteering'
+  },
+  options: { documentLoader: unknownLoader }
+})
+await negative('revoked', ['status'], {
+  edit: unsigned => { unsigned.credentialStatus = statusEntry('revocation', REVOKED) }
+})
+await negative('suspended', ['status'], {
+  edit: unsigned => { unsigned.credentialStatus = statusEntry('suspension', SUSPENDED) }
+})
+await negative('unauthorized_issuer', ['trust'], { key: stranger })
 
 writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
-console.log(`RESULT ${JSON.stringify({ cases: manifest.length, issuers: [issuer, issuerP256, issuerP384].map(k => k.controller) })}`)
+const issuers = [issuer, issuerP256, issuerP384].map(key => key.controller)
+console.log(`RESULT ${JSON.stringify({ cases: manifest.length, issuers })}`)

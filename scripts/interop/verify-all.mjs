@@ -30,7 +30,11 @@ const plainErrors = errors => (errors ?? []).map(({ name, message }) => ({ name,
 /** The steps of one credential's result, and whether all of them passed. */
 function judge(result) {
   const errors = plainErrors(result.errors)
-  const log = (result.log ?? []).map(({ id, valid, error }) => ({ id, valid, ...(error && { error: plainErrors([error])[0] }) }))
+  const log = (result.log ?? []).map(({ id, valid, error }) => ({
+    id,
+    valid,
+    ...(error && { error: plainErrors([error])[0] })
+  }))
   // A credential that fails vc's own checks before its proof (one not yet valid) comes back with no signature
   // step and no error at all: without a valid signature step nothing was verified.
   const signed = log.some(step => step.id === 'valid_signature' && step.valid === true)
