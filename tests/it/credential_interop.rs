@@ -127,7 +127,11 @@ async fn the_node_and_verifier_core_agree_on_credentials_signed_by_digital_bazaa
     let status_base = format!("https://{STATUS_HOST}:{}/status/", origin.port());
     let cases_dir = work.path().join("cases");
     let out = cases_dir.display().to_string();
-    let Some(signed) = run("sign-credentials", &[&out, &status_base], &[]) else { return };
+    // The CLR 2.0 context has no npm package: the signer gets the node's bundled copy.
+    let clr_context = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/credential/contexts/clr-v2p0-context-2.0.1.json");
+    let Some(signed) = run("sign-credentials", &[&out, &status_base], &[("TRUSTNODE_CLR_CONTEXT", clr_context)]) else {
+        return;
+    };
     let read = |file: &str| -> Value { serde_json::from_slice(&std::fs::read(cases_dir.join(file)).unwrap()).unwrap() };
     let manifest = read("manifest.json");
     let manifest = manifest.as_array().unwrap();

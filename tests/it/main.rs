@@ -11,6 +11,7 @@ mod cli;
 mod conformance;
 mod conformance_registry;
 mod crash_safety;
+mod credential_interop;
 mod credentials;
 mod did_jwk;
 mod did_key;

@@ -42,7 +42,7 @@ macro_rules! bundled {
 
 /// The bundled contexts. The SHA-256 values repeat the README's table; a unit test recomputes them, so a changed
 /// file cannot slip in unnoticed.
-const BUNDLED: [Bundled; 14] = [
+const BUNDLED: [Bundled; 15] = [
     bundled!(
         "https://www.w3.org/2018/credentials/v1",
         "credentials-v1.jsonld",
@@ -77,6 +77,11 @@ const BUNDLED: [Bundled; 14] = [
         "https://w3id.org/security/suites/ed25519-2020/v1",
         "ed25519-signature-2020-v1.jsonld",
         "b9e1ab971fd8bf2c7553e0c4a9438e0b9450afde1ea1ca5b2492368b9f549588"
+    ),
+    bundled!(
+        "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
+        "ob-v3p0-context.json",
+        "9f1c8f9f361ba2994b9b50701f41149919542c50c7b7455b2846d87959295d72"
     ),
     bundled!(
         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json",
