@@ -127,7 +127,10 @@ fn explain_into(verdict: &Verdict, indent: &str, text: &mut String) {
     let _ = writeln!(text, "{indent}{outcome}");
     for check in &verdict.checks {
         let failed = verdict.errors.iter().any(|finding| finding.check == *check);
-        let _ = writeln!(text, "{indent}  {:<12} {}", check.name(), if failed { "failed" } else { "passed" });
+        let outcome = if failed { "failed" } else { "passed" };
+        let detail = verdict.trustnode.get(check.name()).and_then(|evidence| summary(*check, evidence));
+        let detail = detail.map(|detail| format!(": {detail}")).unwrap_or_default();
+        let _ = writeln!(text, "{indent}  {:<12} {outcome}{detail}", check.name());
     }
     for (label, findings) in [("error", &verdict.errors), ("warning", &verdict.warnings)] {
         for finding in findings {
@@ -138,6 +141,51 @@ fn explain_into(verdict: &Verdict, indent: &str, text: &mut String) {
     for (n, credential) in verdict.credentials.iter().flatten().enumerate() {
         let _ = writeln!(text, "{indent}  credential {n}:");
         explain_into(credential, &format!("{indent}    "), text);
+    }
+}
+
+/// One line of the evidence of `check`, for people.
+fn summary(check: Check, evidence: &Value) -> Option<String> {
+    let text = |value: &Value| value.as_str().map(str::to_owned);
+    let each = |f: &dyn Fn(&Value) -> Option<String>| {
+        let parts: Vec<String> = evidence.as_array()?.iter().filter_map(f).collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    };
+    match check {
+        Check::Credential => {
+            let kind = text(&evidence["lerType"]).or_else(|| evidence["type"].as_array()?.last().and_then(text))?;
+            Some(format!("{kind} issued by {}", text(&evidence["issuer"])?))
+        }
+        Check::Proof => each(&|proof| {
+            let suite = text(&proof["cryptosuite"]).or_else(|| text(&proof["type"]))?;
+            Some(format!("{suite} by {}", text(&proof["verificationMethod"])?))
+        }),
+        Check::Validity => text(&evidence["message"]),
+        Check::Status => each(&|entry| {
+            let value = entry["value"].as_u64().map_or("unread".to_owned(), |value| value.to_string());
+            Some(format!("{} = {value} in {}", text(&entry["statusPurpose"])?, text(&entry["statusListCredential"])?))
+        }),
+        Check::Trust => {
+            let answers = evidence["answers"].as_array()?;
+            let parts: Vec<String> = answers
+                .iter()
+                .map(|answer| {
+                    let authority = text(&answer["authority_id"]).unwrap_or_default();
+                    let statement =
+                        text(&answer["statement_id"]).map(|id| format!(", statement {id}")).unwrap_or_default();
+                    let snapshot =
+                        answer["registry_sequence"].as_u64().map(|n| format!(", snapshot {n}")).unwrap_or_default();
+                    let status = text(&answer["status"]).unwrap_or_default();
+                    format!("{authority}: {status}{statement}{snapshot}")
+                })
+                .collect();
+            let resource = text(&evidence["resource"])?;
+            Some(format!(
+                "issue {resource}; {}",
+                if parts.is_empty() { "no registry".to_owned() } else { parts.join("; ") }
+            ))
+        }
+        Check::Context | Check::Issuer | Check::Presentation | Check::Nested => None,
     }
 }
 

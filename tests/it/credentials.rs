@@ -425,3 +425,22 @@ async fn status_lists_are_fetched_verified_and_read_and_each_failure_is_named() 
     assert_eq!(reply.status, 200, "{}", reply.json());
     assert_eq!(origin.requests_to("/lists/revocation"), fetched);
 }
+
+#[test]
+fn the_example_badge_verifies_on_the_default_configuration() {
+    // The README's tour: the committed example badge, signed with Digital Bazaar's eddsa-rdfc-2022 by an issuer the
+    // example registry authorizes, verified with the embedded default configuration.
+    let data = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_trustnode"))
+        .args(["verify", "registry/example/credentials/badge.json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TRUSTNODE_SERVER__DATA_DIR", data.path())
+        .env("TRUSTNODE_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(text.starts_with("VERIFIED\n"), "{text}");
+    assert!(text.contains("proof        passed: eddsa-rdfc-2022 by did:key:"), "{text}");
+    assert!(text.contains("trust        passed: issue OpenBadgeCredential; did:key:z6MkvhPkGtv3JEtWXMVDW9vMCJYQR9QbadQUMGpYLexsj29Z: active"), "{text}");
+}
