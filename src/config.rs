@@ -272,6 +272,8 @@ pub struct CredentialsConfig {
     pub max_credentials: usize,
     /// JSON-LD context files the operator adds to the bundled set, by the URL they answer for.
     pub contexts: BTreeMap<String, PathBuf>,
+    /// Verified proofs remembered, so a credential verified again skips canonicalization; 0 turns this off.
+    pub proof_memo_entries: usize,
 }
 
 /// `credentials.trust`: what an issuer no registry authorizes means for the verdict.

@@ -13,6 +13,7 @@ use crate::identity::NodeIdentity;
 use crate::mirror::Mirrors;
 use crate::telemetry::metrics::{Family, Metrics};
 use crate::telemetry::readiness::Readiness;
+use crate::verifier::{Grounds, ProofMemo};
 use trustnode_credential::contexts::ContextSet;
 use trustnode_resolver::web::{CacheStats, WebResolver};
 use trustnode_resolver::{computed, DidMethod, Resolver};
@@ -36,6 +37,21 @@ pub struct NodeState {
     pub identity: NodeIdentity,
     /// The JSON-LD contexts credentials may name (bundled plus `credentials.contexts`).
     pub contexts: ContextSet,
+    /// Proofs the verifier has verified, so the same credential verifies again without canonicalization.
+    pub proof_memo: ProofMemo,
+}
+
+impl NodeState {
+    /// What the credential verifier works from.
+    pub fn verification_grounds(&self) -> Grounds<'_> {
+        Grounds {
+            resolver: &self.resolver,
+            registries: &self.registries,
+            config: &self.config.credentials,
+            contexts: &self.contexts,
+            memo: &self.proof_memo,
+        }
+    }
 }
 
 /// Why the node could not start.
@@ -81,7 +97,18 @@ pub async fn open(config: Config) -> Result<NodeState, NodeError> {
         readiness.warn(warning);
     }
     let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness)?;
-    Ok(NodeState { resolver: Arc::new(resolver), registries, config, metrics, readiness, mirrors, identity, contexts })
+    let proof_memo = ProofMemo::new(config.credentials.proof_memo_entries);
+    Ok(NodeState {
+        resolver: Arc::new(resolver),
+        registries,
+        config,
+        metrics,
+        readiness,
+        mirrors,
+        identity,
+        contexts,
+        proof_memo,
+    })
 }
 
 /// Only the resolver, for commands that verify or resolve without being a node (no node key is created).

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::{CliError, ConfigArg};
 use crate::hosting::Registries;
 use crate::verifier::verdict::Verdict;
-use crate::verifier::{Options, Verifier};
+use crate::verifier::{Grounds, Options, ProofMemo, Verifier};
 
 /// Arguments of `verify`.
 #[derive(Debug, clap::Args)]
@@ -102,7 +102,15 @@ async fn verify_here(
     let resolver = crate::node::open_resolver(&config)?;
     let registries = Registries::open(&config.registries, &config.server.data_dir, &resolver).await?;
     let contexts = crate::verifier::load_contexts(&config.credentials)?;
-    let verifier = Verifier::new(&resolver, &registries, &config.credentials, &contexts, crate::clock::now()?, options);
+    let memo = ProofMemo::new(0);
+    let grounds = Grounds {
+        resolver: &resolver,
+        registries: &registries,
+        config: &config.credentials,
+        contexts: &contexts,
+        memo: &memo,
+    };
+    let verifier = Verifier::new(grounds, crate::clock::now()?, options);
     let verdict =
         if presentation { verifier.presentation(document).await } else { verifier.credential(document).await };
     crate::node::close_resolver(&resolver);

@@ -41,9 +41,7 @@ pub async fn verify_presentation(
 }
 
 fn verifier(state: &HttpState, options: Options) -> Result<Verifier<'_>, Problem> {
-    let node = &state.node;
-    let config = &node.config.credentials;
-    Ok(Verifier::new(&node.resolver, &node.registries, config, &node.contexts, now()?, options))
+    Ok(Verifier::new(state.node.verification_grounds(), now()?, options))
 }
 
 /// Reads the request: the document under `member`, and the options.

@@ -9,6 +9,7 @@
 //! What must not live here: HTTP (the handlers in `crate::http::credentials` read requests and write verdicts),
 //! canonicalization or signature arithmetic (the credential core), and clock reads below [`Verifier::new`]'s caller.
 
+mod memo;
 mod status;
 mod trust;
 pub mod verdict;
@@ -29,6 +30,7 @@ use trustnode_resolver::{Content, ResolutionOptions, Resolver};
 
 use crate::config::{CredentialsConfig, TrustPolicy};
 use crate::hosting::Registries;
+pub use memo::ProofMemo;
 use verdict::{Check, Finding, Verdict};
 
 /// The proof purpose (and DID document relationship) of a credential's proof.
@@ -129,12 +131,29 @@ impl Options {
     }
 }
 
-/// One verification: the node's resolver and registries, the configuration, the instant checked, the options.
+/// What a verification rests on: the node's resolver, registries, contexts and memo of verified proofs, and the
+/// `[credentials]` configuration.
+#[derive(Clone, Copy)]
+pub struct Grounds<'a> {
+    /// Resolves issuers' and holders' DIDs; its did:web client fetches status lists.
+    pub resolver: &'a Resolver,
+    /// The hosted and mirrored registries the trust check asks.
+    pub registries: &'a Registries,
+    /// `[credentials]`.
+    pub config: &'a CredentialsConfig,
+    /// The JSON-LD contexts documents may name.
+    pub contexts: &'a ContextSet,
+    /// Proofs verified before.
+    pub memo: &'a ProofMemo,
+}
+
+/// One verification: its grounds, the instant checked, the options.
 pub struct Verifier<'a> {
     resolver: &'a Resolver,
     registries: &'a Registries,
     config: &'a CredentialsConfig,
     contexts: &'a ContextSet,
+    memo: &'a ProofMemo,
     now: OffsetDateTime,
     registry_now: Timestamp,
     options: Options,
@@ -144,25 +163,11 @@ pub struct Verifier<'a> {
 
 impl<'a> Verifier<'a> {
     /// A verifier checking validity and trust at `now`.
-    pub fn new(
-        resolver: &'a Resolver,
-        registries: &'a Registries,
-        config: &'a CredentialsConfig,
-        contexts: &'a ContextSet,
-        now: Timestamp,
-        options: Options,
-    ) -> Verifier<'a> {
+    pub fn new(grounds: Grounds<'a>, now: Timestamp, options: Options) -> Verifier<'a> {
+        let Grounds { resolver, registries, config, contexts, memo } = grounds;
         let instant = OffsetDateTime::from_unix_timestamp(now.unix_seconds()).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        Verifier {
-            resolver,
-            registries,
-            config,
-            contexts,
-            now: instant,
-            registry_now: now,
-            options,
-            counted: AtomicUsize::new(0),
-        }
+        let counted = AtomicUsize::new(0);
+        Verifier { resolver, registries, config, contexts, memo, now: instant, registry_now: now, options, counted }
     }
 
     /// The verdict on a credential.
@@ -342,8 +347,16 @@ impl<'a> Verifier<'a> {
             }
         };
         evidence["key"] = json!({"type": method.method_type, "publicKeyMultibase": method.key.to_multibase()});
+        let remembered = self.memo.key(task.document, proof, task.purpose, &method.key);
+        if self.memo.verified(remembered) {
+            evidence["verified"] = Value::Bool(true);
+            return evidence;
+        }
         match parsed.verify(task.document, &method.key, task.purpose, self.contexts) {
-            Ok(()) => evidence["verified"] = Value::Bool(true),
+            Ok(()) => {
+                self.memo.remember(remembered);
+                evidence["verified"] = Value::Bool(true);
+            }
             Err(error) => verdict.fail(finding(Check::Proof, &error)),
         }
         evidence

@@ -67,6 +67,15 @@ async fn a_badge_from_an_authorized_issuer_is_verified_and_every_check_explained
     assert!(answer["statement_id"].is_string() && answer["snapshot_digest"].is_string(), "{answer}");
     assert!(answer.get("proof").is_none(), "no proof unless asked: {answer}");
 
+    // Verified again (its proof now from the node's memo of verified proofs): the same verdict; an edit is still
+    // caught, since the memo is keyed by the whole document.
+    let again = verify(&node, &issuer.sign(&issuer.badge()), json!({})).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["trustnode"]["proof"][0]["verified"], true);
+    let mut edited = issuer.sign(&issuer.badge());
+    edited["name"] = json!("Edited after signing");
+    assert_eq!(errors(&verify(&node, &edited, json!({})).await.json()), ["proof/signature_mismatch"]);
+
     // Asked with options.proof, each registry answer carries its inclusion proof, as TRQP answers do.
     let options = json!({"proof": true, "authority_id": fixture.authority});
     let verdict = verify(&node, &issuer.sign(&issuer.badge()), options).await.json();
