@@ -297,3 +297,6 @@ fn ed25519_verify(key: &[u8], message: &[u8], signature: &[u8]) -> bool {
 
 #[cfg(test)]
 mod w3c_vectors;
+
+#[cfg(test)]
+mod dcc_vectors;
