@@ -2,9 +2,10 @@
 //! (`eddsa-rdfc-2022`, `ecdsa-rdfc-2019`, `Ed25519Signature2020`), from a JSON document to its serialized canonical
 //! form (canonical N-Quads).
 //!
-//! JSON-LD expansion and deserialization to RDF is `oxjsonld` (the Oxigraph project's JSON-LD 1.1 processor:
-//! `@protected`, type-scoped and property-scoped contexts, `@vocab`, `@json` and `@import` are handled, and its
-//! document loader is a callback that here serves only the [`ContextSet`]). Canonicalization is `rdf-canon`
+//! JSON-LD expansion and deserialization to RDF is `oxjsonld` (the Oxigraph project's JSON-LD 1.1 processor: it
+//! handles what the bundled contexts use, `@protected`, type- and property-scoped contexts, `@vocab`, `@graph`
+//! containers and `@json` literals, as the vectors and tests show against jsonld.js's output; its document loader
+//! is a callback that here serves only the [`ContextSet`]). Canonicalization is `rdf-canon`
 //! (RDFC-1.0, checked here against the W3C test suite, `tests/vectors/rdfc10/`). The two crates are built on
 //! different major versions of `oxrdf`: `oxjsonld` 0.2.7 pins `oxrdf` =0.3.5 and `rdf-canon` 0.15 (its newest) takes
 //! `oxrdf` 0.2; no released pair shares one. [`to_canon_quad`] maps a quad of the one onto the other: IRIs, blank
@@ -199,6 +200,17 @@ mod hostile {
         ] {
             assert!(matches!(canonical(document.clone()), Err(CredentialError::JsonLdExpansion(_))), "{document}");
         }
+    }
+
+    #[test]
+    fn json_literals_are_canonical_json() {
+        // VCDM 2.0 types `_sd` as `@json`: the literal is the RFC 8785 form, whatever the input's member order.
+        let document =
+            |value: Value| json!({"@context": [V2], "id": "urn:c", "type": "VerifiableCredential", "_sd": value});
+        let nquads = canonical(document(json!({"b": [1.0, "x"], "a": null}))).unwrap();
+        let expected = r#"<urn:c> <https://www.iana.org/assignments/jwt#_sd> "{\"a\":null,\"b\":[1,\"x\"]}"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ."#;
+        assert!(nquads.contains(expected), "{nquads}");
+        assert_eq!(canonical(document(json!({"a": null, "b": [1, "x"]}))).unwrap(), nquads);
     }
 
     #[test]
