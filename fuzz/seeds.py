@@ -3,8 +3,8 @@
     python3 fuzz/seeds.py OUT_DIR      (one folder per target under OUT_DIR)
 
 Seeds are what the parsers see in production: method-specific ids of the did:key, did:jwk and did:web vectors (valid
-and invalid), full DID URLs, Accept headers, TRQP bodies, the example registry's signed snapshots and their JWS, and
-the Bitstring Status List specification's example list and entries.
+and invalid), full DID URLs, Accept headers, TRQP bodies, the example registry's signed snapshots and their JWS,
+the Bitstring Status List specification's example list and entries, and the signed credentials of the RDF cryptosuites.
 """
 import hashlib
 import json
@@ -79,3 +79,9 @@ seed("status_list", b"\x00" + encoded.encode())
 seed("status_list", b"\x01" + encoded[1:].encode())
 seed("status_list", b"\x00" + json.dumps(examples["credentialStatus"]).encode())
 seed("status_list", b"\x00" + json.dumps(examples["statusListCredential"]).encode())
+
+# The RDF suites: signed credentials and a presentation of each RDF cryptosuite, whole, see credential_rdf.rs.
+for signed in sorted((vectors / "credentials").glob("*rdfc*/signed*.json")) + sorted(
+    (vectors / "credentials").glob("Ed25519Signature2020/signed*.json")
+) + sorted((vectors / "credentials" / "dcc").glob("*.json")):
+    seed("credential_rdf", signed.read_bytes())

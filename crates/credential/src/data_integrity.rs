@@ -3,9 +3,9 @@
 //! legacy proof type `Ed25519Signature2020` (Ed25519, SHA-256, RDF canonicalization, no `cryptosuite`).
 //!
 //! The proof options are the proof without `proofValue`, the document is the secured document (a credential, a
-//! presentation, any JSON-LD object) without `proof`. The JCS suites canonicalize both with RFC 8785 (the options
-//! carry their own `@context`, which must start the document's); the RDF suites give the options the document's
-//! `@context` and canonicalize both with JSON-LD to RDF and RDFC-1.0 ([`crate::rdf`]). The signature covers
+//! presentation, any JSON-LD object) without `proof`; a proof naming its own `@context` needs the document's to start
+//! with it, and the document then takes the proof's. The JCS suites canonicalize both with RFC 8785; the RDF suites
+//! give the options the document's `@context` and canonicalize both with JSON-LD to RDF and RDFC-1.0 ([`crate::rdf`]). The signature covers
 //! hash(options) ‖ hash(document); ECDSA signatures are `r‖s` over that concatenation as the message. Every JSON-LD
 //! context the document names, at any depth and for every suite, must be in the caller's [`ContextSet`].
 //!
@@ -220,6 +220,16 @@ impl DataIntegrityProof {
     ) -> Result<(Vec<u8>, Vec<u8>), CredentialError> {
         let mut document = secured.clone();
         document.remove("proof");
+        // Data Integrity's proof verification, for every suite: a proof naming its `@context` needs the document's
+        // to start with it, and the document is then processed with the proof's.
+        if let Some(proof_context) = self.options.get("@context") {
+            let expected = one_or_many(proof_context);
+            let actual = document.get("@context").map(one_or_many).unwrap_or_default();
+            if !actual.starts_with(expected) {
+                return Err(CredentialError::ContextMismatch);
+            }
+            document.insert("@context".to_owned(), proof_context.clone());
+        }
         match (self.cryptosuite.transformation(), hash) {
             (Transformation::Jcs, _) => self.jcs_parts(document),
             (Transformation::Rdfc, Hash::Sha256) => self.rdfc_parts::<Sha256>(document, contexts),
@@ -244,17 +254,8 @@ impl DataIntegrityProof {
         Ok((options.into_bytes(), document.into_bytes()))
     }
 
-    /// The JCS suites: when the proof names its `@context`, the document's must start with it, and the document is
-    /// hashed with the proof's.
-    fn jcs_parts(&self, mut document: Map<String, Value>) -> Result<(Vec<u8>, Vec<u8>), CredentialError> {
-        if let Some(proof_context) = self.options.get("@context") {
-            let expected = one_or_many(proof_context);
-            let actual = document.get("@context").map(one_or_many).unwrap_or_default();
-            if !actual.starts_with(expected) {
-                return Err(CredentialError::ContextMismatch);
-            }
-            document.insert("@context".to_owned(), proof_context.clone());
-        }
+    /// The JCS suites: both as they are, RFC 8785 canonical.
+    fn jcs_parts(&self, document: Map<String, Value>) -> Result<(Vec<u8>, Vec<u8>), CredentialError> {
         let options = trustnode_jcs::canonicalize(&Value::Object(self.options.clone()))?;
         let document = trustnode_jcs::canonicalize(&Value::Object(document))?;
         Ok((options, document))
@@ -297,3 +298,6 @@ fn ed25519_verify(key: &[u8], message: &[u8], signature: &[u8]) -> bool {
 
 #[cfg(test)]
 mod w3c_vectors;
+
+#[cfg(test)]
+mod dcc_vectors;

@@ -266,6 +266,20 @@ fn the_credential_context_must_start_with_the_proof_context() {
 }
 
 #[test]
+fn a_proof_context_must_start_the_document_context_for_the_rdf_suites_too() {
+    let rdfc = vector("eddsa-rdfc-2022");
+    let reordered = with_proof(rdfc.credential(), |proof| {
+        proof.insert("@context".into(), json!(["https://www.w3.org/ns/credentials/examples/v2"]));
+    });
+    assert_eq!(verify(reordered, &rdfc.key()), Err(CredentialError::ContextMismatch));
+    // The proof's own @context, when it starts the document's, is the context both are processed with.
+    let own = with_proof(rdfc.credential(), |proof| {
+        proof.insert("@context".into(), rdfc.credential()["@context"].clone());
+    });
+    assert_eq!(verify(own, &rdfc.key()), Ok(()));
+}
+
+#[test]
 fn the_rdf_suites_sign_the_meaning_so_a_context_that_changes_it_fails() {
     let rdfc = vector("eddsa-rdfc-2022");
     // A context that defines no term the credential uses leaves its RDF, hence what is signed, unchanged.
