@@ -54,7 +54,9 @@ async fn the_api_paths_the_script_calls_exist() {
     let node = TestNode::start(|_| {}).await;
     let script = String::from_utf8_lossy(&node.get("/explorer.js", &[]).await.body).into_owned();
     let called: Vec<&str> = script.split("call(\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
-    for path in ["/readyz", "/1.0/methods", "/registries", "/authorization", "/1.0/identifiers/"] {
+    let expected =
+        ["/readyz", "/1.0/methods", "/registries", "/authorization", "/1.0/identifiers/", "/credentials/verify"];
+    for path in expected.into_iter().chain(["/presentations/verify"]) {
         assert!(called.contains(&path), "the script does not call {path}: {called:?}");
     }
     let routes = trustnode::http::route_templates();

@@ -1,6 +1,8 @@
 //! The explorer page end to end in headless Chromium against `trustnode serve` hosting the example registry: the
 //! page renders (screenshots at desktop and phone width that are not blank), a DID resolves, the registry's
-//! entities are listed, and an as-of authorization question round-trips with the same answer the API gives.
+//! entities are listed, and an as-of authorization question round-trips with the same answer the API gives. Its
+//! "Verify a credential" panel, against a node whose registry authorizes a test issuer, shows each verdict with its
+//! checks and evidence, reports malformed JSON without asking the node, and shows hostile text as text.
 //!
 //! Chromium is driven by its command-line modes (`--dump-dom`, `--screenshot`) with the page's state in the URL
 //! fragment, so no WebDriver is needed. Skips (passing) with a message when no Chromium is installed;
@@ -11,9 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::credentials::{presentation, Issuer};
 use crate::support::process::{exchange, spawn_node};
-use crate::support::registry::EXAMPLE_REGISTRY;
-use serde_json::Value;
+use crate::support::registry::{register_from_now, Fixture, EXAMPLE_REGISTRY};
+use serde_json::{json, Value};
+use trustnode_registry::model::EntityMetadata;
 
 const DID: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
 /// Longest a single Chromium run may take before the test gives up on it.
@@ -184,6 +188,102 @@ fn the_explorer_resolves_browses_and_answers_in_chromium() {
             let _ = std::fs::copy(&shot, Path::new(&keep).join(format!("explorer-{width}.png")));
         }
     }
+}
+
+/// A badge name that would run script if the page ever parsed data as markup.
+const HOSTILE_NAME: &str = "<img src=x onerror=document.body.dataset.pwned=1>";
+
+/// The requests the node has counted on `route`, from its metrics.
+fn requests_on(address: &str, route: &str) -> f64 {
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let (status, body) = exchange(address, request.as_bytes()).expect("metrics");
+    assert_eq!(status, 200);
+    let series = format!("trustnode_http_requests_total{{route=\"{route}\",");
+    String::from_utf8_lossy(&body)
+        .lines()
+        .filter(|line| line.starts_with(&series))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// The serialized row of `check` in the first verdict of `dom`: from its `data-check` to the next row's, or to the
+/// raw verdict (whose JSON would otherwise vouch for what the row should show).
+fn check_row<'a>(dom: &'a str, check: &str) -> &'a str {
+    let row = dom.split(&format!(r#"data-check="{check}""#)).nth(1).unwrap_or_else(|| panic!("no {check} row:\n{dom}"));
+    let end = ["data-check=", "<details"].iter().filter_map(|marker| row.find(marker)).min().unwrap_or(row.len());
+    &row[..end]
+}
+
+#[test]
+fn the_explorer_verifies_pasted_credentials_and_presentations_in_chromium() {
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED: no chromium binary found (run scripts/e2e-explorer, or set CHROMIUM=/path/to/chromium)");
+        return;
+    };
+    let issuer = Issuer::generate();
+    let mut fixture = Fixture::new();
+    fixture.extend(|source| {
+        register_from_now(source, &issuer.did, EntityMetadata { name: "Badge Issuer".into(), ..Default::default() })
+    });
+    let data = tempfile::tempdir().expect("data dir");
+    let (child, address) = spawn_node(fixture.dir.path(), &data.path().join("node"));
+    let _node = Node(child);
+    let verify = |pairs: &[(&str, &str)]| {
+        let dom = run_chromium(&browser, &["--dump-dom"], &format!("http://{address}/#{}", fragment(pairs)));
+        assert!(dom.contains(r#"data-ready="true""#), "the page did not finish loading:\n{dom}");
+        assert!(!dom.contains("<img") && !dom.contains("data-pwned"), "data became markup:\n{dom}");
+        dom
+    };
+
+    // Malformed JSON is reported in the panel and never sent.
+    let before = requests_on(&address, "/credentials/verify");
+    let dom = verify(&[("verify", r#"{"type": ["VerifiableCredential"],"#)]);
+    assert!(dom.contains("Not sent: the text is not JSON"), "{dom}");
+    assert!(dom.contains(r#"id="verify-error""#), "{dom}");
+    assert!(!dom.contains(r#"id="verdict""#), "{dom}");
+
+    // A badge from an issuer the registry authorizes: verified, with the registry's answer as trust evidence.
+    let badge = issuer.sign(&issuer.badge());
+    let dom = verify(&[("verify", &badge.to_string())]);
+    assert_eq!(requests_on(&address, "/credentials/verify"), before + 1.0, "exactly one request, for the badge");
+    assert!(dom.contains("The credential is verified."), "{dom}");
+    assert!(dom.contains(r#"<span class="badge good">VERIFIED</span>"#), "{dom}");
+    for check in ["credential", "context", "proof", "issuer", "validity", "trust"] {
+        assert!(dom.contains(&format!(r#"data-check="{check}" data-state="passed""#)), "{check}:\n{dom}");
+    }
+    let proof = check_row(&dom, "proof");
+    assert!(proof.contains("eddsa-jcs-2022") && proof.contains(&issuer.method()), "{proof}");
+    assert!(proof.contains("did:key") && proof.contains("signature verified"), "{proof}");
+    let trust = check_row(&dom, "trust");
+    assert!(trust.contains(&fixture.authority), "the trust row does not name the authority:\n{trust}");
+    assert!(trust.contains(">authorized<") && trust.contains(">active<"), "{trust}");
+    assert!(check_row(&dom, "validity").contains("2025-01-01T00:00:00Z"), "{dom}");
+
+    // Tampered after signing, with a name that is markup: not verified, the mismatch named, the name shown as text.
+    let mut tampered = badge.clone();
+    tampered["name"] = json!(HOSTILE_NAME);
+    let dom = verify(&[("verify", &tampered.to_string())]);
+    assert!(dom.contains(r#"<span class="badge bad">NOT VERIFIED</span>"#), "{dom}");
+    assert!(dom.contains(r#"data-check="proof" data-state="failed""#), "{dom}");
+    assert!(check_row(&dom, "proof").contains("<code>signature_mismatch</code>"), "{dom}");
+    let literal = HOSTILE_NAME.replace('<', "&lt;").replace('>', "&gt;");
+    assert!(dom.contains(&format!(r#"<span class="document-name">{literal}</span>"#)), "{dom}");
+
+    // A presentation goes to its own endpoint with the challenge given; each presented credential has its verdict.
+    let holder = Issuer::generate();
+    let bound = json!({"challenge": "c-42", "domain": "verifier.example"});
+    let signed = holder.sign_with(&presentation(&holder, vec![badge.clone()]), "authentication", bound);
+    let dom =
+        verify(&[("verify", &signed.to_string()), ("verify.challenge", "c-42"), ("verify.domain", "verifier.example")]);
+    assert!(dom.contains("The presentation is verified."), "{dom}");
+    assert!(dom.contains("Presented credentials") && dom.contains("Credential 0: "), "{dom}");
+    let dom = verify(&[("verify", &signed.to_string()), ("verify.challenge", "other")]);
+    assert!(dom.contains("<code>challenge_mismatch</code>"), "{dom}");
+
+    // A request the node refuses as a whole shows its problem details.
+    let crowded = presentation(&holder, vec![json!({}); 65]);
+    let dom = verify(&[("verify", &crowded.to_string())]);
+    assert!(dom.contains("HTTP 413 — Payload Too Large: the request holds more than 64 credentials"), "{dom}");
 }
 
 /// The pixels of an 8-bit RGB or RGBA non-interlaced PNG: what Chromium writes for screenshots.

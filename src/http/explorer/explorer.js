@@ -1,9 +1,12 @@
-// trustnode explorer: resolves DIDs, browses the hosted registries and asks TRQP authorization questions through
-// the node's own HTTP API. Everything the API returns is untrusted: it reaches the page only as text nodes
-// (textContent), never as markup. State can be given in the URL hash, e.g.
+// trustnode explorer: resolves DIDs, browses the hosted registries, asks TRQP authorization questions and verifies
+// credentials and presentations through the node's own HTTP API. Everything the API returns, and every pasted
+// document, is untrusted: it reaches the page only as text nodes (textContent), never as markup. State can be given
+// in the URL hash (values percent-encoded), e.g.
 //   #resolve=did:key:z6Mk…
 //   #registry=<authority DID>&entity=<entity DID>&time=2025-01-01T00:00:00Z
 //   #ask.authority=<DID>&ask.entity=<DID>&ask.action=issue&ask.resource=Degree&ask.time=2025-01-01T00:00:00Z
+//   #verify=<credential or presentation JSON>&verify.challenge=<text>&verify.domain=<text>
+// The hash never leaves the browser, so a credential given there is sent only to this node, and only to verify it.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -334,6 +337,217 @@ async function ask() {
     el("details", {}, el("summary", {}, "Raw answer"), json(answer))));
 }
 
+// ---- verification -----------------------------------------------------------------------------------------------
+
+/** Files larger than this are not read: the node refuses far smaller bodies, and the textarea would freeze. */
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+const CHECK_TONES = { passed: "good", warning: "warn", failed: "bad" };
+
+function typesOf(document_) {
+  const type = document_ && document_.type;
+  return (Array.isArray(type) ? type : [type]).filter((item) => typeof item === "string");
+}
+
+/** Text of a value that should be a string; anything else (a hostile object, say) is shown as JSON. */
+function text(value) {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** The id of an issuer or holder given as a string or as an object with an `id`. */
+function party(value) {
+  return value && typeof value === "object" ? text(value.id) : text(value);
+}
+
+async function verifyDocument(source, challenge, domain) {
+  let document_;
+  try {
+    document_ = JSON.parse(source);
+  } catch (error) {
+    announce("verify-status", "Not sent: the text is not JSON (" + error.message + ").", "error");
+    show($("verify-result"), el("p", { class: "error-box", id: "verify-error" },
+      "The document could not be read as JSON: " + error.message));
+    return;
+  }
+  const presentation = typesOf(document_).includes("VerifiablePresentation");
+  const options = {};
+  if (presentation && challenge) options.challenge = challenge;
+  if (presentation && domain) options.domain = domain;
+  const request = {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(presentation
+      ? { verifiablePresentation: document_, options }
+      : { verifiableCredential: document_, options }),
+  };
+  const what = presentation ? "presentation" : "credential";
+  announce("verify-status", "Verifying the " + what + "…");
+  const reply = presentation
+    ? await call("/presentations/verify", request)
+    : await call("/credentials/verify", request);
+  const verdict = reply.body;
+  if (!verdict || typeof verdict.verified !== "boolean") {
+    announce("verify-status", "The node did not verify the " + what + ": " + failure(reply), "error");
+    show($("verify-result"), el("p", { class: "error-box", id: "verify-error" },
+      "HTTP " + reply.status + " — " + failure(reply)));
+    return;
+  }
+  const errors = Array.isArray(verdict.errors) ? verdict.errors.length : 0;
+  announce("verify-status", verdict.verified
+    ? "The " + what + " is verified."
+    : "The " + what + " is not verified: " + errors + " error" + (errors === 1 ? "" : "s") + ".",
+    verdict.verified ? "ok" : "error");
+  show($("verify-result"), el("article", { class: "card verdict", id: "verdict" },
+    verdictView(verdict, document_, presentation ? "Presentation" : "Credential", 3),
+    el("details", {}, el("summary", {}, "Raw verdict"), json(verdict))));
+}
+
+/** A verdict: the outcome, what was verified, and one row per check; nested verdicts recurse, more compactly. */
+function verdictView(verdict, document_, label, level) {
+  const heading = "h" + Math.min(level, 6);
+  const outcome = verdict.verified ? badge("VERIFIED", "good") : badge("NOT VERIFIED", "bad");
+  const subject = document_ && typeof document_ === "object" ? document_ : {};
+  const parts = [
+    el(heading, { class: "outcome" }, outcome, " ", label, subject.name !== undefined ? ": " : "",
+      subject.name !== undefined ? el("span", { class: "document-name" }, text(subject.name)) : null),
+    facts([
+      ["Type", typesOf(subject).join(", ")],
+      ["Issuer", party(subject.issuer) && el("code", {}, party(subject.issuer))],
+      ["Issuer name", subject.issuer && typeof subject.issuer === "object" ? text(subject.issuer.name) : undefined],
+      ["Holder", party(subject.holder) && el("code", {}, party(subject.holder))],
+    ]),
+  ];
+  const checks = Array.isArray(verdict.checks) ? verdict.checks : [];
+  parts.push(el("ol", { class: "checks" }, checks.map((check) => checkRow(verdict, check, subject, level + 1))));
+  const held = Array.isArray(verdict.credentials) ? verdict.credentials : [];
+  const documents = Array.isArray(subject.verifiableCredential) ? subject.verifiableCredential : [subject.verifiableCredential];
+  if (held.length) {
+    parts.push(el(heading, {}, "Presented credentials"), el("ol", { class: "nested" }, held.map((inner, n) =>
+      el("li", { class: "card" }, verdictView(inner, documents[n], "Credential " + n, level + 1)))));
+  }
+  return el("div", {}, parts);
+}
+
+/** One check: passed, warning or failed, its errors and warnings (code and message), and its evidence. */
+function checkRow(verdict, check, document_, level) {
+  const mine = (list) => (Array.isArray(list) ? list : []).filter((finding) => finding && finding.check === check);
+  const errors = mine(verdict.errors);
+  const warnings = mine(verdict.warnings);
+  const state = errors.length ? "failed" : warnings.length ? "warning" : "passed";
+  const findings = [...errors.map((f) => ["error", f]), ...warnings.map((f) => ["warning", f])];
+  const evidence = verdict.trustnode && typeof verdict.trustnode === "object" ? verdict.trustnode : {};
+  return el("li", { class: "check", "data-check": text(check), "data-state": state },
+    el("p", { class: "check-name" }, badge(state, CHECK_TONES[state]), " ", el("strong", {}, text(check))),
+    findings.length ? el("ul", { class: "findings" }, findings.map(([kind, finding]) =>
+      el("li", { class: kind }, el("code", {}, text(finding.code)), " ", text(finding.message)))) : null,
+    evidenceView(check, evidence, document_, level));
+}
+
+function evidenceView(check, evidence, document_, level) {
+  const value = evidence[check];
+  switch (check) {
+    case "credential":
+      return value && facts([
+        ["Id", text(value.id)],
+        ["Most specific LER type", text(value.lerType)],
+        ["Data model", value.dataModel && "VC " + text(value.dataModel)],
+      ]);
+    case "presentation":
+      return value && facts([
+        ["Holder", text(value.holder)],
+        ["Data model", value.dataModel && "VC " + text(value.dataModel)],
+        ["Credentials", text(value.credentials)],
+      ]);
+    case "proof":
+      return Array.isArray(value) && value.length ? el("ol", { class: "evidence" }, value.map(proofView)) : null;
+    case "issuer":
+      // The issuer's key is found while checking each proof, so its evidence is there.
+      return Array.isArray(evidence.proof) && evidence.proof.length
+        ? el("p", { class: "muted" }, "Each proof's verification method, its DID resolution and key are shown under proof.")
+        : null;
+    case "validity":
+      return value && facts([
+        ["Valid from", text(value.validFrom) || "no start date"],
+        ["Valid until", text(value.validUntil) || "no end date"],
+        ["Checked at", text(value.checkedAt)],
+        ["Clock skew tolerated", value.toleranceSeconds !== undefined ? text(value.toleranceSeconds) + " s" : undefined],
+        ["In force", yesNo(value.inForce)],
+        ["Result", text(value.message)],
+      ]);
+    case "trust":
+      return value && trustView(value);
+    case "nested": {
+      const subject = document_.credentialSubject || {};
+      const documents = Array.isArray(subject.verifiableCredential) ? subject.verifiableCredential : [];
+      return Array.isArray(value) && value.length ? el("ol", { class: "nested" }, value.map((inner, n) =>
+        el("li", { class: "card" }, verdictView(inner, documents[n], "Nested credential " + n, level)))) : null;
+    }
+    default:
+      return value === undefined ? null : genericView(value);
+  }
+}
+
+function proofView(proof) {
+  const resolution = proof.resolution || {};
+  const key = proof.key || {};
+  return el("li", {}, facts([
+    ["Verified", proof.verified === true ? badge("signature verified", "good") : badge("not verified", "bad")],
+    ["Type", text(proof.type)],
+    ["Cryptosuite", text(proof.cryptosuite)],
+    ["Verification method", proof.verificationMethod && el("code", {}, text(proof.verificationMethod))],
+    ["Purpose", text(proof.proofPurpose)],
+    ["Created", text(proof.created)],
+    ["Resolved with", resolution.method && "did:" + text(resolution.method)],
+    ["From the did:web cache", resolution.cache ? yesNo(resolution.cache.hit) : undefined],
+    ["Key type", text(key.type)],
+    ["Public key", key.publicKeyMultibase && el("code", {}, text(key.publicKeyMultibase))],
+  ]));
+}
+
+function trustView(trust) {
+  const answers = Array.isArray(trust.answers) ? trust.answers : [];
+  return el("div", {},
+    el("p", {}, "Asked: may ", el("code", {}, text(trust.entity_id)), " " + text(trust.action) + " ",
+      el("code", {}, text(trust.resource)), "?"),
+    answers.length ? el("ol", { class: "evidence" }, answers.map((answer) => el("li", { class: "trust-answer" }, facts([
+      ["Authority", el("code", { class: "authority" }, text(answer.authority_id))],
+      ["Authorized", answer.error ? undefined
+        : answer.authorized ? badge("authorized", "good") : badge("not authorized", "bad")],
+      ["Status", answer.status !== undefined ? statusBadge(answer.status) : undefined],
+      ["Reason", text(answer.reason)],
+      ["Message", text(answer.message || answer.error)],
+      ["Statement", text(answer.statement_id)],
+      ["Snapshot sequence", text(answer.registry_sequence)],
+      ["Snapshot digest", answer.snapshot_digest && el("code", {}, text(answer.snapshot_digest))],
+      ["Registry stale", yesNo(answer.registry_stale)],
+      ["Chain", Array.isArray(answer.chain) && answer.chain.length ? el("ol", {}, answer.chain.map((link) =>
+        el("li", {}, el("code", {}, text(link.authority_id)), " statement " + text(link.statement_id) +
+          " at snapshot " + text(link.registry_sequence)))) : undefined],
+    ])))) : el("p", { class: "muted" }, "No registry was asked."));
+}
+
+/** Evidence of a check this page has no special view for (status entries, say): its fields, objects as JSON. */
+function genericView(value) {
+  const items = Array.isArray(value) ? value : [value];
+  return el("ol", { class: "evidence" }, items.map((item) => el("li", {},
+    item && typeof item === "object" && !Array.isArray(item)
+      ? facts(Object.entries(item).map(([name, field]) =>
+        [name, field !== null && typeof field === "object" ? json(field) : text(field)]))
+      : text(item))));
+}
+
+async function loadFile(file) {
+  if (!file) return;
+  if (file.size > MAX_FILE_BYTES) {
+    announce("verify-status", file.name + " is too large to verify here (" + file.size + " bytes; at most " +
+      MAX_FILE_BYTES + ").", "error");
+    return;
+  }
+  $("verify-document").value = await file.text();
+  announce("verify-status", "Loaded " + file.name + " (" + file.size + " bytes): press Verify.");
+}
+
 // ---- start ------------------------------------------------------------------------------------------------------
 
 async function applyHash() {
@@ -356,6 +570,12 @@ async function applyHash() {
     $("ask-time").value = fromUtc(state.get("ask.time"));
     pending.push(ask());
   }
+  if (state.get("verify")) {
+    $("verify-document").value = state.get("verify");
+    $("verify-challenge").value = state.get("verify.challenge") || "";
+    $("verify-domain").value = state.get("verify.domain") || "";
+    pending.push(verifyDocument(state.get("verify"), state.get("verify.challenge"), state.get("verify.domain")));
+  }
   await Promise.all(pending);
 }
 
@@ -369,6 +589,20 @@ document.addEventListener("DOMContentLoaded", async () => {
     ask();
   });
   $("ask-authority").addEventListener("change", (event) => loadAskEntities(event.target.value));
+  $("verify-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    verifyDocument($("verify-document").value, $("verify-challenge").value.trim(), $("verify-domain").value.trim());
+  });
+  $("verify-file").addEventListener("change", (event) => loadFile(event.target.files[0]));
+  const target = $("verify-document");
+  target.addEventListener("dragover", (event) => {
+    if (event.dataTransfer.types.includes("Files")) event.preventDefault();
+  });
+  target.addEventListener("drop", (event) => {
+    if (!event.dataTransfer.files.length) return;
+    event.preventDefault();
+    loadFile(event.dataTransfer.files[0]);
+  });
   await Promise.all([loadNodeState(), loadRegistries()]);
   await applyHash();
   document.body.dataset.ready = "true";
