@@ -19,12 +19,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use trustnode_credential::contexts::ContextSet;
-use trustnode_credential::data_integrity::DataIntegrityProof;
+use trustnode_credential::data_integrity::{Cryptosuite, DataIntegrityProof};
 use trustnode_credential::error::CredentialError;
 use trustnode_credential::model::{Credential, DataModel, LerType};
 use trustnode_credential::presentation::Presentation;
 use trustnode_credential::validity::{self, Validity};
 use trustnode_credential::verification_method::{authorized_method, controller_did};
+use trustnode_did::public_key::PublicKey;
 use trustnode_registry::model::Timestamp;
 use trustnode_resolver::{Content, ResolutionOptions, Resolver};
 
@@ -352,7 +353,7 @@ impl<'a> Verifier<'a> {
             evidence["verified"] = Value::Bool(true);
             return evidence;
         }
-        match parsed.verify(task.document, &method.key, task.purpose, self.contexts) {
+        match self.verify_signature(parsed, task.document, method.key, task.purpose).await {
             Ok(()) => {
                 self.memo.remember(remembered);
                 evidence["verified"] = Value::Bool(true);
@@ -360,6 +361,25 @@ impl<'a> Verifier<'a> {
             Err(error) => verdict.fail(finding(Check::Proof, &error)),
         }
         evidence
+    }
+
+    /// The signature check. The RDF suites run on the blocking pool: JSON-LD expansion and RDFC-1.0 of a document
+    /// within the core's bounds can take a CPU for most of a second, which must not stall the tasks that answer other
+    /// requests (probes included). The JCS suites take microseconds and run here.
+    async fn verify_signature(
+        &self,
+        proof: DataIntegrityProof,
+        document: &Map<String, Value>,
+        key: PublicKey,
+        purpose: &'static str,
+    ) -> Result<(), CredentialError> {
+        if matches!(proof.cryptosuite(), Cryptosuite::EddsaJcs2022 | Cryptosuite::EcdsaJcs2019) {
+            return proof.verify(document, &key, purpose, self.contexts);
+        }
+        let (document, contexts) = (document.clone(), self.contexts.clone());
+        tokio::task::spawn_blocking(move || proof.verify(&document, &key, purpose, &contexts)).await.unwrap_or_else(
+            |error| Err(CredentialError::JsonLdExpansion(format!("the verification task failed: {error}"))),
+        )
     }
 
     /// A presentation proof must carry the challenge and the domain the verifier asked for, if it asked.
