@@ -8,38 +8,50 @@ use serde_json::json;
 use super::*;
 use crate::verification_method::authorized_method;
 
-/// A signer: its alg, did:key and a function signing bytes.
+/// A signing key of one of the three algorithms.
+enum Secret {
+    Ed25519(ed25519_dalek::SigningKey),
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+}
+
+/// A signer: its alg, its public key (a did:key) and its secret.
 struct Signer {
     alg: &'static str,
     key: PublicKey,
-    sign: Box<dyn Fn(&[u8]) -> Vec<u8>>,
+    secret: Secret,
 }
 
 impl Signer {
     fn ed25519(seed: u8) -> Signer {
-        let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
-        let public = PublicKey::from_raw(KeyType::Ed25519, key.verifying_key().as_bytes()).unwrap();
-        Signer { alg: "EdDSA", key: public, sign: Box::new(move |m| key.sign(m).to_bytes().to_vec()) }
+        let secret = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+        let key = PublicKey::from_raw(KeyType::Ed25519, secret.verifying_key().as_bytes()).unwrap();
+        Signer { alg: "EdDSA", key, secret: Secret::Ed25519(secret) }
     }
 
     fn p256() -> Signer {
-        let key = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
-        let public = PublicKey::P256(key.verifying_key().into());
-        let sign = move |m: &[u8]| {
-            let signature: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(&key, m);
-            signature.to_bytes().to_vec()
-        };
-        Signer { alg: "ES256", key: public, sign: Box::new(sign) }
+        let secret = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+        Signer { alg: "ES256", key: PublicKey::P256(secret.verifying_key().into()), secret: Secret::P256(secret) }
     }
 
     fn p384() -> Signer {
-        let key = p384::ecdsa::SigningKey::from_slice(&[9; 48]).unwrap();
-        let public = PublicKey::P384(key.verifying_key().into());
-        let sign = move |m: &[u8]| {
-            let signature: p384::ecdsa::Signature = p384::ecdsa::signature::Signer::sign(&key, m);
-            signature.to_bytes().to_vec()
-        };
-        Signer { alg: "ES384", key: public, sign: Box::new(sign) }
+        let secret = p384::ecdsa::SigningKey::from_slice(&[9; 48]).unwrap();
+        Signer { alg: "ES384", key: PublicKey::P384(secret.verifying_key().into()), secret: Secret::P384(secret) }
+    }
+
+    /// The signature of `message`: Ed25519, or ECDSA `r‖s` with the curve's hash.
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match &self.secret {
+            Secret::Ed25519(secret) => secret.sign(message).to_bytes().to_vec(),
+            Secret::P256(secret) => {
+                let signature: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(secret, message);
+                signature.to_bytes().to_vec()
+            }
+            Secret::P384(secret) => {
+                let signature: p384::ecdsa::Signature = p384::ecdsa::signature::Signer::sign(secret, message);
+                signature.to_bytes().to_vec()
+            }
+        }
     }
 
     fn did(&self) -> String {
@@ -63,7 +75,7 @@ impl Signer {
     fn jws(&self, header: Value, payload: Value) -> String {
         let part = |value: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap());
         let input = format!("{}.{}", part(&header), part(&payload));
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode((self.sign)(input.as_bytes())))
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(self.sign(input.as_bytes())))
     }
 
     fn header(&self, typ: &str) -> Value {
