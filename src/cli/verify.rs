@@ -1,4 +1,5 @@
-//! `trustnode verify FILE|-`: the node's verdict on a credential or presentation (told apart by its `type`),
+//! `trustnode verify FILE|-`: the node's verdict on a credential or presentation (told apart by its `type`; a file
+//! holding a bare compact JWS is a JOSE-secured credential),
 //! explained for people or as the JSON the HTTP API answers. In-process by default (the configuration's resolver
 //! and registries), or asked of a running node with `--node URL`. Exit status 0 only when verified.
 
@@ -16,7 +17,7 @@ use crate::verifier::{Grounds, Options, ProofMemo, Verifier};
 /// Arguments of `verify`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The credential or presentation: a JSON file, or `-` for standard input.
+    /// The credential or presentation: a JSON file or a compact JWS credential, or `-` for standard input.
     file: String,
     /// Output: an explanation for people, or the verdict as JSON (the HTTP API's body).
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -57,8 +58,12 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, CliError> {
     } else {
         text = std::fs::read(&args.file).map_err(|error| format!("cannot read {}: {error}", args.file))?;
     }
-    let document =
-        trustnode_did::strict_json::from_slice(&text).map_err(|error| format!("{} is not JSON: {error}", args.file))?;
+    let document = match trustnode_did::strict_json::from_slice(&text) {
+        Ok(document) => document,
+        Err(error) => {
+            compact_jws(&text).ok_or_else(|| format!("{} is neither JSON nor a compact JWS: {error}", args.file))?
+        }
+    };
     let presentation = is_presentation(&document);
     let options = Options {
         authority_id: args.authority.clone(),
@@ -84,6 +89,14 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, CliError> {
         }
     }
     Ok(if verified { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The text as a JSON string when it is a compact JWS (three base64url parts), which the verifier reads as a
+/// JOSE-secured credential.
+fn compact_jws(text: &[u8]) -> Option<Value> {
+    let text = std::str::from_utf8(text).ok()?.trim();
+    let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.';
+    (text.split('.').count() == 3 && text.bytes().all(base64url)).then(|| Value::String(text.to_owned()))
 }
 
 fn is_presentation(document: &Value) -> bool {

@@ -1,8 +1,10 @@
 //! `POST /credentials/verify` and `POST /presentations/verify`, in the shapes of the W3C VC API: a body
-//! `{"verifiableCredential" | "verifiablePresentation": …, "options": {…}}`, answered with the node's explained
-//! verdict (`crate::verifier::verdict::Verdict`): 200 when verified, 400 with the same body when not, as the W3C
-//! verifier test suites expect. A request that cannot be read (not JSON, a duplicated member name, no document,
-//! `options` of the wrong shape) is 400 problem details instead; unknown `options` members are ignored.
+//! `{"verifiableCredential" | "verifiablePresentation": …, "options": {…}}` (a credential is a JSON object, a
+//! compact JWS string or an `EnvelopedVerifiableCredential`; the verifier tells them apart), answered with the
+//! node's explained verdict (`crate::verifier::verdict::Verdict`): 200 when verified, 400 with the same body when
+//! not, as the W3C verifier test suites expect. A request that cannot be read (not JSON, a duplicated member name,
+//! no document, `options` of the wrong shape) is 400 problem details instead; unknown `options` members are
+//! ignored.
 //!
 //! Thin: read the body, read the clock once, call the verifier, write the verdict.
 

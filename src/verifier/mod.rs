@@ -2,7 +2,7 @@
 //! `POST /credentials/verify`, `POST /presentations/verify` and `trustnode verify`.
 //!
 //! It composes the pure cores with the node's own state: the credential core (`trustnode-credential`: model,
-//! proofs, validity, status bits) checks what the documents say; the node's resolver finds each proof's key in its
+//! proofs, JOSE-secured credentials, validity, status bits) checks what the documents say; the node's resolver finds each proof's key in its
 //! controller's DID document; the registries this node hosts or mirrors say whether the issuer is authorized
 //! ([`trust`]). Every check runs and every failure is reported ([`verdict`]), not only the first.
 //!
@@ -21,10 +21,11 @@ use time::OffsetDateTime;
 use trustnode_credential::contexts::ContextSet;
 use trustnode_credential::data_integrity::{Cryptosuite, DataIntegrityProof};
 use trustnode_credential::error::CredentialError;
+use trustnode_credential::jose::{compact_jws, Jws};
 use trustnode_credential::model::{Credential, DataModel, LerType};
 use trustnode_credential::presentation::Presentation;
 use trustnode_credential::validity::{self, Validity};
-use trustnode_credential::verification_method::{authorized_method, controller_did};
+use trustnode_credential::verification_method::{authorized_method, controller_did, VerificationMethod};
 use trustnode_did::public_key::PublicKey;
 use trustnode_registry::model::Timestamp;
 use trustnode_resolver::{Content, ResolutionOptions, Resolver};
@@ -73,9 +74,15 @@ pub fn load_contexts(config: &CredentialsConfig) -> Result<ContextSet, ContextsE
 /// purpose (and relationship) it must be made for.
 struct ProofTask<'d> {
     document: &'d Map<String, Value>,
-    proof: &'d Map<String, Value>,
+    proof: Securing<'d>,
     controller: Option<&'d str>,
     purpose: &'static str,
+}
+
+/// What secures a document: an embedded Data Integrity proof, or the compact JWS a credential arrived in.
+enum Securing<'d> {
+    DataIntegrity(&'d Map<String, Value>),
+    Jws(&'d Jws),
 }
 
 /// Why a verification request could not be read: the request's fault, answered before any check runs.
@@ -208,7 +215,7 @@ impl<'a> Verifier<'a> {
         if self.check_contexts(presentation.document(), &mut verdict) {
             let tasks = proofs.into_iter().map(|proof| ProofTask {
                 document: presentation.document(),
-                proof,
+                proof: Securing::DataIntegrity(proof),
                 controller: presentation.holder(),
                 purpose: AUTHENTICATION,
             });
@@ -235,9 +242,21 @@ impl<'a> Verifier<'a> {
         Ok(())
     }
 
+    /// A credential with embedded proofs, or one secured by a compact JWS (bare or enveloped), whose payload is
+    /// then checked like any credential.
     async fn check_credential(&self, value: Value) -> Result<Verdict, RequestError> {
         let mut verdict = Verdict::default();
         verdict.ran(Check::Credential);
+        let jws = match compact_jws(&value).map(|compact| compact.and_then(Jws::parse)).transpose() {
+            Ok(jws) => jws,
+            Err(error) => {
+                // An unreadable or unsecured JWS is ignored whole: nothing in it can be trusted to check further.
+                verdict.ran(Check::Proof);
+                verdict.fail(finding(Check::Proof, &error));
+                return Ok(verdict);
+            }
+        };
+        let value = jws.as_ref().map_or(value, |jws| jws.credential().clone());
         let credential = match Credential::parse(value) {
             Ok(credential) => credential,
             Err(error) => {
@@ -248,10 +267,11 @@ impl<'a> Verifier<'a> {
         verdict.evidence(Check::Credential, describe(&credential));
         if self.check_contexts(credential.document(), &mut verdict) {
             let proofs = credential.proofs();
-            if proofs.is_empty() {
+            if proofs.is_empty() && jws.is_none() {
                 verdict.fail(finding(Check::Proof, &CredentialError::NoProof));
             }
-            let tasks = proofs.into_iter().map(|proof| ProofTask {
+            let securing = jws.iter().map(Securing::Jws).chain(proofs.into_iter().map(Securing::DataIntegrity));
+            let tasks = securing.map(|proof| ProofTask {
                 document: credential.document(),
                 proof,
                 controller: Some(credential.issuer()),
@@ -290,10 +310,22 @@ impl<'a> Verifier<'a> {
         verdict.evidence(Check::Proof, Value::Array(evidence));
     }
 
-    /// One proof: read it, resolve its verification method's DID, find the key under the purpose's relationship,
-    /// check a presentation's challenge and domain, verify the signature.
+    /// One proof, by what secures the document.
     async fn check_proof(&self, task: ProofTask<'_>, verdict: &mut Verdict) -> Value {
-        let proof = task.proof;
+        match task.proof {
+            Securing::DataIntegrity(proof) => self.check_data_integrity(&task, proof, verdict).await,
+            Securing::Jws(jws) => self.check_jws(&task, jws, verdict).await,
+        }
+    }
+
+    /// A Data Integrity proof: read it, check a presentation's challenge and domain, find its verification
+    /// method's key, verify the signature.
+    async fn check_data_integrity(
+        &self,
+        task: &ProofTask<'_>,
+        proof: &Map<String, Value>,
+        verdict: &mut Verdict,
+    ) -> Value {
         let mut evidence = json!({
             "type": proof.get("type"),
             "cryptosuite": proof.get("cryptosuite"),
@@ -312,42 +344,9 @@ impl<'a> Verifier<'a> {
         if task.purpose == AUTHENTICATION && !self.challenge_and_domain_match(&parsed, verdict) {
             return evidence;
         }
-        let method_id = parsed.verification_method();
-        let did = controller_did(method_id);
-        if let Some(controller) = task.controller.filter(|controller| *controller != did) {
-            let whose = if task.purpose == ASSERTION { "issuer" } else { "holder" };
-            let message = format!(
-                "the proof's verification method {method_id} belongs to {did}, not to the {whose} {controller}"
-            );
-            verdict.fail(Finding::new(Check::Issuer, format!("method_not_{whose}s"), message));
+        let Some(method) = self.authorized_key(task, parsed.verification_method(), &mut evidence, verdict).await else {
             return evidence;
-        }
-        let resolution = self.resolver.resolve(did, &ResolutionOptions::default()).await;
-        evidence["resolution"] = json!({
-            "method": resolution.method,
-            "didDocumentMetadata": resolution.document_metadata,
-            "cache": resolution.extra_metadata.get("cache"),
-        });
-        let document = match resolution.result {
-            Ok(Content::Document(document)) => document,
-            Ok(_) => {
-                verdict.fail(Finding::new(Check::Issuer, "unresolved", format!("{did} is not a DID")));
-                return evidence;
-            }
-            Err(error) => {
-                let message = format!("{did} could not be resolved: {}: {}", error.code, error.detail);
-                verdict.fail(Finding::new(Check::Issuer, "unresolved", message));
-                return evidence;
-            }
         };
-        let method = match authorized_method(document.value(), method_id, task.purpose) {
-            Ok(method) => method,
-            Err(error) => {
-                verdict.fail(finding(Check::Issuer, &error));
-                return evidence;
-            }
-        };
-        evidence["key"] = json!({"type": method.method_type, "publicKeyMultibase": method.key.to_multibase()});
         let remembered = self.memo.key(task.document, proof, task.purpose, &method.key);
         if self.memo.verified(remembered) {
             evidence["verified"] = Value::Bool(true);
@@ -361,6 +360,74 @@ impl<'a> Verifier<'a> {
             Err(error) => verdict.fail(finding(Check::Proof, &error)),
         }
         evidence
+    }
+
+    /// The JWS a credential arrived in: find its `kid`'s key, verify the signature over the JWS signing input.
+    async fn check_jws(&self, task: &ProofTask<'_>, jws: &Jws, verdict: &mut Verdict) -> Value {
+        let mut evidence = json!({
+            "type": "JWS",
+            "alg": jws.algorithm().name(),
+            "kid": jws.kid(),
+            "typ": jws.typ(),
+            "verified": false,
+        });
+        let Some(method) = self.authorized_key(task, jws.kid(), &mut evidence, verdict).await else {
+            return evidence;
+        };
+        match jws.verify(&method.key) {
+            Ok(()) => evidence["verified"] = Value::Bool(true),
+            Err(error) => verdict.fail(finding(Check::Proof, &error)),
+        }
+        evidence
+    }
+
+    /// The key of verification method `method_id`: it must belong to the task's controller (issuer or holder),
+    /// whose DID the node's resolver resolves, and be listed under the purpose's relationship. The resolution and
+    /// the key go into `evidence`; a failure is reported and gives `None`.
+    async fn authorized_key(
+        &self,
+        task: &ProofTask<'_>,
+        method_id: &str,
+        evidence: &mut Value,
+        verdict: &mut Verdict,
+    ) -> Option<VerificationMethod> {
+        let did = controller_did(method_id);
+        if let Some(controller) = task.controller.filter(|controller| *controller != did) {
+            let whose = if task.purpose == ASSERTION { "issuer" } else { "holder" };
+            let message = format!(
+                "the proof's verification method {method_id} belongs to {did}, not to the {whose} {controller}"
+            );
+            verdict.fail(Finding::new(Check::Issuer, format!("method_not_{whose}s"), message));
+            return None;
+        }
+        let resolution = self.resolver.resolve(did, &ResolutionOptions::default()).await;
+        evidence["resolution"] = json!({
+            "method": resolution.method,
+            "didDocumentMetadata": resolution.document_metadata,
+            "cache": resolution.extra_metadata.get("cache"),
+        });
+        let document = match resolution.result {
+            Ok(Content::Document(document)) => document,
+            Ok(_) => {
+                verdict.fail(Finding::new(Check::Issuer, "unresolved", format!("{did} is not a DID")));
+                return None;
+            }
+            Err(error) => {
+                let message = format!("{did} could not be resolved: {}: {}", error.code, error.detail);
+                verdict.fail(Finding::new(Check::Issuer, "unresolved", message));
+                return None;
+            }
+        };
+        match authorized_method(document.value(), method_id, task.purpose) {
+            Ok(method) => {
+                evidence["key"] = json!({"type": method.method_type, "publicKeyMultibase": method.key.to_multibase()});
+                Some(method)
+            }
+            Err(error) => {
+                verdict.fail(finding(Check::Issuer, &error));
+                None
+            }
+        }
     }
 
     /// The signature check. The RDF suites run on the blocking pool: JSON-LD expansion and RDFC-1.0 of a document

@@ -17,7 +17,7 @@ use trustnode_resolver::web::status_list::StatusListOutcome;
 use trustnode_resolver::web::WebResolver;
 
 use super::verdict::{Check, Finding, Verdict};
-use super::{reasons, ProofTask, Verifier, ASSERTION};
+use super::{reasons, ProofTask, Securing, Verifier, ASSERTION};
 
 impl Verifier<'_> {
     /// Checks every status entry of `credential`, if it has any.
@@ -141,7 +141,7 @@ impl Verifier<'_> {
                     }
                     let tasks = proofs.into_iter().map(|proof| ProofTask {
                         document: credential.document(),
-                        proof,
+                        proof: Securing::DataIntegrity(proof),
                         controller: Some(credential.issuer()),
                         purpose: ASSERTION,
                     });

@@ -234,8 +234,8 @@ async fn the_cli_explains_a_verdict_and_exits_by_it() {
     let registry = fixture.dir.path().display().to_string();
     std::fs::write(&config, format!("[[registries]]\nsource = {registry:?}\n")).unwrap();
     let file = dir.path().join("badge.json");
-    let run = |credential: &Value, format: &str| {
-        std::fs::write(&file, credential.to_string()).unwrap();
+    let run = |contents: String, format: &str| {
+        std::fs::write(&file, contents).unwrap();
         Command::new(env!("CARGO_BIN_EXE_trustnode"))
             .args(["verify", file.to_str().unwrap(), "--format", format, "--config", config.to_str().unwrap()])
             .env("TRUSTNODE_SERVER__DATA_DIR", dir.path().join("data"))
@@ -243,7 +243,7 @@ async fn the_cli_explains_a_verdict_and_exits_by_it() {
             .output()
             .unwrap()
     };
-    let output = run(&issuer.sign(&issuer.badge()), "text");
+    let output = run(issuer.sign(&issuer.badge()).to_string(), "text");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{text}{}", String::from_utf8_lossy(&output.stderr));
     assert!(text.starts_with("VERIFIED\n"), "{text}");
@@ -251,10 +251,19 @@ async fn the_cli_explains_a_verdict_and_exits_by_it() {
 
     let mut expired = issuer.badge();
     expired["validUntil"] = json!("2025-06-01T00:00:00Z");
-    let output = run(&issuer.sign(&expired), "json");
+    let output = run(issuer.sign(&expired).to_string(), "json");
     assert_eq!(output.status.code(), Some(1));
     let verdict: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(errors(&verdict), ["validity/expired"]);
+
+    // A file holding a bare compact JWS is a JOSE-secured credential.
+    let header = json!({"alg": "EdDSA", "typ": "vc+jwt", "kid": issuer.method()});
+    let output = run(format!("{}\n", issuer.jws(&header, &issuer.badge())), "json");
+    let verdict: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(output.status.success(), "{verdict}");
+    assert_eq!(verdict["trustnode"]["proof"][0]["type"], "JWS");
+    let output = run("not a credential".to_owned(), "json");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("neither JSON nor a compact JWS"));
 }
 
 async fn verify_presentation(node: &TestNode, presentation: &Value, options: Value) -> Reply {
@@ -452,4 +461,90 @@ fn the_example_badge_verifies_on_the_default_configuration() {
     assert!(text.starts_with("VERIFIED\n"), "{text}");
     assert!(text.contains("proof        passed: eddsa-rdfc-2022 by did:key:"), "{text}");
     assert!(text.contains("trust        passed: issue OpenBadgeCredential; did:key:z6MkvhPkGtv3JEtWXMVDW9vMCJYQR9QbadQUMGpYLexsj29Z: active"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jose_credentials_are_verified_bare_enveloped_or_as_vc_1_1_jwts_and_each_failure_named() {
+    let issuer = Issuer::generate();
+    let (node, _fixture) = node_trusting(&issuer, |_| {}).await;
+    let header = json!({"alg": "EdDSA", "typ": "vc+jwt", "kid": issuer.method()});
+    let token = issuer.jws(&header, &issuer.badge());
+
+    // VC-JOSE-COSE: the payload is the badge, checked like any badge.
+    let reply = verify(&node, &json!(token), json!({})).await;
+    let verdict = reply.json();
+    assert_eq!(reply.status, 200, "{verdict}");
+    assert_eq!(verdict["checks"], json!(["credential", "context", "proof", "issuer", "validity", "trust"]));
+    assert_eq!(verdict["trustnode"]["credential"]["lerType"], "OpenBadgeCredential");
+    let proof = &verdict["trustnode"]["proof"][0];
+    assert_eq!(proof["type"], "JWS", "{proof}");
+    assert_eq!(proof["alg"], "EdDSA");
+    assert_eq!(proof["typ"], "vc+jwt");
+    assert_eq!(proof["kid"], issuer.method().as_str());
+    assert_eq!(proof["verified"], true);
+    assert_eq!(proof["key"]["publicKeyMultibase"].as_str(), issuer.did.strip_prefix("did:key:"));
+    assert_eq!(proof["resolution"]["method"], "key");
+
+    // The VC 1.1 JWT encoding (the Open Badges 3.0 JWT): the credential in `vc`, its members in the claims.
+    let mut vc = issuer.badge();
+    let vc_members = vc.as_object_mut().unwrap();
+    for member in ["issuer", "id", "validFrom"] {
+        vc_members.remove(member);
+    }
+    let claims = json!({"iss": issuer.did, "jti": "urn:uuid:5d7e", "nbf": 1_735_689_600, "vc": vc});
+    let jwt_header = json!({"alg": "EdDSA", "typ": "JWT", "kid": issuer.method()});
+    let reply = verify(&node, &json!(issuer.jws(&jwt_header, &claims)), json!({})).await;
+    let verdict = reply.json();
+    assert_eq!(reply.status, 200, "{verdict}");
+    assert_eq!(verdict["trustnode"]["credential"]["id"], "urn:uuid:5d7e");
+    assert_eq!(verdict["trustnode"]["credential"]["issuer"], issuer.did.as_str());
+    assert_eq!(verdict["trustnode"]["validity"]["validFrom"], "2025-01-01T00:00:00Z");
+
+    // Each way to break one fails with its reason.
+    let (signed_part, signature) = token.rsplit_once('.').unwrap();
+    let header_part = signed_part.split_once('.').unwrap().0;
+    let mut forged = issuer.badge();
+    forged["name"] = json!("Forged");
+    let forged_part = issuer.jws(&header, &forged);
+    let forged_payload = forged_part.split('.').nth(1).unwrap();
+    let tampered = format!("{header_part}.{forged_payload}.{signature}");
+    let stranger = Issuer::generate();
+    let unsecured = {
+        let none = issuer.jws(&json!({"alg": "none", "typ": "vc+jwt", "kid": issuer.method()}), &issuer.badge());
+        format!("{}.", none.rsplit_once('.').unwrap().0)
+    };
+    let mut expired = issuer.badge();
+    expired["validUntil"] = json!("2025-06-01T00:00:00Z");
+    let cases = [
+        ("tampered payload", tampered, vec!["proof/signature_mismatch"]),
+        ("another key", stranger.jws(&header, &issuer.badge()), vec!["proof/signature_mismatch"]),
+        ("alg none", unsecured, vec!["proof/unsecured_jws"]),
+        ("expired", issuer.jws(&header, &expired), vec!["validity/expired"]),
+    ];
+    for (case, token, expected) in cases {
+        let reply = verify(&node, &json!(token), json!({})).await;
+        let verdict = reply.json();
+        assert_eq!(reply.status, 400, "{case}: {verdict}");
+        assert_eq!(verdict["verified"], false, "{case}");
+        assert_eq!(errors(&verdict), expected, "{case}");
+    }
+
+    // An enveloped credential inside a signed presentation.
+    let holder = Issuer::generate();
+    let enveloped = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": "EnvelopedVerifiableCredential",
+        "id": format!("data:application/vc+jwt,{token}"),
+    });
+    let signed = holder.sign_with(&presentation(&holder, vec![enveloped]), "authentication", json!({}));
+    let reply = verify_presentation(&node, &signed, json!({})).await;
+    let verdict = reply.json();
+    assert_eq!(reply.status, 200, "{verdict}");
+    assert_eq!(verdict["credentials"][0]["verified"], true, "{verdict}");
+    assert_eq!(verdict["credentials"][0]["trustnode"]["proof"][0]["type"], "JWS");
+    let broken = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "EnvelopedVerifiableCredential", "id": "data:,x"});
+    let signed = holder.sign_with(&presentation(&holder, vec![broken]), "authentication", json!({}));
+    let verdict = verify_presentation(&node, &signed, json!({})).await.json();
+    assert_eq!(errors(&verdict), ["presentation/credential_not_verified"]);
+    assert_eq!(errors(&verdict["credentials"][0]), ["proof/invalid_envelope"]);
 }

@@ -199,16 +199,7 @@ impl DataIntegrityProof {
             Hash::Sha256 => hash_data::<Sha256>(&options, &document),
             Hash::Sha384 => hash_data::<Sha384>(&options, &document),
         };
-        let verified = match key {
-            PublicKey::Ed25519(_) => ed25519_verify(&key.raw_bytes(), &hash_data, &self.signature),
-            PublicKey::P256(point) => p256::ecdsa::Signature::from_slice(&self.signature)
-                .is_ok_and(|signature| p256::ecdsa::VerifyingKey::from(point).verify(&hash_data, &signature).is_ok()),
-            PublicKey::P384(point) => p384::ecdsa::Signature::from_slice(&self.signature)
-                .is_ok_and(|signature| p384::ecdsa::VerifyingKey::from(point).verify(&hash_data, &signature).is_ok()),
-            // `uses` admitted only the three types above.
-            _ => false,
-        };
-        verified.then_some(()).ok_or(CredentialError::SignatureMismatch)
+        signature_holds(key, &hash_data, &self.signature).then_some(()).ok_or(CredentialError::SignatureMismatch)
     }
 
     /// The canonical proof options and the canonical document, in the order they are hashed.
@@ -288,6 +279,19 @@ fn string_member<'a>(proof: &'a Map<String, Value>, member: &'static str) -> Res
 /// hash(options) ‖ hash(document).
 fn hash_data<D: Digest>(options: &[u8], document: &[u8]) -> Vec<u8> {
     [D::digest(options), D::digest(document)].concat()
+}
+
+/// Whether `signature` is `key`'s signature of `message`: Ed25519 (strict), or ECDSA `r‖s` over P-256 with SHA-256
+/// or P-384 with SHA-384 of the message. Any other key type never verifies; callers check the type first to name it.
+pub(crate) fn signature_holds(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
+    match key {
+        PublicKey::Ed25519(_) => ed25519_verify(&key.raw_bytes(), message, signature),
+        PublicKey::P256(point) => p256::ecdsa::Signature::from_slice(signature)
+            .is_ok_and(|signature| p256::ecdsa::VerifyingKey::from(point).verify(message, &signature).is_ok()),
+        PublicKey::P384(point) => p384::ecdsa::Signature::from_slice(signature)
+            .is_ok_and(|signature| p384::ecdsa::VerifyingKey::from(point).verify(message, &signature).is_ok()),
+        _ => false,
+    }
 }
 
 fn ed25519_verify(key: &[u8], message: &[u8], signature: &[u8]) -> bool {

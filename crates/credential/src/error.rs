@@ -132,6 +132,46 @@ pub enum CredentialError {
         /// What is wrong with it.
         why: String,
     },
+    /// The text is not a compact JWS (three base64url parts, a JSON object header and payload).
+    #[error("not a compact JWS: {0}")]
+    InvalidJws(String),
+    /// The JWS is unsecured (`alg: none`); it is ignored, as VC-JOSE-COSE asks.
+    #[error("the JWS is unsecured (alg \"none\"); an unsecured credential is never accepted")]
+    UnsecuredJws,
+    /// The JWS `alg` is not one this crate verifies.
+    #[error("JWS alg {0:?} is not supported; EdDSA (Ed25519), ES256 and ES384 are")]
+    UnsupportedAlgorithm(String),
+    /// The JWS header names `crit` extensions; none is understood, so the JWS must be refused (RFC 7515 §4.1.11).
+    #[error("the JWS header marks {0} as critical; no JWS extension is understood here")]
+    UnsupportedCritical(String),
+    /// The JWS `typ` is neither `vc+jwt` (VC-JOSE-COSE) nor `JWT` (the VC 1.1 JWT encoding).
+    #[error("JWS typ {0:?} is not a credential's; vc+jwt (VC-JOSE-COSE) and JWT (VC 1.1 JWT, Open Badges 3.0) are")]
+    UnsupportedJwsType(String),
+    /// The JWS `kid` is missing or is not a DID URL of a verification method.
+    #[error("the JWS kid {0}; it must be a DID URL with a fragment, or a `#fragment` of the issuer's DID")]
+    InvalidKid(String),
+    /// A JWT claim that must not appear in this form does.
+    #[error("a vc+jwt payload is the credential itself, so the `{0}` claim must not appear")]
+    ForbiddenClaim(&'static str),
+    /// A JWT claim disagrees with the credential member it stands for.
+    #[error("the JWT claim `{claim}` disagrees with the credential's `{member}`")]
+    ClaimMismatch {
+        /// The JWT claim.
+        claim: &'static str,
+        /// The credential member it mirrors.
+        member: &'static str,
+    },
+    /// The key is of a type the JWS `alg` does not use.
+    #[error("a {key_type} key cannot verify a JWS with alg {alg}")]
+    KeyNotForAlgorithm {
+        /// The JWS `alg`.
+        alg: &'static str,
+        /// The key's multicodec name.
+        key_type: &'static str,
+    },
+    /// An `EnvelopedVerifiableCredential` whose `id` is not a `data:application/vc+jwt,` URL.
+    #[error("an EnvelopedVerifiableCredential's id must be a data:application/vc+jwt,<compact JWS> URL: {0}")]
+    InvalidEnvelope(String),
 }
 
 impl CredentialError {
@@ -166,6 +206,16 @@ impl CredentialError {
             CredentialError::InvalidOperatorContext { .. } => "invalid_operator_context",
             CredentialError::JsonLdExpansion(_) => "json_ld_expansion",
             CredentialError::CanonicalizationLimit(_) => "canonicalization_limit",
+            CredentialError::InvalidJws(_) => "invalid_jws",
+            CredentialError::UnsecuredJws => "unsecured_jws",
+            CredentialError::UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            CredentialError::UnsupportedCritical(_) => "unsupported_critical",
+            CredentialError::UnsupportedJwsType(_) => "unsupported_jws_type",
+            CredentialError::InvalidKid(_) => "invalid_kid",
+            CredentialError::ForbiddenClaim(_) => "forbidden_claim",
+            CredentialError::ClaimMismatch { .. } => "claim_mismatch",
+            CredentialError::KeyNotForAlgorithm { .. } => "key_not_for_algorithm",
+            CredentialError::InvalidEnvelope(_) => "invalid_envelope",
         }
     }
 }

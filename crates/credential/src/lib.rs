@@ -8,6 +8,9 @@
 //! - [`data_integrity`] verifies the proofs of a credential or a presentation against a public key the caller
 //!   supplies: `DataIntegrityProof` with `eddsa-rdfc-2022`, `eddsa-jcs-2022`, `ecdsa-rdfc-2019` or `ecdsa-jcs-2019`
 //!   (P-256, P-384), and the legacy `Ed25519Signature2020`; it decodes Multikey values.
+//! - [`jose`] reads a JOSE-secured credential (a compact JWS: VC-JOSE-COSE `vc+jwt`, or the VC 1.1 JWT with its
+//!   `vc` claim, bare or enveloped in a data URL), maps its claims onto the credential and verifies its EdDSA,
+//!   ES256 or ES384 signature against a public key the caller supplies.
 //! - [`contexts`] is the set of JSON-LD contexts a document may name: bundled, hash-pinned copies plus the
 //!   operator's; any other context URL is refused, never fetched.
 //! - [`rdf`] turns a JSON-LD document into RDFC-1.0 canonical N-Quads for the RDF suites, within size, quad and
@@ -26,6 +29,7 @@
 pub mod contexts;
 pub mod data_integrity;
 pub mod error;
+pub mod jose;
 pub mod model;
 pub mod presentation;
 pub mod rdf;

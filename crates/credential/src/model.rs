@@ -169,7 +169,7 @@ pub(crate) fn type_names(document: &Map<String, Value>) -> Result<Vec<String>, C
         .ok_or(CredentialError::InvalidMember { member: "type", expected: "a string or an array of strings" })
 }
 
-fn issuer(document: &Map<String, Value>) -> Result<String, CredentialError> {
+pub(crate) fn issuer(document: &Map<String, Value>) -> Result<String, CredentialError> {
     let issuer = document.get("issuer").ok_or(CredentialError::MissingMember("issuer"))?;
     let id = match issuer {
         Value::String(id) => Some(id.as_str()),

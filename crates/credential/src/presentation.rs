@@ -1,7 +1,7 @@
 //! The presentation model: the members a verifier reads from a W3C verifiable presentation (VCDM 1.1 or 2.0) —
 //! its holder, the credentials it holds and its proofs — taken from its JSON without JSON-LD processing. It reads,
-//! it does not verify: each credential is read with [`crate::model::Credential`] by the caller, the proofs are
-//! checked with [`crate::data_integrity`]. No I/O here.
+//! it does not verify: each credential is read with [`crate::model::Credential`] (a JOSE-secured one with
+//! [`crate::jose`]) by the caller, the proofs are checked with [`crate::data_integrity`]. No I/O here.
 
 use serde_json::{Map, Value};
 
@@ -20,7 +20,7 @@ pub struct Presentation {
 impl Presentation {
     /// Reads a presentation: the first `@context` names a known data model, `type` includes
     /// `VerifiablePresentation`, `holder` (optional) is a URL or an object with an `id`, `verifiableCredential`
-    /// (optional) is one object or an array of objects, `proof` (optional) an object or an array of objects.
+    /// (optional) is one credential or an array of them (objects, enveloped or not, or compact JWS strings), `proof` (optional) an object or an array of objects.
     pub fn parse(value: Value) -> Result<Presentation, CredentialError> {
         let Value::Object(document) = value else { return Err(CredentialError::NotAnObject) };
         let data_model = data_model(&document)?;
@@ -45,10 +45,11 @@ impl Presentation {
             None => Vec::new(),
             Some(value) => {
                 let credentials = one_or_many(value);
-                if !credentials.iter().all(Value::is_object) {
+                // A string is a compact JWS credential (VC-JOSE-COSE or VC 1.1 JWT), read by the caller.
+                if !credentials.iter().all(|credential| credential.is_object() || credential.is_string()) {
                     return Err(CredentialError::InvalidMember {
                         member: "verifiableCredential",
-                        expected: "an object or an array of objects (credentials with embedded proofs)",
+                        expected: "a credential or an array of credentials (objects, or compact JWS strings)",
                     });
                 }
                 credentials.to_vec()
@@ -125,9 +126,11 @@ mod tests {
             Presentation::parse(base(json!({"holder": 7}))),
             Err(CredentialError::InvalidMember { member: "holder", .. })
         ));
-        let enveloped = base(json!({"verifiableCredential": ["eyJhbGciOiJFZERTQSJ9.e30.sig"]}));
+        let jws =
+            base(json!({"verifiableCredential": ["eyJhbGciOiJFZERTQSJ9.e30.sig", {"type": "VerifiableCredential"}]}));
+        assert_eq!(Presentation::parse(jws).unwrap().credentials().len(), 2);
         assert!(matches!(
-            Presentation::parse(enveloped),
+            Presentation::parse(base(json!({"verifiableCredential": [7]}))),
             Err(CredentialError::InvalidMember { member: "verifiableCredential", .. })
         ));
         assert!(matches!(

@@ -1,6 +1,6 @@
 //! Credentials for verification tests: an Open Badges 3.0 credential from a did:key issuer, signed with
 //! `eddsa-jcs-2022` as the vc-di-eddsa specification describes (checked against its W3C vectors in the credential
-//! crate), and the requests of the VC API verification endpoints.
+//! crate) or as a compact JWS, and the requests of the VC API verification endpoints.
 
 use ed25519_dalek::Signer as _;
 use serde_json::{json, Map, Value};
@@ -79,6 +79,19 @@ impl Issuer {
             "validFrom": "2025-01-01T00:00:00Z",
             "credentialSubject": {"id": format!("{url}#list"), "type": "BitstringStatusList", "statusPurpose": purpose, "encodedList": encoded_list(set)}
         })
+    }
+
+    /// A compact JWS of `payload` under `header`, signed with this issuer's Ed25519 key (`alg` is the header's).
+    pub fn jws(&self, header: &Value, payload: &Value) -> String {
+        let part = |value: &Value| {
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                serde_json::to_vec(value).unwrap(),
+            )
+        };
+        let input = format!("{}.{}", part(header), part(payload));
+        let signature = self.key.sign(input.as_bytes()).to_bytes();
+        format!("{input}.{}", base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature))
     }
 
     /// `credential` signed for `assertionMethod`.
