@@ -456,6 +456,7 @@ proptest::proptest! {
         target.as_object_mut().unwrap().insert(member.to_owned(), value);
         let outcome = verify(edited.clone(), &vector.key());
         let signed_unchanged = Credential::parse(edited.clone()).is_ok()
+            && ContextSet::bundled().check(edited.as_object().unwrap()).is_ok()
             && edited["proof"]["proofValue"] == original["proof"]["proofValue"]
             && canonical_parts(&edited, &vector.key()).ok() == canonical_parts(&original, &vector.key()).ok();
         proptest::prop_assert_eq!(outcome.is_ok(), signed_unchanged, "{:?}", outcome);
