@@ -14,6 +14,11 @@ use trustnode_credential::contexts::ContextSet;
 use trustnode_credential::data_integrity::{decode_multikey, DataIntegrityProof};
 use trustnode_credential::model::Credential;
 
+// The node's allocator: JSON-LD processing allocates heavily, and with the system allocator the OB 3.0
+// eddsa-rdfc-2022 verification took 2.9 ms instead of the node's 1.5 ms.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// (name, signed credential, key pair) of each vector.
 const VECTORS: [(&str, &str, &str); 9] = [
     (
