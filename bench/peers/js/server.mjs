@@ -1,8 +1,9 @@
-// The HTTP and process scaffolding both JavaScript peers share: a `node:cluster` primary forks WORKERS workers
-// (default: one per CPU), each serving GET /healthz and GET /1.0/identifiers/{did} on 127.0.0.1:PORT.
-// A peer supplies only `resolveDid(did)`, returning a DID resolution result
-// `{didDocument, didResolutionMetadata, didDocumentMetadata}`; this file maps it onto HTTP.
-// Nothing here resolves DIDs, caches results, or logs per request.
+// The HTTP and process scaffolding the JavaScript peers share: a `node:cluster` primary forks WORKERS workers
+// (default: one per CPU), each serving on 127.0.0.1:PORT. `serveCluster` takes any request handler (the
+// verifier-core peer uses it); `servePeer` is the resolver peers' handler: GET /healthz and
+// GET /1.0/identifiers/{did}, where a peer supplies only `resolveDid(did)`, returning a DID resolution result
+// `{didDocument, didResolutionMetadata, didDocumentMetadata}`.
+// Nothing here resolves DIDs, verifies credentials, caches results, or logs per request.
 
 import cluster from 'node:cluster';
 import dns from 'node:dns';
@@ -31,13 +32,34 @@ const CLIENT_ERRORS = new Set([
 const NOT_FOUND_ERRORS = new Set(['notFound']);
 
 /**
- * Starts the peer: in the primary, parses `PORT` from argv and forks the workers; in a worker, serves HTTP.
+ * Starts a resolver peer: GET /healthz and GET /1.0/identifiers/{did} answered with `resolveDid`.
  *
  * @param {object} peer
  * @param {string} peer.name - Shown in the start-up line.
  * @param {(did: string) => Promise<object>} peer.resolveDid - Resolves one DID to a resolution result.
  */
 export function servePeer({name, resolveDid}) {
+  serveCluster({
+    name,
+    handle: (request) =>
+      answer(request, resolveDid).catch((error) => ({
+        status: 500,
+        type: RESOLUTION_TYPE,
+        body: JSON.stringify(errorResult('internalError', messageOf(error))),
+      })),
+  });
+}
+
+/**
+ * Starts a peer: in the primary, parses `PORT` from argv and forks the workers; in a worker, serves HTTP with
+ * `handle`.
+ *
+ * @param {object} peer
+ * @param {string} peer.name - Shown in the start-up line and the usage message.
+ * @param {(request: import('node:http').IncomingMessage) => Promise<{status: number, type: string, body: string}>}
+ *   peer.handle - Answers one request; it must not reject.
+ */
+export function serveCluster({name, handle}) {
   const port = Number.parseInt(process.argv[2] ?? '', 10);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`usage: [WORKERS=n] node ${name}.mjs PORT`);
@@ -46,7 +68,7 @@ export function servePeer({name, resolveDid}) {
   if (cluster.isPrimary) {
     startPrimary(name, port);
   } else {
-    startWorker(port, resolveDid);
+    startWorker(port, handle);
   }
 }
 
@@ -86,12 +108,9 @@ function startPrimary(name, port) {
   }
 }
 
-function startWorker(port, resolveDid) {
+function startWorker(port, handle) {
   const server = http.createServer((request, response) => {
-    answer(request, resolveDid).then(
-      ({status, type, body}) => send(response, status, type, body),
-      (error) => send(response, 500, RESOLUTION_TYPE, JSON.stringify(errorResult('internalError', messageOf(error)))),
-    );
+    handle(request).then(({status, type, body}) => send(response, status, type, body));
   });
   server.listen(port, '127.0.0.1');
 }
