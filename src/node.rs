@@ -39,6 +39,8 @@ pub struct NodeState {
     pub contexts: ContextSet,
     /// Proofs the verifier has verified, so the same credential verifies again without canonicalization.
     pub proof_memo: ProofMemo,
+    /// RDF canonicalizations that may run at once: one per core.
+    pub canonicalizations: tokio::sync::Semaphore,
 }
 
 impl NodeState {
@@ -50,6 +52,7 @@ impl NodeState {
             config: &self.config.credentials,
             contexts: &self.contexts,
             memo: &self.proof_memo,
+            canonicalizations: &self.canonicalizations,
         }
     }
 }
@@ -108,7 +111,13 @@ pub async fn open(config: Config) -> Result<NodeState, NodeError> {
         identity,
         contexts,
         proof_memo,
+        canonicalizations: tokio::sync::Semaphore::new(cores()),
     })
+}
+
+/// The cores this process may use (1 when that cannot be told).
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Only the resolver, for commands that verify or resolve without being a node (no node key is created).

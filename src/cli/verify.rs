@@ -115,13 +115,14 @@ async fn verify_here(
     let resolver = crate::node::open_resolver(&config)?;
     let registries = Registries::open(&config.registries, &config.server.data_dir, &resolver).await?;
     let contexts = crate::verifier::load_contexts(&config.credentials)?;
-    let memo = ProofMemo::new(0);
+    let (memo, canonicalizations) = (ProofMemo::new(0), tokio::sync::Semaphore::new(crate::node::cores()));
     let grounds = Grounds {
         resolver: &resolver,
         registries: &registries,
         config: &config.credentials,
         contexts: &contexts,
         memo: &memo,
+        canonicalizations: &canonicalizations,
     };
     let verifier = Verifier::new(grounds, crate::clock::now()?, options);
     let verdict =

@@ -16,6 +16,8 @@ pub mod verdict;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use tokio::sync::Semaphore;
+
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use trustnode_credential::contexts::ContextSet;
@@ -153,6 +155,9 @@ pub struct Grounds<'a> {
     pub contexts: &'a ContextSet,
     /// Proofs verified before.
     pub memo: &'a ProofMemo,
+    /// Permits for RDF canonicalizations at once (one per core): more would only share the cores and hold more
+    /// memory.
+    pub canonicalizations: &'a Semaphore,
 }
 
 /// One verification: its grounds, the instant checked, the options.
@@ -162,6 +167,7 @@ pub struct Verifier<'a> {
     config: &'a CredentialsConfig,
     contexts: &'a ContextSet,
     memo: &'a ProofMemo,
+    canonicalizations: &'a Semaphore,
     now: OffsetDateTime,
     registry_now: Timestamp,
     options: Options,
@@ -172,10 +178,21 @@ pub struct Verifier<'a> {
 impl<'a> Verifier<'a> {
     /// A verifier checking validity and trust at `now`.
     pub fn new(grounds: Grounds<'a>, now: Timestamp, options: Options) -> Verifier<'a> {
-        let Grounds { resolver, registries, config, contexts, memo } = grounds;
+        let Grounds { resolver, registries, config, contexts, memo, canonicalizations } = grounds;
         let instant = OffsetDateTime::from_unix_timestamp(now.unix_seconds()).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let counted = AtomicUsize::new(0);
-        Verifier { resolver, registries, config, contexts, memo, now: instant, registry_now: now, options, counted }
+        Verifier {
+            resolver,
+            registries,
+            config,
+            contexts,
+            memo,
+            canonicalizations,
+            now: instant,
+            registry_now: now,
+            options,
+            counted,
+        }
     }
 
     /// The verdict on a credential.
@@ -443,6 +460,8 @@ impl<'a> Verifier<'a> {
         if matches!(proof.cryptosuite(), Cryptosuite::EddsaJcs2022 | Cryptosuite::EcdsaJcs2019) {
             return proof.verify(document, &key, purpose, self.contexts);
         }
+        // The semaphore is never closed, so a permit always comes.
+        let _permit = self.canonicalizations.acquire().await;
         let (document, contexts) = (document.clone(), self.contexts.clone());
         tokio::task::spawn_blocking(move || proof.verify(&document, &key, purpose, &contexts)).await.unwrap_or_else(
             |error| Err(CredentialError::JsonLdExpansion(format!("the verification task failed: {error}"))),

@@ -165,7 +165,7 @@ fn round_half_to_even(value: f64, shortest: String) -> String {
     let exact_digits = exact_digits.trim_end_matches('0');
     let is_tie = exact_digits.len() == shortest.len() + 1 && exact_digits.ends_with('5');
     let last = shortest.bytes().last().map_or(0, |b| b - b'0');
-    if !is_tie || last % 2 == 0 {
+    if !is_tie || last.is_multiple_of(2) {
         return shortest;
     }
     let rounded_up = !exact_digits.starts_with(&shortest);

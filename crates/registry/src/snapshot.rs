@@ -382,7 +382,7 @@ pub type Progress<'p> = &'p mut dyn FnMut(usize, usize);
 
 fn report(progress: &mut Progress<'_>, position: usize, total: usize) {
     let done = position + 1;
-    if done % PROGRESS_STEP == 0 || done == total {
+    if done.is_multiple_of(PROGRESS_STEP) || done == total {
         progress(done, total);
     }
 }
