@@ -162,14 +162,8 @@ pub struct Grounds<'a> {
 
 /// One verification: its grounds, the instant checked, the options.
 pub struct Verifier<'a> {
-    resolver: &'a Resolver,
-    registries: &'a Registries,
-    config: &'a CredentialsConfig,
-    contexts: &'a ContextSet,
-    memo: &'a ProofMemo,
-    canonicalizations: &'a Semaphore,
-    now: OffsetDateTime,
-    registry_now: Timestamp,
+    grounds: Grounds<'a>,
+    now: Timestamp,
     options: Options,
     /// Credentials verified so far in this request, against `config.max_credentials`.
     counted: AtomicUsize,
@@ -178,21 +172,7 @@ pub struct Verifier<'a> {
 impl<'a> Verifier<'a> {
     /// A verifier checking validity and trust at `now`.
     pub fn new(grounds: Grounds<'a>, now: Timestamp, options: Options) -> Verifier<'a> {
-        let Grounds { resolver, registries, config, contexts, memo, canonicalizations } = grounds;
-        let instant = OffsetDateTime::from_unix_timestamp(now.unix_seconds()).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let counted = AtomicUsize::new(0);
-        Verifier {
-            resolver,
-            registries,
-            config,
-            contexts,
-            memo,
-            canonicalizations,
-            now: instant,
-            registry_now: now,
-            options,
-            counted,
-        }
+        Verifier { grounds, now, options, counted: AtomicUsize::new(0) }
     }
 
     /// The verdict on a credential.
@@ -253,8 +233,8 @@ impl<'a> Verifier<'a> {
 
     fn count(&self, more: usize) -> Result<(), RequestError> {
         let total = self.counted.fetch_add(more, Ordering::Relaxed) + more;
-        if total > self.config.max_credentials {
-            return Err(RequestError::TooManyCredentials(self.config.max_credentials));
+        if total > self.grounds.config.max_credentials {
+            return Err(RequestError::TooManyCredentials(self.grounds.config.max_credentials));
         }
         Ok(())
     }
@@ -282,20 +262,7 @@ impl<'a> Verifier<'a> {
             }
         };
         verdict.evidence(Check::Credential, describe(&credential));
-        if self.check_contexts(credential.document(), &mut verdict) {
-            let proofs = credential.proofs();
-            if proofs.is_empty() && jws.is_none() {
-                verdict.fail(finding(Check::Proof, &CredentialError::NoProof));
-            }
-            let securing = jws.iter().map(Securing::Jws).chain(proofs.into_iter().map(Securing::DataIntegrity));
-            let tasks = securing.map(|proof| ProofTask {
-                document: credential.document(),
-                proof,
-                controller: Some(credential.issuer()),
-                purpose: ASSERTION,
-            });
-            self.check_proofs(tasks, &mut verdict).await;
-        }
+        self.check_secured(&credential, jws.as_ref(), &mut verdict).await;
         self.check_validity(&credential, &mut verdict);
         self.check_status(&credential, &mut verdict).await;
         self.check_trust(&credential, &mut verdict);
@@ -303,11 +270,31 @@ impl<'a> Verifier<'a> {
         Ok(verdict)
     }
 
+    /// What secures a credential: its contexts, then its JWS (when it arrived in one) and every embedded proof, by
+    /// keys of its issuer; at least one of them.
+    async fn check_secured(&self, credential: &Credential, jws: Option<&Jws>, verdict: &mut Verdict) {
+        if !self.check_contexts(credential.document(), verdict) {
+            return;
+        }
+        let proofs = credential.proofs();
+        if proofs.is_empty() && jws.is_none() {
+            verdict.fail(finding(Check::Proof, &CredentialError::NoProof));
+        }
+        let securing = jws.into_iter().map(Securing::Jws).chain(proofs.into_iter().map(Securing::DataIntegrity));
+        let tasks = securing.map(|proof| ProofTask {
+            document: credential.document(),
+            proof,
+            controller: Some(credential.issuer()),
+            purpose: ASSERTION,
+        });
+        self.check_proofs(tasks, verdict).await;
+    }
+
     /// Every context the document names (at any depth) must be in the node's set. When one is not, no proof is
     /// checked: what the document means, and so what was signed, is unknown.
     fn check_contexts(&self, document: &Map<String, Value>, verdict: &mut Verdict) -> bool {
         verdict.ran(Check::Context);
-        match self.contexts.check(document) {
+        match self.grounds.contexts.check(document) {
             Ok(()) => true,
             Err(error) => {
                 verdict.fail(finding(Check::Context, &error));
@@ -364,14 +351,14 @@ impl<'a> Verifier<'a> {
         let Some(method) = self.authorized_key(task, parsed.verification_method(), &mut evidence, verdict).await else {
             return evidence;
         };
-        let remembered = self.memo.key(task.document, proof, task.purpose, &method.key);
-        if self.memo.verified(remembered) {
+        let remembered = self.grounds.memo.key(task.document, proof, task.purpose, &method.key);
+        if self.grounds.memo.verified(remembered) {
             evidence["verified"] = Value::Bool(true);
             return evidence;
         }
         match self.verify_signature(parsed, task.document, method.key, task.purpose).await {
             Ok(()) => {
-                self.memo.remember(remembered);
+                self.grounds.memo.remember(remembered);
                 evidence["verified"] = Value::Bool(true);
             }
             Err(error) => verdict.fail(finding(Check::Proof, &error)),
@@ -417,7 +404,7 @@ impl<'a> Verifier<'a> {
             verdict.fail(Finding::new(Check::Issuer, format!("method_not_{whose}s"), message));
             return None;
         }
-        let resolution = self.resolver.resolve(did, &ResolutionOptions::default()).await;
+        let resolution = self.grounds.resolver.resolve(did, &ResolutionOptions::default()).await;
         evidence["resolution"] = json!({
             "method": resolution.method,
             "didDocumentMetadata": resolution.document_metadata,
@@ -458,11 +445,11 @@ impl<'a> Verifier<'a> {
         purpose: &'static str,
     ) -> Result<(), CredentialError> {
         if matches!(proof.cryptosuite(), Cryptosuite::EddsaJcs2022 | Cryptosuite::EcdsaJcs2019) {
-            return proof.verify(document, &key, purpose, self.contexts);
+            return proof.verify(document, &key, purpose, self.grounds.contexts);
         }
         // The semaphore is never closed, so a permit always comes.
-        let _permit = self.canonicalizations.acquire().await;
-        let (document, contexts) = (document.clone(), self.contexts.clone());
+        let _permit = self.grounds.canonicalizations.acquire().await;
+        let (document, contexts) = (document.clone(), self.grounds.contexts.clone());
         tokio::task::spawn_blocking(move || proof.verify(&document, &key, purpose, &contexts)).await.unwrap_or_else(
             |error| Err(CredentialError::JsonLdExpansion(format!("the verification task failed: {error}"))),
         )
@@ -491,8 +478,9 @@ impl<'a> Verifier<'a> {
 
     fn check_validity(&self, credential: &Credential, verdict: &mut Verdict) {
         verdict.ran(Check::Validity);
-        let tolerance = time::Duration::seconds(i64::try_from(self.config.clock_skew_s).unwrap_or(i64::MAX));
-        let outcome = validity::check(credential, self.now, tolerance);
+        let tolerance = time::Duration::seconds(i64::try_from(self.grounds.config.clock_skew_s).unwrap_or(i64::MAX));
+        let now = OffsetDateTime::from_unix_timestamp(self.now.unix_seconds()).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let outcome = validity::check(credential, now, tolerance);
         let rfc3339 = |at: Option<OffsetDateTime>| {
             at.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok())
         };
@@ -501,8 +489,8 @@ impl<'a> Verifier<'a> {
             json!({
                 "validFrom": rfc3339(credential.valid_from()),
                 "validUntil": rfc3339(credential.valid_until()),
-                "checkedAt": rfc3339(Some(self.now)),
-                "toleranceSeconds": self.config.clock_skew_s,
+                "checkedAt": rfc3339(Some(now)),
+                "toleranceSeconds": self.grounds.config.clock_skew_s,
                 "inForce": outcome.is_in_force(),
                 "message": outcome.to_string(),
             }),
@@ -516,22 +504,24 @@ impl<'a> Verifier<'a> {
     }
 
     fn check_trust(&self, credential: &Credential, verdict: &mut Verdict) {
-        if self.config.trust == TrustPolicy::Off {
+        if self.grounds.config.trust == TrustPolicy::Off {
             return;
         }
         verdict.ran(Check::Trust);
         let resource = match &self.options.resource {
             Some(resource) => resource.clone(),
-            None => trust::resource_for(credential.types(), credential.ler_type().map(ler_type_name), self.config),
+            None => {
+                trust::resource_for(credential.types(), credential.ler_type().map(ler_type_name), self.grounds.config)
+            }
         };
         let issuer = credential.issuer();
         let answer = trust::ask(
-            self.registries,
+            self.grounds.registries,
             issuer,
             resource,
             self.options.authority_id.as_deref(),
             self.options.proof,
-            self.registry_now,
+            self.now,
         );
         verdict.evidence(
             Check::Trust,
@@ -554,7 +544,7 @@ impl<'a> Verifier<'a> {
             "issuer_not_authorized",
             format!("no registry authorizes {issuer} to {} {} ({asked})", trust::ISSUE_ACTION, answer.resource),
         );
-        match self.config.trust {
+        match self.grounds.config.trust {
             TrustPolicy::Required => verdict.fail(finding),
             TrustPolicy::Warning | TrustPolicy::Off => verdict.warn(finding),
         }
@@ -569,9 +559,7 @@ impl<'a> Verifier<'a> {
         for (n, inner) in nested.into_iter().enumerate() {
             let inner = Box::pin(self.check_credential(inner)).await?.conclude();
             if !inner.verified {
-                let reasons: Vec<String> =
-                    inner.errors.iter().map(|f| format!("{}/{}", f.check.name(), f.code)).collect();
-                let message = format!("nested credential {n} is not verified: {}", reasons.join(", "));
+                let message = format!("nested credential {n} is not verified: {}", reasons(&inner));
                 verdict.fail(Finding::new(Check::Nested, "nested_not_verified", message));
             }
             verdicts.push(serde_json::to_value(&inner).unwrap_or(Value::Null));

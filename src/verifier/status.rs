@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use trustnode_credential::model::Credential;
-use trustnode_credential::status::{self, ErrorKind, Limits, StatusEntry, StatusError, StatusList};
+use trustnode_credential::status::{self, Limits, StatusEntry, StatusError, StatusList};
 use trustnode_resolver::web::status_list::StatusListOutcome;
 use trustnode_resolver::web::WebResolver;
 
 use super::verdict::{Check, Finding, Verdict};
-use super::{reasons, ProofTask, Securing, Verifier, ASSERTION};
+use super::{reasons, Verifier};
 
 impl Verifier<'_> {
     /// Checks every status entry of `credential`, if it has any.
@@ -46,14 +46,13 @@ impl Verifier<'_> {
             "statusListIndex": entry.index.to_string(),
             "statusSize": entry.size,
         });
-        let Some((mut list, mut parsed)) = self.read_list(url, None, verdict, &mut evidence).await else {
+        let Some((mut list, mut parsed, age_s)) = self.read_list(url, None, verdict, &mut evidence).await else {
             return evidence;
         };
         // A cached copy older than the list's own `ttl` is fetched again before it is believed.
-        let age_ms = evidence["cache"]["ageSeconds"].as_u64().unwrap_or(0).saturating_mul(1000);
-        if let Some(ttl) = parsed.ttl_ms.filter(|ttl| age_ms > *ttl) {
+        if let Some(ttl) = parsed.ttl_ms.filter(|ttl| age_s.saturating_mul(1000) > *ttl) {
             let Some(fresh) = self.read_list(url, Some(ttl), verdict, &mut evidence).await else { return evidence };
-            (list, parsed) = fresh;
+            (list, parsed, _) = fresh;
         }
         if !self.list_is_verified(list, url, verdict, &mut evidence).await {
             return evidence;
@@ -82,15 +81,16 @@ impl Verifier<'_> {
         evidence
     }
 
-    /// The list credential at `url` (from the cache unless older than `ttl_ms`) as JSON, and its list.
+    /// The list credential at `url` (from the cache unless older than `ttl_ms`) as JSON, its list, and the age of
+    /// the copy in seconds.
     async fn read_list(
         &self,
         url: &str,
         ttl_ms: Option<u64>,
         verdict: &mut Verdict,
         evidence: &mut Value,
-    ) -> Option<(Value, StatusList)> {
-        let Some(web) = self.resolver.method::<WebResolver>() else {
+    ) -> Option<(Value, StatusList, u64)> {
+        let Some(web) = self.grounds.resolver.method::<WebResolver>() else {
             let detail = "this node fetches nothing over HTTPS (did:web is not among resolver.methods), so it cannot \
                           read status lists";
             verdict.fail(Finding::new(Check::Status, "status_retrieval_error", detail));
@@ -98,6 +98,7 @@ impl Verifier<'_> {
         };
         let StatusListOutcome { result, cache } = web.fetch_status_list(url, ttl_ms.map(Duration::from_millis)).await;
         evidence["cache"] = json!(cache);
+        let age_s = cache.as_ref().map_or(0, |cache| cache.age_seconds);
         let body = match result {
             Ok(body) => body,
             Err(error) => {
@@ -120,7 +121,7 @@ impl Verifier<'_> {
             }
         };
         match StatusList::from_credential(&list) {
-            Ok(parsed) => Some((list, parsed)),
+            Ok(parsed) => Some((list, parsed, age_s)),
             Err(error) => {
                 verdict.fail(status_finding(&error));
                 None
@@ -134,19 +135,7 @@ impl Verifier<'_> {
         match Credential::parse(list) {
             Ok(credential) => {
                 evidence["issuer"] = json!(credential.issuer());
-                if self.check_contexts(credential.document(), &mut inner) {
-                    let proofs = credential.proofs();
-                    if proofs.is_empty() {
-                        inner.fail(Finding::new(Check::Proof, "no_proof", "the status list credential has no proof"));
-                    }
-                    let tasks = proofs.into_iter().map(|proof| ProofTask {
-                        document: credential.document(),
-                        proof: Securing::DataIntegrity(proof),
-                        controller: Some(credential.issuer()),
-                        purpose: ASSERTION,
-                    });
-                    self.check_proofs(tasks, &mut inner).await;
-                }
+                self.check_secured(&credential, None, &mut inner).await;
                 self.check_validity(&credential, &mut inner);
             }
             Err(error) => inner.fail(super::finding(Check::Credential, &error)),
@@ -163,12 +152,5 @@ impl Verifier<'_> {
 
 /// A status error as a finding, coded by the specification's error type.
 fn status_finding(error: &StatusError) -> Finding {
-    let code = match error.kind() {
-        ErrorKind::MalformedValue => "malformed_value_error",
-        ErrorKind::StatusRetrieval => "status_retrieval_error",
-        ErrorKind::StatusVerification => "status_verification_error",
-        ErrorKind::StatusListLength => "status_list_length_error",
-        ErrorKind::Range => "range_error",
-    };
-    Finding::new(Check::Status, code, error.detail())
+    Finding::new(Check::Status, error.kind().code(), error.detail())
 }

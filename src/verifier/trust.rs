@@ -49,6 +49,10 @@ pub(crate) fn ask(
     };
     let mut trust = Trust { authorized: false, resource, answers: Vec::new(), unknown_authority: None };
     for authority_id in authorities {
+        if registries.current(authority_id).is_none() {
+            trust.unknown_authority = Some(authority_id.to_owned());
+            continue;
+        }
         let question = Question {
             entity_id: issuer,
             authority_id,
@@ -63,10 +67,6 @@ pub(crate) fn ask(
         let Ok(decision) = decide(&question, StatementKind::Authorization, |id| registries.current(id), policy) else {
             continue;
         };
-        if decision.registry().is_none() && registries.current(authority_id).is_none() {
-            trust.unknown_authority = Some(authority_id.to_owned());
-            continue;
-        }
         trust.authorized |= decision.granted();
         let answer = decision
             .to_json(now)

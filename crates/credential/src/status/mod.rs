@@ -89,6 +89,17 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// A short, stable snake_case name of the kind, for verdicts that machines read (the type URL's fragment).
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::MalformedValue => "malformed_value_error",
+            ErrorKind::StatusRetrieval => "status_retrieval_error",
+            ErrorKind::StatusVerification => "status_verification_error",
+            ErrorKind::StatusListLength => "status_list_length_error",
+            ErrorKind::Range => "range_error",
+        }
+    }
+
     /// The error type URL: Bitstring Status List's own errors under its namespace, the two it borrows from
     /// VCDM 2.0 (`MALFORMED_VALUE_ERROR`, `RANGE_ERROR`) under the data model's.
     pub fn type_url(self) -> &'static str {
