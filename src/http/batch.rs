@@ -17,7 +17,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -31,11 +31,12 @@ use tokio::task::{Id, JoinSet};
 use super::admission::{Pool, Slot};
 use super::guard::did_method;
 use super::identifiers::{options, resolve_and_render, split_decoded, too_long};
+use super::microcache::unix_second;
 use super::problem::{Problem, Refusal, PROBLEM_JSON};
 use super::resolution_response::ResolutionResponse;
 use super::HttpState;
 use trustnode_resolver::accept::choose;
-use trustnode_resolver::batch::{distinct, parse_batch, BatchItem};
+use trustnode_resolver::batch::{distinct, parse_batch, Distinct};
 
 /// The batch answered as one JSON array, in request order.
 const JSON: &str = "application/json";
@@ -57,9 +58,9 @@ pub async fn resolve(State(state): State<Arc<HttpState>>, headers: HeaderMap, bo
     let unique = distinct(items);
     let streamed = format == NDJSON;
     state.node.metrics.record_batch(streamed, count, unique.len());
-    let fetches = unique
-        .iter()
-        .any(|(item, _)| did_method(&item.identifier).is_some_and(|method| state.node.resolver.fetches(method)));
+    let fetches = unique.iter().any(|distinct| {
+        did_method(&distinct.item.identifier).is_some_and(|method| state.node.resolver.fetches(method))
+    });
     let pool = if fetches { Pool::Fetch } else { Pool::Ordinary };
     let width = resolver.batch_concurrency.min(unique.len());
     let slot = match state.pools.enter_weighted(pool, None, width) {
@@ -148,26 +149,43 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(Value::from(text).to_string().as_bytes());
 }
 
+/// Marks the microcache keys of batch items (third part; a request's is its proof header, which holds no NUL), so
+/// they never meet the keys of single requests.
+const ITEM_KEY_MARK: &[u8] = b"\0batch";
+
+/// The microcache key of a batch item: its identifier and options, which are all its answer depends on.
+fn item_key(item: &Distinct) -> [&[u8]; 4] {
+    [item.item.identifier.as_bytes(), item.options_text.as_bytes(), ITEM_KEY_MARK, b""]
+}
+
 /// Resolves one batch item as its single request would: as `GET /1.0/identifiers/{item, percent-encoded}` when it
-/// has no options, else as `POST` of that path with its options as the body.
-async fn answer_item(state: Arc<HttpState>, item: BatchItem) -> ItemAnswer {
-    if let Some(refusal) = too_long(&state, item.identifier.len()) {
+/// has no options, else as `POST` of that path with its options as the body. A repeatable answer is kept in the
+/// microcache for the rest of its second, as single answers are.
+async fn answer_item(state: Arc<HttpState>, distinct: Distinct) -> ItemAnswer {
+    if let Some(refusal) = too_long(&state, distinct.item.identifier.len()) {
         return refusal.into();
     }
-    let body = (!item.options.is_empty()).then_some(Value::Object(item.options));
-    let parsed = split_decoded(item.identifier)
+    let body = (!distinct.item.options.is_empty()).then(|| Value::Object(distinct.item.options.clone()));
+    let parsed = split_decoded(distinct.item.identifier.clone())
         .and_then(|(identifier, pairs)| Ok((identifier, options(&pairs, body.as_ref())?)));
-    let (_, answer) = resolve_and_render(&state, parsed, None).await;
-    ItemAnswer::from(&answer)
+    let (resolution, answer) = resolve_and_render(&state, parsed, None).await;
+    let item = ItemAnswer::from(&answer);
+    if answer.keepable(&resolution) {
+        state.answers.put(item_key(&distinct), resolution.retrieved.unix_timestamp(), 0, Arc::new(answer));
+    }
+    item
 }
 
 /// The resolutions of one batch: at most `width` tasks at a time, and at most `per_origin` of them for one origin
 /// (`web.max_fetches_per_origin`, so a batch never queues at an origin's turns, where a full queue would refuse its
-/// own items), each answering one distinct item; all aborted when the run is dropped.
+/// own items), each answering one distinct item; all aborted when the run is dropped. Items answered from memory
+/// (the microcache, computed documents, fresh did:web cache entries) are answered at once, without a task.
 struct Run {
     state: Arc<HttpState>,
-    /// Items not started yet, with the positions they answer and their origin.
-    waiting: VecDeque<Waiting>,
+    /// Items not started yet, with their origin.
+    waiting: VecDeque<(Distinct, Option<String>)>,
+    /// Answered items not handed out yet.
+    ready: Vec<(Vec<usize>, Arc<ItemAnswer>)>,
     running: JoinSet<ItemAnswer>,
     /// The positions and origin of each running task.
     started: HashMap<Id, (Vec<usize>, Option<String>)>,
@@ -183,32 +201,20 @@ struct Run {
     _slot: Slot,
 }
 
-/// An item not started yet.
-struct Waiting {
-    item: BatchItem,
-    positions: Vec<usize>,
-    origin: Option<String>,
-}
-
 impl Run {
-    fn start(
-        state: Arc<HttpState>,
-        unique: Vec<(BatchItem, Vec<usize>)>,
-        width: usize,
-        time: Duration,
-        slot: Slot,
-    ) -> Run {
+    fn start(state: Arc<HttpState>, unique: Vec<Distinct>, width: usize, time: Duration, slot: Slot) -> Run {
         let waiting = unique
             .into_iter()
-            .map(|(item, positions)| {
-                let origin = state.node.resolver.origin(&item.identifier);
-                Waiting { item, positions, origin }
+            .map(|distinct| {
+                let origin = state.node.resolver.origin(&distinct.item.identifier);
+                (distinct, origin)
             })
             .collect();
         Run {
             per_origin: state.node.config.web.max_fetches_per_origin.max(1),
             state,
             waiting,
+            ready: Vec::new(),
             running: JoinSet::new(),
             started: HashMap::new(),
             busy: HashMap::new(),
@@ -226,12 +232,24 @@ impl Run {
             let room = |origin: &Option<String>| {
                 origin.as_ref().is_none_or(|origin| self.busy.get(origin).copied().unwrap_or(0) < self.per_origin)
             };
-            let Some(next) = self.waiting.iter().position(|waiting| room(&waiting.origin)) else { break };
-            let Some(Waiting { item, positions, origin }) = self.waiting.remove(next) else { break };
+            let Some(next) = self.waiting.iter().position(|(_, origin)| room(origin)) else { break };
+            let Some((distinct, origin)) = self.waiting.remove(next) else { break };
+            if let Some(kept) = self.state.answers.get(item_key(&distinct), unix_second(), 0) {
+                self.state.node.metrics.record_resolution_outcome(kept.method(), kept.error());
+                self.ready.push((distinct.positions, Arc::new(ItemAnswer::from(&*kept))));
+                continue;
+            }
+            let positions = distinct.positions.clone();
+            // One look without waiting: what is answered from memory needs no task.
+            let mut answering = Box::pin(answer_item(self.state.clone(), distinct));
+            if let Poll::Ready(answer) = answering.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                self.ready.push((positions, Arc::new(answer)));
+                continue;
+            }
             if let Some(origin) = &origin {
                 *self.busy.entry(origin.clone()).or_insert(0) += 1;
             }
-            let handle = self.running.spawn(answer_item(self.state.clone(), item));
+            let handle = self.running.spawn(answering);
             self.started.insert(handle.id(), (positions, origin));
         }
     }
@@ -251,6 +269,9 @@ impl Run {
             return Poll::Ready(self.unanswered.pop().map(|positions| (positions, expired.clone())));
         }
         self.fill();
+        if let Some(answered) = self.ready.pop() {
+            return Poll::Ready(Some(answered));
+        }
         match self.running.poll_join_next_with_id(cx) {
             Poll::Ready(None) => return Poll::Ready(None),
             Poll::Ready(Some(finished)) => {
@@ -268,7 +289,7 @@ impl Run {
         }
         self.running.abort_all();
         self.unanswered = self.started.drain().map(|(_, (positions, _))| positions).collect();
-        self.unanswered.extend(self.waiting.drain(..).map(|waiting| waiting.positions));
+        self.unanswered.extend(self.waiting.drain(..).map(|(distinct, _)| distinct.positions));
         self.expired = Some(Arc::new(Refusal::RequestTimeout.into()));
         self.poll_next(cx)
     }

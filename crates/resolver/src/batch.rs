@@ -20,6 +20,18 @@ pub struct BatchItem {
     pub options: Map<String, Value>,
 }
 
+impl BatchItem {
+    /// The item's options as one string (their JSON; empty without options): with the identifier, what makes two
+    /// items the same request.
+    pub fn options_text(&self) -> String {
+        if self.options.is_empty() {
+            String::new()
+        } else {
+            Value::Object(self.options.clone()).to_string()
+        }
+    }
+}
+
 /// Why a batch body is refused as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchError {
@@ -126,18 +138,28 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// The distinct items of `items` (same identifier, same options), in order of first appearance, each with the
-/// positions in `items` it answers.
-pub fn distinct(items: Vec<BatchItem>) -> Vec<(BatchItem, Vec<usize>)> {
+/// One distinct item of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Distinct {
+    /// The item.
+    pub item: BatchItem,
+    /// Its [`BatchItem::options_text`].
+    pub options_text: String,
+    /// The positions in the batch that name it.
+    pub positions: Vec<usize>,
+}
+
+/// The distinct items of `items` (same identifier, same options), in order of first appearance.
+pub fn distinct(items: Vec<BatchItem>) -> Vec<Distinct> {
     let mut seen: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
-    let mut unique: Vec<(BatchItem, Vec<usize>)> = Vec::new();
+    let mut unique: Vec<Distinct> = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        let key = (item.identifier.clone(), Value::Object(item.options.clone()).to_string());
-        match seen.get(&key) {
-            Some(&at) => unique[at].1.push(index),
-            None => {
-                seen.insert(key, unique.len());
-                unique.push((item, vec![index]));
+        let options_text = item.options_text();
+        match seen.entry((item.identifier.clone(), options_text.clone())) {
+            std::collections::hash_map::Entry::Occupied(at) => unique[*at.get()].positions.push(index),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(unique.len());
+                unique.push(Distinct { item, options_text, positions: vec![index] });
             }
         }
     }
@@ -202,7 +224,7 @@ mod tests {
             parse(json!(["did:key:a", "did:key:b", "did:key:a", {"did": "did:key:a", "options": {"noCache": true}}]))
                 .unwrap();
         let unique = distinct(items);
-        let positions: Vec<&[usize]> = unique.iter().map(|(_, at)| at.as_slice()).collect();
+        let positions: Vec<&[usize]> = unique.iter().map(|distinct| distinct.positions.as_slice()).collect();
         assert_eq!(positions, [&[0, 2][..], &[1], &[3]]);
     }
 }
