@@ -388,8 +388,10 @@ impl Tarpit {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_disconnects_stops_the_batch() {
+/// Sends a batch of one did:key and three DIDs of a tarpit origin over a raw connection (streamed or not), waits
+/// until the three fetches hang at the tarpit (and, streamed, for the did:key's line), then disconnects: every
+/// fetch must be abandoned at once, not at its timeout.
+async fn disconnect_during(accept: &str) {
     let ca = TestCa::new();
     let tarpit = Tarpit::start(&ca).await;
     let node = lab_node(&ca, |config| config.web.timeout_ms = 8000).await;
@@ -397,19 +399,18 @@ async fn a_client_that_disconnects_stops_the_batch() {
     let body = json!([KEY, hung[0], hung[1], hung[2]]).to_string();
     let mut stream = tokio::net::TcpStream::connect(node.addr).await.unwrap();
     let head = format!(
-        "POST /1.0/identifiers HTTP/1.1\r\nHost: node\r\nAccept: application/x-ndjson\r\nContent-Type: \
-         application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /1.0/identifiers HTTP/1.1\r\nHost: node\r\nAccept: {accept}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut received = Vec::new();
     let mut buffer = [0u8; 8192];
-    while !String::from_utf8_lossy(&received).contains("\"index\":0") {
+    while accept.ends_with("ndjson") && !String::from_utf8_lossy(&received).contains("\"index\":0") {
         let read = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buffer)).await.unwrap().unwrap();
         assert!(read > 0, "the node closed the stream early");
         received.extend_from_slice(&buffer[..read]);
     }
-    // The computed DID's line came; the three did:web fetches hang at the tarpit.
     let deadline = Instant::now() + Duration::from_secs(3);
     while tarpit.requests.load(Ordering::SeqCst) < 3 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -427,6 +428,12 @@ async fn a_client_that_disconnects_stops_the_batch() {
     for at in closed {
         assert!(at.duration_since(left) < Duration::from_secs(2), "long before the 8 s fetch timeout");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_disconnects_stops_the_batch() {
+    disconnect_during("application/x-ndjson").await;
+    disconnect_during("application/json").await;
 }
 
 /// What one random batch item is made of.
