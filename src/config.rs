@@ -148,6 +148,10 @@ pub struct ResolverConfig {
     pub memo_entries: u64,
     /// Slots of the cache of rendered answers reused within their second; 0 disables it.
     pub answer_slots: usize,
+    /// Most identifiers in one batch request (`POST /1.0/identifiers`); more get 413.
+    pub max_batch: usize,
+    /// Most identifiers of one batch resolved at once.
+    pub batch_concurrency: usize,
 }
 
 /// `[admin]`.
@@ -323,6 +327,12 @@ impl Config {
             if !matches!(method.as_str(), "key" | "jwk" | "web") {
                 return invalid("resolver.methods", &format!("unknown method {method:?}; known: key, jwk, web"));
             }
+        }
+        if self.resolver.max_batch == 0 {
+            return invalid("resolver.max_batch", "must be at least 1");
+        }
+        if self.resolver.batch_concurrency == 0 {
+            return invalid("resolver.batch_concurrency", "must be at least 1");
         }
         if self.server.max_concurrent_requests == 0 {
             return invalid("server.max_concurrent_requests", "must be at least 1");

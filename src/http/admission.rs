@@ -121,6 +121,16 @@ pub(crate) struct Pools {
     publish: Arc<Semaphore>,
     per_client: usize,
     held: Arc<Mutex<HashMap<(Pool, ClientKey), usize>>>,
+    sizes: Sizes,
+}
+
+/// How many slots each configured pool has.
+#[derive(Debug)]
+struct Sizes {
+    ordinary: usize,
+    fetch: usize,
+    upload: usize,
+    publish: usize,
 }
 
 /// A held slot: returned to its pool (and to the client's share) when dropped.
@@ -167,12 +177,29 @@ impl Pools {
             publish: pool(config.publishing.max_concurrent),
             per_client: server.max_requests_per_client,
             held: Arc::default(),
+            sizes: Sizes {
+                ordinary: server.max_concurrent_requests,
+                fetch: server.max_concurrent_fetches,
+                upload: server.max_concurrent_uploads,
+                publish: config.publishing.max_concurrent,
+            },
         }
     }
 
     /// A slot of `pool` for a request from `client`, or the refusal: the client's share is used up (429) or the
     /// pool is full (503). Never waits.
     pub(crate) fn enter(&self, pool: Pool, client: Option<ClientAddress>) -> Result<Slot, Refusal> {
+        self.enter_weighted(pool, client, 1)
+    }
+
+    /// `weight` slots of `pool` at once (at most the pool's size), for work that runs that many things at a time (a
+    /// batch resolution); all or none, never waiting, like [`Pools::enter`].
+    pub(crate) fn enter_weighted(
+        &self,
+        pool: Pool,
+        client: Option<ClientAddress>,
+        weight: usize,
+    ) -> Result<Slot, Refusal> {
         let share = match client {
             Some(ClientAddress(address)) if self.per_client > 0 && pool.per_client() => {
                 let key = (pool, ClientKey::of(address));
@@ -186,15 +213,17 @@ impl Pools {
             }
             _ => None,
         };
-        let semaphore = match pool {
-            Pool::Probe => &self.probe,
-            Pool::Ordinary => &self.ordinary,
-            Pool::Fetch => &self.fetch,
-            Pool::Upload => &self.upload,
-            Pool::Publish => &self.publish,
+        let (semaphore, size) = match pool {
+            Pool::Probe => (&self.probe, PROBE_SLOTS),
+            Pool::Ordinary => (&self.ordinary, self.sizes.ordinary),
+            Pool::Fetch => (&self.fetch, self.sizes.fetch),
+            Pool::Upload => (&self.upload, self.sizes.upload),
+            Pool::Publish => (&self.publish, self.sizes.publish),
         };
+        let weight = u32::try_from(weight.clamp(1, size.max(1))).unwrap_or(u32::MAX);
         // The share (if any) is dropped with the refusal, giving the client's count back.
-        let permit = semaphore.clone().try_acquire_owned().map_err(|_| Refusal::Overloaded { pool: pool.name() })?;
+        let permit =
+            semaphore.clone().try_acquire_many_owned(weight).map_err(|_| Refusal::Overloaded { pool: pool.name() })?;
         Ok(Slot { _permit: permit, _share: share })
     }
 }

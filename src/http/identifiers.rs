@@ -44,7 +44,7 @@ pub struct SplitRequest {
 ///   append `?publicKeyFormat=…` after `#fragment`.
 pub fn split_request(raw_path: &str, query: Option<&str>) -> Result<SplitRequest, ResolutionError> {
     let encoded = raw_path.get(..6).is_some_and(|head| head.eq_ignore_ascii_case("did%3a"));
-    let (mut identifier, mut options) = if encoded {
+    let (identifier, mut options) = if encoded {
         let identifier = decode(raw_path)?;
         (identifier, query.map(parse_query).transpose()?.unwrap_or_default())
     } else {
@@ -52,16 +52,24 @@ pub fn split_request(raw_path: &str, query: Option<&str>) -> Result<SplitRequest
         let (identifier, options) = split_options(path, query)?;
         (identifier, options)
     };
-    if let Some((head, fragment_query)) = identifier.split_once('#').and_then(|(did, fragment)| {
-        fragment.split_once('?').map(|(fragment, query)| (format!("{did}#{fragment}"), query.to_owned()))
+    let (identifier, fragment_options) = split_decoded(identifier)?;
+    options.extend(fragment_options);
+    Ok(SplitRequest { identifier, options })
+}
+
+/// The last step for an identifier already decoded (a path after [`split_request`]'s decoding, or a batch item as
+/// written): a `?` inside the fragment starts options, and an empty identifier is INVALID_DID.
+pub(crate) fn split_decoded(identifier: String) -> Result<(String, Vec<(String, String)>), ResolutionError> {
+    let (identifier, options) = match identifier.split_once('#').and_then(|(did, fragment)| {
+        fragment.split_once('?').map(|(fragment, query)| (format!("{did}#{fragment}"), query))
     }) {
-        options.extend(parse_query(&fragment_query)?);
-        identifier = head;
-    }
+        Some((head, fragment_query)) => (head, parse_query(fragment_query)?),
+        None => (identifier, Vec::new()),
+    };
     if identifier.is_empty() {
         return Err(invalid_did("the identifier is empty"));
     }
-    Ok(SplitRequest { identifier, options })
+    Ok((identifier, options))
 }
 
 /// Raw form: moves option-named query parameters out of the DID URL.
@@ -121,9 +129,8 @@ async fn resolve_request(state: &HttpState, uri: &Uri, headers: &HeaderMap, body
     let raw_path = uri.path().strip_prefix(PREFIX).unwrap_or_default();
     // The limit is on the identifier itself, so it counts decoded bytes: an encoded form is up to three times longer
     // (hyper's head buffer is sized for that), and encoding must not change what is accepted.
-    if percent_decode_str(raw_path).count() > state.node.config.server.max_identifier_bytes {
-        return Problem::from(Refusal::IdentifierTooLong { max: state.node.config.server.max_identifier_bytes })
-            .into_response();
+    if let Some(refusal) = too_long(state, percent_decode_str(raw_path).count()) {
+        return Problem::from(refusal).into_response();
     }
     // Only GET answers depend on the request line and Accept alone; POST carries options in its body.
     let key = body.is_none().then(|| request_key(uri, headers, b""));
@@ -132,17 +139,48 @@ async fn resolve_request(state: &HttpState, uri: &Uri, headers: &HeaderMap, body
         return answer.to_response();
     }
     let parsed = split_request(raw_path, uri.query()).and_then(|split| {
-        let mut options = ResolutionOptions::from_pairs(split.options.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
-        if let Some(body) = body.filter(|b| !b.is_empty()) {
-            let json: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|e| invalid_options(format!("the request body is not valid JSON: {e}")))?;
-            options = ResolutionOptions::from_json(&json)?;
-        }
-        Ok((split.identifier, options))
+        let json = body
+            .filter(|b| !b.is_empty())
+            .map(|body| serde_json::from_slice::<serde_json::Value>(&body))
+            .transpose()
+            .map_err(|e| invalid_options(format!("the request body is not valid JSON: {e}")))?;
+        Ok((split.identifier, options(&split.options, json.as_ref())?))
     });
+    let (resolution, answer) = resolve_and_render(state, parsed, header_str(headers, header::ACCEPT)).await;
+    let answer = Arc::new(answer);
+    if let Some(key) = key.filter(|_| answer.keepable(&resolution)) {
+        state.answers.put(key, resolution.retrieved.unix_timestamp(), 0, answer.clone());
+    }
+    answer.to_response()
+}
+
+/// The refusal of an identifier of `decoded_bytes` bytes (after percent-decoding) when it exceeds
+/// `server.max_identifier_bytes`.
+pub(crate) fn too_long(state: &HttpState, decoded_bytes: usize) -> Option<Refusal> {
+    let max = state.node.config.server.max_identifier_bytes;
+    (decoded_bytes > max).then_some(Refusal::IdentifierTooLong { max })
+}
+
+/// The options of a request: from `pairs` (its query), unless a JSON `body` gives them instead.
+pub(crate) fn options(
+    pairs: &[(String, String)],
+    body: Option<&serde_json::Value>,
+) -> Result<ResolutionOptions, ResolutionError> {
+    let from_query = ResolutionOptions::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
+    body.map_or(Ok(from_query), ResolutionOptions::from_json)
+}
+
+/// Resolves a parsed request (or reports why it could not be parsed) and renders the answer in the representation
+/// its `accept` option or, without one, the `accept` header asks for; counts it in the metrics. What every
+/// resolution request, single or in a batch, goes through.
+pub(crate) async fn resolve_and_render(
+    state: &HttpState,
+    parsed: Result<(String, ResolutionOptions), ResolutionError>,
+    accept: Option<&str>,
+) -> (Resolution, ResolutionResponse) {
     // An explicit `accept` option wins over the header: browsers always send an Accept header.
     let accept_option = parsed.as_ref().ok().and_then(|(_, options)| options.accept.clone());
-    let representation = negotiate(accept_option.as_deref().or(header_str(headers, header::ACCEPT)));
+    let representation = negotiate(accept_option.as_deref().or(accept));
     let resolution = match parsed {
         // Nothing acceptable: render answers 406 without resolving.
         Ok(_) if representation.is_none() => Resolution::failed(invalid_options("no acceptable representation")),
@@ -150,11 +188,8 @@ async fn resolve_request(state: &HttpState, uri: &Uri, headers: &HeaderMap, body
         Err(error) => Resolution::failed(error),
     };
     state.node.metrics.record_resolution(&resolution);
-    let answer = Arc::new(ResolutionResponse::new(&resolution, render(&resolution, representation)));
-    if let Some(key) = key.filter(|_| answer.keepable(&resolution)) {
-        state.answers.put(key, resolution.retrieved.unix_timestamp(), 0, answer.clone());
-    }
-    answer.to_response()
+    let answer = ResolutionResponse::new(&resolution, render(&resolution, representation));
+    (resolution, answer)
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod admission;
+pub mod batch;
 pub mod credentials;
 pub mod discovery;
 pub mod explorer;
@@ -56,6 +57,8 @@ pub struct HttpState {
     pub answers: microcache::MicroCache<Arc<resolution_response::ResolutionResponse>>,
     /// TRQP answer bodies reused within their second, by endpoint and request body.
     pub trqp_answers: microcache::MicroCache<axum::body::Bytes>,
+    /// The admission pools: the guard takes each request's slot, and a batch handler the slots of its extra weight.
+    pub(crate) pools: admission::Pools,
 }
 
 /// Every route the node serves: the path template, its admission class ([`admission`]) and its handlers. The
@@ -68,7 +71,7 @@ pub(crate) fn routes() -> Vec<(&'static str, Class, MethodRouter<Arc<HttpState>>
         ("/", Ordinary, get(explorer::page)),
         ("/explorer.js", Ordinary, get(explorer::script)),
         ("/explorer.css", Ordinary, get(explorer::style)),
-        ("/1.0/identifiers", Ordinary, get(identifiers::empty).post(identifiers::empty)),
+        ("/1.0/identifiers", Ordinary, get(identifiers::empty).post(batch::resolve)),
         ("/1.0/identifiers/", Ordinary, get(identifiers::empty).post(identifiers::empty)),
         ("/1.0/identifiers/{*id}", Resolve, get(identifiers::get).post(identifiers::post)),
         ("/1.0/methods", Ordinary, get(discovery::methods)),
@@ -114,6 +117,7 @@ pub fn router(node: Arc<NodeState>) -> Router {
     let state = Arc::new(HttpState {
         answers: microcache::MicroCache::new(node.config.resolver.answer_slots),
         trqp_answers: microcache::MicroCache::new(node.config.trqp.answer_slots),
+        pools: admission::Pools::new(&node.config),
         node,
     });
     let server = &state.node.config.server;

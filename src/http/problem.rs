@@ -14,6 +14,7 @@ use crate::verifier::RequestError;
 use trustnode_registry::snapshot::SnapshotError;
 use trustnode_registry::trqp::{TrqpError, Unknown, WriteError};
 use trustnode_registry::wire::PROOF_HEADER;
+use trustnode_resolver::batch::BatchError;
 
 /// Base of the `type` URIs of this node's own problems (a URN: they name a kind, they are not web pages).
 /// The kinds are listed in the README.
@@ -51,17 +52,27 @@ impl Problem {
     }
 }
 
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let body = json!({
+/// The media type of problem details.
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
+
+impl Problem {
+    /// The problem details document (what the body of [`IntoResponse::into_response`] holds).
+    pub(crate) fn body(&self) -> String {
+        json!({
             "type": format!("{TYPE_BASE}{}", self.kind),
             "title": self.status.canonical_reason().unwrap_or("Error"),
             "status": self.status.as_u16(),
             "detail": self.detail,
-        });
-        let mut response = (self.status, body.to_string()).into_response();
+        })
+        .to_string()
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.body()).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -121,6 +132,18 @@ impl From<RequestError> for Problem {
         let (status, kind) = match &error {
             RequestError::Malformed(_) => (StatusCode::BAD_REQUEST, "invalid-verification-request"),
             RequestError::TooManyCredentials(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-many-credentials"),
+        };
+        Problem::new(status, kind, error.to_string())
+    }
+}
+
+/// Batch resolution bodies that are not a batch: 400; more identifiers than `resolver.max_batch`: 413.
+impl From<BatchError> for Problem {
+    fn from(error: BatchError) -> Problem {
+        let (status, kind) = match &error {
+            BatchError::NotJson(_) => (StatusCode::BAD_REQUEST, "invalid-json"),
+            BatchError::Shape(_) => (StatusCode::BAD_REQUEST, "invalid-batch"),
+            BatchError::TooMany { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "batch-too-large"),
         };
         Problem::new(status, kind, error.to_string())
     }
@@ -285,6 +308,10 @@ pub enum Refusal {
     CannotSign(String),
     /// The TRQP proof request header is not one `true` or `false`.
     InvalidProofHeader,
+    /// A batch resolution's `Accept` admits neither of the batch formats.
+    BatchNotAcceptable,
+    /// One resolution of a batch failed unexpectedly (its task panicked); the others were answered.
+    ItemFailed,
 }
 
 impl From<Refusal> for Problem {
@@ -423,6 +450,17 @@ impl From<Refusal> for Problem {
                 StatusCode::BAD_REQUEST,
                 "invalid-proof-header",
                 format!("the `{PROOF_HEADER}` header must be given once, as `true` or `false`"),
+            ),
+            ItemFailed => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "resolving this identifier failed unexpectedly (a bug in the node); the other identifiers were answered",
+            ),
+            BatchNotAcceptable => Problem::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "not-acceptable",
+                "a batch is answered as application/json or application/x-ndjson; choose the representation of each \
+                 result with the `accept` option",
             ),
         }
     }

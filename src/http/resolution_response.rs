@@ -48,6 +48,11 @@ impl ResolutionResponse {
         self.error
     }
 
+    /// What the answer says, for a batch to carry it: status, `Content-Type`, `Location` and body.
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, Option<&HeaderValue>, &Bytes) {
+        (self.status, self.content_type, self.location.as_ref(), &self.body)
+    }
+
     /// Whether a microcache may keep this answer for the rest of `resolution`'s second: the resolution is
     /// repeatable and the body small.
     pub(crate) fn keepable(&self, resolution: &Resolution) -> bool {

@@ -53,6 +53,10 @@ pub struct Metrics {
     methods: Vec<&'static str>,
     /// `[method or none][outcome]`: methods indexed like `methods`, then one row for "none".
     resolutions: Box<[[AtomicU64; OUTCOMES]]>,
+    /// Batch resolution requests, `[json, ndjson]`, and their items (all, then distinct ones).
+    batches: [AtomicU64; 2],
+    batch_items: AtomicU64,
+    batch_distinct: AtomicU64,
     families: Mutex<Vec<Arc<dyn Collector>>>,
     hooks: Mutex<Vec<ScrapeHook>>,
 }
@@ -129,6 +133,9 @@ impl Metrics {
             routes: Mutex::new(Vec::new()),
             resolutions: (0..=methods.len()).map(|_| Default::default()).collect(),
             methods,
+            batches: Default::default(),
+            batch_items: AtomicU64::new(0),
+            batch_distinct: AtomicU64::new(0),
             families: Mutex::new(Vec::new()),
             hooks: Mutex::new(Vec::new()),
         }
@@ -163,6 +170,14 @@ impl Metrics {
         if let Some(counter) = self.resolutions.get(method).and_then(|row| row.get(outcome)) {
             counter.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Counts one accepted batch resolution request (`streamed`: answered as NDJSON) of `items` identifiers, of
+    /// which `distinct` were resolved (the others were duplicates). Each resolution is also counted as a resolution.
+    pub(crate) fn record_batch(&self, streamed: bool, items: usize, distinct: usize) {
+        self.batches[usize::from(streamed)].fetch_add(1, Ordering::Relaxed);
+        self.batch_items.fetch_add(items as u64, Ordering::Relaxed);
+        self.batch_distinct.fetch_add(distinct as u64, Ordering::Relaxed);
     }
 
     /// A labelled gauge family, rendered on every scrape. `name` must be a valid Prometheus metric name (by
@@ -212,6 +227,7 @@ impl Metrics {
         let mut out = String::with_capacity(8192);
         self.render_requests(&mut out);
         self.render_resolutions(&mut out);
+        self.render_batches(&mut out);
         for family in self.families.lock().unwrap_or_else(PoisonError::into_inner).iter() {
             family.render(&mut out);
         }
@@ -260,6 +276,20 @@ impl Metrics {
             let _ = writeln!(out, "{name}_sum{{route=\"{route}\"}} {sum_s}");
             let _ = writeln!(out, "{name}_count{{route=\"{route}\"}} {}", total.max(count));
         }
+    }
+
+    fn render_batches(&self, out: &mut String) {
+        let name = "trustnode_batch_requests_total";
+        header(out, name, "Batch resolution requests accepted, by answer format (json or ndjson).", "counter");
+        for (format, counter) in ["json", "ndjson"].into_iter().zip(&self.batches) {
+            let _ = writeln!(out, "{name}{{format=\"{format}\"}} {}", counter.load(Ordering::Relaxed));
+        }
+        let name = "trustnode_batch_items_total";
+        header(out, name, "Identifiers in accepted batch resolution requests.", "counter");
+        let _ = writeln!(out, "{name} {}", self.batch_items.load(Ordering::Relaxed));
+        let name = "trustnode_batch_distinct_items_total";
+        header(out, name, "Identifiers of batches resolved: duplicates within a batch are resolved once.", "counter");
+        let _ = writeln!(out, "{name} {}", self.batch_distinct.load(Ordering::Relaxed));
     }
 
     fn render_resolutions(&self, out: &mut String) {

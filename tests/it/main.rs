@@ -7,6 +7,7 @@ mod support;
 
 mod advisories;
 mod availability;
+mod batch_resolution;
 mod cli;
 mod conformance;
 mod conformance_registry;

@@ -83,8 +83,15 @@ pub fn negotiate(accept: Option<&str>) -> Option<Representation> {
     ranges.first().map(|(_, _, representation)| *representation)
 }
 
-/// One media range: its quality and what it maps to, or `None` when it is malformed or unknown.
-fn parse_range(range: &str) -> Option<(f32, Representation)> {
+/// One media range as written: its essence (lower case), quality, and whether it names the legacy profile.
+struct MediaRange {
+    essence: String,
+    quality: f32,
+    legacy_profile: bool,
+}
+
+/// Parses one media range; `None` when it is malformed.
+fn media_range(range: &str) -> Option<MediaRange> {
     let mut parts = range.split(';');
     let essence = parts.next()?.trim().to_ascii_lowercase();
     let mut quality = 1.0f32;
@@ -98,6 +105,35 @@ fn parse_range(range: &str) -> Option<(f32, Representation)> {
             _ => {}
         }
     }
+    Some(MediaRange { essence, quality, legacy_profile })
+}
+
+/// Which of `offered` (lower-case media types, the server's preference first) `accept` asks for: the highest
+/// quality wins, then the client's order; `*/*` and `type/*` match the first offered type they cover. An absent or
+/// blank header takes the first offered type; `None` when nothing offered is acceptable.
+pub fn choose(accept: Option<&str>, offered: &[&'static str]) -> Option<&'static str> {
+    let accept = match accept.map(str::trim) {
+        None | Some("") => return offered.first().copied(),
+        Some(accept) => accept,
+    };
+    let mut best: Option<(f32, &'static str)> = None;
+    for range in accept.split(',').take(MAX_RANGES).filter_map(media_range) {
+        let covers = |media_type: &&&str| match range.essence.strip_suffix("/*") {
+            Some("*") => true,
+            Some(prefix) => media_type.split('/').next() == Some(prefix),
+            None => range.essence == **media_type,
+        };
+        let better = best.is_none_or(|(quality, _)| range.quality > quality);
+        if let Some(media_type) = offered.iter().find(covers).filter(|_| range.quality > 0.0 && better) {
+            best = Some((range.quality, *media_type));
+        }
+    }
+    best.map(|(_, media_type)| media_type)
+}
+
+/// One media range: its quality and what it maps to, or `None` when it is malformed or unknown.
+fn parse_range(range: &str) -> Option<(f32, Representation)> {
+    let MediaRange { essence, quality, legacy_profile } = media_range(range)?;
     let representation = match essence.as_str() {
         "*/*" | "application/*" | DID_RESOLUTION => Representation::Result(Dialect::Current),
         "application/ld+json" if legacy_profile => Representation::Result(Dialect::Legacy),
@@ -151,6 +187,18 @@ mod tests {
             Some(Representation::Document("application/did+ld+json"))
         );
         assert_eq!(negotiate(Some("application/did;q=0")), None);
+    }
+
+    #[test]
+    fn choosing_among_offered_types() {
+        let offered = ["application/json", "application/x-ndjson"];
+        assert_eq!(choose(None, &offered), Some("application/json"));
+        assert_eq!(choose(Some("application/x-ndjson"), &offered), Some("application/x-ndjson"));
+        assert_eq!(choose(Some("*/*"), &offered), Some("application/json"));
+        assert_eq!(choose(Some("application/*;q=0.5, application/x-ndjson"), &offered), Some("application/x-ndjson"));
+        assert_eq!(choose(Some("application/x-ndjson, application/json"), &offered), Some("application/x-ndjson"));
+        assert_eq!(choose(Some("application/x-ndjson;q=0, text/html"), &offered), None);
+        assert_eq!(choose(Some("application/did+json"), &offered), None);
     }
 
     #[test]

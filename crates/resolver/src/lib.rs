@@ -20,6 +20,7 @@
 //! ```
 
 pub mod accept;
+pub mod batch;
 pub mod computed;
 pub mod dereference;
 mod memo;
@@ -68,6 +69,13 @@ pub trait DidMethod: Any + Send + Sync + fmt::Debug {
     /// admit the two kinds of work separately, so that slow origins cannot hold up computed answers.
     fn fetches(&self) -> bool {
         false
+    }
+
+    /// The origin resolving `method_specific_id` contacts (did:web: its host and port, as written), so that callers
+    /// resolving many DIDs at once can pace them per origin; `None` for methods that contact nothing.
+    fn origin<'a>(&self, method_specific_id: &'a str) -> Option<&'a str> {
+        let _ = method_specific_id;
+        None
     }
 }
 
@@ -234,6 +242,14 @@ impl Resolver {
     /// True when `method` (a method name, `web` in `did:web:…`) is enabled and may wait on the network to resolve.
     pub fn fetches(&self, method: &str) -> bool {
         self.methods.iter().any(|known| known.name() == method && known.fetches())
+    }
+
+    /// The origin resolving `input` (a DID or DID URL) would contact, as `method:origin` in lower case; `None` when
+    /// it is malformed, of no enabled method, or of a method that contacts nothing (see [`DidMethod::origin`]).
+    pub fn origin(&self, input: &str) -> Option<String> {
+        let url = DidUrl::parse(input).ok()?;
+        let method = self.methods.iter().find(|method| method.name() == url.method)?;
+        method.origin(url.method_specific_id).map(|origin| format!("{}:{}", url.method, origin.to_ascii_lowercase()))
     }
 
     /// The enabled method of type `M`, for what only that method offers (the did:web resolver's cache).

@@ -663,6 +663,11 @@ impl DidMethod for WebResolver {
     fn fetches(&self) -> bool {
         true
     }
+
+    /// The host, with its `%3A`-encoded port: the first segment of the method-specific id.
+    fn origin<'a>(&self, method_specific_id: &'a str) -> Option<&'a str> {
+        method_specific_id.split(':').next()
+    }
 }
 
 /// A did:web outcome in the resolver's terms: its validity is the cache entry's remaining lifetime, and an answer
