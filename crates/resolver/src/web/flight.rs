@@ -18,6 +18,13 @@ impl<T> Default for SingleFlight<T> {
     }
 }
 
+impl<T> SingleFlight<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<OnceCell<T>>>> {
+        // The map stays consistent even if a holder panicked: every operation on it is a single insert or remove.
+        self.inflight.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 impl<T: Clone> SingleFlight<T> {
     /// Runs `work` unless work for `key` is already running, in which case its result is awaited instead. If the
     /// running caller is cancelled, one of the waiters runs its own `work`.
@@ -27,12 +34,8 @@ impl<T: Clone> SingleFlight<T> {
         Fut: Future<Output = T>,
     {
         let cell = Arc::clone(self.lock().entry(key.to_owned()).or_default());
-        let value = cell.get_or_init(work).await.clone();
-        let mut inflight = self.lock();
-        if inflight.get(key).is_some_and(|current| Arc::ptr_eq(current, &cell)) {
-            inflight.remove(key);
-        }
-        value
+        let entry = Entry { flight: self, key, cell };
+        entry.cell.get_or_init(work).await.clone()
     }
 
     /// Keys with work running now.
@@ -45,10 +48,29 @@ impl<T: Clone> SingleFlight<T> {
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<OnceCell<T>>>> {
-        // The map stays consistent even if a holder panicked: every operation on it is a single insert or remove.
-        self.inflight.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// One caller's hold on the work for a key. Dropped when the caller finishes *or is cancelled* (a client that
+/// disconnects, a batch aborted): the last holder removes the key, so abandoned work leaves nothing behind (a map
+/// growing with every cancelled DID would be memory an attacker could take by disconnecting).
+struct Entry<'a, T> {
+    flight: &'a SingleFlight<T>,
+    key: &'a str,
+    cell: Arc<OnceCell<T>>,
+}
+
+impl<T> Drop for Entry<'_, T> {
+    fn drop(&mut self) {
+        let mut inflight = self.flight.lock();
+        let Some(current) = inflight.get(self.key).filter(|current| Arc::ptr_eq(current, &self.cell)) else {
+            return;
+        };
+        // Finished work is forgotten at once (later callers run it again); unfinished work only when no other
+        // caller still waits on it (the map's reference and this one are the only two; new callers clone under
+        // the same lock).
+        if current.initialized() || Arc::strong_count(&self.cell) <= 2 {
+            inflight.remove(self.key);
+        }
     }
 }
 
@@ -80,5 +102,36 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert!(flight.is_empty(), "finished work is forgotten");
         assert_eq!(flight.run("did:web:a.example", || async { 7 }).await, 7, "later calls run again");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancelled_work_leaves_no_key_behind() {
+        let flight = Arc::new(SingleFlight::<usize>::default());
+        let never = || std::future::pending::<usize>();
+        // One caller, cancelled.
+        let alone = tokio::spawn({
+            let flight = Arc::clone(&flight);
+            async move { flight.run("did:web:gone.example", never).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert_eq!(flight.len(), 1);
+        alone.abort();
+        let _ = alone.await;
+        assert!(flight.is_empty(), "a cancelled lone caller's key is removed");
+        // A leader cancelled while another caller waits: the waiter takes over, and its result is shared.
+        let leader = tokio::spawn({
+            let flight = Arc::clone(&flight);
+            async move { flight.run("did:web:b.example", never).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let waiter = tokio::spawn({
+            let flight = Arc::clone(&flight);
+            async move { flight.run("did:web:b.example", || async { 5 }).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        leader.abort();
+        let _ = leader.await;
+        assert_eq!(waiter.await.unwrap(), 5);
+        assert!(flight.is_empty(), "finished work is forgotten");
     }
 }
