@@ -72,6 +72,23 @@ impl IntoResponse for Problem {
     }
 }
 
+/// Change-feed events that cannot be served: 410 when the stored history they need is gone, 500 for a store that
+/// contradicts its own chain.
+impl From<crate::feed::FeedError> for Problem {
+    fn from(error: crate::feed::FeedError) -> Problem {
+        use crate::feed::FeedError;
+        let status = match &error {
+            FeedError::HistoryUnavailable(_) => StatusCode::GONE,
+            FeedError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let kind = match &error {
+            FeedError::HistoryUnavailable(_) => "history-unavailable",
+            FeedError::Internal { .. } => "internal",
+        };
+        Problem::new(status, kind, error.to_string())
+    }
+}
+
 /// Publishing refusals: 400 for a malformed or non-canonical snapshot or a request that contradicts itself, 403
 /// for a signature that does not prove the authority's consent, 404 for an authority not hosted here, 409 for a
 /// snapshot that is not the next one of the chain (an unknown authority is 404 before this), 502 when the authority's DID cannot be resolved,
@@ -285,6 +302,33 @@ pub enum Refusal {
     CannotSign(String),
     /// The TRQP proof request header is not one `true` or `false`.
     InvalidProofHeader,
+    /// The change feed's `since` is not a sequence a client can hold.
+    InvalidSince(String),
+    /// `Last-Event-ID` is not a sequence a client can hold.
+    InvalidLastEventId(String),
+    /// The change feed's `since` is beyond the served snapshot.
+    SinceAhead {
+        /// What the client asked for.
+        since: u64,
+        /// The sequence served.
+        current: u64,
+    },
+    /// `wait=` is not a number of seconds up to `feed.max_wait_s`.
+    InvalidWait {
+        /// As sent.
+        text: String,
+        /// The longest wait.
+        max: u64,
+    },
+    /// A change-feed filter (`entity`, `action`, `resource`) is given empty.
+    EmptyFilter(&'static str),
+    /// Every place for change-feed streams or waiting long-polls is taken.
+    FeedFull {
+        /// The configured maximum.
+        max: usize,
+        /// What is full.
+        what: &'static str,
+    },
 }
 
 impl From<Refusal> for Problem {
@@ -423,6 +467,35 @@ impl From<Refusal> for Problem {
                 StatusCode::BAD_REQUEST,
                 "invalid-proof-header",
                 format!("the `{PROOF_HEADER}` header must be given once, as `true` or `false`"),
+            ),
+            InvalidSince(text) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-since",
+                format!("since `{text}` is not 0 or a sequence {SEQUENCE_FORM}"),
+            ),
+            InvalidLastEventId(text) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-last-event-id",
+                format!("Last-Event-ID `{text}` is not 0 or a sequence {SEQUENCE_FORM}"),
+            ),
+            SinceAhead { since, current } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "since-ahead",
+                format!("since {since} is beyond the snapshot served here, sequence {current}"),
+            ),
+            InvalidWait { text, max } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-wait",
+                format!("wait `{text}` is not a whole number of seconds from 0 to {max}"),
+            ),
+            EmptyFilter(name) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-filter",
+                format!("the filter `{name}` is empty; leave it out to match every value"),
+            ),
+            FeedFull { max, what } => Problem::unavailable(
+                "feed-full",
+                format!("the change feed already has {max} {what}, as many as this node allows; retry later"),
             ),
         }
     }

@@ -7,6 +7,7 @@ mod support;
 
 mod advisories;
 mod availability;
+mod change_feed;
 mod cli;
 mod conformance;
 mod conformance_registry;
