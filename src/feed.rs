@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 use crate::config::FeedConfig;
 use crate::hosting::{HostedRegistry, Registries};
 use crate::telemetry::metrics::Metrics;
-use trustnode_registry::feed::ChangeEvent;
+use trustnode_registry::feed::{ChangeEvent, ChangeFilter};
 use trustnode_registry::snapshot::{CanonicalSnapshot, SnapshotContent};
 
 /// Rendered events kept per registry: enough for every live subscriber to take the newest ones from memory.
@@ -32,9 +32,21 @@ pub struct RenderedEvent {
     pub json: Bytes,
 }
 
+impl RenderedEvent {
+    /// The event's JSON with only the changes `filter` passes: the shared rendering when it passes everything.
+    pub fn json_for(&self, filter: &ChangeFilter<'_>) -> Result<Bytes, EventUnavailable> {
+        if filter.is_everything() {
+            return Ok(self.json.clone());
+        }
+        serde_json::to_vec(&self.event.filtered(filter))
+            .map(Bytes::from)
+            .map_err(|error| EventUnavailable::Internal { sequence: self.event.sequence, why: error.to_string() })
+    }
+}
+
 /// Why an event cannot be served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FeedError {
+pub enum EventUnavailable {
     /// A snapshot the event needs is no longer stored, or no longer part of the verified chain.
     #[error("the change event of snapshot {0} cannot be rebuilt: a snapshot it needs is no longer stored")]
     HistoryUnavailable(u64),
@@ -79,7 +91,7 @@ impl Feed {
     }
 
     /// The event of snapshot `sequence` (at most the current one).
-    pub async fn event(&self, sequence: u64) -> Result<Arc<RenderedEvent>, FeedError> {
+    pub async fn event(&self, sequence: u64) -> Result<Arc<RenderedEvent>, EventUnavailable> {
         let cell = {
             let mut events = self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let cell = events.entry(sequence).or_default().clone();
@@ -91,35 +103,35 @@ impl Feed {
         cell.get_or_try_init(|| self.make(sequence)).await.cloned()
     }
 
-    async fn make(&self, sequence: u64) -> Result<Arc<RenderedEvent>, FeedError> {
+    async fn make(&self, sequence: u64) -> Result<Arc<RenderedEvent>, EventUnavailable> {
         let (next, jws) = self.content(sequence).await?;
         let previous = match sequence {
             1 => None,
             _ => Some(self.content(sequence - 1).await?.0),
         };
         tokio::task::spawn_blocking(move || {
-            let internal = |why: String| FeedError::Internal { sequence, why };
+            let internal = |why: String| EventUnavailable::Internal { sequence, why };
             let event = ChangeEvent::between(previous.as_ref().map(|p| p.content()), next.content(), &jws)
                 .map_err(|e| internal(e.to_string()))?;
             let json = serde_json::to_vec(&event).map_err(|e| internal(e.to_string()))?;
             Ok(Arc::new(RenderedEvent { event, json: Bytes::from(json) }))
         })
         .await
-        .map_err(|join| FeedError::Internal { sequence, why: join.to_string() })?
+        .map_err(|join| EventUnavailable::Internal { sequence, why: join.to_string() })?
     }
 
     /// Snapshot `sequence` and its JWS: the served one from memory, an older one from its stored file.
-    async fn content(&self, sequence: u64) -> Result<(Arc<dyn AsContent>, String), FeedError> {
+    async fn content(&self, sequence: u64) -> Result<(Arc<dyn AsContent>, String), EventUnavailable> {
         if let Some(published) = self.registry.current().filter(|p| p.snapshot().snapshot().sequence == sequence) {
             let jws = published.jws.clone();
             return Ok((published, jws));
         }
-        let stored = self.registry.stored(sequence).await.ok_or(FeedError::HistoryUnavailable(sequence))?;
+        let stored = self.registry.stored(sequence).await.ok_or(EventUnavailable::HistoryUnavailable(sequence))?;
         let parsed =
             tokio::task::spawn_blocking(move || CanonicalSnapshot::parse(stored.bytes).map(|p| (p, stored.jws)))
                 .await
-                .map_err(|join| FeedError::Internal { sequence, why: join.to_string() })?
-                .map_err(|error| FeedError::Internal { sequence, why: error.to_string() })?;
+                .map_err(|join| EventUnavailable::Internal { sequence, why: join.to_string() })?
+                .map_err(|error| EventUnavailable::Internal { sequence, why: error.to_string() })?;
         Ok((Arc::new(parsed.0), parsed.1))
     }
 }

@@ -48,22 +48,27 @@ pub(crate) struct ChangesQuery {
 }
 
 impl ChangesQuery {
-    fn filter(&self) -> Result<ChangeFilter<'_>, Problem> {
+    /// The filter, refusing an empty one (it would match nothing, and is most likely a client's mistake).
+    fn checked_filter(&self) -> Result<ChangeFilter<'_>, Problem> {
         for (name, value) in [("entity", &self.entity), ("action", &self.action), ("resource", &self.resource)] {
             if value.as_deref().is_some_and(str::is_empty) {
                 return Err(Refusal::EmptyFilter(name).into());
             }
         }
-        Ok(ChangeFilter {
+        Ok(self.filter())
+    }
+
+    fn filter(&self) -> ChangeFilter<'_> {
+        ChangeFilter {
             entity: self.entity.as_deref(),
             action: self.action.as_deref(),
             resource: self.resource.as_deref(),
-        })
+        }
     }
 }
 
-/// A sequence a client holds: `0` (nothing yet) or a sequence in canonical decimal.
-fn held_sequence(text: &str) -> Option<u64> {
+/// A count in canonical decimal, `0` included: a sequence a client holds (0: nothing yet), or seconds to wait.
+fn canonical_count(text: &str) -> Option<u64> {
     if text == "0" {
         Some(0)
     } else {
@@ -86,12 +91,14 @@ pub(crate) async fn changes(
         .get(registry.authority_id())
         .ok_or_else(|| Problem::from(Refusal::RegistryNotHosted(registry.authority_id().to_owned())))?;
     let config = &state.node.config.feed;
-    let filter = query.filter()?;
+    let filter = query.checked_filter()?;
     let last_event_id = headers.get("last-event-id").map(|value| value.to_str().unwrap_or("\u{fffd}").trim());
     let since = match (last_event_id.filter(|id| !id.is_empty()), query.since.as_deref()) {
-        (Some(id), _) => held_sequence(id).ok_or_else(|| Problem::from(Refusal::InvalidLastEventId(id.to_owned())))?,
+        (Some(id), _) => {
+            canonical_count(id).ok_or_else(|| Problem::from(Refusal::InvalidLastEventId(id.to_owned())))?
+        }
         (None, Some(text)) => {
-            held_sequence(text).ok_or_else(|| Problem::from(Refusal::InvalidSince(text.to_owned())))?
+            canonical_count(text).ok_or_else(|| Problem::from(Refusal::InvalidSince(text.to_owned())))?
         }
         (None, None) => 0,
     };
@@ -102,11 +109,9 @@ pub(crate) async fn changes(
     if wants_event_stream(&headers) {
         let place =
             feeds.stream().map_err(|full| Problem::from(Refusal::FeedFull { max: full.max, what: "streams" }))?;
-        let (entity, action, resource) = (query.entity.clone(), query.action.clone(), query.resource.clone());
-        let filter = OwnedFilter { entity, action, resource };
         let heartbeat = Duration::from_secs(config.heartbeat_s);
         let (frames, body) = mpsc::channel(READY_FRAMES);
-        tokio::spawn(stream(state.clone(), feed.clone(), since, filter, heartbeat, frames, place));
+        tokio::spawn(stream(state.clone(), feed.clone(), since, query, heartbeat, frames, place));
         let headers = [
             (header::CONTENT_TYPE, HeaderValue::from_static(EVENT_STREAM)),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
@@ -122,7 +127,7 @@ pub(crate) async fn changes(
     };
     let wait = match query.wait.as_deref() {
         None => 0,
-        Some(text) => held_sequence(text)
+        Some(text) => canonical_count(text)
             .filter(|seconds| *seconds <= config.max_wait_s)
             .ok_or_else(|| Problem::from(Refusal::InvalidWait { text: text.to_owned(), max: config.max_wait_s }))?,
     };
@@ -149,17 +154,11 @@ async fn page(
     let last = current.min(since.saturating_add(limit as u64));
     let mut events = Vec::new();
     for sequence in since + 1..=last {
-        let rendered = feed.event(sequence).await.map_err(Problem::from)?;
+        let json = feed.event(sequence).await.and_then(|rendered| rendered.json_for(filter))?;
         if !events.is_empty() {
             events.push(b',');
         }
-        if filter.is_everything() {
-            events.extend_from_slice(&rendered.json);
-        } else {
-            let narrowed = rendered.event.filtered(filter);
-            serde_json::to_writer(&mut events, &narrowed)
-                .map_err(|e| Problem::from(crate::feed::FeedError::Internal { sequence, why: e.to_string() }))?;
-        }
+        events.extend_from_slice(&json);
     }
     let head = json!({
         "authority_id": feed.registry().authority_id(),
@@ -186,24 +185,6 @@ fn wants_event_stream(headers: &HeaderMap) -> bool {
         .any(|range| range.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case(EVENT_STREAM)))
 }
 
-/// The filter of a stream, owned by its task.
-#[derive(Debug)]
-struct OwnedFilter {
-    entity: Option<String>,
-    action: Option<String>,
-    resource: Option<String>,
-}
-
-impl OwnedFilter {
-    fn borrow(&self) -> ChangeFilter<'_> {
-        ChangeFilter {
-            entity: self.entity.as_deref(),
-            action: self.action.as_deref(),
-            resource: self.resource.as_deref(),
-        }
-    }
-}
-
 /// Writes one stream: every event after `since`, then each new one as it is published, with a heartbeat comment
 /// when nothing was sent for `heartbeat`. It waits for its client before making the next frame, so a slow client
 /// costs at most [`READY_FRAMES`] frames; events it missed meanwhile are read back from the feed (memory or stored
@@ -212,32 +193,24 @@ async fn stream(
     state: Arc<HttpState>,
     feed: Arc<Feed>,
     since: u64,
-    filter: OwnedFilter,
+    query: ChangesQuery,
     heartbeat: Duration,
     frames: mpsc::Sender<Bytes>,
     place: Place,
 ) {
     let _place = place;
     let feeds: &Feeds = &state.node.feeds;
-    let filter = filter.borrow();
+    let filter = query.filter();
     let mut next = since + 1;
     loop {
         if next <= feed.current_sequence() {
-            let rendered = match feed.event(next).await {
-                Ok(rendered) => rendered,
+            let data = match feed.event(next).await.and_then(|rendered| rendered.json_for(&filter)) {
+                Ok(data) => data,
                 Err(error) => {
                     let problem = Problem::from(error);
                     let data = json!({"status": problem.status.as_u16(), "detail": problem.detail});
                     let _ = frames.send(Bytes::from(format!("event: error\ndata: {data}\n\n"))).await;
                     return;
-                }
-            };
-            let data = if filter.is_everything() {
-                rendered.json.clone()
-            } else {
-                match serde_json::to_vec(&rendered.event.filtered(&filter)) {
-                    Ok(json) => Bytes::from(json),
-                    Err(_) => return,
                 }
             };
             // The rendered event is shared: each stream sends the same bytes between its own framing.

@@ -74,16 +74,16 @@ impl IntoResponse for Problem {
 
 /// Change-feed events that cannot be served: 410 when the stored history they need is gone, 500 for a store that
 /// contradicts its own chain.
-impl From<crate::feed::FeedError> for Problem {
-    fn from(error: crate::feed::FeedError) -> Problem {
-        use crate::feed::FeedError;
+impl From<crate::feed::EventUnavailable> for Problem {
+    fn from(error: crate::feed::EventUnavailable) -> Problem {
+        use crate::feed::EventUnavailable;
         let status = match &error {
-            FeedError::HistoryUnavailable(_) => StatusCode::GONE,
-            FeedError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            EventUnavailable::HistoryUnavailable(_) => StatusCode::GONE,
+            EventUnavailable::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let kind = match &error {
-            FeedError::HistoryUnavailable(_) => "history-unavailable",
-            FeedError::Internal { .. } => "internal",
+            EventUnavailable::HistoryUnavailable(_) => "history-unavailable",
+            EventUnavailable::Internal { .. } => "internal",
         };
         Problem::new(status, kind, error.to_string())
     }
