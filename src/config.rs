@@ -274,6 +274,8 @@ pub struct FeedConfig {
     pub max_subscribers: usize,
     /// Seconds between heartbeat comments on an SSE stream with nothing to send.
     pub heartbeat_s: u64,
+    /// Most statement changes one event lists; a snapshot changing more is refused (422 `event-too-large`).
+    pub max_event_changes: usize,
 }
 
 /// `[credentials]`.
@@ -386,6 +388,9 @@ impl Config {
         }
         if self.feed.max_page == 0 {
             return invalid("feed.max_page", "must be at least 1");
+        }
+        if self.feed.max_event_changes == 0 {
+            return invalid("feed.max_event_changes", "must be at least 1");
         }
         if self.feed.heartbeat_s == 0 {
             return invalid("feed.heartbeat_s", "must be at least 1");

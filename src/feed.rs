@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 use crate::config::FeedConfig;
 use crate::hosting::{HostedRegistry, Registries};
 use crate::telemetry::metrics::Metrics;
-use trustnode_registry::feed::{ChangeEvent, ChangeFilter};
+use trustnode_registry::feed::{ChangeEvent, ChangeFilter, FeedError};
 use trustnode_registry::snapshot::{CanonicalSnapshot, SnapshotContent};
 
 /// Rendered events kept per registry: enough for every live subscriber to take the newest ones from memory.
@@ -50,6 +50,19 @@ pub enum EventUnavailable {
     /// A snapshot the event needs is no longer stored, or no longer part of the verified chain.
     #[error("the change event of snapshot {0} cannot be rebuilt: a snapshot it needs is no longer stored")]
     HistoryUnavailable(u64),
+    /// The event would list more changes than `feed.max_event_changes`.
+    #[error(
+        "snapshot {sequence} changes {changes} statements, more than the {max} a change event lists \
+         (feed.max_event_changes): fetch that snapshot itself, then follow the feed from its sequence"
+    )]
+    TooLarge {
+        /// The snapshot.
+        sequence: u64,
+        /// How many statements changed.
+        changes: usize,
+        /// The bound.
+        max: usize,
+    },
     /// The stored snapshots do not make an event (a bug or a damaged store, never the client's fault).
     #[error("the change event of snapshot {sequence} cannot be made: {why}")]
     Internal {
@@ -60,12 +73,18 @@ pub enum EventUnavailable {
     },
 }
 
+/// An event as made, or why it could not be.
+type Made = Result<Arc<RenderedEvent>, EventUnavailable>;
+
 /// The feed of one hosted registry.
 #[derive(Debug)]
 pub struct Feed {
     registry: Arc<HostedRegistry>,
-    /// Sequence → its event, made by the first reader that needs it while the others wait for that one.
-    events: Mutex<BTreeMap<u64, Arc<OnceCell<Arc<RenderedEvent>>>>>,
+    /// `feed.max_event_changes`.
+    max_changes: usize,
+    /// Sequence → its event, made by the first reader that needs it while the others wait for that one. A refusal
+    /// is kept too: making it may have cost parsing two large snapshots, which asking again must not repeat.
+    events: Mutex<BTreeMap<u64, Arc<OnceCell<Made>>>>,
 }
 
 impl Feed {
@@ -91,7 +110,7 @@ impl Feed {
     }
 
     /// The event of snapshot `sequence` (at most the current one).
-    pub async fn event(&self, sequence: u64) -> Result<Arc<RenderedEvent>, EventUnavailable> {
+    pub async fn event(&self, sequence: u64) -> Made {
         let cell = {
             let mut events = self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let cell = events.entry(sequence).or_default().clone();
@@ -100,10 +119,11 @@ impl Feed {
             }
             cell
         };
-        cell.get_or_try_init(|| self.make(sequence)).await.cloned()
+        cell.get_or_init(|| self.make(sequence)).await.clone()
     }
 
-    async fn make(&self, sequence: u64) -> Result<Arc<RenderedEvent>, EventUnavailable> {
+    async fn make(&self, sequence: u64) -> Made {
+        let max_changes = self.max_changes;
         let (next, jws) = self.content(sequence).await?;
         let previous = match sequence {
             1 => None,
@@ -111,8 +131,14 @@ impl Feed {
         };
         tokio::task::spawn_blocking(move || {
             let internal = |why: String| EventUnavailable::Internal { sequence, why };
-            let event = ChangeEvent::between(previous.as_ref().map(|p| p.content()), next.content(), &jws)
-                .map_err(|e| internal(e.to_string()))?;
+            let previous = previous.as_ref().map(|p| p.content());
+            let event =
+                ChangeEvent::between(previous, next.content(), &jws, max_changes).map_err(|error| match error {
+                    FeedError::TooManyChanges { changes, max, .. } => {
+                        EventUnavailable::TooLarge { sequence, changes, max }
+                    }
+                    other => internal(other.to_string()),
+                })?;
             let json = serde_json::to_vec(&event).map_err(|e| internal(e.to_string()))?;
             Ok(Arc::new(RenderedEvent { event, json: Bytes::from(json) }))
         })
@@ -208,7 +234,8 @@ impl Feeds {
         let feeds = registries
             .iter()
             .map(|registry| {
-                let feed = Feed { registry: registry.clone(), events: Mutex::new(BTreeMap::new()) };
+                let events = Mutex::new(BTreeMap::new());
+                let feed = Feed { registry: registry.clone(), max_changes: config.max_event_changes, events };
                 (registry.authority_id().to_owned(), Arc::new(feed))
             })
             .collect();

@@ -72,18 +72,15 @@ impl IntoResponse for Problem {
     }
 }
 
-/// Change-feed events that cannot be served: 410 when the stored history they need is gone, 500 for a store that
-/// contradicts its own chain.
+/// Change-feed events that cannot be served: 410 when the stored history they need is gone, 422 for an event over
+/// `feed.max_event_changes`, 500 for a store that contradicts its own chain.
 impl From<crate::feed::EventUnavailable> for Problem {
     fn from(error: crate::feed::EventUnavailable) -> Problem {
         use crate::feed::EventUnavailable;
-        let status = match &error {
-            EventUnavailable::HistoryUnavailable(_) => StatusCode::GONE,
-            EventUnavailable::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        let kind = match &error {
-            EventUnavailable::HistoryUnavailable(_) => "history-unavailable",
-            EventUnavailable::Internal { .. } => "internal",
+        let (status, kind) = match &error {
+            EventUnavailable::HistoryUnavailable(_) => (StatusCode::GONE, "history-unavailable"),
+            EventUnavailable::TooLarge { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "event-too-large"),
+            EventUnavailable::Internal { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         Problem::new(status, kind, error.to_string())
     }

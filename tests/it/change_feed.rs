@@ -195,6 +195,32 @@ async fn bad_requests_get_precise_problems() {
 }
 
 #[tokio::test]
+async fn an_event_over_the_change_bound_is_refused_with_what_to_do_instead() {
+    let mut fixture = Fixture::new();
+    let node = node_for(&fixture, |config| config.feed.max_event_changes = 3).await;
+    publish(&node, &mut fixture, suspend_college).await;
+    // Snapshot 1 adds four statements: more than an event may list.
+    for _ in 0..2 {
+        let refused = node.get(&feed(&fixture, "?since=0"), &[]).await;
+        assert_eq!(refused.status, 422, "{}", String::from_utf8_lossy(&refused.body));
+        let problem = refused.json();
+        assert_eq!(problem["type"], "urn:trustnode:problem:event-too-large");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("snapshot 1 changes 4 statements, more than the 3"), "{detail}");
+        assert!(detail.contains("fetch that snapshot itself"), "{detail}");
+    }
+    let later = node.get(&feed(&fixture, "?since=1"), &[]).await;
+    assert_eq!(later.status, 200);
+    assert_eq!(events(&later.json()).iter().map(|e| e.sequence).collect::<Vec<_>>(), [2]);
+    let mut stream = Stream::open(&node, &feed(&fixture, "?since=0"), None).await.unwrap();
+    let error = stream.next_event(Duration::from_secs(5)).await.expect("an error event");
+    assert_eq!(error.kind.as_deref(), Some("error"));
+    let data: Value = serde_json::from_str(&error.data).unwrap();
+    assert_eq!(data["status"], 422);
+    assert!(stream.next_event(Duration::from_secs(1)).await.is_none(), "the stream ends");
+}
+
+#[tokio::test]
 async fn a_long_poll_is_woken_by_a_publish_or_answers_empty_when_its_wait_ends() {
     let mut fixture = Fixture::new();
     let node = node_for(&fixture, |_| {}).await;

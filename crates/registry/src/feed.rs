@@ -137,6 +137,17 @@ pub enum FeedError {
         /// The later one's.
         next: u64,
     },
+    /// The event would list more changes than the caller allows (a first snapshot of a large registry, say):
+    /// the receiver should fetch the snapshot itself and follow the feed from there.
+    #[error("snapshot {sequence} changes {changes} statements, more than the {max} an event may list")]
+    TooManyChanges {
+        /// The snapshot.
+        sequence: u64,
+        /// How many statements changed.
+        changes: usize,
+        /// The bound.
+        max: usize,
+    },
     /// A statement of the previous snapshot is missing from the next one, which a verified chain never allows.
     #[error("statement `{0}` was removed, which the chaining rules refuse")]
     Removed(String),
@@ -199,11 +210,13 @@ pub enum FeedError {
 }
 
 impl ChangeEvent {
-    /// The event of `next`, signed by `jws`, against `previous` (`None` when `next` is sequence 1).
+    /// The event of `next`, signed by `jws`, against `previous` (`None` when `next` is sequence 1), refused before
+    /// any inclusion path is made when more than `max_changes` statements changed.
     pub fn between(
         previous: Option<&SnapshotContent>,
         next: &SnapshotContent,
         jws: &str,
+        max_changes: usize,
     ) -> Result<ChangeEvent, FeedError> {
         let content = next.snapshot();
         let not_consecutive = || FeedError::NotConsecutive {
@@ -243,6 +256,10 @@ impl ChangeEvent {
             if !in_order {
                 kinds[position] = Some(ChangeKind::Moved);
             }
+        }
+        let changed = kinds.iter().flatten().count();
+        if changed > max_changes {
+            return Err(FeedError::TooManyChanges { sequence: content.sequence, changes: changed, max: max_changes });
         }
         let tree = next.merkle_tree();
         let changes = kinds
@@ -433,7 +450,7 @@ mod tests {
             let next = at(&format!("2025-06-{:02}T00:00:00Z", day + 1));
             let snapshot = CanonicalSnapshot::build(&self.source, previous, issued, next).unwrap();
             let jws = snapshot.sign(&self.key, &self.key.did_key_url().unwrap()).unwrap();
-            let event = ChangeEvent::between(previous.map(|p| &**p), &snapshot, &jws).unwrap();
+            let event = ChangeEvent::between(previous.map(|p| &**p), &snapshot, &jws, usize::MAX).unwrap();
             self.snapshots.push((snapshot, jws));
             event
         }
@@ -541,6 +558,19 @@ mod tests {
     }
 
     #[test]
+    fn events_over_the_bound_are_refused() {
+        let mut chain = Chain::new();
+        (0..5).for_each(|n| drop(chain.add(n)));
+        chain.publish();
+        let (first, jws) = &chain.snapshots[0];
+        assert_eq!(
+            ChangeEvent::between(None, first, jws, 4),
+            Err(FeedError::TooManyChanges { sequence: 1, changes: 5, max: 4 })
+        );
+        assert_eq!(ChangeEvent::between(None, first, jws, 5).map(|event| event.changes.len()), Ok(5));
+    }
+
+    #[test]
     fn snapshots_that_do_not_follow_each_other_make_no_event() {
         let mut chain = Chain::new();
         chain.add(0);
@@ -548,9 +578,12 @@ mod tests {
         chain.add(1);
         chain.publish();
         let (first, second) = (&chain.snapshots[0].0, &chain.snapshots[1].0);
-        assert_eq!(ChangeEvent::between(None, second, "jws"), Err(FeedError::NotConsecutive { previous: 0, next: 2 }));
         assert_eq!(
-            ChangeEvent::between(Some(second), first, "jws"),
+            ChangeEvent::between(None, second, "jws", usize::MAX),
+            Err(FeedError::NotConsecutive { previous: 0, next: 2 })
+        );
+        assert_eq!(
+            ChangeEvent::between(Some(second), first, "jws", usize::MAX),
             Err(FeedError::NotConsecutive { previous: 2, next: 1 })
         );
     }
