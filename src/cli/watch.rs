@@ -178,7 +178,7 @@ impl Watcher<'_> {
             pending.extend_from_slice(&data);
             while let Some(end) = find_blank_line(&pending) {
                 let block: Vec<u8> = pending.drain(..end.end).collect();
-                let text = String::from_utf8_lossy(&block[..end.start]).into_owned();
+                let text = String::from_utf8_lossy(block.get(..end.start).unwrap_or_default()).into_owned();
                 if let Some(ended) = self.sse_event(&text)? {
                     return Ok(ended);
                 }

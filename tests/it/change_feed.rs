@@ -497,24 +497,27 @@ async fn a_mirror_feeds_the_snapshots_it_mirrors() {
     verify_and_apply(&fixture, held, fixture.signed[0].0.snapshot().statements.clone(), &events(&page));
 }
 
+/// `trustnode registry watch URL ARGS…` with did:key resolution only and output captured.
+fn watch(url: &str, data: &std::path::Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trustnode"));
+    command
+        .args(["registry", "watch", url])
+        .args(args)
+        .env("TRUSTNODE_SERVER__DATA_DIR", data)
+        .env("TRUSTNODE_RESOLVER__METHODS", "[\"key\"]")
+        .env("TRUSTNODE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
 #[tokio::test]
 async fn trustnode_registry_watch_verifies_and_prints_each_change() {
     let mut fixture = Fixture::new();
     let node = node_for(&fixture, |_| {}).await;
     let data = tempfile::tempdir().unwrap();
     let url = format!("http://{}{}", node.addr, feed(&fixture, ""));
-    let watch = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_trustnode"))
-            .args(["registry", "watch", &url])
-            .args(args)
-            .env("TRUSTNODE_SERVER__DATA_DIR", data.path())
-            .env("TRUSTNODE_RESOLVER__METHODS", "[\"key\"]")
-            .env("TRUSTNODE_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run trustnode")
-    };
+    let watch = |args: &[&str]| watch(&url, data.path(), args).spawn().expect("run trustnode");
     let text = watch(&["--until", "2"]);
     let json = watch(&[
         "--since",
@@ -570,12 +573,7 @@ async fn trustnode_registry_watch_refuses_an_event_that_does_not_chain() {
     let url = format!("http://{}{}", node.addr, feed(&fixture, ""));
     let wrong = trustnode_registry::snapshot::Digest::of(b"another snapshot 1").to_string();
     let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_trustnode"))
-            .args(["registry", "watch", &url, "--since", "1", "--since-digest", &wrong])
-            .env("TRUSTNODE_SERVER__DATA_DIR", data.path())
-            .env("TRUSTNODE_RESOLVER__METHODS", "[\"key\"]")
-            .output()
-            .unwrap()
+        watch(&url, data.path(), &["--since", "1", "--since-digest", &wrong]).output().unwrap()
     })
     .await
     .unwrap();
@@ -617,6 +615,19 @@ impl Relay {
     }
 }
 
+/// The lines `child` writes to its standard output, as they come.
+fn stdout_lines(child: &mut std::process::Child) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    let (lines_in, lines) = tokio::sync::mpsc::unbounded_channel();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_in.send(line);
+        }
+    });
+    lines
+}
+
 /// The next line of the client's output that starts with `prefix`, skipping others, within `within` of each.
 async fn next_line(
     lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
@@ -655,14 +666,7 @@ async fn the_npm_eventsource_client_resumes_after_a_dropped_connection_without_g
         .stderr(Stdio::piped())
         .spawn()
         .expect("scripts/ler-interop runs");
-    let (lines_in, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        use std::io::BufRead as _;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_in.send(line);
-        }
-    });
+    let mut lines = stdout_lines(&mut child);
     // The first run installs the pinned client: give it time.
     let Some(first) = next_line(&mut lines, "EVENT 1 ", Duration::from_secs(300)).await else {
         let output = child.wait_with_output().unwrap();
@@ -693,4 +697,29 @@ async fn the_npm_eventsource_client_resumes_after_a_dropped_connection_without_g
     let events: Vec<ChangeEvent> =
         data.iter().map(|line| serde_json::from_str(line.splitn(3, ' ').nth(2).unwrap()).unwrap()).collect();
     verify_and_apply(&fixture, FeedCursor::START, Vec::new(), &events);
+}
+
+#[tokio::test]
+async fn trustnode_registry_watch_resumes_after_a_dropped_connection_without_gap_or_repeat() {
+    let mut fixture = Fixture::new();
+    let node = node_for(&fixture, |_| {}).await;
+    let relay = Relay::start(node.addr).await;
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("http://{}{}", relay.addr, feed(&fixture, ""));
+    let mut child = watch(&url, data.path(), &["--until", "3"]).spawn().expect("run trustnode");
+    let mut lines = stdout_lines(&mut child);
+    let mut shown = vec![next_line(&mut lines, "snapshot 1 ", Duration::from_secs(20)).await.expect("snapshot 1")];
+    relay.cut();
+    publish(&node, &mut fixture, suspend_college).await;
+    publish(&node, &mut fixture, |source| add_schools(source, 1)).await;
+    while let Some(line) = next_line(&mut lines, "snapshot ", Duration::from_secs(20)).await {
+        shown.push(line);
+    }
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("connection lost"), "{stderr}");
+    let sequences: Vec<&str> = shown.iter().map(|line| line.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(sequences, ["1", "2", "3"], "no gap, no repeat: {shown:?}");
+    assert!(shown.iter().all(|line| line.contains(": verified (signed by did:key:")), "{shown:?}");
 }
