@@ -73,6 +73,8 @@ pub struct Config {
     pub credentials: CredentialsConfig,
     /// The node's own identity.
     pub node: NodeConfig,
+    /// The registries' change feed.
+    pub feed: FeedConfig,
 }
 
 /// `[server]`.
@@ -262,6 +264,24 @@ pub struct TrqpConfig {
     pub answer_slots: usize,
 }
 
+/// `[feed]`: the bounds of the change feed (`GET /registries/{authority}/changes`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// Most events in one JSON answer (and the default `limit`).
+    pub max_page: usize,
+    /// Longest `wait=` a long-poll may ask, in seconds.
+    pub max_wait_s: u64,
+    /// Long-polls waiting at once; each holds an ordinary request slot while it waits.
+    pub max_waiting: usize,
+    /// SSE streams open at once, over all registries.
+    pub max_subscribers: usize,
+    /// Seconds between heartbeat comments on an SSE stream with nothing to send.
+    pub heartbeat_s: u64,
+    /// Most statement changes one event lists; a snapshot changing more is refused (422 `event-too-large`).
+    pub max_event_changes: usize,
+}
+
 /// `[credentials]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -375,6 +395,15 @@ impl Config {
         }
         if self.credentials.max_credentials == 0 {
             return invalid("credentials.max_credentials", "must be at least 1");
+        }
+        if self.feed.max_page == 0 {
+            return invalid("feed.max_page", "must be at least 1");
+        }
+        if self.feed.max_event_changes == 0 {
+            return invalid("feed.max_event_changes", "must be at least 1");
+        }
+        if self.feed.heartbeat_s == 0 {
+            return invalid("feed.heartbeat_s", "must be at least 1");
         }
         if self.mirroring.poll_interval_s == 0 {
             return invalid("mirroring.poll_interval_s", "must be at least 1");

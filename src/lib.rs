@@ -7,7 +7,8 @@
 //! - [`config`]: the typed node configuration and how it is loaded (file, environment, validation).
 //! - [`telemetry`]: metrics and readiness, recorded by every part of the node.
 //! - [`store`]: snapshot files written atomically; [`hosting`]: the registries this node hosts (import, verify,
-//!   load, publish); [`mirror`]: registries followed from other nodes, with fork detection.
+//!   load, publish); [`mirror`]: registries followed from other nodes, with fork detection; [`feed`]: each hosted
+//!   registry's change events, made once per snapshot for the change feed.
 //! - [`identity`]: the node's own DID and signing key (generated into the data directory or configured).
 //! - `exposure`: the start-up warnings of a configuration that is risky once other hosts can reach the node.
 //! - [`node`]: the composition root: [`node::NodeState`], its background tasks, a clean close.
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub(crate) mod exposure;
+pub mod feed;
 pub mod hosting;
 pub mod http;
 pub mod identity;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Weak};
 
 use crate::clock;
 use crate::config::Config;
+use crate::feed::Feeds;
 use crate::hosting::Registries;
 use crate::identity::NodeIdentity;
 use crate::mirror::Mirrors;
@@ -27,6 +28,8 @@ pub struct NodeState {
     pub resolver: Arc<Resolver>,
     /// The hosted trust registries.
     pub registries: Registries,
+    /// Their change feeds.
+    pub feeds: Feeds,
     /// Metrics; other parts of the node register their families here.
     pub metrics: Metrics,
     /// Readiness conditions; other parts of the node add theirs here.
@@ -101,8 +104,10 @@ pub async fn open(config: Config) -> Result<NodeState, NodeError> {
     }
     let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness)?;
     let proof_memo = ProofMemo::new(config.credentials.proof_memo_entries);
+    let feeds = Feeds::new(&registries, &config.feed, &metrics);
     Ok(NodeState {
         resolver: Arc::new(resolver),
+        feeds,
         registries,
         config,
         metrics,

@@ -11,6 +11,7 @@ mod registry;
 mod resolve;
 mod serve;
 mod verify;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

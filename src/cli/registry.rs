@@ -1,6 +1,6 @@
 //! `trustnode registry …`: the governance body's commands. They edit the registry directory's source file
 //! (`registry.json`), sign the next snapshot into `snapshots/`, verify a snapshot file or URL, and publish the
-//! newest snapshot to a node.
+//! newest snapshot to a node; `watch` follows a node's change feed (`super::watch`).
 //!
 //! Each command reads the files it needs, calls the registry core, and writes results atomically; all rules live
 //! in `trustnode_registry`. Progress of long operations goes to stderr, only when stderr is a terminal.
@@ -56,6 +56,9 @@ pub enum RegistryCommand {
     /// Verify a saved TRQP answer offline: its proof (asked with `context.proof`) against the authority's DID, and
     /// its node signature (asked with `Accept: application/jose`) against the node's DID. Exit 0 when valid.
     CheckAnswer(CheckAnswerArgs),
+    /// Follow a node's change feed of a registry: verify each event (signature, chain, inclusion proofs) and print
+    /// its changes as they are published, resuming after a dropped connection without gap or repeat.
+    Watch(super::watch::WatchArgs),
 }
 
 /// Arguments of `registry init`.
@@ -282,6 +285,7 @@ pub fn run(command: RegistryCommand) -> Result<ExitCode, CliError> {
         RegistryCommand::Verify(args) => verify_target(args),
         RegistryCommand::Publish(args) => publish(args),
         RegistryCommand::CheckAnswer(args) => check_answer(args),
+        RegistryCommand::Watch(args) => super::watch::run(args),
     }
 }
 

@@ -160,6 +160,8 @@ pub struct HostedRegistry {
     chain: RwLock<BTreeMap<u64, Digest>>,
     /// Held for a whole publish, so publishes of one registry run one at a time.
     publishing: tokio::sync::Mutex<()>,
+    /// The sequence installed last, told to whoever waits for the next one (the change feed).
+    installed: tokio::sync::watch::Sender<u64>,
 }
 
 impl HostedRegistry {
@@ -176,6 +178,11 @@ impl HostedRegistry {
     /// The snapshot being served, if one has been published.
     pub fn current(&self) -> Option<Arc<Published>> {
         self.current.read().map(|current| current.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Tells the current sequence now and each time a newer snapshot is installed (0: none yet).
+    pub fn installed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.installed.subscribe()
     }
 
     fn current_sequence(&self) -> u64 {
@@ -288,6 +295,7 @@ impl HostedRegistry {
         // After the swap: a reader that saw the old generation may have answered from the old snapshot, and its
         // answer is now marked as made from older data.
         self.generation.fetch_add(1, Ordering::SeqCst);
+        self.installed.send_replace(snapshot.snapshot().sequence);
     }
 }
 
@@ -361,6 +369,7 @@ impl Registries {
                 generation: registries.generation.clone(),
                 chain: RwLock::new(BTreeMap::new()),
                 publishing: tokio::sync::Mutex::new(()),
+                installed: tokio::sync::watch::Sender::new(0),
             };
             load_newest(&hosted, resolver).await.map_err(storage)?;
             registries.hosted.insert(authority_id, Arc::new(hosted));

@@ -54,6 +54,9 @@ pub(crate) enum Class {
     /// Credential and presentation verification: may resolve did:web issuers and fetch status lists, so the fetch
     /// pool.
     Verify,
+    /// The change feed: ordinary work, but a long-poll may wait for a publish up to `feed.max_wait_s` beyond the
+    /// request timeout (an SSE stream answers at once and streams outside the handler).
+    Feed,
 }
 
 /// The pools of request slots; see the module documentation.

@@ -86,7 +86,7 @@ impl Guard {
     fn pool(&self, class: Class, template: &str, request: &Request) -> Pool {
         match class {
             Class::Probe => Pool::Probe,
-            Class::Ordinary => Pool::Ordinary,
+            Class::Ordinary | Class::Feed => Pool::Ordinary,
             Class::Publish if request.method() == Method::PUT => Pool::Publish,
             Class::Publish => Pool::Ordinary,
             Class::Verify => Pool::Fetch,
@@ -266,7 +266,11 @@ where
         // A slot is taken now or never: a node at its limit answers at once instead of queueing the request.
         match guard.state.pools.enter(pool, client) {
             Ok(slot) => {
-                let deadline = Instant::now() + Duration::from_millis(server.request_timeout_ms);
+                let mut timeout = Duration::from_millis(server.request_timeout_ms);
+                if self.class == Class::Feed {
+                    timeout += Duration::from_secs(guard.state.node.config.feed.max_wait_s);
+                }
+                let deadline = Instant::now() + timeout;
                 Admission::Admitted { handler: self.inner.call(request), deadline, timer: None, slot }
             }
             Err(refusal) => Admission::Refused { refusal: Some(refusal.into()) },

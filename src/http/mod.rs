@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod discovery;
 pub mod explorer;
 pub mod federation;
+pub mod feed;
 pub mod guard;
 pub mod identifiers;
 pub mod idle;
@@ -66,7 +67,7 @@ pub struct HttpState {
 /// to `openapi.json`). Publishing reads its own body, up to `publishing.max_snapshot_bytes`
 /// ([`registries::put_snapshot`]); every other body is received by the guard, up to `server.max_body_bytes`.
 pub(crate) fn routes() -> Vec<(&'static str, Class, MethodRouter<Arc<HttpState>>)> {
-    use Class::{Ordinary, Probe, Publish, Resolve, Verify};
+    use Class::{Feed, Ordinary, Probe, Publish, Resolve, Verify};
     vec![
         ("/", Ordinary, get(explorer::page)),
         ("/explorer.js", Ordinary, get(explorer::script)),
@@ -91,6 +92,7 @@ pub(crate) fn routes() -> Vec<(&'static str, Class, MethodRouter<Arc<HttpState>>
             get(registries::get_snapshot).put(registries::put_snapshot),
         ),
         ("/registries/{authority_id}/status", Ordinary, get(registries::status)),
+        ("/registries/{authority_id}/changes", Feed, get(feed::changes)),
         ("/registries/{authority_id}/entities", Ordinary, get(registries::list_entities)),
         ("/registries/{authority_id}/entities/{entity_id}", Ordinary, get(registries::get_entity)),
         ("/registries/{authority_id}/.well-known/openid-federation", Ordinary, get(federation::entity_configuration)),

@@ -83,6 +83,20 @@ impl IntoResponse for Problem {
     }
 }
 
+/// Change-feed events that cannot be served: 410 when the stored history they need is gone, 422 for an event over
+/// `feed.max_event_changes`, 500 for a store that contradicts its own chain.
+impl From<crate::feed::EventUnavailable> for Problem {
+    fn from(error: crate::feed::EventUnavailable) -> Problem {
+        use crate::feed::EventUnavailable;
+        let (status, kind) = match &error {
+            EventUnavailable::HistoryUnavailable(_) => (StatusCode::GONE, "history-unavailable"),
+            EventUnavailable::TooLarge { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "event-too-large"),
+            EventUnavailable::Internal { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        Problem::new(status, kind, error.to_string())
+    }
+}
+
 /// Publishing refusals: 400 for a malformed or non-canonical snapshot or a request that contradicts itself, 403
 /// for a signature that does not prove the authority's consent, 404 for an authority not hosted here, 409 for a
 /// snapshot that is not the next one of the chain (an unknown authority is 404 before this), 502 when the authority's DID cannot be resolved,
@@ -312,6 +326,33 @@ pub enum Refusal {
     BatchNotAcceptable,
     /// One resolution of a batch failed unexpectedly (its task panicked); the others were answered.
     ItemFailed,
+    /// The change feed's `since` is not a sequence a client can hold.
+    InvalidSince(String),
+    /// `Last-Event-ID` is not a sequence a client can hold.
+    InvalidLastEventId(String),
+    /// The change feed's `since` is beyond the served snapshot.
+    SinceAhead {
+        /// What the client asked for.
+        since: u64,
+        /// The sequence served.
+        current: u64,
+    },
+    /// `wait=` is not a number of seconds up to `feed.max_wait_s`.
+    InvalidWait {
+        /// As sent.
+        text: String,
+        /// The longest wait.
+        max: u64,
+    },
+    /// A change-feed filter (`entity`, `action`, `resource`) is given empty.
+    EmptyFilter(&'static str),
+    /// Every place for change-feed streams or waiting long-polls is taken.
+    FeedFull {
+        /// The configured maximum.
+        max: usize,
+        /// What is full.
+        what: &'static str,
+    },
 }
 
 impl From<Refusal> for Problem {
@@ -461,6 +502,35 @@ impl From<Refusal> for Problem {
                 "not-acceptable",
                 "a batch is answered as application/json or application/x-ndjson; choose the representation of each \
                  result with the `accept` option",
+            ),
+            InvalidSince(text) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-since",
+                format!("since `{text}` is not 0 or a sequence {SEQUENCE_FORM}"),
+            ),
+            InvalidLastEventId(text) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-last-event-id",
+                format!("Last-Event-ID `{text}` is not 0 or a sequence {SEQUENCE_FORM}"),
+            ),
+            SinceAhead { since, current } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "since-ahead",
+                format!("since {since} is beyond the snapshot served here, sequence {current}"),
+            ),
+            InvalidWait { text, max } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-wait",
+                format!("wait `{text}` is not a whole number of seconds from 0 to {max}"),
+            ),
+            EmptyFilter(name) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-filter",
+                format!("the filter `{name}` is empty; leave it out to match every value"),
+            ),
+            FeedFull { max, what } => Problem::unavailable(
+                "feed-full",
+                format!("the change feed already has {max} {what}, as many as this node allows; retry later"),
             ),
         }
     }

@@ -36,7 +36,7 @@ pub(crate) const MAX_PAGE: usize = 1000;
 /// Default page size.
 const DEFAULT_PAGE: usize = 100;
 
-fn hosted<'s>(state: &'s HttpState, params: &RawPathParams) -> Result<&'s Arc<HostedRegistry>, Problem> {
+pub(super) fn hosted<'s>(state: &'s HttpState, params: &RawPathParams) -> Result<&'s Arc<HostedRegistry>, Problem> {
     let candidates = path_candidates(params, "authority_id");
     candidates.iter().find_map(|candidate| state.node.registries.get(candidate)).ok_or_else(|| {
         let named = candidates.first().map(|c| c.to_string()).unwrap_or_default();

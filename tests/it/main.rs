@@ -8,6 +8,7 @@ mod support;
 mod advisories;
 mod availability;
 mod batch_resolution;
+mod change_feed;
 mod cli;
 mod conformance;
 mod conformance_registry;

@@ -50,6 +50,7 @@ fn every_command_has_help() {
         &["registry", "sign", "--help"],
         &["registry", "verify", "--help"],
         &["registry", "publish", "--help"],
+        &["registry", "watch", "--help"],
     ];
     for args in commands {
         assert!(ok(args, data.path()).contains("Usage: trustnode"), "{args:?}");

@@ -13,6 +13,7 @@
 //! several registries, [`chain::authorize`] follows delegations between them. [`trqp`] reads TRQP questions,
 //! decides them over the registries at hand and writes the answers, with [`proof`]s when asked; [`uri`] is the RFC
 //! 3986 syntax its identifiers must have.
+//! [`feed`] turns two consecutive snapshots into one verifiable change event, for the change feed and its clients.
 //! [`federation`] renders a snapshot as OpenID Federation statements and the DCC legacy file. [`wire`] holds the
 //! protocol's header, media type and JWS type names and the DID path-segment encoding, defined once.
 //!
@@ -81,6 +82,7 @@ macro_rules! serde_as_string {
 pub mod chain;
 pub mod evaluate;
 pub mod federation;
+pub mod feed;
 pub mod jws;
 pub mod listing;
 pub mod merkle;

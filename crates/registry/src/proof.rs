@@ -29,7 +29,7 @@ use super::evaluate::{standing_at, Standing};
 use super::jws::{JwsError, VerifiedSignature};
 use super::merkle::{leaf_hash, verify_inclusion, Hash, InclusionProof, MerkleError};
 use super::model::{Scope, Statement, StatementKind, Timestamp};
-use super::snapshot::{statement_bytes, SignedHeader, SnapshotContent};
+use super::snapshot::{statement_bytes, Digest, SignedHeader, SnapshotContent};
 use trustnode_jcs::JcsError;
 
 /// Length of a SHA-256 hash in unpadded base64url.
@@ -67,6 +67,31 @@ pub struct Inclusion {
     pub tree_size: u64,
     /// Sibling hashes from the leaf up, each unpadded base64url of 32 bytes.
     pub path: Vec<String>,
+}
+
+impl Inclusion {
+    /// The JSON form of `proof`.
+    pub fn from_proof(proof: &InclusionProof) -> Inclusion {
+        let path = proof.path.iter().map(|hash| URL_SAFE_NO_PAD.encode(hash)).collect();
+        Inclusion { leaf_index: proof.index, tree_size: proof.tree_size, path }
+    }
+
+    /// Checks that `statement` (its canonical JSON as the leaf) sits at this path under `root`.
+    pub fn check(&self, statement: &Statement, root: &Digest) -> Result<(), LinkError> {
+        let path = self
+            .path
+            .iter()
+            .enumerate()
+            .map(|(step, encoded)| {
+                let bytes = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| LinkError::PathEncoding { step })?;
+                Hash::try_from(bytes.as_slice()).map_err(|_| LinkError::PathEncoding { step })
+            })
+            .collect::<Result<Vec<Hash>, LinkError>>()?;
+        let leaf = statement_bytes(statement).map_err(LinkError::Canonicalization)?;
+        let proof = InclusionProof { index: self.leaf_index, tree_size: self.tree_size, path };
+        verify_inclusion(&leaf_hash(&leaf), &proof, &root.0)
+            .map_err(|error| LinkError::NotIncluded { statement_id: statement.id.clone(), error })
+    }
 }
 
 /// Why one link did not verify.
@@ -275,20 +300,7 @@ impl ProofLink {
     /// inclusion under the signed Merkle root.
     pub fn verify(&self, authority_document: &Value) -> Result<VerifiedSignature, LinkError> {
         let signature = self.header.verify(&self.jws, authority_document).map_err(LinkError::HeaderSignature)?;
-        let path = self
-            .inclusion
-            .path
-            .iter()
-            .enumerate()
-            .map(|(step, encoded)| {
-                let bytes = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| LinkError::PathEncoding { step })?;
-                Hash::try_from(bytes.as_slice()).map_err(|_| LinkError::PathEncoding { step })
-            })
-            .collect::<Result<Vec<Hash>, LinkError>>()?;
-        let leaf = statement_bytes(&self.statement).map_err(LinkError::Canonicalization)?;
-        let proof = InclusionProof { index: self.inclusion.leaf_index, tree_size: self.inclusion.tree_size, path };
-        verify_inclusion(&leaf_hash(&leaf), &proof, &self.header.merkle_root.0)
-            .map_err(|error| LinkError::NotIncluded { statement_id: self.statement.id.clone(), error })?;
+        self.inclusion.check(&self.statement, &self.header.merkle_root)?;
         Ok(signature)
     }
 
