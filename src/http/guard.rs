@@ -38,7 +38,7 @@ use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::{Any, CorsLayer};
 use tracing::Instrument;
 
-use super::admission::{content_length, receive, BodyBounds, Class, ClientAddress, Pool, Pools, Slot};
+use super::admission::{content_length, receive, BodyBounds, Class, ClientAddress, Pool, Slot};
 use super::problem::{Problem, Refusal};
 use super::request_id::{acceptable_request_id, RequestIds, REQUEST_ID};
 use super::HttpState;
@@ -50,13 +50,12 @@ use trustnode_registry::wire::SNAPSHOT_JWS_HEADER;
 const CORS_VARY: HeaderValue =
     HeaderValue::from_static("origin, access-control-request-method, access-control-request-headers");
 
-/// What the guards of all routes share: the node (configuration, metrics), the request id generator, the admission
-/// pools and the CORS policy.
+/// What the guards of all routes share: the node (configuration, metrics) with the admission pools, the request id
+/// generator and the CORS policy.
 #[derive(Debug)]
 pub(crate) struct Guard {
     state: Arc<HttpState>,
     ids: RequestIds,
-    pools: Pools,
     cors: CorsLayer,
 }
 
@@ -74,8 +73,7 @@ impl Guard {
                 header::HeaderName::from_static(SNAPSHOT_JWS_HEADER),
                 REQUEST_ID.clone(),
             ]);
-        let pools = Pools::new(&state.node.config);
-        Arc::new(Guard { state, ids: RequestIds::new(), pools, cors })
+        Arc::new(Guard { state, ids: RequestIds::new(), cors })
     }
 
     /// The layer for the route with path template `template` (`metrics::UNMATCHED_ROUTE` for the fallback) and
@@ -266,7 +264,7 @@ where
         // Only the pools a client holds a share of need to know who asks: ordinary work skips the lookup.
         let client = if pool.per_client() { client_of(&request) } else { None };
         // A slot is taken now or never: a node at its limit answers at once instead of queueing the request.
-        match guard.pools.enter(pool, client) {
+        match guard.state.pools.enter(pool, client) {
             Ok(slot) => {
                 let deadline = Instant::now() + Duration::from_millis(server.request_timeout_ms);
                 Admission::Admitted { handler: self.inner.call(request), deadline, timer: None, slot }
@@ -295,13 +293,13 @@ where
         limit: server.max_body_bytes,
         deadline: tokio::time::Instant::now() + Duration::from_millis(server.body_read_timeout_ms),
     };
-    let waiting = || guard.pools.enter(Pool::Upload, client).map(Some);
+    let waiting = || guard.state.pools.enter(Pool::Upload, client).map(Some);
     let bytes = match receive(body, content_length(&parts.headers), bounds, waiting).await {
         // The upload slot, if one was needed, is given back here, before the route's slot is taken.
         Ok((bytes, _upload)) => bytes,
         Err(refusal) => return Ok(Problem::from(refusal).into_response()),
     };
-    let _slot = match guard.pools.enter(pool, client) {
+    let _slot = match guard.state.pools.enter(pool, client) {
         Ok(slot) => slot,
         Err(refusal) => return Ok(Problem::from(refusal).into_response()),
     };

@@ -11,6 +11,7 @@ use crate::clock::ClockError;
 use crate::hosting::verify::VerifyError;
 use crate::hosting::PublishError;
 use crate::verifier::RequestError;
+use trustnode_registry::batch::BatchError;
 use trustnode_registry::snapshot::SnapshotError;
 use trustnode_registry::trqp::{TrqpError, Unknown, WriteError};
 use trustnode_registry::wire::PROOF_HEADER;
@@ -51,15 +52,22 @@ impl Problem {
     }
 }
 
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let body = json!({
+impl Problem {
+    /// The problem document: what the body of its answer is, and what a TRQP batch item refused with it carries.
+    pub fn document(&self) -> String {
+        json!({
             "type": format!("{TYPE_BASE}{}", self.kind),
             "title": self.status.canonical_reason().unwrap_or("Error"),
             "status": self.status.as_u16(),
             "detail": self.detail,
-        });
-        let mut response = (self.status, body.to_string()).into_response();
+        })
+        .to_string()
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.document()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(seconds) = self.retry_after {
@@ -141,6 +149,19 @@ impl From<TrqpError> for Problem {
             | TrqpError::TimeNotUtc { .. } => "invalid-time",
         };
         Problem::new(StatusCode::BAD_REQUEST, kind, error.to_string())
+    }
+}
+
+/// TRQP batches that cannot be read: 400 for a body that is not JSON (`invalid-json`, as for one question) or not a
+/// batch; 413 for more queries than `trqp.max_batch`, before any is answered.
+impl From<BatchError> for Problem {
+    fn from(error: BatchError) -> Problem {
+        let (status, kind) = match &error {
+            BatchError::NotJson(_) => (StatusCode::BAD_REQUEST, "invalid-json"),
+            BatchError::NotABatch(_) => (StatusCode::BAD_REQUEST, "invalid-batch"),
+            BatchError::TooManyQueries { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-many-queries"),
+        };
+        Problem::new(status, kind, error.to_string())
     }
 }
 
@@ -285,6 +306,8 @@ pub enum Refusal {
     CannotSign(String),
     /// The TRQP proof request header is not one `true` or `false`.
     InvalidProofHeader,
+    /// Work a request handed to the blocking pool ended without an answer (a bug, never expected).
+    TaskFailed(String),
 }
 
 impl From<Refusal> for Problem {
@@ -418,6 +441,9 @@ impl From<Refusal> for Problem {
             }
             CannotSign(error) => {
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot sign the answer: {error}"))
+            }
+            TaskFailed(why) => {
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("the request's work failed: {why}"))
             }
             InvalidProofHeader => Problem::new(
                 StatusCode::BAD_REQUEST,
