@@ -57,6 +57,8 @@ pub struct HttpState {
     pub(crate) pools: admission::Pools,
     /// Batches and their queries answered.
     pub(crate) trqp_batches: trqp::BatchMetrics,
+    /// TRQP batches decided at once: one per core.
+    pub(crate) batch_workers: Arc<tokio::sync::Semaphore>,
     /// Rendered resolution answers reused within their second.
     pub answers: microcache::MicroCache<Arc<resolution_response::ResolutionResponse>>,
     /// TRQP answer bodies reused within their second, by endpoint and request body.
@@ -123,6 +125,7 @@ pub fn router(node: Arc<NodeState>) -> Router {
         trqp_answers: microcache::MicroCache::new(node.config.trqp.answer_slots),
         pools: admission::Pools::new(&node.config),
         trqp_batches: trqp::BatchMetrics::register(&node.metrics),
+        batch_workers: Arc::new(tokio::sync::Semaphore::new(crate::node::cores())),
         node,
     });
     let server = &state.node.config.server;

@@ -27,7 +27,7 @@
 //! query; a signed batch is one JWS over the whole answer, typed [`BATCH_JWS_TYPE`]. A batch that cannot be read is
 //! a 400 problem, one of more than `trqp.max_batch` queries a 413, both before any query is answered. A batch
 //! weighs on the ordinary admission pool by its size (`super::admission::batch_weight`) and is decided on the
-//! blocking pool, so a large one holds up no async worker. Batches are not microcached.
+//! blocking pool, one per core at a time, so a large one holds up no async worker. Batches are not microcached.
 
 use std::sync::Arc;
 
@@ -198,7 +198,8 @@ fn sign(state: &HttpState, typ: &str, payload: &[u8]) -> Result<Vec<u8>, Problem
     Ok(jws.into_bytes())
 }
 
-/// Answers a batch on the blocking pool: deciding a thousand questions, with proofs, takes milliseconds.
+/// Answers a batch: takes its weight in the ordinary pool, waits for a batch worker, and decides it on the blocking
+/// pool (deciding a thousand questions with proofs takes milliseconds, which no async worker should be held for).
 async fn batch(
     state: Arc<HttpState>,
     kind: StatementKind,
@@ -207,32 +208,40 @@ async fn batch(
 ) -> Result<Response, Problem> {
     let signed = wants_jose(headers);
     let proof_header = proof_header(headers)?;
-    let answered = tokio::task::spawn_blocking(move || evaluate_batch(&state, kind, &body, signed, proof_header))
-        .await
-        .map_err(|failed| Problem::from(Refusal::TaskFailed(failed.to_string())))??;
+    let config = &state.node.config;
+    let request = BatchRequest::parse(&body, config.trqp.max_batch)?;
+    // The guard holds the batch's first slot; the rest are held until the batch is decided.
+    let weight = batch_weight(request.len(), config.server.max_concurrent_requests);
+    let weight = state.pools.enter_many(Pool::Ordinary, weight - 1)?;
+    // One batch per core at a time: more would only share the cores, and every blocking thread they took would keep
+    // allocator memory of its own (64 concurrent batches of 100 reached 1 GB resident without this).
+    let worker = state.batch_workers.clone().acquire_owned().await;
+    let worker = worker.map_err(|closed| Problem::from(Refusal::TaskFailed(closed.to_string())))?;
+    let answering = state.clone();
+    let answered = tokio::task::spawn_blocking(move || {
+        let _held = (weight, worker);
+        evaluate_batch(&answering, kind, &request, &body, signed, proof_header)
+    })
+    .await
+    .map_err(|failed| Problem::from(Refusal::TaskFailed(failed.to_string())))??;
     Ok(respond(signed, answered.into()))
 }
 
-/// The batch answer to `body` (signed when `signed`), or the problem that refuses the whole batch: it cannot be
-/// read, holds too many queries, or its weight finds no room in the ordinary pool.
+/// The answer to the batch `request` read from `body` (signed when `signed`).
 fn evaluate_batch(
     state: &HttpState,
     kind: StatementKind,
+    request: &BatchRequest,
     body: &[u8],
     signed: bool,
     proof_header: bool,
 ) -> Result<Vec<u8>, Problem> {
-    let config = &state.node.config;
-    let request = BatchRequest::parse(body, config.trqp.max_batch)?;
-    // The guard holds the batch's first slot; the rest are held until the batch is answered.
-    let weight = batch_weight(request.len(), config.server.max_concurrent_requests);
-    let _weight = state.pools.enter_many(Pool::Ordinary, weight - 1)?;
     let now = now()?;
-    let policy = Policy { hide_unknown: config.trqp.hide_unknown };
+    let policy = Policy { hide_unknown: state.node.config.trqp.hide_unknown };
     let pinned = Pinned::new(|authority: &str| state.node.registries.current(authority));
     let mut answer = BatchAnswer::new(request.len());
     let mut statuses = Vec::new();
-    for query in request.queries() {
+    for query in request.queries(body) {
         let lookup = |authority: &str| pinned.get(authority);
         let status = match decided(query, kind, now, proof_header, lookup, policy, |d| answer.push_decision(d, now)) {
             Ok(()) => 200,

@@ -2,8 +2,8 @@
 //! writing the batch answer, and reading it back.
 //!
 //! A batch request is `{"queries": [q1, q2, …]}` where each query is exactly the body a single TRQP request takes
-//! ([`crate::trqp::RequestBody`]); other members are ignored. [`BatchRequest::parse`] keeps each query's raw text,
-//! so the caller reads it with the single request's own parser and a malformed query is refused in the single
+//! ([`crate::trqp::RequestBody`]); other members are ignored. [`BatchRequest::parse`] keeps where each query's raw
+//! text is, so the caller reads it with the single request's own parser and a malformed query is refused in the single
 //! request's words, as one item of the answer.
 //!
 //! The batch answer is
@@ -25,6 +25,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -56,20 +57,27 @@ pub enum BatchError {
     },
 }
 
-/// A batch request as read: the raw text of each query, in order, borrowed from the body.
+/// A batch request as read: where each query's raw text is in the body, in order. It holds no borrow of the body,
+/// so the body and its reading can be handed on together.
 #[derive(Debug)]
-pub struct BatchRequest<'b> {
-    queries: Vec<&'b RawValue>,
+pub struct BatchRequest {
+    queries: Vec<Range<usize>>,
 }
 
-impl<'b> BatchRequest<'b> {
+impl BatchRequest {
     /// Reads a batch of at most `max` queries. Beyond `max` the queries are counted, not kept, so an oversized
     /// batch costs a scan of its body and nothing more.
-    pub fn parse(body: &'b [u8], max: usize) -> Result<BatchRequest<'b>, BatchError> {
+    pub fn parse(body: &[u8], max: usize) -> Result<BatchRequest, BatchError> {
         let read = read_json(body, |text| {
             let mut reader = serde_json::Deserializer::from_str(text);
             let queries = Reading::Envelope { max }.deserialize(&mut reader)?;
-            reader.end().map(|()| queries)
+            reader.end()?;
+            // Each query's place in the body: its text is a slice of the body's.
+            let start = text.as_ptr() as usize;
+            Ok(queries.map(|query| {
+                let offset = query.get().as_ptr() as usize - start;
+                offset..offset + query.get().len()
+            }))
         });
         match read.map_err(BatchError::NotJson)? {
             Ok(Queries::Within(queries)) => Ok(BatchRequest { queries }),
@@ -88,16 +96,26 @@ impl<'b> BatchRequest<'b> {
         self.queries.is_empty()
     }
 
-    /// Each query's JSON text, in order: what a single request's body would be.
-    pub fn queries(&self) -> impl Iterator<Item = &'b [u8]> + '_ {
-        self.queries.iter().map(|query| query.get().as_bytes())
+    /// Each query's JSON text in `body` (the body this request was read from), in order: what a single request's
+    /// body would be.
+    pub fn queries<'b>(&'b self, body: &'b [u8]) -> impl Iterator<Item = &'b [u8]> + 'b {
+        self.queries.iter().map(move |query| body.get(query.clone()).unwrap_or_default())
     }
 }
 
 /// The queries of an envelope: kept when there are at most `max`, else only counted.
-enum Queries<'b> {
-    Within(Vec<&'b RawValue>),
+enum Queries<Q> {
+    Within(Vec<Q>),
     Over(usize),
+}
+
+impl<Q> Queries<Q> {
+    fn map<P>(self, each: impl FnMut(Q) -> P) -> Queries<P> {
+        match self {
+            Queries::Within(queries) => Queries::Within(queries.into_iter().map(each).collect()),
+            Queries::Over(count) => Queries::Over(count),
+        }
+    }
 }
 
 /// What is being read of a batch of at most `max` queries: the envelope object, whose `queries` member (required,
@@ -110,9 +128,9 @@ enum Reading {
 }
 
 impl<'de> DeserializeSeed<'de> for Reading {
-    type Value = Queries<'de>;
+    type Value = Queries<&'de RawValue>;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Queries<'de>, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Queries<&'de RawValue>, D::Error> {
         match self {
             Reading::Envelope { .. } => deserializer.deserialize_map(self),
             Reading::Queries { .. } => deserializer.deserialize_seq(self),
@@ -121,7 +139,7 @@ impl<'de> DeserializeSeed<'de> for Reading {
 }
 
 impl<'de> Visitor<'de> for Reading {
-    type Value = Queries<'de>;
+    type Value = Queries<&'de RawValue>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -131,7 +149,7 @@ impl<'de> Visitor<'de> for Reading {
     }
 
     /// Only called while reading the envelope (a deserializer asked for a map).
-    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Queries<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Queries<&'de RawValue>, A::Error> {
         let (Reading::Envelope { max } | Reading::Queries { max }) = self;
         let mut queries = None;
         while let Some(name) = members.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -147,7 +165,7 @@ impl<'de> Visitor<'de> for Reading {
     }
 
     /// Only called while reading `queries` (a deserializer asked for a sequence).
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Queries<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Queries<&'de RawValue>, A::Error> {
         let (Reading::Envelope { max } | Reading::Queries { max }) = self;
         let mut queries = Vec::with_capacity(items.size_hint().unwrap_or(0).min(max));
         while let Some(query) = items.next_element::<&'de RawValue>()? {
@@ -376,8 +394,9 @@ mod tests {
 
     #[test]
     fn a_batch_is_an_object_with_a_queries_array_of_at_most_max() {
-        let batch = BatchRequest::parse(br#"{"queries": [{"a": 1}, [], "x"], "note": {"queries": 7}}"#, 3).unwrap();
-        assert_eq!(batch.queries().collect::<Vec<_>>(), [&b"{\"a\": 1}"[..], b"[]", b"\"x\""]);
+        let body = br#"{"queries": [{"a": 1}, [], "x"], "note": {"queries": 7}}"#;
+        let batch = BatchRequest::parse(body, 3).unwrap();
+        assert_eq!(batch.queries(body).collect::<Vec<_>>(), [&b"{\"a\": 1}"[..], b"[]", b"\"x\""]);
         assert!(BatchRequest::parse(br#"{"queries": []}"#, 3).unwrap().is_empty());
 
         let not_utf8 = BatchRequest::parse(b"{\"queries\": [\"\xff\"]}", 3);
