@@ -201,7 +201,8 @@ async fn envelopes_that_are_no_batch_are_400_and_more_than_max_batch_is_413() {
         (reply.status.as_u16(), reply.json()["type"].as_str()),
         (400, Some("urn:trustnode:problem:invalid-json"))
     );
-    let reply = post(&node, "/authorization/batch", envelope(&[query.clone()]), &[("trqp-proof", "yes")]).await;
+    let reply =
+        post(&node, "/authorization/batch", envelope(std::slice::from_ref(&query)), &[("trqp-proof", "yes")]).await;
     assert_eq!(
         (reply.status.as_u16(), reply.json()["type"].as_str()),
         (400, Some("urn:trustnode:problem:invalid-proof-header"))
