@@ -262,6 +262,8 @@ pub struct TrqpConfig {
     pub hide_unknown: bool,
     /// Slots of the microcache of answers reused within their second; 0 disables it.
     pub answer_slots: usize,
+    /// Queries one batch (`POST /authorization/batch`, `/recognition/batch`) may hold; more get 413.
+    pub max_batch: usize,
 }
 
 /// `[feed]`: the bounds of the change feed (`GET /registries/{authority}/changes`).
@@ -392,6 +394,9 @@ impl Config {
                 "server.public_url",
                 "must be empty or like https://host[:port][/path], without a trailing /",
             );
+        }
+        if self.trqp.max_batch == 0 {
+            return invalid("trqp.max_batch", "must be at least 1");
         }
         if self.credentials.max_credentials == 0 {
             return invalid("credentials.max_credentials", "must be at least 1");

@@ -27,7 +27,7 @@ use trustnode_registry::jws::{SigningKey, SigningKeyType};
 use trustnode_registry::model::{
     EntityMetadata, RegistrySource, Statement, StatementKind, Status, StatusChange, Timestamp,
 };
-use trustnode_registry::proof::ProofWriter;
+use trustnode_registry::proof::{HeaderPlacement, ProofWriter};
 use trustnode_registry::snapshot::CanonicalSnapshot;
 
 const RESOURCES: [&str; 5] = ["OpenBadgeCredential", "AchievementCredential", "ClrCredential", "Degree", "Certificate"];
@@ -206,7 +206,9 @@ fn benches(c: &mut Criterion) {
     c.bench_function("write_proof_link", |b| {
         b.iter(|| {
             let mut body = Vec::with_capacity(4096);
-            proofs.write_link(index.snapshot(), black_box(position), &mut body).expect("proves");
+            proofs
+                .write_link(index.snapshot(), black_box(position), HeaderPlacement::Inline, &mut body)
+                .expect("proves");
             body
         })
     });

@@ -117,7 +117,12 @@ impl From<&ResolutionResponse> for ItemAnswer {
 impl From<Refusal> for ItemAnswer {
     fn from(refusal: Refusal) -> ItemAnswer {
         let problem = Problem::from(refusal);
-        ItemAnswer { status: problem.status, content_type: PROBLEM_JSON, location: None, body: problem.body().into() }
+        ItemAnswer {
+            status: problem.status,
+            content_type: PROBLEM_JSON,
+            location: None,
+            body: problem.document().into(),
+        }
     }
 }
 

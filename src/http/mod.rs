@@ -49,17 +49,22 @@ use crate::telemetry::metrics::UNMATCHED_ROUTE;
 use admission::{Class, ClientAddress};
 use problem::{Problem, Refusal};
 
-/// What every handler can reach: the node, and the HTTP layer's own caches of rendered answers.
+/// What every handler can reach: the node, the HTTP layer's own caches of rendered answers, its admission pools and
+/// the metrics of TRQP batches.
 #[derive(Debug)]
 pub struct HttpState {
     /// The node's shared state.
     pub node: Arc<NodeState>,
+    /// The admission pools: the guard takes each request's slot, and a batch handler the slots of its extra weight.
+    pub(crate) pools: admission::Pools,
+    /// Batches and their queries answered.
+    pub(crate) trqp_batches: trqp::BatchMetrics,
+    /// TRQP batches decided at once: one per core.
+    pub(crate) batch_workers: Arc<tokio::sync::Semaphore>,
     /// Rendered resolution answers reused within their second.
     pub answers: microcache::MicroCache<Arc<resolution_response::ResolutionResponse>>,
     /// TRQP answer bodies reused within their second, by endpoint and request body.
     pub trqp_answers: microcache::MicroCache<axum::body::Bytes>,
-    /// The admission pools: the guard takes each request's slot, and a batch handler the slots of its extra weight.
-    pub(crate) pools: admission::Pools,
 }
 
 /// Every route the node serves: the path template, its admission class ([`admission`]) and its handlers. The
@@ -101,6 +106,8 @@ pub(crate) fn routes() -> Vec<(&'static str, Class, MethodRouter<Arc<HttpState>>
         ("/registries/{authority_id}/registry.json", Ordinary, get(federation::legacy)),
         ("/authorization", Ordinary, post(trqp::authorization)),
         ("/recognition", Ordinary, post(trqp::recognition)),
+        ("/authorization/batch", Ordinary, post(trqp::authorization_batch)),
+        ("/recognition/batch", Ordinary, post(trqp::recognition_batch)),
         ("/metadata", Ordinary, get(trqp::metadata)),
         ("/credentials/verify", Verify, post(credentials::verify_credential)),
         ("/presentations/verify", Verify, post(credentials::verify_presentation)),
@@ -120,6 +127,8 @@ pub fn router(node: Arc<NodeState>) -> Router {
         answers: microcache::MicroCache::new(node.config.resolver.answer_slots),
         trqp_answers: microcache::MicroCache::new(node.config.trqp.answer_slots),
         pools: admission::Pools::new(&node.config),
+        trqp_batches: trqp::BatchMetrics::register(&node.metrics),
+        batch_workers: Arc::new(tokio::sync::Semaphore::new(crate::node::cores())),
         node,
     });
     let server = &state.node.config.server;

@@ -11,10 +11,11 @@ use crate::clock::ClockError;
 use crate::hosting::verify::VerifyError;
 use crate::hosting::PublishError;
 use crate::verifier::RequestError;
+use trustnode_registry::batch::TrqpBatchError;
 use trustnode_registry::snapshot::SnapshotError;
 use trustnode_registry::trqp::{TrqpError, Unknown, WriteError};
 use trustnode_registry::wire::PROOF_HEADER;
-use trustnode_resolver::batch::BatchError;
+use trustnode_resolver::batch::ResolutionBatchError;
 
 /// Base of the `type` URIs of this node's own problems (a URN: they name a kind, they are not web pages).
 /// The kinds are listed in the README.
@@ -56,8 +57,8 @@ impl Problem {
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 impl Problem {
-    /// The problem details document (what the body of [`IntoResponse::into_response`] holds).
-    pub(crate) fn body(&self) -> String {
+    /// The problem document: what the body of its answer is, and what a batch item refused with it carries.
+    pub(crate) fn document(&self) -> String {
         json!({
             "type": format!("{TYPE_BASE}{}", self.kind),
             "title": self.status.canonical_reason().unwrap_or("Error"),
@@ -70,7 +71,7 @@ impl Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let mut response = (self.status, self.body()).into_response();
+        let mut response = (self.status, self.document()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(seconds) = self.retry_after {
@@ -152,12 +153,12 @@ impl From<RequestError> for Problem {
 }
 
 /// Batch resolution bodies that are not a batch: 400; more identifiers than `resolver.max_batch`: 413.
-impl From<BatchError> for Problem {
-    fn from(error: BatchError) -> Problem {
+impl From<ResolutionBatchError> for Problem {
+    fn from(error: ResolutionBatchError) -> Problem {
         let (status, kind) = match &error {
-            BatchError::NotJson(_) => (StatusCode::BAD_REQUEST, "invalid-json"),
-            BatchError::Shape(_) => (StatusCode::BAD_REQUEST, "invalid-batch"),
-            BatchError::TooMany { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "batch-too-large"),
+            ResolutionBatchError::NotJson(_) => (StatusCode::BAD_REQUEST, "invalid-json"),
+            ResolutionBatchError::Shape(_) => (StatusCode::BAD_REQUEST, "invalid-batch"),
+            ResolutionBatchError::TooMany { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "batch-too-large"),
         };
         Problem::new(status, kind, error.to_string())
     }
@@ -178,6 +179,19 @@ impl From<TrqpError> for Problem {
             | TrqpError::TimeNotUtc { .. } => "invalid-time",
         };
         Problem::new(StatusCode::BAD_REQUEST, kind, error.to_string())
+    }
+}
+
+/// TRQP batches that cannot be read: 400 for a body that is not JSON (`invalid-json`, as for one question) or not a
+/// batch; 413 for more queries than `trqp.max_batch`, before any is answered.
+impl From<TrqpBatchError> for Problem {
+    fn from(error: TrqpBatchError) -> Problem {
+        let (status, kind) = match &error {
+            TrqpBatchError::NotJson(_) => (StatusCode::BAD_REQUEST, "invalid-json"),
+            TrqpBatchError::NotABatch(_) => (StatusCode::BAD_REQUEST, "invalid-batch"),
+            TrqpBatchError::TooManyQueries { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-many-queries"),
+        };
+        Problem::new(status, kind, error.to_string())
     }
 }
 
@@ -353,6 +367,8 @@ pub enum Refusal {
         /// What is full.
         what: &'static str,
     },
+    /// Work a request handed to the blocking pool ended without an answer (a bug, never expected).
+    TaskFailed(String),
 }
 
 impl From<Refusal> for Problem {
@@ -486,6 +502,9 @@ impl From<Refusal> for Problem {
             }
             CannotSign(error) => {
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot sign the answer: {error}"))
+            }
+            TaskFailed(why) => {
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("the request's work failed: {why}"))
             }
             InvalidProofHeader => Problem::new(
                 StatusCode::BAD_REQUEST,

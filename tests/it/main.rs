@@ -38,4 +38,5 @@ mod safe_defaults;
 mod status_fetch;
 mod tls;
 mod trqp;
+mod trqp_batch;
 mod web_faults;

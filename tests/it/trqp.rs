@@ -5,10 +5,13 @@
 //! `context.time`, identifiers that must be URIs, and the three ways to ask for a proof.
 
 use crate::support::node::{Reply, TestNode};
-use crate::support::registry::{at, node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, UNIVERSITY};
+use crate::support::registry::{
+    at, authorize_math_badge, delegate, node_for, put, Fixture, ACCREDITOR, BADGE, BOOTCAMP, COLLEGE, MATH_BADGE,
+    UNIVERSITY,
+};
 use serde_json::{json, Value};
 use trustnode::hosting::answer::{check_saved_answer, AnswerError, Expectations};
-use trustnode_registry::model::{NewDelegation, NewStatement, RegistrySource, StatementKind, Status};
+use trustnode_registry::model::Status;
 use trustnode_registry::proof::ProofError;
 use trustnode_resolver::{computed, Resolver};
 
@@ -389,40 +392,6 @@ async fn metadata_describes_the_registry() {
     assert_eq!((metadata["entities"].as_u64(), metadata["statements"].as_u64()), (Some(4), Some(4)));
     assert_eq!(node.get("/metadata", &[]).await.status, 400);
     assert_eq!(node.get("/metadata?authority_id=did:web:nobody.example", &[]).await.status, 404);
-}
-
-const MATH_BADGE: &str = "https://example.org/badges/math";
-
-/// Adds `did` as an entity of `source`.
-fn add_entity(source: &mut RegistrySource, did: &str) {
-    let metadata = trustnode_registry::model::EntityMetadata { name: did.into(), ..Default::default() };
-    source.upsert_entity(did, metadata).unwrap();
-}
-
-/// Adds a delegation of `https://example.org/badges/*` to `delegate`, valid from 2024, and returns its id.
-fn delegate(source: &mut RegistrySource, delegate: &str, max_depth: Option<u8>) -> String {
-    add_entity(source, delegate);
-    let terms = NewDelegation {
-        delegate: delegate.into(),
-        scope: "https://example.org/badges/*".into(),
-        max_depth,
-        valid_from: at("2024-01-01T00:00:00Z"),
-        valid_until: None,
-    };
-    source.add_delegation(terms).unwrap()
-}
-
-/// Authorizes `entity` to issue the math badge from 2024 and returns the statement id.
-fn authorize_math_badge(source: &mut RegistrySource, entity: &str) -> String {
-    let terms = NewStatement {
-        kind: StatementKind::Authorization,
-        entity_id: entity.into(),
-        action: "issue".into(),
-        resource: MATH_BADGE.into(),
-        valid_from: at("2024-01-01T00:00:00Z"),
-        valid_until: None,
-    };
-    source.add_statement(terms).unwrap()
 }
 
 async fn ask_of(node: &TestNode, authority: &str, entity: &str, resource: &str, time: Option<&str>) -> Value {

@@ -11,8 +11,8 @@
 //! [`snapshot::CanonicalSnapshot::parse`] the published bytes, [`snapshot::SnapshotContent::verify_signature`]
 //! against the authority's resolved DID document, then [`evaluate::RegistryIndex::new`] and ask questions; with
 //! several registries, [`chain::authorize`] follows delegations between them. [`trqp`] reads TRQP questions,
-//! decides them over the registries at hand and writes the answers, with [`proof`]s when asked; [`uri`] is the RFC
-//! 3986 syntax its identifiers must have.
+//! decides them over the registries at hand and writes the answers, with [`proof`]s when asked; [`batch`] answers
+//! many at once from one snapshot per authority; [`uri`] is the RFC 3986 syntax its identifiers must have.
 //! [`feed`] turns two consecutive snapshots into one verifiable change event, for the change feed and its clients.
 //! [`federation`] renders a snapshot as OpenID Federation statements and the DCC legacy file. [`wire`] holds the
 //! protocol's header, media type and JWS type names and the DID path-segment encoding, defined once.
@@ -79,6 +79,7 @@ macro_rules! serde_as_string {
     };
 }
 
+pub mod batch;
 pub mod chain;
 pub mod evaluate;
 pub mod federation;

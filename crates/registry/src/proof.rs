@@ -220,12 +220,24 @@ impl Answer {
     }
 }
 
-/// Writes proof links for the statements of one snapshot. The part shared by every link (the signed header and
-/// the JWS) is rendered once, when the snapshot is loaded.
+/// Where a written link finds its snapshot's signed header and JWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderPlacement {
+    /// In the link itself (`header`, `jws`): a [`ProofLink`], self-contained, as a single answer carries it.
+    Inline,
+    /// Elsewhere in the document, once for every link into the same snapshot: the link ends with the snapshot's
+    /// `authority_id` instead (a batch answer's form, see `super::batch`).
+    Shared,
+}
+
+/// Writes proof links for the statements of one snapshot. The parts shared by every link (the signed header and
+/// the JWS, or the authority that names them) are rendered once, when the snapshot is loaded.
 #[derive(Debug, Clone)]
 pub struct ProofWriter {
     /// `,"header":{…},"jws":"…"}`: everything after a link's inclusion path.
     tail: Vec<u8>,
+    /// `,"authority_id":"…"}`: the same, for a link whose header is shared.
+    reference: Vec<u8>,
 }
 
 impl ProofWriter {
@@ -236,12 +248,22 @@ impl ProofWriter {
         tail.extend_from_slice(b",\"jws\":");
         tail.extend_from_slice(Value::from(jws).to_string().as_bytes());
         tail.push(b'}');
-        ProofWriter { tail }
+        let mut reference = b",\"authority_id\":".to_vec();
+        reference.extend_from_slice(Value::from(snapshot.snapshot().authority_id.as_str()).to_string().as_bytes());
+        reference.push(b'}');
+        ProofWriter { tail, reference }
     }
 
-    /// Appends the JSON of the [`ProofLink`] for statement `position` of `snapshot` (the snapshot this writer was
-    /// made for) to `out`.
-    pub fn write_link(&self, snapshot: &SnapshotContent, position: usize, out: &mut Vec<u8>) -> Result<(), ProofError> {
+    /// Appends the JSON of the link for statement `position` of `snapshot` (the snapshot this writer was made
+    /// for) to `out`: a [`ProofLink`], or with a [`HeaderPlacement::Shared`] header the same without `header` and
+    /// `jws` but with the authority's `authority_id`.
+    pub fn write_link(
+        &self,
+        snapshot: &SnapshotContent,
+        position: usize,
+        placement: HeaderPlacement,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ProofError> {
         let internal = |why: String| ProofError::Unprovable(why);
         let path = snapshot.merkle_tree().inclusion_proof(position as u64).map_err(|e| internal(e.to_string()))?;
         let statement = snapshot.snapshot().statements.get(position).ok_or_else(|| internal(position.to_string()))?;
@@ -261,8 +283,24 @@ impl ProofWriter {
             out.push(b'"');
         }
         out.extend_from_slice(b"]}");
-        out.extend_from_slice(&self.tail);
+        out.extend_from_slice(match placement {
+            HeaderPlacement::Inline => &self.tail,
+            HeaderPlacement::Shared => &self.reference,
+        });
         Ok(())
+    }
+
+    /// Appends what links with a [`HeaderPlacement::Shared`] header leave out, for `snapshot` (the snapshot this
+    /// writer was made for): `{"registry_sequence":…,"snapshot_digest":"…","header":{…},"jws":"…"}`.
+    pub fn write_shared_header(&self, snapshot: &SnapshotContent, out: &mut Vec<u8>) {
+        // Writing into a Vec cannot fail.
+        let _ = write!(
+            out,
+            "{{\"registry_sequence\":{},\"snapshot_digest\":\"{}\"",
+            snapshot.snapshot().sequence,
+            snapshot.digest()
+        );
+        out.extend_from_slice(&self.tail);
     }
 }
 
@@ -272,9 +310,10 @@ pub trait ProvableRegistry: IndexedRegistry {
     /// The proof writer of the snapshot [`IndexedRegistry::index`] holds.
     fn proofs(&self) -> &ProofWriter;
 
-    /// Appends the JSON of the [`ProofLink`] for statement `position` of that snapshot to `out`.
-    fn write_link(&self, position: usize, out: &mut Vec<u8>) -> Result<(), ProofError> {
-        self.proofs().write_link(self.index().snapshot(), position, out)
+    /// Appends the JSON of the link for statement `position` of that snapshot to `out` (see
+    /// [`ProofWriter::write_link`]).
+    fn write_link(&self, position: usize, placement: HeaderPlacement, out: &mut Vec<u8>) -> Result<(), ProofError> {
+        self.proofs().write_link(self.index().snapshot(), position, placement, out)
     }
 }
 
@@ -463,7 +502,8 @@ mod tests {
     /// The link a node writes for statement `position`, as JSON.
     fn written_link(signed: &Signed, position: usize) -> Value {
         let mut out = Vec::new();
-        ProofWriter::new(&signed.snapshot, &signed.jws).write_link(&signed.snapshot, position, &mut out).unwrap();
+        let writer = ProofWriter::new(&signed.snapshot, &signed.jws);
+        writer.write_link(&signed.snapshot, position, HeaderPlacement::Inline, &mut out).unwrap();
         serde_json::from_slice(&out).unwrap()
     }
 
@@ -594,7 +634,7 @@ mod tests {
     fn positions_outside_the_snapshot_are_refused() {
         let signed = signed(2);
         let writer = ProofWriter::new(&signed.snapshot, &signed.jws);
-        let error = writer.write_link(&signed.snapshot, 2, &mut Vec::new()).unwrap_err();
+        let error = writer.write_link(&signed.snapshot, 2, HeaderPlacement::Inline, &mut Vec::new()).unwrap_err();
         assert!(matches!(error, ProofError::Unprovable(_)), "{error}");
     }
 }

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use super::chain::{self, ChainAnswer, ChainLink, ChainStatus, IndexedRegistry};
 use super::evaluate::{standing_at, Query, Standing};
 use super::model::{ModelError, Statement, StatementKind, Timestamp};
-use super::proof::{ProofError, ProvableRegistry};
+use super::proof::{HeaderPlacement, ProofError, ProvableRegistry};
 use super::snapshot::{Digest, SnapshotContent};
 use super::uri::{self, UriError};
 
@@ -343,16 +343,25 @@ pub fn proof_flag(text: &str) -> Option<bool> {
     }
 }
 
+/// Reads the UTF-8 JSON `body` with `read`: [`TrqpError::NotUtf8`] or [`TrqpError::InvalidJson`] when it is not
+/// JSON, else what `read` gave, its error being JSON of the wrong shape (for the caller to name).
+pub(crate) fn read_json<'b, T>(
+    body: &'b [u8],
+    read: impl FnOnce(&'b str) -> Result<T, serde_json::Error>,
+) -> Result<Result<T, serde_json::Error>, TrqpError> {
+    // serde skips ignored members without checking their UTF-8, so the whole body is checked first.
+    let text = std::str::from_utf8(body).map_err(TrqpError::NotUtf8)?;
+    match read(text) {
+        Err(error) if error.classify() != serde_json::error::Category::Data => Err(TrqpError::InvalidJson(error)),
+        read => Ok(read),
+    }
+}
+
 impl<'b> RequestBody<'b> {
     /// Reads a request body: [`TrqpError::NotUtf8`] or [`TrqpError::InvalidJson`] when it is not JSON,
     /// [`TrqpError::NotAnObject`] when it is JSON but not an object with these members.
     pub fn parse(body: &'b [u8]) -> Result<RequestBody<'b>, TrqpError> {
-        // serde skips ignored members without checking their UTF-8, so the whole body is checked first.
-        let text = std::str::from_utf8(body).map_err(TrqpError::NotUtf8)?;
-        serde_json::from_str(text).map_err(|error| match error.classify() {
-            serde_json::error::Category::Data => TrqpError::NotAnObject(error),
-            _ => TrqpError::InvalidJson(error),
-        })
+        read_json(body, serde_json::from_str)?.map_err(TrqpError::NotAnObject)
     }
 
     /// The question it asks, as of `context.time` or else `now`: [`TrqpError::MissingFields`] unless the four
@@ -686,6 +695,23 @@ impl<R: ProvableRegistry> Decision<'_, R> {
     /// The answer's JSON, `registry_stale` judged at `now`; with a proof of every statement it rests on when the
     /// question asked for one and the answer is positive.
     pub fn to_json(&self, now: Timestamp) -> Result<Vec<u8>, WriteError> {
+        let mut body = Vec::new();
+        self.write(now, HeaderPlacement::Inline, &mut body)?;
+        Ok(body)
+    }
+
+    /// Appends the answer's JSON to `out`, as [`Decision::to_json`] writes it but with its proof links' snapshot
+    /// headers placed as `placement` says. On an error `out` is left as it was.
+    pub fn write(&self, now: Timestamp, placement: HeaderPlacement, out: &mut Vec<u8>) -> Result<(), WriteError> {
+        let start = out.len();
+        let written = self.write_unguarded(now, placement, out);
+        if written.is_err() {
+            out.truncate(start);
+        }
+        written
+    }
+
+    fn write_unguarded(&self, now: Timestamp, placement: HeaderPlacement, out: &mut Vec<u8>) -> Result<(), WriteError> {
         let question = &self.question;
         let granted = self.granted();
         let snapshot = self.snapshot();
@@ -706,23 +732,23 @@ impl<R: ProvableRegistry> Decision<'_, R> {
             chain: self.chain(),
         };
         let grounds = if question.wants_proof { self.grounds() } else { Vec::new() };
-        let mut body = Vec::with_capacity(ANSWER_CAPACITY + PROOF_LINK_CAPACITY * grounds.len());
-        serde_json::to_writer(&mut body, &answer).map_err(WriteError::Answer)?;
+        out.reserve(ANSWER_CAPACITY + PROOF_LINK_CAPACITY * grounds.len());
+        serde_json::to_writer(&mut *out, &answer).map_err(WriteError::Answer)?;
         if !grounds.is_empty() {
             // The proof is written from each snapshot's pre-rendered parts rather than through serde: it is most of
             // the answer's bytes. It goes in as the last member, before the answer's closing brace: one link per
             // statement the answer rests on, from the asked authority down.
-            body.pop();
-            body.extend_from_slice(b",\"proof\":{\"links\":[");
+            out.pop();
+            out.extend_from_slice(b",\"proof\":{\"links\":[");
             for (n, (registry, position)) in grounds.into_iter().enumerate() {
                 if n > 0 {
-                    body.push(b',');
+                    out.push(b',');
                 }
-                registry.write_link(position, &mut body).map_err(WriteError::Proof)?;
+                registry.write_link(position, placement, out).map_err(WriteError::Proof)?;
             }
-            body.extend_from_slice(b"]}}");
+            out.extend_from_slice(b"]}}");
         }
-        Ok(body)
+        Ok(())
     }
 }
 
@@ -745,7 +771,7 @@ fn standing_words(standing: Standing) -> Cow<'static, str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::evaluate::RegistryIndex;
     use crate::model::{EntityMetadata, NewDelegation, NewStatement, RegistrySource, Status};
@@ -763,15 +789,16 @@ mod tests {
     const BADGE: &str = "https://example.org/badges/math";
     const NOW: &str = "2025-06-01T12:00:00Z";
 
-    fn at(text: &str) -> Timestamp {
+    pub(crate) fn at(text: &str) -> Timestamp {
         Timestamp::parse(text).unwrap()
     }
 
-    /// A registry as the node holds one: its index and the proof writer of the same snapshot.
+    /// A registry as the node holds one: its index and the proof writer of the same snapshot (also for the tests of
+    /// `crate::batch`).
     #[derive(Debug)]
-    struct Hosted {
-        index: RegistryIndex,
-        proofs: ProofWriter,
+    pub(crate) struct Hosted {
+        pub(crate) index: RegistryIndex,
+        pub(crate) proofs: ProofWriter,
     }
 
     impl IndexedRegistry for Hosted {

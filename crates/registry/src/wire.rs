@@ -20,6 +20,10 @@ pub const JOSE_MEDIA_TYPE: &str = "application/jose";
 /// The `typ` of a node-signed answer: a compact JWS whose payload is the answer's JSON, signed by the node's key.
 pub const ANSWER_JWS_TYPE: &str = "trqp-answer+jws";
 
+/// The `typ` of a node-signed batch answer (`crate::batch`): its own type, so that a signed batch is never taken
+/// for a signed single answer.
+pub const BATCH_JWS_TYPE: &str = "trqp-batch+jws";
+
 /// The JWS `typ` of OpenID Federation entity statements.
 pub const ENTITY_STATEMENT_TYPE: &str = "entity-statement+jwt";
 

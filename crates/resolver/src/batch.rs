@@ -3,7 +3,7 @@
 //!
 //! Pure: no I/O, no resolving, no HTTP types. A body whose *shape* is wrong (not JSON, items that are neither
 //! strings nor `{"did": …}` objects, unknown members, more items than allowed) is refused whole with a
-//! [`BatchError`]; what is wrong *inside* an item (a malformed DID, an option value it cannot take) is that item's
+//! [`ResolutionBatchError`]; what is wrong *inside* an item (a malformed DID, an option value it cannot take) is that item's
 //! resolution error, exactly as the single request would report it, so it is not checked here.
 
 use std::fmt;
@@ -34,7 +34,7 @@ impl BatchItem {
 
 /// Why a batch body is refused as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BatchError {
+pub enum ResolutionBatchError {
     /// The body is not JSON.
     NotJson(String),
     /// The body is JSON but not a batch; says what is wrong and where.
@@ -48,19 +48,19 @@ pub enum BatchError {
     },
 }
 
-impl fmt::Display for BatchError {
+impl fmt::Display for ResolutionBatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BatchError::NotJson(why) => write!(f, "the request body is not valid JSON: {why}"),
-            BatchError::Shape(why) => write!(f, "{why}; {FORMS}"),
-            BatchError::TooMany { count, max } => {
+            ResolutionBatchError::NotJson(why) => write!(f, "the request body is not valid JSON: {why}"),
+            ResolutionBatchError::Shape(why) => write!(f, "{why}; {FORMS}"),
+            ResolutionBatchError::TooMany { count, max } => {
                 write!(f, "the batch has {count} identifiers; this node resolves at most {max} in one request")
             }
         }
     }
 }
 
-impl std::error::Error for BatchError {}
+impl std::error::Error for ResolutionBatchError {}
 
 /// The accepted shapes, quoted in every shape error.
 const FORMS: &str = "a batch is a JSON array of identifiers, or {\"identifiers\": [...], \"options\": {...}}; each \
@@ -69,13 +69,13 @@ const FORMS: &str = "a batch is a JSON array of identifiers, or {\"identifiers\"
 /// Reads a batch body: a JSON array of items, or `{"identifiers": [items], "options": {shared options}}`. An item
 /// is a DID or DID URL string, or `{"did": "...", "options": {...}}` whose options overlay the shared ones. At most
 /// `max` items; an empty batch is valid (and answered with no results).
-pub fn parse_batch(body: &[u8], max: usize) -> Result<Vec<BatchItem>, BatchError> {
-    let json: Value = serde_json::from_slice(body).map_err(|e| BatchError::NotJson(e.to_string()))?;
+pub fn parse_batch(body: &[u8], max: usize) -> Result<Vec<BatchItem>, ResolutionBatchError> {
+    let json: Value = serde_json::from_slice(body).map_err(|e| ResolutionBatchError::NotJson(e.to_string()))?;
     let (items, shared) = match json {
         Value::Array(items) => (items, Map::new()),
         Value::Object(mut request) => {
             if let Some(unknown) = request.keys().find(|name| !matches!(name.as_str(), "identifiers" | "options")) {
-                return Err(BatchError::Shape(format!("unknown member {unknown:?} in the batch object")));
+                return Err(ResolutionBatchError::Shape(format!("unknown member {unknown:?} in the batch object")));
             }
             let shared = match request.remove("options") {
                 None => Map::new(),
@@ -84,30 +84,35 @@ pub fn parse_batch(body: &[u8], max: usize) -> Result<Vec<BatchItem>, BatchError
             match request.remove("identifiers") {
                 Some(Value::Array(items)) => (items, shared),
                 Some(other) => {
-                    return Err(BatchError::Shape(format!("\"identifiers\" is {}, not an array", kind(&other))))
+                    return Err(ResolutionBatchError::Shape(format!(
+                        "\"identifiers\" is {}, not an array",
+                        kind(&other)
+                    )))
                 }
-                None => return Err(BatchError::Shape("the batch object has no \"identifiers\"".into())),
+                None => return Err(ResolutionBatchError::Shape("the batch object has no \"identifiers\"".into())),
             }
         }
-        other => return Err(BatchError::Shape(format!("the body is {}", kind(&other)))),
+        other => return Err(ResolutionBatchError::Shape(format!("the body is {}", kind(&other)))),
     };
     if items.len() > max {
-        return Err(BatchError::TooMany { count: items.len(), max });
+        return Err(ResolutionBatchError::TooMany { count: items.len(), max });
     }
     items.into_iter().enumerate().map(|(index, item)| parse_item(index, item, &shared)).collect()
 }
 
-fn parse_item(index: usize, item: Value, shared: &Map<String, Value>) -> Result<BatchItem, BatchError> {
+fn parse_item(index: usize, item: Value, shared: &Map<String, Value>) -> Result<BatchItem, ResolutionBatchError> {
     match item {
         Value::String(identifier) => Ok(BatchItem { identifier, options: shared.clone() }),
         Value::Object(mut item) => {
             if let Some(unknown) = item.keys().find(|name| !matches!(name.as_str(), "did" | "options")) {
-                return Err(BatchError::Shape(format!("item {index} has an unknown member {unknown:?}")));
+                return Err(ResolutionBatchError::Shape(format!("item {index} has an unknown member {unknown:?}")));
             }
             let identifier = match item.remove("did") {
                 Some(Value::String(identifier)) => identifier,
-                Some(other) => return Err(BatchError::Shape(format!("item {index}'s \"did\" is {}", kind(&other)))),
-                None => return Err(BatchError::Shape(format!("item {index} has no \"did\""))),
+                Some(other) => {
+                    return Err(ResolutionBatchError::Shape(format!("item {index}'s \"did\" is {}", kind(&other))))
+                }
+                None => return Err(ResolutionBatchError::Shape(format!("item {index} has no \"did\""))),
             };
             let mut options = shared.clone();
             if let Some(own) = item.remove("options") {
@@ -115,14 +120,14 @@ fn parse_item(index: usize, item: Value, shared: &Map<String, Value>) -> Result<
             }
             Ok(BatchItem { identifier, options })
         }
-        other => Err(BatchError::Shape(format!("item {index} is {}", kind(&other)))),
+        other => Err(ResolutionBatchError::Shape(format!("item {index} is {}", kind(&other)))),
     }
 }
 
-fn options_object(options: Value, what: &str) -> Result<Map<String, Value>, BatchError> {
+fn options_object(options: Value, what: &str) -> Result<Map<String, Value>, ResolutionBatchError> {
     match options {
         Value::Object(options) => Ok(options),
-        other => Err(BatchError::Shape(format!("{what} is {}, not an object", kind(&other)))),
+        other => Err(ResolutionBatchError::Shape(format!("{what} is {}, not an object", kind(&other)))),
     }
 }
 
@@ -171,13 +176,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(body: Value) -> Result<Vec<BatchItem>, BatchError> {
+    fn parse(body: Value) -> Result<Vec<BatchItem>, ResolutionBatchError> {
         parse_batch(body.to_string().as_bytes(), 4)
     }
 
     fn shape(body: Value) -> String {
         match parse(body) {
-            Err(BatchError::Shape(why)) => why,
+            Err(ResolutionBatchError::Shape(why)) => why,
             other => panic!("expected a shape error, got {other:?}"),
         }
     }
@@ -199,7 +204,7 @@ mod tests {
 
     #[test]
     fn wrong_shapes_say_what_and_where() {
-        assert!(matches!(parse_batch(b"[\"did:key:a\"", 4), Err(BatchError::NotJson(_))));
+        assert!(matches!(parse_batch(b"[\"did:key:a\"", 4), Err(ResolutionBatchError::NotJson(_))));
         assert_eq!(shape(json!("did:key:a")), "the body is a string");
         assert_eq!(shape(json!(["did:key:a", 7])), "item 1 is a number");
         assert_eq!(shape(json!([{"id": "did:key:a"}])), "item 0 has an unknown member \"id\"");
@@ -215,7 +220,7 @@ mod tests {
             shape(json!({"identifiers": [], "options": 1})),
             "the batch's \"options\" is a number, not an object"
         );
-        assert_eq!(parse(json!(["a", "b", "c", "d", "e"])), Err(BatchError::TooMany { count: 5, max: 4 }));
+        assert_eq!(parse(json!(["a", "b", "c", "d", "e"])), Err(ResolutionBatchError::TooMany { count: 5, max: 4 }));
     }
 
     #[test]

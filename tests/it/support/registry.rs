@@ -6,7 +6,9 @@ use rand_core::OsRng;
 use trustnode::config::RegistryConfig;
 use trustnode::store::RegistryDir;
 use trustnode_registry::jws::{SigningKey, SigningKeyType};
-use trustnode_registry::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Status, Timestamp};
+use trustnode_registry::model::{
+    EntityMetadata, NewDelegation, NewStatement, RegistrySource, StatementKind, Status, Timestamp,
+};
 use trustnode_registry::snapshot::CanonicalSnapshot;
 
 use super::node::{Reply, TestNode};
@@ -21,6 +23,9 @@ pub const BOOTCAMP: &str = "did:web:bootcamp.example";
 pub const ACCREDITOR: &str = "did:web:accreditor.example";
 /// The badge credential type.
 pub const BADGE: &str = "OpenBadgeCredential";
+
+/// A resource delegations cover by scope (`https://example.org/badges/*`, see [`delegate`]).
+pub const MATH_BADGE: &str = "https://example.org/badges/math";
 
 /// The committed example registry the default configuration serves.
 pub const EXAMPLE_REGISTRY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/registry/example");
@@ -211,6 +216,37 @@ pub fn register_from_now(source: &mut RegistrySource, entity: &str, metadata: En
         valid_until: None,
     };
     source.add_statement(terms).unwrap();
+}
+
+/// Adds `did` as an entity of `source`.
+fn add_entity(source: &mut RegistrySource, did: &str) {
+    source.upsert_entity(did, EntityMetadata { name: did.into(), ..Default::default() }).unwrap();
+}
+
+/// Adds a delegation of `https://example.org/badges/*` to `delegate`, valid from 2024, and returns its id.
+pub fn delegate(source: &mut RegistrySource, delegate: &str, max_depth: Option<u8>) -> String {
+    add_entity(source, delegate);
+    let terms = NewDelegation {
+        delegate: delegate.into(),
+        scope: "https://example.org/badges/*".into(),
+        max_depth,
+        valid_from: at("2024-01-01T00:00:00Z"),
+        valid_until: None,
+    };
+    source.add_delegation(terms).unwrap()
+}
+
+/// Authorizes `entity` to issue the math badge from 2024 and returns the statement id.
+pub fn authorize_math_badge(source: &mut RegistrySource, entity: &str) -> String {
+    let terms = NewStatement {
+        kind: StatementKind::Authorization,
+        entity_id: entity.into(),
+        action: "issue".into(),
+        resource: MATH_BADGE.into(),
+        valid_from: at("2024-01-01T00:00:00Z"),
+        valid_until: None,
+    };
+    source.add_statement(terms).unwrap()
 }
 
 /// Starts a node hosting `fixture`'s registry, with publishing on.
