@@ -1,3 +1,4 @@
+use crate::context_cache::{JsonLdContextCache, LocalContextKey, ProcessedContextKey};
 use crate::error::{JsonLdErrorCode, JsonLdSyntaxError};
 use crate::{JsonLdProcessingMode, JsonLdProfile, JsonLdProfileSet};
 use json_event_parser::{JsonEvent, JsonSyntaxError, SliceJsonParser};
@@ -7,7 +8,7 @@ use std::collections::HashMap;
 use std::error::Error;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::slice;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 type LoadDocumentCallback = dyn Fn(
         &str,
@@ -37,6 +38,10 @@ pub struct JsonLdContext {
     pub default_direction: Option<&'static str>,
     pub term_definitions: HashMap<String, JsonLdTermDefinition>,
     pub previous_context: Option<Arc<JsonLdContext>>,
+    /// The identity of this context in a [`JsonLdContextCache`]: set only on contexts that came out of the cache
+    /// (and on the empty root context, [`ROOT_CONTEXT_ID`]), so that equal ids mean equal contexts and a context
+    /// processed on top of this one can be looked up by it. `None` when the context was built in any other way.
+    pub shared_id: Option<u64>,
 }
 
 impl JsonLdContext {
@@ -49,6 +54,7 @@ impl JsonLdContext {
             default_direction: None,
             term_definitions: HashMap::new(),
             previous_context: None,
+            shared_id: None,
         }
     }
 }
@@ -74,7 +80,7 @@ pub struct JsonLdContextProcessor {
     pub processing_mode: JsonLdProcessingMode,
     pub lenient: bool, // Custom option to ignore invalid base IRIs
     pub max_context_recursion: usize,
-    pub remote_context_cache: Arc<Mutex<HashMap<String, (Option<Iri<String>>, JsonNode)>>>,
+    pub cache: JsonLdContextCache,
     pub load_document_callback: Option<Arc<LoadDocumentCallback>>,
 }
 
@@ -107,6 +113,8 @@ impl JsonLdContextProcessor {
     ) -> JsonLdContext {
         // 1)
         let mut result = active_context.clone();
+        // The result is a new context: it must not pass for the one it was copied from.
+        result.shared_id = None;
         // 2)
         if let JsonNode::Object(local_context) = &local_context {
             if let Some(propagate_node) = local_context.get("@propagate") {
@@ -477,6 +485,60 @@ impl JsonLdContextProcessor {
         }
         // 6)
         result
+    }
+
+    /// [`Self::process_context`] of a context met outside of context processing (so with no remote context
+    /// being processed), through the cache: `local_context_key` identifies `local_context`, which is built only
+    /// on a miss; `None` when it is not to be cached.
+    #[expect(clippy::too_many_arguments)]
+    pub fn process_context_cached(
+        &self,
+        active_context: &JsonLdContext,
+        local_context_key: Option<LocalContextKey>,
+        local_context: impl FnOnce() -> JsonNode,
+        base_url: Option<&Iri<String>>,
+        override_protected: bool,
+        propagate: bool,
+        validate_scoped_context: bool,
+        errors: &mut Vec<JsonLdSyntaxError>,
+    ) -> Arc<JsonLdContext> {
+        let key = match (active_context.shared_id, local_context_key) {
+            (Some(active_context), Some(local_context)) => Some(ProcessedContextKey {
+                active_context,
+                local_context,
+                base_url: base_url.map(|iri| iri.as_str().to_owned()),
+                processing_mode: self.processing_mode,
+                lenient: self.lenient,
+                override_protected,
+                propagate,
+                validate_scoped_context,
+            }),
+            _ => None,
+        };
+        if let Some(cached) = key
+            .as_ref()
+            .and_then(|key| self.cache.processed_context(key))
+        {
+            return cached;
+        }
+        let error_count = errors.len();
+        let result = self.process_context(
+            active_context,
+            local_context(),
+            base_url,
+            &mut Vec::new(),
+            override_protected,
+            propagate,
+            validate_scoped_context,
+            errors,
+        );
+        match key {
+            // A context processed with errors is not kept: the errors must be reported each time.
+            Some(key) if errors.len() == error_count => {
+                self.cache.insert_processed_context(key, result)
+            }
+            _ => Arc::new(result),
+        }
     }
 
     /// [Create Term Definition](https://www.w3.org/TR/json-ld-api/#create-term-definition)
@@ -1379,11 +1441,9 @@ impl JsonLdContextProcessor {
         &self,
         url: &str,
     ) -> Result<(Option<Iri<String>>, JsonNode), JsonLdSyntaxError> {
-        #[expect(clippy::unwrap_in_result)]
-        let mut remote_context_cache = self.remote_context_cache.lock().unwrap();
-        if let Some(loaded_context) = remote_context_cache.get(url) {
+        if let Some(loaded_context) = self.cache.remote_context(url) {
             // 5.2.4)
-            return Ok(loaded_context.clone());
+            return Ok(loaded_context);
         }
 
         // 5.2.5)
@@ -1432,7 +1492,8 @@ impl JsonLdContextProcessor {
             ));
         };
         let document_url = Iri::parse(context_document.document_url).ok();
-        remote_context_cache.insert(url.into(), (document_url.clone(), loaded_context.clone()));
+        self.cache
+            .insert_remote_context(url, (document_url.clone(), loaded_context.clone()));
         Ok((document_url, loaded_context))
     }
 }

@@ -2,17 +2,17 @@ use crate::context::{
     JsonLdContext, JsonLdContextProcessor, JsonLdLoadDocumentOptions, JsonLdRemoteDocument,
     has_keyword_form, is_keyword, json_node_from_events,
 };
+use crate::context_cache::{JsonLdContextCache, LocalContextKey, ROOT_CONTEXT_ID};
 use crate::error::JsonLdErrorCode;
 use crate::profile::JsonLdProcessingMode;
 use crate::{JsonLdSyntaxError, MAX_CONTEXT_RECURSION};
 use json_event_parser::JsonEvent;
 use oxiri::Iri;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::error::Error;
 use std::mem::take;
 use std::panic::{RefUnwindSafe, UnwindSafe};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub enum JsonLdEvent {
     StartObject,
@@ -247,8 +247,11 @@ impl JsonLdExpansionConverter {
         streaming: bool,
         lenient: bool,
         processing_mode: JsonLdProcessingMode,
+        cache: Option<JsonLdContextCache>,
     ) -> Self {
-        let root_context = Arc::new(JsonLdContext::new_empty(base_url.clone()));
+        let mut root_context = JsonLdContext::new_empty(base_url.clone());
+        root_context.shared_id = Some(ROOT_CONTEXT_ID);
+        let root_context = Arc::new(root_context);
         Self {
             state: vec![JsonLdExpansionState::Element {
                 active_property: None,
@@ -267,7 +270,7 @@ impl JsonLdExpansionConverter {
                 processing_mode,
                 lenient,
                 max_context_recursion: MAX_CONTEXT_RECURSION,
-                remote_context_cache: Arc::new(Mutex::new(HashMap::new())), /* TODO: share in the parser */
+                cache: cache.unwrap_or_default(),
                 load_document_callback: None,
             },
             root_context,
@@ -491,7 +494,7 @@ impl JsonLdExpansionConverter {
                                     true,
                                     errors,
                                 ) {
-                                    active_context = Arc::new(property_scoped_context);
+                                    active_context = property_scoped_context;
                                 }
                             }
                             self.state.push(if self.streaming {
@@ -912,7 +915,7 @@ impl JsonLdExpansionConverter {
                             true,
                             errors,
                         ) {
-                            active_context = Arc::new(property_scoped_context);
+                            active_context = property_scoped_context;
                         }
                     }
                     self.state.push(if self.streaming {
@@ -1560,7 +1563,7 @@ impl JsonLdExpansionConverter {
                                         true,
                                         errors,
                                     ) {
-                                        nest_active_context = Arc::new(property_scoped_context);
+                                        nest_active_context = property_scoped_context;
                                     }
                                     self.state.push(JsonLdExpansionState::NestStart {
                                         active_context: nest_active_context,
@@ -2762,7 +2765,7 @@ impl JsonLdExpansionConverter {
                 if let Some(scoped_context) =
                     self.new_scoped_context(&typed_scoped_context, &value, false, false, errors)
                 {
-                    active_context = Arc::new(scoped_context);
+                    active_context = scoped_context;
                 }
                 // 13.4.4.4)
                 Some(
@@ -2820,7 +2823,7 @@ impl JsonLdExpansionConverter {
                 self.new_scoped_context(&active_context, &active_property, false, true, errors);
             self.expand_value(
                 active_property,
-                property_scoped_context.map_or(active_context, Arc::new),
+                property_scoped_context.unwrap_or(active_context),
                 value,
                 reverse,
                 extra_node,
@@ -2943,16 +2946,17 @@ impl JsonLdExpansionConverter {
         context_content: Vec<JsonEvent<'static>>,
         errors: &mut Vec<JsonLdSyntaxError>,
     ) -> Arc<JsonLdContext> {
-        Arc::new(self.context_processor.process_context(
+        let local_context = json_node_from_events(context_content.into_iter().map(Ok)).unwrap();
+        self.context_processor.process_context_cached(
             active_context,
-            json_node_from_events(context_content.into_iter().map(Ok)).unwrap(),
+            LocalContextKey::json(&local_context),
+            || local_context,
             self.base_url.as_ref(),
-            &mut Vec::new(),
             false,
             true,
             true,
             errors,
-        ))
+        )
     }
 
     fn new_scoped_context(
@@ -2962,13 +2966,14 @@ impl JsonLdExpansionConverter {
         override_protected: bool,
         propagate: bool,
         errors: &mut Vec<JsonLdSyntaxError>,
-    ) -> Option<JsonLdContext> {
+    ) -> Option<Arc<JsonLdContext>> {
         let term_definition = active_context.term_definitions.get(active_property)?;
-        Some(self.context_processor.process_context(
+        let local_context = term_definition.context.as_ref()?;
+        Some(self.context_processor.process_context_cached(
             active_context,
-            term_definition.context.clone()?,
+            Some(LocalContextKey::TermScoped(active_property.into())),
+            || local_context.clone(),
             term_definition.base_url.as_ref().or(self.base_url.as_ref()),
-            &mut Vec::new(),
             override_protected,
             propagate,
             true,

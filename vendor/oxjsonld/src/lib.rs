@@ -5,6 +5,7 @@
 #![doc(html_logo_url = "https://raw.githubusercontent.com/oxigraph/oxigraph/main/logo.svg")]
 
 mod context;
+mod context_cache;
 mod error;
 mod expansion;
 mod from_rdf;
@@ -12,6 +13,7 @@ mod profile;
 mod to_rdf;
 
 pub use context::{JsonLdLoadDocumentOptions, JsonLdRemoteDocument};
+pub use context_cache::JsonLdContextCache;
 pub use error::{JsonLdErrorCode, JsonLdParseError, JsonLdSyntaxError, TextPosition};
 #[cfg(feature = "async-tokio")]
 pub use from_rdf::TokioAsyncWriterJsonLdSerializer;

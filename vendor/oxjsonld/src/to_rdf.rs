@@ -1,3 +1,4 @@
+use crate::JsonLdContextCache;
 use crate::context::{JsonLdLoadDocumentOptions, JsonLdRemoteDocument, JsonLdTermDefinition};
 use crate::error::{JsonLdParseError, JsonLdSyntaxError};
 use crate::expansion::{JsonLdEvent, JsonLdExpansionConverter, JsonLdValue};
@@ -65,6 +66,7 @@ pub struct JsonLdParser {
     lenient: bool,
     profile: JsonLdProfileSet,
     base: Option<Iri<String>>,
+    context_cache: Option<JsonLdContextCache>,
 }
 
 impl JsonLdParser {
@@ -140,6 +142,16 @@ impl JsonLdParser {
     pub fn with_base_iri(mut self, base_iri: impl Into<String>) -> Result<Self, IriParseError> {
         self.base = Some(Iri::parse(base_iri.into())?);
         Ok(self)
+    }
+
+    /// Uses `cache` for the contexts met while parsing, and keeps the new ones there, so that parsers sharing
+    /// a cache process each context once (see [`JsonLdContextCache`]).
+    ///
+    /// Without it, the parser has a private cache.
+    #[inline]
+    pub fn with_context_cache(mut self, cache: JsonLdContextCache) -> Self {
+        self.context_cache = Some(cache);
+        self
     }
 
     /// Parses a JSON-LD file from a [`Read`] implementation.
@@ -286,6 +298,7 @@ impl JsonLdParser {
                 self.profile.contains(JsonLdProfile::Streaming),
                 self.lenient,
                 self.processing_mode,
+                self.context_cache,
             ),
             expended_events: Vec::new(),
             to_rdf: JsonLdToRdfConverter {
