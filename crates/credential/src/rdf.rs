@@ -57,7 +57,8 @@ pub(crate) fn canonical_nquads<D: Digest>(
         )));
     }
     let loader = contexts.clone();
-    let parser = JsonLdParser::new().for_slice(&json).with_load_document_callback(move |url, _options| {
+    let parser = JsonLdParser::new().with_context_cache(contexts.processed().clone()).for_slice(&json);
+    let parser = parser.with_load_document_callback(move |url, _options| {
         let document = loader.document(url).ok_or_else(|| NotInSet(url.to_owned()))?;
         Ok(JsonLdRemoteDocument { document: document.to_vec(), document_url: url.to_owned() })
     });
@@ -128,6 +129,8 @@ fn to_canon_literal(literal: &oxrdf::Literal) -> canon::Literal {
     }
 }
 
+#[cfg(test)]
+mod processed_contexts;
 #[cfg(test)]
 mod rdfc10_vectors;
 
