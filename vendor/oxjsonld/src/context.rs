@@ -36,7 +36,9 @@ pub struct JsonLdContext {
     pub vocabulary_mapping: Option<String>,
     pub default_language: Option<String>,
     pub default_direction: Option<&'static str>,
-    pub term_definitions: HashMap<String, JsonLdTermDefinition>,
+    /// Shared between a context and the ones processed from it until one of them changes its terms: most
+    /// scoped contexts add a few terms to hundreds.
+    pub term_definitions: Arc<HashMap<String, Arc<JsonLdTermDefinition>>>,
     pub previous_context: Option<Arc<JsonLdContext>>,
     /// The identity of this context in a [`JsonLdContextCache`]: set only on contexts that came out of the cache
     /// (and on the empty root context, [`ROOT_CONTEXT_ID`]), so that equal ids mean equal contexts and a context
@@ -52,7 +54,7 @@ impl JsonLdContext {
             vocabulary_mapping: None,
             default_language: None,
             default_direction: None,
-            term_definitions: HashMap::new(),
+            term_definitions: Arc::default(),
             previous_context: None,
             shared_id: None,
         }
@@ -67,7 +69,7 @@ pub struct JsonLdTermDefinition {
     pub protected: bool,
     pub reverse_property: bool,
     pub base_url: Option<Iri<String>>,
-    pub context: Option<JsonNode>,
+    pub context: Option<Arc<JsonNode>>,
     pub container_mapping: &'static [&'static str],
     pub direction_mapping: Option<Option<&'static str>>,
     pub index_mapping: Option<String>,
@@ -145,7 +147,7 @@ impl JsonLdContextProcessor {
                 JsonNode::Null => {
                     // 5.1.1)
                     if !override_protected {
-                        for (name, def) in &active_context.term_definitions {
+                        for (name, def) in active_context.term_definitions.iter() {
                             if def.protected {
                                 errors.push(JsonLdSyntaxError::msg_and_code(format!("Definition of {name} will be overridden even if it's protected"), JsonLdErrorCode::InvalidContextNullification));
                             }
@@ -641,7 +643,7 @@ impl JsonLdContextProcessor {
             return;
         }
         // 6)
-        let previous_definition = active_context.term_definitions.remove(term);
+        let previous_definition = Arc::make_mut(&mut active_context.term_definitions).remove(term);
         let value = match value {
             // 7)
             JsonNode::Null => Cow::Owned([("@id".to_owned(), JsonNode::Null)].into()),
@@ -1154,7 +1156,7 @@ impl JsonLdContextProcessor {
                 ));
             }
             // 21.4)
-            definition.context = Some(context.clone());
+            definition.context = Some(Arc::new(context.clone()));
             definition.base_url = base_url.cloned();
         }
         // 22)
@@ -1323,14 +1325,13 @@ impl JsonLdContextProcessor {
                         ));
                     }
                     // 27.2)
-                    definition = previous_definition;
+                    definition = Arc::unwrap_or_clone(previous_definition);
                 }
             }
         }
         // 28)
-        active_context
-            .term_definitions
-            .insert(term.into(), definition);
+        Arc::make_mut(&mut active_context.term_definitions)
+            .insert(term.into(), Arc::new(definition));
         defined.insert(term.into(), true);
     }
 

@@ -1,6 +1,6 @@
 use crate::context::{
     JsonLdContext, JsonLdContextProcessor, JsonLdLoadDocumentOptions, JsonLdRemoteDocument,
-    has_keyword_form, is_keyword, json_node_from_events,
+    JsonNode, has_keyword_form, is_keyword, json_node_from_events,
 };
 use crate::context_cache::{JsonLdContextCache, LocalContextKey, ROOT_CONTEXT_ID};
 use crate::error::JsonLdErrorCode;
@@ -2972,7 +2972,7 @@ impl JsonLdExpansionConverter {
         Some(self.context_processor.process_context_cached(
             active_context,
             Some(LocalContextKey::TermScoped(active_property.into())),
-            || local_context.clone(),
+            || JsonNode::clone(local_context),
             term_definition.base_url.as_ref().or(self.base_url.as_ref()),
             override_protected,
             propagate,

@@ -17,6 +17,7 @@ use std::io::Read;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::str;
 use std::str::FromStr;
+use std::sync::Arc;
 #[cfg(feature = "async-tokio")]
 use tokio::io::AsyncRead;
 
@@ -830,7 +831,7 @@ impl SliceJsonLdParser<'_> {
 ///
 /// See [`ReaderJsonLdParser::prefixes`].
 pub struct JsonLdPrefixesIter<'a> {
-    term_definitions: std::collections::hash_map::Iter<'a, String, JsonLdTermDefinition>,
+    term_definitions: std::collections::hash_map::Iter<'a, String, Arc<JsonLdTermDefinition>>,
     lenient: bool,
 }
 
