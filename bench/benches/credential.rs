@@ -2,8 +2,10 @@
 //! W3C vectors of `tests/vectors/credentials/` and on the Open Badges 3.0 badge `scripts/bench --suite credentials`
 //! posts (`ob3/`, issued by `bench/peers/js/issue-credential.mjs`; issue 15's goals: `eddsa-jcs-2022` under 50 µs,
 //! `eddsa-rdfc-2022` of a typical OB 3.0 credential under 200 µs). The key is decoded and the context set built
-//! once, as the node will hold resolved keys and its set; parsing, JSON-LD processing, canonicalizing and verifying
-//! are what each request pays.
+//! once, as the node holds resolved keys and its set; parsing, JSON-LD to RDF, canonicalizing and verifying are
+//! what each request pays. The set keeps the contexts JSON-LD processed from its documents, as the node's does, so
+//! these cases measure a credential seen for the first time whose contexts are not (they are the same for every
+//! credential of a kind); one more case takes a new set each time, the cost of the first credential naming them.
 //! `cargo bench -p trustnode-bench --bench credential`.
 
 use std::hint::black_box;
@@ -13,6 +15,7 @@ use serde_json::Value;
 use trustnode_credential::contexts::ContextSet;
 use trustnode_credential::data_integrity::{decode_multikey, DataIntegrityProof};
 use trustnode_credential::model::Credential;
+use trustnode_did::public_key::PublicKey;
 
 // The node's allocator: JSON-LD processing allocates heavily, and with the system allocator the OB 3.0
 // eddsa-rdfc-2022 verification took 2.9 ms instead of the node's 1.5 ms.
@@ -63,18 +66,29 @@ const VECTORS: [(&str, &str, &str); 9] = [
 fn verify_credentials(c: &mut Criterion) {
     let contexts = ContextSet::bundled();
     for (name, signed, key_pair) in VECTORS {
-        let key_pair: Value = serde_json::from_str(key_pair).expect("key pair JSON");
-        let key =
-            decode_multikey(key_pair["publicKeyMultibase"].as_str().expect("publicKeyMultibase")).expect("vector key");
-        c.bench_function(&format!("verify {name}"), |b| {
-            b.iter(|| {
-                let credential =
-                    Credential::parse(serde_json::from_str(black_box(signed)).expect("JSON")).expect("credential");
-                let proof = DataIntegrityProof::parse(credential.proofs()[0]).expect("proof");
-                proof.verify(credential.document(), &key, "assertionMethod", &contexts).expect("verifies");
-            })
-        });
+        let key = vector_key(key_pair);
+        c.bench_function(&format!("verify {name}"), |b| b.iter(|| verify(black_box(signed), &key, &contexts)));
     }
+    // The first credential naming its contexts: a new set each time, so JSON-LD processes every context (the set
+    // keeps them for the requests after, which the cases above measure).
+    let (_, signed, key_pair) = VECTORS.iter().find(|(name, ..)| *name == "OB 3.0 eddsa-rdfc-2022").expect("OB 3.0");
+    let key = vector_key(key_pair);
+    c.bench_function("verify OB 3.0 eddsa-rdfc-2022, contexts not processed yet", |b| {
+        b.iter(|| verify(black_box(signed), &key, &ContextSet::bundled()))
+    });
+}
+
+/// The public key of a vector's key pair.
+fn vector_key(key_pair: &str) -> PublicKey {
+    let key_pair: Value = serde_json::from_str(key_pair).expect("key pair JSON");
+    decode_multikey(key_pair["publicKeyMultibase"].as_str().expect("publicKeyMultibase")).expect("vector key")
+}
+
+/// What each request pays: parse the credential, then verify its first proof.
+fn verify(signed: &str, key: &PublicKey, contexts: &ContextSet) {
+    let credential = Credential::parse(serde_json::from_str(signed).expect("JSON")).expect("credential");
+    let proof = DataIntegrityProof::parse(credential.proofs()[0]).expect("proof");
+    proof.verify(credential.document(), key, "assertionMethod", contexts).expect("verifies");
 }
 
 criterion_group!(benches, verify_credentials);

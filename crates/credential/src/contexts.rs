@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use oxjsonld::JsonLdContextCache;
 use serde_json::{Map, Value};
 
 use crate::error::CredentialError;
@@ -125,10 +126,22 @@ const BUNDLED: [Bundled; 15] = [
 /// 9 s. A presentation of a few credentials, or a CLR with its nested achievements, holds tens.
 pub const MAX_CONTEXT_REFERENCES: usize = 256;
 
+/// How many processed contexts a set keeps (see [`ContextSet`]). A credential of one kind needs a few tens: its
+/// context list, then one per type-scoped or property-scoped context applied along its nodes.
+pub const PROCESSED_CONTEXT_CAPACITY: usize = 512;
+
 /// The contexts a document may name, by URL. Cheap to clone: the documents are shared.
+///
+/// A set also keeps the contexts JSON-LD processing built from its documents (term definitions, by the context
+/// list and the scoped contexts applied on top of it), so that each is built once and not on every verification:
+/// building them is most of the cost of an RDF canonicalization. Clones share it; a set made by
+/// [`ContextSet::with_operator_context`] starts its own, as what it builds depends on its documents. It is bounded
+/// by [`PROCESSED_CONTEXT_CAPACITY`] (the least recently used goes first), so documents with many distinct inline
+/// contexts cannot grow it.
 #[derive(Debug, Clone)]
 pub struct ContextSet {
     documents: Arc<HashMap<String, Arc<[u8]>>>,
+    processed: JsonLdContextCache,
 }
 
 impl ContextSet {
@@ -136,7 +149,11 @@ impl ContextSet {
     pub fn bundled() -> ContextSet {
         let documents =
             BUNDLED.iter().map(|context| (context.url.to_owned(), context.text.as_bytes().into())).collect();
-        ContextSet { documents: Arc::new(documents) }
+        ContextSet::new(documents)
+    }
+
+    fn new(documents: HashMap<String, Arc<[u8]>>) -> ContextSet {
+        ContextSet { documents: Arc::new(documents), processed: JsonLdContextCache::new(PROCESSED_CONTEXT_CAPACITY) }
     }
 
     /// This set plus the operator's context `json` answering for `url`. Refuses a URL that is not absolute, one
@@ -157,7 +174,7 @@ impl ContextSet {
         }
         let mut documents = (*self.documents).clone();
         documents.insert(url.to_owned(), json.into());
-        Ok(ContextSet { documents: Arc::new(documents) })
+        Ok(ContextSet::new(documents))
     }
 
     /// Whether a document may name `url` as a context.
@@ -168,6 +185,18 @@ impl ContextSet {
     /// The context document for `url`, if the set has one.
     pub(crate) fn document(&self, url: &str) -> Option<Arc<[u8]>> {
         self.documents.get(url).cloned()
+    }
+
+    /// This set with a cache of `capacity` processed contexts instead (0: none), to compare results with and
+    /// without it.
+    #[cfg(test)]
+    pub(crate) fn with_processed_capacity(self, capacity: usize) -> ContextSet {
+        ContextSet { processed: JsonLdContextCache::new(capacity), ..self }
+    }
+
+    /// The contexts JSON-LD processing built from this set's documents.
+    pub(crate) fn processed(&self) -> &JsonLdContextCache {
+        &self.processed
     }
 
     /// Checks every context reference of `document` (a credential, a presentation, any JSON-LD document), at any

@@ -5,7 +5,8 @@
 //! JSON-LD expansion and deserialization to RDF is `oxjsonld` (the Oxigraph project's JSON-LD 1.1 processor: it
 //! handles what the bundled contexts use, `@protected`, type- and property-scoped contexts, `@vocab`, `@graph`
 //! containers and `@json` literals, as the vectors and tests show against jsonld.js's output; its document loader
-//! is a callback that here serves only the [`ContextSet`]). Canonicalization is `rdf-canon`
+//! is a callback that here serves only the [`ContextSet`], and its cache of processed contexts is the set's, so
+//! contexts are turned into term definitions once per set, not per document). Canonicalization is `rdf-canon`
 //! (RDFC-1.0, checked here against the W3C test suite, `tests/vectors/rdfc10/`). The two crates are built on
 //! different major versions of `oxrdf`: `oxjsonld` 0.2.7 pins `oxrdf` =0.3.5 and `rdf-canon` 0.15 (its newest) takes
 //! `oxrdf` 0.2; no released pair shares one. [`to_canon_quad`] maps a quad of the one onto the other: IRIs, blank
@@ -31,8 +32,10 @@ use crate::error::CredentialError;
 /// are rarely past a few hundred kilobytes.
 pub const MAX_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
 /// The most quads a document may expand to. An Open Badge has tens, a CLR with many nested achievements a few
-/// thousand. Each quad can cost a type-scoped context application (some 0.2 ms each in a release build on the
-/// 2-core machine), so this bound is what keeps one document's work near a second.
+/// thousand. Each quad can cost a type-scoped context application: a lookup in the set's cache of processed
+/// contexts, but a processing of the scoped context when the cache does not hold it (a context built on an inline
+/// context too large to cache, a flood that evicted it), so this bound is what keeps one document's work near a
+/// second.
 pub const MAX_QUADS: usize = 10_000;
 /// The most calls of RDFC-1.0's Hash N-Degree Quads algorithm for one document. Real credentials need a few per
 /// blank node; the W3C suite's largest positive case needs far fewer than this, its poison graph far more.
@@ -57,7 +60,8 @@ pub(crate) fn canonical_nquads<D: Digest>(
         )));
     }
     let loader = contexts.clone();
-    let parser = JsonLdParser::new().for_slice(&json).with_load_document_callback(move |url, _options| {
+    let parser = JsonLdParser::new().with_context_cache(contexts.processed().clone()).for_slice(&json);
+    let parser = parser.with_load_document_callback(move |url, _options| {
         let document = loader.document(url).ok_or_else(|| NotInSet(url.to_owned()))?;
         Ok(JsonLdRemoteDocument { document: document.to_vec(), document_url: url.to_owned() })
     });
@@ -128,6 +132,8 @@ fn to_canon_literal(literal: &oxrdf::Literal) -> canon::Literal {
     }
 }
 
+#[cfg(test)]
+mod processed_contexts;
 #[cfg(test)]
 mod rdfc10_vectors;
 
