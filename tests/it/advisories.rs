@@ -151,12 +151,14 @@ impl fmt::Display for Finding {
     }
 }
 
-/// The packages of one lock file that come from a registry or repository (not this workspace's own).
-fn parse_lock(text: &str) -> Result<Vec<LockedPackage>, String> {
+/// The packages of one lock file that come from a registry or repository, and the patched copies of published
+/// crates under `vendor/` (`vendored`: a path package has no source in the lock file, but its advisories are those
+/// of the published version it copies); not this workspace's own.
+fn parse_lock(text: &str, vendored: &BTreeSet<String>) -> Result<Vec<LockedPackage>, String> {
     let lock: LockFile = toml::from_str(text).map_err(|e| format!("lock file: {e}"))?;
     lock.package
         .into_iter()
-        .filter(|entry| entry.source.is_some())
+        .filter(|entry| entry.source.is_some() || vendored.contains(&entry.name))
         .map(|entry| {
             let version = Version::parse(&entry.version)
                 .map_err(|e| format!("lock file: {} version {:?}: {e}", entry.name, entry.version))?;
@@ -259,13 +261,26 @@ fn read_repository_file(relative: &str) -> Option<String> {
     std::fs::read_to_string(format!("{}/{relative}", env!("CARGO_MANIFEST_DIR"))).ok()
 }
 
+/// The names of the patched published crates in `vendor/` (one directory each, named as the crate).
+fn vendored_packages() -> BTreeSet<String> {
+    let vendor = format!("{}/vendor", env!("CARGO_MANIFEST_DIR"));
+    let Ok(entries) = std::fs::read_dir(vendor) else { return BTreeSet::new() };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect()
+}
+
 #[test]
 fn locked_dependencies_have_no_unaccepted_advisories() {
+    let vendored = vendored_packages();
+    assert!(vendored.contains("oxjsonld"), "the patched oxjsonld copy is looked up like the published crate");
     let mut locked = BTreeSet::new();
     for lock_file in ["Cargo.lock", "fuzz/Cargo.lock"] {
         // fuzz/Cargo.lock is optional; Cargo.lock is not, and its absence is caught by the assertion below.
         if let Some(text) = read_repository_file(lock_file) {
-            locked.extend(parse_lock(&text).unwrap_or_else(|e| panic!("{lock_file}: {e}")));
+            locked.extend(parse_lock(&text, &vendored).unwrap_or_else(|e| panic!("{lock_file}: {e}")));
         }
     }
     assert!(!locked.is_empty(), "no locked package found: is Cargo.lock missing?");
@@ -326,7 +341,7 @@ mod matcher {
                 format!("[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = \"{CRATES_IO}\"\n\n")
             })
             .collect();
-        parse_lock(&text).unwrap().into_iter().collect()
+        parse_lock(&text, &BTreeSet::new()).unwrap().into_iter().collect()
     }
 
     fn findings(packages: &[(&str, &str)], ignore_list: &str) -> Vec<Finding> {
@@ -401,8 +416,13 @@ mod matcher {
             "[[package]]\nname = \"newcomer\"\nversion = \"0.1.0\"\n\n\
              [[package]]\nname = \"widget\"\nversion = \"1.4.2\"\nsource = \"{CRATES_IO}\"\n"
         );
-        let names: Vec<String> = parse_lock(&lock).unwrap().into_iter().map(|package| package.name).collect();
+        let names: Vec<String> =
+            parse_lock(&lock, &BTreeSet::new()).unwrap().into_iter().map(|package| package.name).collect();
         assert_eq!(names, ["widget"]);
+        let vendored = BTreeSet::from(["newcomer".to_owned()]);
+        let names: Vec<String> =
+            parse_lock(&lock, &vendored).unwrap().into_iter().map(|package| package.name).collect();
+        assert_eq!(names, ["newcomer", "widget"], "a patched copy under vendor/ is looked up as the crate it copies");
     }
 
     #[test]
@@ -421,6 +441,6 @@ mod matcher {
         assert!(parse_ignores(twice).unwrap_err().contains("twice"));
 
         let bad_version = format!("[[package]]\nname = \"widget\"\nversion = \"one\"\nsource = \"{CRATES_IO}\"\n");
-        assert!(parse_lock(&bad_version).unwrap_err().contains("widget"));
+        assert!(parse_lock(&bad_version, &BTreeSet::new()).unwrap_err().contains("widget"));
     }
 }
