@@ -39,3 +39,4 @@ mod status_fetch;
 mod tls;
 mod trqp;
 mod web_faults;
+mod webhooks;
