@@ -21,7 +21,7 @@ pub(crate) mod post;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use rand_core::RngCore as _;
@@ -177,7 +177,7 @@ impl Subscriber {
 
     /// The webhook headers of one attempt, signed now.
     fn headers(&self, sequence: u64, body: &Bytes, jws: String) -> [(&'static str, String); 4] {
-        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
+        let timestamp = crate::clock::now().map_or(0, |now| u64::try_from(now.unix_seconds()).unwrap_or(0));
         [
             (WEBHOOK_SEQUENCE_HEADER, sequence.to_string()),
             (WEBHOOK_TIMESTAMP_HEADER, timestamp.to_string()),
