@@ -52,6 +52,14 @@ pub enum WebhookSetupError {
         /// What is wrong.
         why: String,
     },
+    /// The directory of the position files cannot be created.
+    #[error("webhooks: cannot create {path}: {source}")]
+    Directory {
+        /// `data_dir/webhooks`.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The HTTPS client could not be set up (`web.extra_ca_file`, DNS).
     #[error("webhooks: {0}")]
     Client(String),
@@ -262,19 +270,19 @@ impl Webhooks {
             ),
         };
         let directory = config.server.data_dir.join(POSITIONS_DIR);
+        std::fs::create_dir_all(&directory)
+            .map_err(|source| WebhookSetupError::Directory { path: directory.clone(), source })?;
         let subscribers = config
             .feed
             .webhooks
             .iter()
             .map(|webhook| {
                 let fail = |why: String| WebhookSetupError::Subscriber { name: webhook.name.clone(), why };
-                std::fs::create_dir_all(&directory)
-                    .map_err(|error| fail(format!("{}: {error}", directory.display())))?;
                 let feed = feeds.get(&webhook.authority).ok_or_else(|| {
                     fail(format!("{} is not a registry this node hosts or mirrors", webhook.authority))
                 })?;
                 let position_file = directory.join(format!("{}.json", webhook.name));
-                let acknowledged = read_position(&position_file, webhook, feed).map_err(fail)?;
+                let acknowledged = read_position(&directory, &position_file, webhook, feed).map_err(fail)?;
                 Ok(Arc::new(Subscriber {
                     name: webhook.name.clone(),
                     url: webhook.url.clone(),
@@ -347,7 +355,7 @@ fn read_secret(webhook: &WebhookConfig) -> Result<Vec<u8>, String> {
 
 /// The acknowledged sequence in the position file; without one (or with one of another registry), the sequence
 /// served now, written at once so that events published before the first delivery are not missed after a restart.
-fn read_position(file: &Path, webhook: &WebhookConfig, feed: &Feed) -> Result<u64, String> {
+fn read_position(directory: &Path, file: &Path, webhook: &WebhookConfig, feed: &Feed) -> Result<u64, String> {
     let kept = match std::fs::read(file) {
         Ok(bytes) => Some(
             serde_json::from_slice::<Position>(&bytes)
@@ -360,7 +368,7 @@ fn read_position(file: &Path, webhook: &WebhookConfig, feed: &Feed) -> Result<u6
         return Ok(position.acknowledged);
     }
     let position = Position { authority: webhook.authority.clone(), acknowledged: feed.current_sequence() };
-    write_position(file.parent().unwrap_or(Path::new(".")), file, &position)?;
+    write_position(directory, file, &position)?;
     Ok(position.acknowledged)
 }
 
