@@ -282,6 +282,109 @@ pub struct FeedConfig {
     pub heartbeat_s: u64,
     /// Most statement changes one event lists; a snapshot changing more is refused (422 `event-too-large`).
     pub max_event_changes: usize,
+    /// Longest one webhook delivery attempt may take (connect, TLS, request, answer), in milliseconds.
+    pub webhook_timeout_ms: u64,
+    /// Delay before the first retry of a failed delivery, in milliseconds; each further retry doubles it.
+    pub webhook_retry_min_ms: u64,
+    /// Longest delay between two attempts, in milliseconds.
+    pub webhook_retry_max_ms: u64,
+    /// Subscribers each event is pushed to (`[[feed.webhooks]]`).
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+/// One `[[feed.webhooks]]` subscriber: where a registry's events are POSTed, which of them, and the shared secret
+/// that authenticates them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// The subscriber's name: its metrics label and the name of the file keeping its position.
+    pub name: String,
+    /// Where events are POSTed: `https://host[:port][/path]` (`http://` only with `web.allow_private_addresses`).
+    pub url: String,
+    /// The DID of the hosted registry whose events are sent.
+    pub authority: String,
+    /// Only changes about this entity DID.
+    pub entity: Option<String>,
+    /// Only changes with this action.
+    pub action: Option<String>,
+    /// Only changes with this resource.
+    pub resource: Option<String>,
+    /// The HMAC secret, inline.
+    pub secret: Option<Secret>,
+    /// A file holding the HMAC secret (trailing line breaks ignored), so it need not sit in the main file.
+    pub secret_file: Option<PathBuf>,
+}
+
+/// A secret from the configuration; never printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
+}
+
+/// Fewest bytes a webhook secret may have: 128 bits of a random secret, as hex or base64 text.
+pub const MIN_SECRET_BYTES: usize = 16;
+
+impl WebhookConfig {
+    /// Why this entry cannot be used, if it cannot; `allow_http` is `web.allow_private_addresses`.
+    fn problem(&self, allow_http: bool) -> Option<String> {
+        let name = &self.name;
+        let named = name.len() <= 64
+            && !name.is_empty()
+            && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"._-".contains(&byte))
+            && !name.starts_with('.');
+        if !named {
+            return Some(format!("name {name:?} must be 1 to 64 of A-Z a-z 0-9 . _ - (not starting with .)"));
+        }
+        if !self.authority.starts_with("did:") {
+            return Some(format!("{name}: authority {:?} is not a DID", self.authority));
+        }
+        if let Some(problem) = url_problem(&self.url, allow_http) {
+            return Some(format!("{name}: url {:?} {problem}", self.url));
+        }
+        for (filter, value) in [("entity", &self.entity), ("action", &self.action), ("resource", &self.resource)] {
+            if value.as_deref().is_some_and(str::is_empty) {
+                return Some(format!("{name}: an empty {filter} filter matches nothing; leave it out"));
+            }
+        }
+        match (&self.secret, &self.secret_file) {
+            (Some(secret), None) if secret.bytes().len() < MIN_SECRET_BYTES => {
+                Some(format!("{name}: the secret must have at least {MIN_SECRET_BYTES} bytes"))
+            }
+            (Some(_), None) | (None, Some(_)) => None,
+            _ => Some(format!("{name}: give exactly one of secret and secret_file")),
+        }
+    }
+}
+
+/// What is wrong with a webhook URL: it must be https (http only when private addresses are allowed, as in a lab),
+/// name its host as DNS does (IP literals are never connected to, as for did:web) unless plain http, and carry no
+/// credentials or fragment.
+fn url_problem(text: &str, allow_http: bool) -> Option<&'static str> {
+    let Ok(url) = url::Url::parse(text) else { return Some("is not a URL") };
+    match url.scheme() {
+        "https" if !matches!(url.host(), Some(url::Host::Domain(_))) => {
+            Some("must name its host by a DNS name: IP-literal hosts are never connected to")
+        }
+        "https" => None,
+        "http" if allow_http => None,
+        "http" => Some("is plain http, admitted only with web.allow_private_addresses (labs and tests)"),
+        _ => Some("must be https"),
+    }
+    .or_else(|| (!url.username().is_empty() || url.password().is_some()).then_some("must not carry credentials"))
+    .or_else(|| url.fragment().is_some().then_some("must not have a fragment"))
 }
 
 /// `[credentials]`.
@@ -409,6 +512,20 @@ impl Config {
         }
         if self.feed.heartbeat_s == 0 {
             return invalid("feed.heartbeat_s", "must be at least 1");
+        }
+        if self.feed.webhook_timeout_ms == 0 || self.feed.webhook_retry_min_ms == 0 {
+            return invalid("feed.webhook_timeout_ms", "webhook timeouts and delays must be at least 1 ms");
+        }
+        if self.feed.webhook_retry_min_ms > self.feed.webhook_retry_max_ms {
+            return invalid("feed.webhook_retry_min_ms", "must not exceed feed.webhook_retry_max_ms");
+        }
+        for (index, webhook) in self.feed.webhooks.iter().enumerate() {
+            if let Some(problem) = webhook.problem(self.web.allow_private_addresses) {
+                return invalid("feed.webhooks", &problem);
+            }
+            if self.feed.webhooks[..index].iter().any(|earlier| earlier.name == webhook.name) {
+                return invalid("feed.webhooks", &format!("two subscribers are named {:?}", webhook.name));
+            }
         }
         if self.mirroring.poll_interval_s == 0 {
             return invalid("mirroring.poll_interval_s", "must be at least 1");
@@ -627,6 +744,53 @@ mod tests {
         assert!(
             matches!(&config.registries[..], [RegistryConfig::Mirror { upstream, .. }] if upstream.starts_with("http:"))
         );
+    }
+
+    #[test]
+    fn webhook_entries_are_checked() {
+        let load = |entry: &str, extra: &[(&str, &str)]| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("node.toml");
+            let base = "name = \"hook\"\nauthority = \"did:key:z6Mk\"\n";
+            std::fs::write(&path, format!("[[feed.webhooks]]\n{base}{entry}\n")).unwrap();
+            Config::load(Some(&path), env(extra))
+        };
+        let secret = "secret = \"0123456789abcdef\"";
+        let config = load(&format!("url = \"https://hooks.example/in?x=1\"\n{secret}"), &[]).unwrap();
+        assert_eq!(config.feed.webhooks[0].url, "https://hooks.example/in?x=1");
+        assert_eq!(format!("{:?}", config.feed.webhooks[0].secret), "Some(Secret(redacted))");
+        let file = load("url = \"https://hooks.example/\"\nsecret_file = \"/etc/hook.secret\"", &[]).unwrap();
+        assert!(file.feed.webhooks[0].secret.is_none());
+        for (entry, expected) in [
+            (format!("url = \"https://127.0.0.1:8443/\"\n{secret}"), "IP-literal"),
+            (format!("url = \"https://[::1]/\"\n{secret}"), "IP-literal"),
+            (format!("url = \"http://hooks.example/\"\n{secret}"), "web.allow_private_addresses"),
+            (format!("url = \"ftp://hooks.example/\"\n{secret}"), "must be https"),
+            (format!("url = \"https://user:pw@hooks.example/\"\n{secret}"), "credentials"),
+            (format!("url = \"https://hooks.example/#x\"\n{secret}"), "fragment"),
+            (format!("url = \"hooks.example\"\n{secret}"), "not a URL"),
+            ("url = \"https://hooks.example/\"\nsecret = \"short\"".to_owned(), "at least 16 bytes"),
+            ("url = \"https://hooks.example/\"".to_owned(), "exactly one of secret and secret_file"),
+            (format!("url = \"https://hooks.example/\"\n{secret}\nsecret_file = \"f\""), "exactly one"),
+            (format!("url = \"https://hooks.example/\"\n{secret}\nentity = \"\""), "empty entity filter"),
+        ] {
+            let error = load(&entry, &[]).unwrap_err();
+            assert!(matches!(error, ConfigError::Invalid { setting: "feed.webhooks", .. }), "{entry}: {error}");
+            assert!(error.to_string().contains(expected), "{entry}: {error}");
+        }
+        let lab = [("TRUSTNODE_WEB__ALLOW_PRIVATE_ADDRESSES", "true")];
+        assert!(load(&format!("url = \"http://127.0.0.1:9000/hook\"\n{secret}"), &lab).is_ok());
+        let twice = format!("url = \"https://a.example/\"\n{secret}\n[[feed.webhooks]]\nname = \"hook\"\nauthority = \"did:key:z6Mk\"\nurl = \"https://b.example/\"\n{secret}");
+        assert!(load(&twice, &[]).unwrap_err().to_string().contains("two subscribers are named \"hook\""));
+        let bad_name = "url = \"https://a.example/\"\nsecret = \"0123456789abcdef\"";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(
+            &path,
+            format!("[[feed.webhooks]]\nname = \"../x\"\nauthority = \"did:key:z6Mk\"\n{bad_name}\n"),
+        )
+        .unwrap();
+        assert!(Config::load(Some(&path), env(&[])).unwrap_err().to_string().contains("name \"../x\""));
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - [`telemetry`]: metrics and readiness, recorded by every part of the node.
 //! - [`store`]: snapshot files written atomically; [`hosting`]: the registries this node hosts (import, verify,
 //!   load, publish); [`mirror`]: registries followed from other nodes, with fork detection; [`feed`]: each hosted
-//!   registry's change events, made once per snapshot for the change feed.
+//!   registry's change events, made once per snapshot for the change feed; [`webhooks`]: those events pushed to
+//!   the configured subscribers.
 //! - [`identity`]: the node's own DID and signing key (generated into the data directory or configured).
 //! - `exposure`: the start-up warnings of a configuration that is risky once other hosts can reach the node.
 //! - [`node`]: the composition root: [`node::NodeState`], its background tasks, a clean close.
@@ -28,3 +29,4 @@ pub mod node;
 pub mod store;
 pub mod telemetry;
 pub mod verifier;
+pub mod webhooks;

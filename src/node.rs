@@ -15,6 +15,7 @@ use crate::mirror::Mirrors;
 use crate::telemetry::metrics::{Family, Metrics};
 use crate::telemetry::readiness::Readiness;
 use crate::verifier::{Grounds, ProofMemo};
+use crate::webhooks::Webhooks;
 use trustnode_credential::contexts::ContextSet;
 use trustnode_resolver::web::{CacheStats, WebResolver};
 use trustnode_resolver::{computed, DidMethod, Resolver};
@@ -30,14 +31,16 @@ pub struct NodeState {
     pub registries: Registries,
     /// Their change feeds.
     pub feeds: Feeds,
+    /// The subscribers their events are pushed to.
+    pub webhooks: Webhooks,
     /// Metrics; other parts of the node register their families here.
     pub metrics: Metrics,
     /// Readiness conditions; other parts of the node add theirs here.
     pub readiness: Readiness,
     /// The mirrored registries' pollers and status.
     pub mirrors: Mirrors,
-    /// The node's own DID and signing key.
-    pub identity: NodeIdentity,
+    /// The node's own DID and signing key (shared with the webhook deliveries, which sign with it).
+    pub identity: Arc<NodeIdentity>,
     /// The JSON-LD contexts credentials may name (bundled plus `credentials.contexts`).
     pub contexts: ContextSet,
     /// Proofs the verifier has verified, so the same credential verifies again without canonicalization.
@@ -83,6 +86,9 @@ pub enum NodeError {
     /// The node's own key or DID is unusable.
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
+    /// A webhook subscriber cannot be set up.
+    #[error(transparent)]
+    Webhooks(#[from] crate::webhooks::WebhookSetupError),
     /// A context file of `credentials.contexts` is unreadable or no context.
     #[error(transparent)]
     Contexts(#[from] crate::verifier::ContextsError),
@@ -105,9 +111,12 @@ pub async fn open(config: Config) -> Result<NodeState, NodeError> {
     let mirrors = Mirrors::new(&config, &registries, &metrics, &readiness)?;
     let proof_memo = ProofMemo::new(config.credentials.proof_memo_entries);
     let feeds = Feeds::new(&registries, &config.feed, &metrics);
+    let identity = Arc::new(identity);
+    let webhooks = Webhooks::new(&config, &feeds, &identity, &metrics)?;
     Ok(NodeState {
         resolver: Arc::new(resolver),
         feeds,
+        webhooks,
         registries,
         config,
         metrics,
@@ -141,16 +150,18 @@ pub fn open_resolver(config: &Config) -> Result<Resolver, NodeError> {
     Ok(Resolver::new(methods))
 }
 
-/// Starts the node's background work (the mirrors' polling) and the metrics read at each scrape; both stop when
-/// the last reference to `state` is dropped.
+/// Starts the node's background work (the mirrors' polling, the webhook deliveries) and the metrics read at each
+/// scrape; all stop when the last reference to `state` is dropped.
 pub fn start_background(state: &Arc<NodeState>) {
     state.mirrors.start(Arc::downgrade(&state.resolver));
+    state.webhooks.start();
     register_cache_metrics(&state.metrics, Arc::downgrade(&state.resolver));
     register_registry_metrics(state);
 }
 
-/// Flushes what must survive a restart. Called once after the server has stopped.
+/// Stops the webhook deliveries and flushes what must survive a restart. Called once after the server has stopped.
 pub fn close(state: &NodeState) {
+    state.webhooks.stop();
     close_resolver(&state.resolver);
 }
 

@@ -17,20 +17,11 @@ use trustnode_registry::feed::{ChangeEvent, ChangeKind, FeedCursor, FeedError};
 use trustnode_registry::model::{EntityMetadata, RegistrySource, Statement, Status};
 
 use crate::support::node::TestNode;
-use crate::support::registry::{add_schools, node_for, now, put, Fixture, COLLEGE};
+use crate::support::registry::{add_schools, node_for, now, publish, Fixture, COLLEGE};
 
 /// The feed path of `fixture`'s registry with `query`.
 fn feed(fixture: &Fixture, query: &str) -> String {
     format!("/registries/{}/changes{query}", fixture.encoded_authority())
-}
-
-/// Builds the next snapshot with `edit`, publishes it and records it.
-async fn publish(node: &TestNode, fixture: &mut Fixture, edit: impl FnOnce(&mut RegistrySource)) {
-    let (snapshot, jws) = fixture.edit_and_build(edit);
-    let sequence = snapshot.snapshot().sequence;
-    let reply = put(node, &fixture.encoded_authority(), sequence, snapshot.bytes().to_vec(), &jws).await;
-    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
-    fixture.accepted((snapshot, jws));
 }
 
 /// The authority's DID document, as a client resolves it (did:key, offline).

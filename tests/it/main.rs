@@ -40,3 +40,4 @@ mod tls;
 mod trqp;
 mod trqp_batch;
 mod web_faults;
+mod webhooks;

@@ -14,6 +14,7 @@
 //! decides them over the registries at hand and writes the answers, with [`proof`]s when asked; [`batch`] answers
 //! many at once from one snapshot per authority; [`uri`] is the RFC 3986 syntax its identifiers must have.
 //! [`feed`] turns two consecutive snapshots into one verifiable change event, for the change feed and its clients.
+//! [`webhook`] is the HMAC a webhook receiver recomputes to authenticate a pushed event.
 //! [`federation`] renders a snapshot as OpenID Federation statements and the DCC legacy file. [`wire`] holds the
 //! protocol's header, media type and JWS type names and the DID path-segment encoding, defined once.
 //!
@@ -92,4 +93,5 @@ pub mod proof;
 pub mod snapshot;
 pub mod trqp;
 pub mod uri;
+pub mod webhook;
 pub mod wire;

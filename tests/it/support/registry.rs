@@ -272,6 +272,15 @@ pub async fn put(node: &TestNode, authority: &str, sequence: u64, bytes: Vec<u8>
     .await
 }
 
+/// Builds the next snapshot with `edit`, publishes it to `node` (which must accept it) and records it.
+pub async fn publish(node: &TestNode, fixture: &mut Fixture, edit: impl FnOnce(&mut RegistrySource)) {
+    let (snapshot, jws) = fixture.edit_and_build(edit);
+    let sequence = snapshot.snapshot().sequence;
+    let reply = put(node, &fixture.encoded_authority(), sequence, snapshot.bytes().to_vec(), &jws).await;
+    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+    fixture.accepted((snapshot, jws));
+}
+
 /// The digest the node serves as the latest snapshot's ETag.
 pub async fn latest_etag(node: &TestNode, authority: &str) -> String {
     let reply = node.get(&format!("/registries/{authority}/snapshots/latest"), &[]).await;

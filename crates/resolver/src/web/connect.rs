@@ -85,6 +85,21 @@ pub enum ConnectError {
     BadUri(String),
 }
 
+impl ConnectError {
+    /// The connector's verdict inside a client error's chain of causes, if a connection attempt made one: hyper wraps
+    /// it, and callers tell guard refusals, TLS failures and unreachable hosts apart by it.
+    pub fn find_in<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e ConnectError> {
+        let mut source = error.source();
+        while let Some(cause) = source {
+            if let Some(connect) = cause.downcast_ref::<ConnectError>() {
+                return Some(connect);
+            }
+            source = cause.source();
+        }
+        None
+    }
+}
+
 /// A TLS connection whose peer passed the guard; tells hyper whether ALPN chose HTTP/2.
 pub struct GuardedStream {
     tls: TlsStream<TcpStream>,

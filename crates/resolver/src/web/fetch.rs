@@ -380,21 +380,17 @@ fn header_text<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str>
 /// refused, reset or slow connections are an unavailable origin (a stale copy may stand in); guard refusals, names
 /// DNS says do not exist and TLS verdicts are not.
 fn classify_client_error(subject: &Subject, error: hyper_util::client::legacy::Error) -> FetchError {
-    let mut source = error.source();
-    while let Some(cause) = source {
-        if let Some(connect) = cause.downcast_ref::<ConnectError>() {
-            let (kind, origin_unavailable) = match connect {
-                ConnectError::Refused { .. } => (FetchErrorKind::Refused, false),
-                ConnectError::NoSuchHost { .. } => (FetchErrorKind::NoSuchHost, false),
-                ConnectError::Tls { .. } => (FetchErrorKind::Tls, false),
-                ConnectError::BadUri(_) => (FetchErrorKind::Other, false),
-                ConnectError::Dns { .. } => (FetchErrorKind::Dns, true),
-                ConnectError::Unreachable { .. } => (FetchErrorKind::Connect, true),
-                ConnectError::Timeout { .. } => (FetchErrorKind::Timeout, true),
-            };
-            return FetchError::unreachable(subject, kind, connect.to_string(), origin_unavailable);
-        }
-        source = cause.source();
+    if let Some(connect) = ConnectError::find_in(&error) {
+        let (kind, origin_unavailable) = match connect {
+            ConnectError::Refused { .. } => (FetchErrorKind::Refused, false),
+            ConnectError::NoSuchHost { .. } => (FetchErrorKind::NoSuchHost, false),
+            ConnectError::Tls { .. } => (FetchErrorKind::Tls, false),
+            ConnectError::BadUri(_) => (FetchErrorKind::Other, false),
+            ConnectError::Dns { .. } => (FetchErrorKind::Dns, true),
+            ConnectError::Unreachable { .. } => (FetchErrorKind::Connect, true),
+            ConnectError::Timeout { .. } => (FetchErrorKind::Timeout, true),
+        };
+        return FetchError::unreachable(subject, kind, connect.to_string(), origin_unavailable);
     }
     let reason = format!("{error}: {}", error.source().map(|s| s.to_string()).unwrap_or_default());
     FetchError::unreachable(subject, FetchErrorKind::Connect, reason, true)
