@@ -186,8 +186,10 @@ struct FeedPage {
 enum Round {
     /// Through the feed, with this many events applied.
     Followed(usize),
-    /// By polling whole snapshots, the feed not being followed yet (nothing held) or at all.
+    /// By polling whole snapshots, the feed not being followed.
     Polled,
+    /// By fetching the one snapshot the feed could not carry.
+    Stepped,
     /// By polling whole snapshots, after the feed fell back.
     FellBack,
 }
@@ -222,17 +224,29 @@ impl std::fmt::Debug for MirrorMetrics {
 
 impl Mirror {
     /// One round: through the feed when it is followed and a snapshot is held, else (or when the feed falls back)
-    /// by polling whole snapshots.
+    /// by polling whole snapshots. With the feed followed, a snapshot the feed cannot carry — the first one, one
+    /// whose entities changed, one too large for an event — is fetched alone, and the feed takes over again.
     async fn sync(&self, resolver: &Resolver, now: Timestamp) -> Result<Round, PollFailure> {
-        let mut round = Round::Polled;
-        if let (Some(wait), Some(held)) = (self.feed_wait_s, self.registry.current()) {
-            match self.follow(resolver, held, wait).await {
-                Ok(applied) => return Ok(Round::Followed(applied)),
-                Err(fallback) => self.fall_back(&fallback),
-            }
-            round = Round::FellBack;
+        let Some(wait) = self.feed_wait_s else { return self.poll(resolver, now).await.map(|()| Round::Polled) };
+        let Some(held) = self.registry.current() else { return self.step(resolver, now, 1).await };
+        let next = held.snapshot().snapshot().sequence + 1;
+        let fallback = match self.follow(resolver, held, wait).await {
+            Ok(applied) => return Ok(Round::Followed(applied)),
+            Err(fallback) => fallback,
+        };
+        self.fall_back(&fallback);
+        match fallback {
+            FeedFallback::Event(FeedError::EntitiesChanged { .. })
+            | FeedFallback::Fetch(FetchFailure::Status { status: 422, .. }) => self.step(resolver, now, next).await,
+            _ => self.poll(resolver, now).await.map(|()| Round::FellBack),
         }
-        self.poll(resolver, now).await.map(|()| round)
+    }
+
+    /// Fetches snapshot `sequence` whole and publishes it, for the feed to go on from.
+    async fn step(&self, resolver: &Resolver, now: Timestamp, sequence: u64) -> Result<Round, PollFailure> {
+        let offered = self.upstream.snapshot(sequence).await?;
+        self.count_snapshot(&offered);
+        self.accept(resolver, now, sequence, offered).await.map(|()| Round::Stepped)
     }
 
     /// Reads one page of the upstream's feed after the snapshot `held` (waiting up to `wait` seconds for one) and
@@ -417,11 +431,11 @@ impl Mirror {
             let outcome = self.sync(&resolver, now).await;
             // A feed round waited upstream already (or brought news, and there may be more): ask again at once.
             // One that came back empty at once did not wait, and waits here like a poll; so does a poll after a
-            // fallback, which is the feed's backoff. The first snapshot fetched whole leads straight to the feed.
+            // fallback, which is the feed's backoff. A snapshot fetched alone hands straight back to the feed.
             let again = match outcome {
                 Ok(Round::Followed(applied)) => applied > 0 || started.elapsed() >= Duration::from_secs(1),
-                Ok(Round::Polled) => self.feed_wait_s.is_some() && self.registry.current().is_some(),
-                _ => false,
+                Ok(Round::Stepped) => true,
+                Ok(Round::Polled | Round::FellBack) | Err(_) => false,
             };
             self.record(now, outcome.map(drop));
             drop(resolver);
