@@ -290,9 +290,8 @@ impl Mirror {
                 .await
                 .map_err(|error| FeedFallback::Malformed(format!("rebuilding snapshot {sequence}: {error}")))?
                 .map_err(FeedFallback::Event)?;
-            let bytes = rebuilt.bytes().to_vec();
             self.registry
-                .publish(resolver, sequence, bytes, &jws)
+                .publish_snapshot(resolver, sequence, rebuilt, &jws)
                 .await
                 .map_err(|error| FeedFallback::Refused { sequence, error })?;
             self.ready.set(true);
