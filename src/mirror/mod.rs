@@ -309,11 +309,10 @@ impl Mirror {
         let authority = self.registry.authority_id();
         let kind = fallback.kind();
         match fallback {
-            // Expected now and then (an older upstream, a renamed entity): not a warning.
-            FeedFallback::NoFeed | FeedFallback::Event(FeedError::EntitiesChanged { .. }) => {
-                tracing::info!(authority, kind, "mirror fetches whole snapshots: {fallback}")
-            }
-            FeedFallback::Fetch(FetchFailure::Status { status: 422, .. }) => {
+            // Expected now and then (an older upstream, a renamed entity, a mass revocation): not a warning.
+            FeedFallback::NoFeed
+            | FeedFallback::Event(FeedError::EntitiesChanged { .. })
+            | FeedFallback::Fetch(FetchFailure::Status { status: 422, .. }) => {
                 tracing::info!(authority, kind, "mirror fetches whole snapshots: {fallback}")
             }
             _ => tracing::warn!(authority, kind, "mirror feed refused, polling whole snapshots: {fallback}"),
