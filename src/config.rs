@@ -230,6 +230,12 @@ pub struct MirroringConfig {
     pub allow_private_addresses: bool,
     /// Host name → address pins for upstreams.
     pub host_overrides: BTreeMap<String, IpAddr>,
+    /// Follow each upstream's change feed (rebuilding snapshots from its events) instead of fetching every
+    /// snapshot whole; whole snapshots stay the fallback.
+    pub follow_feed: bool,
+    /// How long one feed request may be held by the upstream waiting for a publish (its `wait=`), in seconds; at
+    /// most the upstream's `feed.max_wait_s`.
+    pub feed_wait_s: u64,
 }
 
 /// `[publishing]`.
@@ -532,6 +538,9 @@ impl Config {
         }
         if self.mirroring.request_timeout_ms == 0 {
             return invalid("mirroring.request_timeout_ms", "must be at least 1");
+        }
+        if self.mirroring.feed_wait_s == 0 {
+            return invalid("mirroring.feed_wait_s", "must be at least 1");
         }
         if let Some(listed) = self.publishing.authorities.iter().find(|listed| !listed.starts_with("did:")) {
             return invalid("publishing.authorities", &format!("{listed:?} is not a DID"));

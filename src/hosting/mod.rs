@@ -31,7 +31,7 @@ use trustnode_registry::evaluate::RegistryIndex;
 use trustnode_registry::jws;
 use trustnode_registry::listing::EntityIndex;
 use trustnode_registry::proof::{ProofWriter, ProvableRegistry};
-use trustnode_registry::snapshot::{Digest, SnapshotContent, SnapshotError, SnapshotLink};
+use trustnode_registry::snapshot::{CanonicalSnapshot, Digest, SnapshotContent, SnapshotError, SnapshotLink};
 use trustnode_resolver::Resolver;
 use verify::VerifyError;
 
@@ -240,9 +240,34 @@ impl HostedRegistry {
         jws: &str,
     ) -> Result<Arc<Published>, PublishError> {
         let _one_at_a_time = self.publishing.lock().await;
-        let current = self.current();
         self.check_next_and_signed(sequence, jws)?;
         let snapshot = verify::parse_blocking(bytes).await?;
+        self.publish_locked(resolver, sequence, snapshot, jws).await
+    }
+
+    /// [`HostedRegistry::publish`] of a snapshot already read into canonical form (a mirror's, rebuilt from a change
+    /// event): verified, stored and served the same way, without parsing its bytes again.
+    pub async fn publish_snapshot(
+        &self,
+        resolver: &Resolver,
+        sequence: u64,
+        snapshot: CanonicalSnapshot,
+        jws: &str,
+    ) -> Result<Arc<Published>, PublishError> {
+        let _one_at_a_time = self.publishing.lock().await;
+        self.check_next_and_signed(sequence, jws)?;
+        self.publish_locked(resolver, sequence, snapshot, jws).await
+    }
+
+    /// The publish after parsing, with the publishing lock held.
+    async fn publish_locked(
+        &self,
+        resolver: &Resolver,
+        sequence: u64,
+        snapshot: CanonicalSnapshot,
+        jws: &str,
+    ) -> Result<Arc<Published>, PublishError> {
+        let current = self.current();
         let content = snapshot.snapshot();
         if content.authority_id != self.authority_id {
             return Err(PublishError::PathMismatch {

@@ -8,6 +8,15 @@
 //! fork (a validly signed snapshot with a sequence already served under another digest) or a broken chain is
 //! refused, logged, counted and kept as evidence on the status, while the last good snapshot stays served.
 //!
+//! Once a verified snapshot is served, and unless `mirroring.follow_feed` is off, the task follows the upstream's
+//! change feed instead (a long-poll of `/changes?since=<served>`): each event is verified against the snapshot held
+//! (signature, chain, inclusion paths), rebuilt into the whole snapshot ([`ChangeEvent::rebuild`]: byte-identical to
+//! the upstream's, its digest checked) and handed to the same publish. Only what changed crosses the network, and
+//! a publish upstream arrives within a round trip. Whatever the feed cannot do — no feed (404), an event that fails
+//! a check or does not rebuild (entities changed), an event too large, an unreachable feed — is logged, counted
+//! and handed to the whole-snapshot poll above in the same round, so fork detection is the poll's, unchanged; the
+//! feed is tried again after a poll interval.
+//!
 //! HTTP transfers live in [`upstream`], the decisions in [`plan`]; this module wires them to the registry, the
 //! metrics and readiness. It never writes snapshot files itself.
 
@@ -16,17 +25,18 @@ pub mod upstream;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock;
 use crate::config::Config;
 use crate::hosting::verify::{self, VerifyError};
-use crate::hosting::{HostedRegistry, PublishError, Registries};
+use crate::hosting::{HostedRegistry, PublishError, Published, Registries};
 use crate::telemetry::metrics::{Family, Metrics};
 use crate::telemetry::readiness::{Readiness, ReadyFlag};
 use plan::Step;
+use trustnode_registry::feed::{ChangeEvent, FeedCursor, FeedError};
 use trustnode_registry::model::Timestamp;
 use trustnode_registry::snapshot::{Digest, SnapshotError};
 use trustnode_resolver::Resolver;
@@ -121,11 +131,76 @@ impl PollFailure {
     }
 }
 
+/// Why following the feed stopped and the whole-snapshot poll took over for this round.
+#[derive(Debug, thiserror::Error)]
+enum FeedFallback {
+    #[error("the upstream has no change feed for this registry (404)")]
+    NoFeed,
+    #[error(transparent)]
+    Fetch(FetchFailure),
+    #[error("malformed feed page: {0}")]
+    Malformed(String),
+    #[error("the upstream's feed is at sequence {offered}, behind the served {served}")]
+    Behind { served: u64, offered: u64 },
+    #[error("an event of snapshot {sequence} is for {found}, not this registry")]
+    OtherAuthority { sequence: u64, found: String },
+    #[error("the authority's DID document: {0}")]
+    Authority(VerifyError),
+    #[error(transparent)]
+    Event(FeedError),
+    #[error("rebuilt snapshot {sequence} refused: {error}")]
+    Refused { sequence: u64, error: PublishError },
+}
+
+impl FeedFallback {
+    /// The metrics label.
+    fn kind(&self) -> &'static str {
+        match self {
+            FeedFallback::NoFeed => "no-feed",
+            FeedFallback::Fetch(FetchFailure::Status { status: 422, .. }) => "event-too-large",
+            FeedFallback::Fetch(failure) => failure.kind(),
+            FeedFallback::Malformed(_) => "malformed",
+            FeedFallback::Behind { .. } => "upstream-behind",
+            FeedFallback::OtherAuthority { .. } => "invalid-event",
+            FeedFallback::Authority(_) => "authority-unresolvable",
+            FeedFallback::Event(error) => match error {
+                FeedError::EntitiesChanged { .. } => "entities-changed",
+                FeedError::Signature { .. } => "signature",
+                FeedError::BrokenChain { .. } => "broken-chain",
+                _ => "invalid-event",
+            },
+            FeedFallback::Refused { .. } => "refused",
+        }
+    }
+}
+
+/// One page of the upstream's change feed, as much of it as a mirror reads.
+#[derive(Debug, Deserialize)]
+struct FeedPage {
+    current_sequence: u64,
+    events: Vec<ChangeEvent>,
+}
+
+/// How one round brought the mirror in step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// Through the feed, with this many events applied.
+    Followed(usize),
+    /// By polling whole snapshots, the feed not being followed.
+    Polled,
+    /// By fetching the one snapshot the feed could not carry.
+    Stepped,
+    /// By polling whole snapshots, after the feed fell back.
+    FellBack,
+}
+
 /// One mirrored registry: its upstream, status and readiness.
 #[derive(Debug)]
 struct Mirror {
     registry: Arc<HostedRegistry>,
     upstream: Upstream,
+    /// `mirroring.feed_wait_s` when following the feed (`mirroring.follow_feed`), else `None`.
+    feed_wait_s: Option<u64>,
     status: Mutex<MirrorStatus>,
     ready: ReadyFlag,
     metrics: MirrorMetrics,
@@ -136,6 +211,9 @@ struct Mirror {
 struct MirrorMetrics {
     failures: Arc<Family<2>>,
     forks: Arc<Family<1>>,
+    feed_fallbacks: Arc<Family<2>>,
+    feed_events: Arc<Family<1>>,
+    received: Arc<Family<2>>,
 }
 
 impl std::fmt::Debug for MirrorMetrics {
@@ -145,6 +223,103 @@ impl std::fmt::Debug for MirrorMetrics {
 }
 
 impl Mirror {
+    /// One round: through the feed when it is followed and a snapshot is held, else (or when the feed falls back)
+    /// by polling whole snapshots. With the feed followed, a snapshot the feed cannot carry — the first one, one
+    /// whose entities changed, one too large for an event — is fetched alone, and the feed takes over again.
+    async fn sync(&self, resolver: &Resolver, now: Timestamp) -> Result<Round, PollFailure> {
+        let Some(wait) = self.feed_wait_s else { return self.poll(resolver, now).await.map(|()| Round::Polled) };
+        let Some(held) = self.registry.current() else { return self.step(resolver, now, 1).await };
+        let next = held.snapshot().snapshot().sequence + 1;
+        let fallback = match self.follow(resolver, held, wait).await {
+            Ok(applied) => return Ok(Round::Followed(applied)),
+            Err(fallback) => fallback,
+        };
+        self.fall_back(&fallback);
+        match fallback {
+            FeedFallback::Event(FeedError::EntitiesChanged { .. })
+            | FeedFallback::Fetch(FetchFailure::Status { status: 422, .. }) => self.step(resolver, now, next).await,
+            _ => self.poll(resolver, now).await.map(|()| Round::FellBack),
+        }
+    }
+
+    /// Fetches snapshot `sequence` whole and publishes it, for the feed to go on from.
+    async fn step(&self, resolver: &Resolver, now: Timestamp, sequence: u64) -> Result<Round, PollFailure> {
+        let offered = self.upstream.snapshot(sequence).await?;
+        self.count_snapshot(&offered);
+        self.accept(resolver, now, sequence, offered).await.map(|()| Round::Stepped)
+    }
+
+    /// Reads one page of the upstream's feed after the snapshot `held` (waiting up to `wait` seconds for one) and
+    /// publishes each event's rebuilt snapshot in turn. Returns how many were applied; every one applied before a
+    /// fallback stays served.
+    async fn follow(&self, resolver: &Resolver, held: Arc<Published>, wait: u64) -> Result<usize, FeedFallback> {
+        let authority = self.registry.authority_id();
+        let since = held.snapshot().snapshot().sequence;
+        let page = match self.upstream.changes(since, wait).await {
+            Ok(page) => page,
+            Err(FetchFailure::Status { status: 404, .. }) => return Err(FeedFallback::NoFeed),
+            Err(failure) => return Err(FeedFallback::Fetch(failure)),
+        };
+        self.metrics.received.add([authority, "feed"], page.len() as f64);
+        let page: FeedPage =
+            serde_json::from_slice(&page).map_err(|error| FeedFallback::Malformed(error.to_string()))?;
+        if page.current_sequence < since {
+            return Err(FeedFallback::Behind { served: since, offered: page.current_sequence });
+        }
+        if page.events.is_empty() {
+            return match page.current_sequence == since {
+                true => Ok(0),
+                false => {
+                    Err(FeedFallback::Malformed(format!("no events, though at sequence {}", page.current_sequence)))
+                }
+            };
+        }
+        let document = verify::authority_document(resolver, authority).await.map_err(FeedFallback::Authority)?;
+        let mut cursor = FeedCursor { sequence: since, digest: Some(held.snapshot().digest()) };
+        let mut held = held;
+        let mut applied = 0;
+        for event in page.events {
+            let sequence = event.sequence;
+            if event.header.authority_id != authority {
+                return Err(FeedFallback::OtherAuthority { sequence, found: event.header.authority_id });
+            }
+            cursor = event.verify(cursor, document.value()).map_err(FeedFallback::Event)?.cursor;
+            let jws = event.jws.clone();
+            // Rebuilding hashes and encodes every statement: no work for the async threads.
+            let rebuilt = tokio::task::spawn_blocking(move || event.rebuild(held.snapshot()))
+                .await
+                .map_err(|error| FeedFallback::Malformed(format!("rebuilding snapshot {sequence}: {error}")))?
+                .map_err(FeedFallback::Event)?;
+            self.registry
+                .publish_snapshot(resolver, sequence, rebuilt, &jws)
+                .await
+                .map_err(|error| FeedFallback::Refused { sequence, error })?;
+            self.ready.set(true);
+            self.metrics.feed_events.add([authority], 1.0);
+            applied += 1;
+            held = self.registry.current().filter(|current| current.snapshot().snapshot().sequence == sequence).ok_or(
+                FeedFallback::Malformed(format!("snapshot {sequence} is not the one served after its publish")),
+            )?;
+        }
+        Ok(applied)
+    }
+
+    /// Logs and counts why the feed gave way to polling this round.
+    fn fall_back(&self, fallback: &FeedFallback) {
+        let authority = self.registry.authority_id();
+        let kind = fallback.kind();
+        match fallback {
+            // Expected now and then (an older upstream, a renamed entity, a mass revocation): not a warning.
+            FeedFallback::NoFeed
+            | FeedFallback::Event(FeedError::EntitiesChanged { .. })
+            | FeedFallback::Fetch(FetchFailure::Status { status: 422, .. }) => {
+                tracing::info!(authority, kind, "mirror fetches whole snapshots: {fallback}")
+            }
+            _ => tracing::warn!(authority, kind, "mirror feed refused, polling whole snapshots: {fallback}"),
+        }
+        self.metrics.feed_fallbacks.add([authority, kind], 1.0);
+    }
+
     /// Asks the upstream once and brings the registry in step with it, as far as verification allows.
     async fn poll(&self, resolver: &Resolver, now: Timestamp) -> Result<(), PollFailure> {
         let served = self.registry.current().map(|published| published.snapshot().link());
@@ -153,6 +328,7 @@ impl Mirror {
             Latest::Unchanged => return Ok(()),
             Latest::Offered(offered) => offered,
         };
+        self.count_snapshot(&latest);
         let link = plan::offered_link(&latest.bytes).map_err(PollFailure::Malformed)?;
         match plan::plan(served, link) {
             Step::UpToDate => Ok(()),
@@ -174,11 +350,18 @@ impl Mirror {
             Step::CatchUp { first } => {
                 for sequence in first..link.sequence {
                     let offered = self.upstream.snapshot(sequence).await?;
+                    self.count_snapshot(&offered);
                     self.accept(resolver, now, sequence, offered).await?;
                 }
                 self.accept(resolver, now, link.sequence, latest).await
             }
         }
+    }
+
+    /// Counts the bytes of a whole snapshot received (body and JWS).
+    fn count_snapshot(&self, offered: &Offered) {
+        let bytes = offered.bytes.len() + offered.jws.len();
+        self.metrics.received.add([self.registry.authority_id(), "snapshot"], bytes as f64);
     }
 
     /// Verifies and stores `offered` as `sequence` through the publish path.
@@ -233,7 +416,8 @@ impl Mirror {
         status.last_error = Some(PollError { at: now, kind: failure.kind(), detail: failure.to_string() });
     }
 
-    /// Polls until the node's resolver is gone (the node closed), waiting [`plan::poll_delay`] between polls.
+    /// Rounds until the node's resolver is gone (the node closed): feed rounds back to back, polls
+    /// [`plan::poll_delay`] apart.
     async fn run(self: Arc<Self>, resolver: Weak<Resolver>, interval: Duration) {
         loop {
             let Some(resolver) = resolver.upgrade() else { return };
@@ -241,9 +425,21 @@ impl Mirror {
                 tracing::error!("the system clock is out of range; mirrors do not poll");
                 return;
             };
-            let outcome = self.poll(&resolver, now).await;
-            self.record(now, outcome);
+            let started = Instant::now();
+            let outcome = self.sync(&resolver, now).await;
+            // A feed round waited upstream already (or brought news, and there may be more): ask again at once.
+            // One that came back empty at once did not wait, and waits here like a poll; so does a poll after a
+            // fallback, which is the feed's backoff. A snapshot fetched alone hands straight back to the feed.
+            let again = match outcome {
+                Ok(Round::Followed(applied)) => applied > 0 || started.elapsed() >= Duration::from_secs(1),
+                Ok(Round::Stepped) => true,
+                Ok(Round::Polled | Round::FellBack) | Err(_) => false,
+            };
+            self.record(now, outcome.map(drop));
             drop(resolver);
+            if again {
+                continue;
+            }
             let next_update = self.registry.current().map(|published| published.snapshot().snapshot().next_update);
             tokio::time::sleep(plan::poll_delay(clock::now().unwrap_or(now), next_update, interval)).await;
         }
@@ -291,6 +487,24 @@ impl Mirrors {
                  another digest.",
                 ["authority"],
             ),
+            feed_fallbacks: metrics.counter(
+                "trustnode_mirror_feed_fallbacks_total",
+                "Mirror rounds where following the upstream's change feed gave way to fetching whole snapshots, by \
+                 authority and kind (no-feed, entities-changed, event-too-large, signature, broken-chain, \
+                 invalid-event, unreachable, timeout, …).",
+                ["authority", "kind"],
+            ),
+            feed_events: metrics.counter(
+                "trustnode_mirror_feed_events_total",
+                "Change events a mirror verified, rebuilt into whole snapshots and published, by authority.",
+                ["authority"],
+            ),
+            received: metrics.counter(
+                "trustnode_mirror_received_bytes_total",
+                "Bytes a mirror received from its upstream, by authority and what carried them (snapshot: whole \
+                 snapshot bodies and their JWS; feed: change feed pages).",
+                ["authority", "via"],
+            ),
         };
         let timeout = Duration::from_millis(config.mirroring.request_timeout_ms);
         // Only a node that mirrors needs the clients, and only it should fail on their settings.
@@ -308,6 +522,7 @@ impl Mirrors {
                 let mirror = Mirror {
                     registry: registry.clone(),
                     upstream: Upstream::new(clients, base, authority, timeout, config.publishing.max_snapshot_bytes),
+                    feed_wait_s: config.mirroring.follow_feed.then_some(config.mirroring.feed_wait_s),
                     status: Mutex::new(MirrorStatus { upstream: base.to_owned(), ..MirrorStatus::default() }),
                     ready,
                     metrics: families.clone(),

@@ -1,5 +1,6 @@
 //! Fetching a registry's snapshots from an upstream node: the latest one with a conditional request, or one by
-//! sequence, each as exact bytes plus the detached JWS from the `Registry-Snapshot-JWS` header.
+//! sequence, each as exact bytes plus the detached JWS from the `Registry-Snapshot-JWS` header; and pages of its
+//! change feed (`/changes?since=…&wait=…`, a long-poll) as bytes.
 //!
 //! `https://` upstreams go through the did:web connector of trustnode-resolver (rustls with ring, the Mozilla roots
 //! plus `mirroring.extra_ca_file`, the SSRF guard with `mirroring.allow_private_addresses` and
@@ -154,10 +155,11 @@ enum Transport {
     Http(Client<HttpConnector, Empty<Bytes>>),
 }
 
-/// One registry's snapshots on one upstream node.
+/// One registry's snapshots and change feed on one upstream node.
 #[derive(Debug, Clone)]
 pub(crate) struct Upstream {
     snapshots_url: String,
+    changes_url: String,
     transport: Transport,
     timeout: Duration,
     max_bytes: usize,
@@ -171,27 +173,45 @@ impl Upstream {
             true => Transport::Https(clients.https.clone()),
             false => Transport::Http(clients.http.clone()),
         };
-        let snapshots_url = format!("{}/registries/{}/snapshots", base.trim_end_matches('/'), encode(authority_id));
-        Upstream { snapshots_url, transport, timeout, max_bytes }
+        let registry_url = format!("{}/registries/{}", base.trim_end_matches('/'), encode(authority_id));
+        let (snapshots_url, changes_url) = (format!("{registry_url}/snapshots"), format!("{registry_url}/changes"));
+        Upstream { snapshots_url, changes_url, transport, timeout, max_bytes }
     }
 
     /// The upstream's latest snapshot, or [`Latest::Unchanged`] when its ETag is `etag` (the served digest, quoted).
     pub async fn latest(&self, etag: Option<&str>) -> Result<Latest, FetchFailure> {
         let url = format!("{}/latest", self.snapshots_url);
-        match self.get(&url, etag).await? {
+        match self.get(&url, etag, self.timeout).await? {
             None => Ok(Latest::Unchanged),
-            Some(offered) => Ok(Latest::Offered(offered)),
+            Some((bytes, jws)) => Ok(Latest::Offered(signed(&url, bytes, jws)?)),
         }
     }
 
     /// Snapshot `sequence`.
     pub async fn snapshot(&self, sequence: u64) -> Result<Offered, FetchFailure> {
         let url = format!("{}/{sequence}", self.snapshots_url);
-        self.get(&url, None).await?.ok_or(FetchFailure::Status { url, status: StatusCode::NOT_MODIFIED.as_u16() })
+        match self.get(&url, None, self.timeout).await? {
+            Some((bytes, jws)) => signed(&url, bytes, jws),
+            None => Err(FetchFailure::Status { url, status: StatusCode::NOT_MODIFIED.as_u16() }),
+        }
     }
 
-    /// `GET url`: `None` on 304, the body and JWS on 200.
-    async fn get(&self, url: &str, etag: Option<&str>) -> Result<Option<Offered>, FetchFailure> {
+    /// The body of the feed page after `since`, held by the upstream up to `wait` seconds when it has nothing newer
+    /// (the timeout is stretched by as much). Unparsed: a 404 is an upstream without a feed, for the caller to judge.
+    pub async fn changes(&self, since: u64, wait: u64) -> Result<Vec<u8>, FetchFailure> {
+        let url = format!("{}?since={since}&wait={wait}", self.changes_url);
+        let timeout = self.timeout + Duration::from_secs(wait);
+        let answer = self.get(&url, None, timeout).await?;
+        answer.map(|(bytes, _)| bytes).ok_or(FetchFailure::Status { url, status: StatusCode::NOT_MODIFIED.as_u16() })
+    }
+
+    /// `GET url` within `timeout`: `None` on 304, the body and the detached JWS header (if any) on 200.
+    async fn get(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Option<(Vec<u8>, Option<String>)>, FetchFailure> {
         let exchange = async {
             let unreachable = |why: String| FetchFailure::Unreachable { url: url.to_owned(), why };
             let mut request = Request::get(url);
@@ -219,7 +239,6 @@ impl Upstream {
             }
             let jws = headers.get(SNAPSHOT_JWS_HEADER).and_then(|value| value.to_str().ok()).map(str::trim);
             let jws = jws.filter(|jws| !jws.is_empty()).map(str::to_owned);
-            let jws = jws.ok_or_else(|| FetchFailure::MissingSignature { url: url.to_owned() })?;
             let body = Limited::new(response.into_body(), self.max_bytes).collect().await.map_err(|error| {
                 if error.is::<LengthLimitError>() {
                     too_large()
@@ -227,12 +246,18 @@ impl Upstream {
                     unreachable(error.to_string())
                 }
             })?;
-            Ok(Some(Offered { bytes: body.to_bytes().to_vec(), jws }))
+            Ok(Some((body.to_bytes().to_vec(), jws)))
         };
-        tokio::time::timeout(self.timeout, exchange).await.unwrap_or_else(|_| {
-            Err(FetchFailure::Timeout { url: url.to_owned(), timeout_ms: self.timeout.as_millis() })
-        })
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or_else(|_| Err(FetchFailure::Timeout { url: url.to_owned(), timeout_ms: timeout.as_millis() }))
     }
+}
+
+/// A snapshot answer, which must carry its detached JWS.
+fn signed(url: &str, bytes: Vec<u8>, jws: Option<String>) -> Result<Offered, FetchFailure> {
+    let jws = jws.ok_or_else(|| FetchFailure::MissingSignature { url: url.to_owned() })?;
+    Ok(Offered { bytes, jws })
 }
 
 /// The failure for a request that got no response: the guarded connector's verdict when it made one (TLS, SSRF

@@ -2,7 +2,8 @@
 //! page renders (screenshots at desktop and phone width that are not blank), a DID resolves, the registry's
 //! entities are listed, and an as-of authorization question round-trips with the same answer the API gives. Its
 //! "Verify a credential" panel, against a node whose registry authorizes a test issuer, shows each verdict with its
-//! checks and evidence, reports malformed JSON without asking the node, and shows hostile text as text.
+//! checks and evidence, reports malformed JSON without asking the node, and shows hostile text as text. A
+//! registry's "Live changes" panel shows a snapshot published while the page is open.
 //!
 //! Chromium is driven by its command-line modes (`--dump-dom`, `--screenshot`) with the page's state in the URL
 //! fragment, so no WebDriver is needed. Skips (passing) with a message when no Chromium is installed;
@@ -15,9 +16,10 @@ use std::time::{Duration, Instant};
 
 use crate::support::credentials::{presentation, Issuer};
 use crate::support::process::{exchange, spawn_node};
-use crate::support::registry::{register_from_now, Fixture, EXAMPLE_REGISTRY};
+use crate::support::registry::{at, register_from_now, Fixture, EXAMPLE_REGISTRY};
 use serde_json::{json, Value};
-use trustnode_registry::model::EntityMetadata;
+use trustnode_registry::model::{EntityMetadata, Status};
+use trustnode_registry::wire::SNAPSHOT_JWS_HEADER;
 
 const DID: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
 /// Longest a single Chromium run may take before the test gives up on it.
@@ -361,4 +363,43 @@ fn paeth(left: u8, up: u8, up_left: u8) -> u8 {
     } else {
         up_left
     }
+}
+
+#[test]
+fn the_explorer_shows_a_registrys_changes_live_in_chromium() {
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED: no chromium binary found (run scripts/e2e-explorer, or set CHROMIUM=/path/to/chromium)");
+        return;
+    };
+    let mut fixture = Fixture::new();
+    let data = tempfile::tempdir().expect("data dir");
+    let (child, address) = spawn_node(fixture.dir.path(), &data.path().join("node"));
+    let _node = Node(child);
+    fixture.source.change_status("s2", Status::Revoked, at("2025-09-01T00:00:00Z"), "closed").unwrap();
+    let (two, jws) = fixture.build_next(86_400);
+    let request = [
+        format!(
+            "PUT /registries/{}/snapshots/2 HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             {SNAPSHOT_JWS_HEADER}: {jws}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            fixture.encoded_authority(),
+            two.bytes().len()
+        )
+        .into_bytes(),
+        two.bytes().to_vec(),
+    ]
+    .concat();
+    // Published once the page has had time to open its stream on snapshot 1.
+    let target = address.clone();
+    let publisher = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        exchange(&target, &request).expect("publish").0
+    });
+    let url = format!("http://{address}/#{}", fragment(&[("registry", &fixture.authority), ("live.until", "2")]));
+    let dom = run_chromium(&browser, &["--dump-dom"], &url);
+    assert_eq!(publisher.join().expect("publisher"), 201);
+    assert!(dom.contains(r#"data-ready="true""#), "the page did not finish loading:\n{dom}");
+    let live = dom.split(r#"id="live-events""#).nth(1).unwrap_or_else(|| panic!("no live panel:\n{dom}"));
+    assert!(live.contains(r#"data-sequence="2""#) && live.contains("Snapshot 2"), "snapshot 2 did not appear:\n{dom}");
+    assert!(live.contains("1 change") && live.contains("modified") && live.contains("revoked"), "{dom}");
+    assert!(!live.contains(r#"data-sequence="1""#), "the feed starts after the sequence listed:\n{dom}");
 }

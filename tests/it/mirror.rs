@@ -2,6 +2,8 @@
 //! byte-identical; C keeps answering when A stops (flagged stale once `next_update` passes); a tampered, forged or
 //! forked snapshot from an altered upstream is refused, counted and reported while the last good one is served.
 //! Over HTTPS, a mirror checks the upstream's certificate and passes the SSRF guard before it asks anything.
+//! Mirrors follow the upstream's change feed (no whole snapshot fetched for a publish) and fall back to whole
+//! snapshots when there is no feed or an event fails a check, with fork detection unchanged.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -11,11 +13,12 @@ use crate::support::mirror::{eventually, latest_path, mirror_from, mirror_of, se
 use crate::support::node::TestNode;
 use crate::support::origin::TestCa;
 use crate::support::registry::{at, node_for, put, Fixture, COLLEGE};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand_core::OsRng;
 use serde_json::{json, Value};
+use trustnode_registry::feed::{ChangeEvent, ChangeKind};
 use trustnode_registry::jws::{SigningKey, SigningKeyType};
 use trustnode_registry::model::Status;
 use trustnode_registry::snapshot::{CanonicalSnapshot, Digest};
@@ -108,15 +111,28 @@ async fn a_mirror_with_nothing_verified_is_not_ready_and_says_why() {
 /// Snapshot bytes and their detached JWS, by sequence.
 type Offers = BTreeMap<u64, (Vec<u8>, String)>;
 
-/// An altered upstream: serves whatever snapshots the test puts in it, with ETag and JWS like a node.
+/// An altered upstream: serves whatever snapshots the test puts in it, with ETag and JWS like a node, and once
+/// [`Replayer::announce`] is called, a change feed of the events the test puts in it (without: 404, like an older
+/// node). Its feed answers at once, and every request is counted by kind.
 #[derive(Clone, Default)]
 struct Replayer {
     snapshots: Arc<Mutex<Offers>>,
+    events: Arc<Mutex<Option<BTreeMap<u64, ChangeEvent>>>>,
+    requests: Arc<Mutex<BTreeMap<&'static str, usize>>>,
 }
 
 impl Replayer {
     fn offer(&self, sequence: u64, bytes: Vec<u8>, jws: &str) {
         self.snapshots.lock().unwrap().insert(sequence, (bytes, jws.to_owned()));
+    }
+
+    /// Puts `event` in the feed (opening the feed if it was not).
+    fn announce(&self, event: ChangeEvent) {
+        self.events.lock().unwrap().get_or_insert_with(BTreeMap::new).insert(event.sequence, event);
+    }
+
+    fn requests(&self, kind: &str) -> usize {
+        self.requests.lock().unwrap().get(kind).copied().unwrap_or(0)
     }
 
     async fn start(&self) -> std::net::SocketAddr {
@@ -125,6 +141,7 @@ impl Replayer {
             Path((_, sequence)): Path<(String, String)>,
             headers: HeaderMap,
         ) -> Response {
+            *replayer.requests.lock().unwrap().entry("snapshot").or_default() += 1;
             let snapshots = replayer.snapshots.lock().unwrap();
             let found = match sequence.as_str() {
                 "latest" => snapshots.last_key_value().map(|(_, pair)| pair.clone()),
@@ -137,8 +154,21 @@ impl Replayer {
             }
             ([("etag", etag), (SNAPSHOT_JWS_HEADER, jws)], bytes).into_response()
         }
+        async fn changes(State(replayer): State<Replayer>, Query(query): Query<BTreeMap<String, String>>) -> Response {
+            *replayer.requests.lock().unwrap().entry("changes").or_default() += 1;
+            let since: u64 = query["since"].parse().unwrap();
+            let Some(events) = replayer.events.lock().unwrap().clone() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let current = replayer.snapshots.lock().unwrap().last_key_value().map_or(0, |(sequence, _)| *sequence);
+            let events: Vec<_> = events.range(since + 1..).map(|(_, event)| event.clone()).collect();
+            let next_since = events.last().map_or(since, |event| event.sequence);
+            let page = json!({"since": since, "current_sequence": current, "next_since": next_since, "events": events});
+            axum::Json(page).into_response()
+        }
         let router = axum::Router::new()
             .route("/registries/{authority}/snapshots/{sequence}", axum::routing::get(snapshot))
+            .route("/registries/{authority}/changes", axum::routing::get(changes))
             .with_state(self.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -310,4 +340,141 @@ async fn a_mirror_over_https_trusts_only_verified_certificates_and_public_addres
     let detail = status["mirror"]["last_error"]["detail"].as_str().unwrap();
     assert!(detail.contains("issuer.test is refused: 127.0.0.1 is"), "{detail}");
     assert_eq!(guarded.get(&latest_path(&fixture), &[]).await.status, 404);
+}
+
+/// The requests `node` answered with a whole snapshot (200) or its ETag (304), from its metrics: a `PUT` is 201.
+async fn snapshot_requests(node: &TestNode) -> f64 {
+    let metrics = String::from_utf8(node.get("/metrics", &[]).await.body.to_vec()).unwrap();
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("trustnode_http_requests_total{") && line.contains("/snapshots/"))
+        .filter(|line| line.contains("status=\"200\"") || line.contains("status=\"304\""))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+fn mirror_metric(metrics: &str, name: &str, fixture: &Fixture, kind: Option<&str>) -> f64 {
+    let labels = match kind {
+        Some(kind) => format!("authority=\"{}\",kind=\"{kind}\"", fixture.authority),
+        None => format!("authority=\"{}\"", fixture.authority),
+    };
+    metric(metrics, &format!("{name}{{{labels}}}"))
+}
+
+#[tokio::test]
+async fn a_mirror_follows_a_publish_through_the_feed_without_fetching_the_snapshot() {
+    let mut fixture = Fixture::new();
+    let a = node_for(&fixture, |_| {}).await;
+    // Polls an hour apart: only the feed can bring a publish within the test's deadline.
+    let b = mirror_from(&fixture, format!("http://{}", a.addr), |config| {
+        config.mirroring.allow_http = true;
+        config.mirroring.poll_interval_s = 3_600;
+    })
+    .await;
+    serves(&b, &fixture, &fixture.signed[0].0).await;
+    // Let B settle into its feed request before counting.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fetched = snapshot_requests(&a).await;
+
+    let (two, jws) = revoke_college(&mut fixture, 86_400);
+    let published = Instant::now();
+    assert_eq!(put(&a, &fixture.encoded_authority(), 2, two.bytes().to_vec(), &jws).await.status, 201);
+    serves(&b, &fixture, &two).await;
+    assert!(published.elapsed() < Duration::from_secs(5), "took {:?}", published.elapsed());
+    assert_eq!(snapshot_requests(&a).await, fetched, "B fetched a whole snapshot from A");
+    let path = format!("/registries/{}/snapshots/2", fixture.encoded_authority());
+    let (from_a, from_b) = (a.get(&path, &[]).await, b.get(&path, &[]).await);
+    assert_eq!(from_b.body, from_a.body, "B rebuilt A's bytes");
+    assert_eq!(from_b.header(SNAPSHOT_JWS_HEADER), from_a.header(SNAPSHOT_JWS_HEADER));
+    let answer = college_answer(&b, &fixture).await;
+    assert_eq!((answer["authorized"].as_bool(), answer["registry_sequence"].as_u64()), (Some(false), Some(2)));
+    let metrics = String::from_utf8(b.get("/metrics", &[]).await.body.to_vec()).unwrap();
+    assert_eq!(mirror_metric(&metrics, "trustnode_mirror_feed_events_total", &fixture, None), 1.0, "{metrics}");
+    let series = format!("trustnode_mirror_received_bytes_total{{authority=\"{}\",via=\"feed\"}}", fixture.authority);
+    assert!(metric(&metrics, &series) > 0.0, "{metrics}");
+}
+
+#[tokio::test]
+async fn a_mirror_polls_whole_snapshots_when_the_upstream_has_no_feed() {
+    let mut fixture = Fixture::new();
+    let older = Replayer::default();
+    let (one, one_jws) = fixture.signed[0].clone();
+    older.offer(1, one.bytes().to_vec(), &one_jws);
+    let b = mirror_of(&fixture, older.start().await).await;
+    serves(&b, &fixture, &one).await;
+    let (two, two_jws) = revoke_college(&mut fixture, 86_400);
+    older.offer(2, two.bytes().to_vec(), &two_jws);
+    serves(&b, &fixture, &two).await;
+    assert!(older.requests("changes") >= 1, "B asked for the feed first");
+    let metrics = String::from_utf8(b.get("/metrics", &[]).await.body.to_vec()).unwrap();
+    let fallbacks = mirror_metric(&metrics, "trustnode_mirror_feed_fallbacks_total", &fixture, Some("no-feed"));
+    assert!(fallbacks >= 1.0, "{metrics}");
+    assert_eq!(mirror_metric(&metrics, "trustnode_mirror_feed_events_total", &fixture, None), 0.0);
+    let status = b.get(&format!("/registries/{}/status", fixture.encoded_authority()), &[]).await.json();
+    assert_eq!(status["mirror"]["last_error"], Value::Null, "a missing feed is no failure: {status}");
+}
+
+#[tokio::test]
+async fn a_tampered_event_falls_back_to_the_whole_snapshot_and_forks_are_still_refused() {
+    let mut fixture = Fixture::new();
+    let upstream = Replayer::default();
+    let (one, one_jws) = fixture.signed[0].clone();
+    upstream.offer(1, one.bytes().to_vec(), &one_jws);
+    let b = mirror_of(&fixture, upstream.start().await).await;
+    serves(&b, &fixture, &one).await;
+    let status_path = format!("/registries/{}/status", fixture.encoded_authority());
+    let metrics = || async { String::from_utf8(b.get("/metrics", &[]).await.body.to_vec()).unwrap() };
+
+    // Snapshot 2's event with the revocation taken back out of the changed statement: its inclusion path fails.
+    let (two, two_jws) = revoke_college(&mut fixture, 86_400);
+    let event = ChangeEvent::between(Some(&one), &two, &two_jws, usize::MAX).unwrap();
+    let mut tampered = event.clone();
+    assert_eq!(tampered.changes[0].change, ChangeKind::Modified);
+    tampered.changes[0].statement.history.pop();
+    upstream.announce(tampered);
+    upstream.offer(2, two.bytes().to_vec(), &two_jws);
+    fixture.accepted((two.clone(), two_jws.clone()));
+    serves(&b, &fixture, &two).await;
+    let text = metrics().await;
+    let fallbacks = mirror_metric(&text, "trustnode_mirror_feed_fallbacks_total", &fixture, Some("invalid-event"));
+    assert!(fallbacks >= 1.0, "{text}");
+    assert_eq!(mirror_metric(&text, "trustnode_mirror_feed_events_total", &fixture, None), 0.0);
+    assert_eq!(b.get(&latest_path(&fixture), &[]).await.body, two.bytes(), "the whole snapshot, fetched");
+
+    // Snapshot 3 through an intact event.
+    fixture.source.change_status("s4", Status::Suspended, at("2025-10-01T00:00:00Z"), "review").unwrap();
+    let (three, three_jws) = fixture.build_next(86_400);
+    upstream.announce(ChangeEvent::between(Some(&two), &three, &three_jws, usize::MAX).unwrap());
+    let whole = upstream.requests("snapshot");
+    upstream.offer(3, three.bytes().to_vec(), &three_jws);
+    serves(&b, &fixture, &three).await;
+    assert_eq!(mirror_metric(&metrics().await, "trustnode_mirror_feed_events_total", &fixture, None), 1.0);
+    assert_eq!(upstream.requests("snapshot"), whole, "snapshot 3 came through the feed alone");
+    fixture.accepted((three.clone(), three_jws.clone()));
+
+    // A fork, validly signed by the authority: snapshot 4 built on another snapshot 3, offered as an event and
+    // whole. The event does not chain; the whole snapshot shows the fork, as it always did.
+    let mut branch = Fixture::signed_by(fixture.key.clone(), &fixture.authority, &fixture.kid, 86_400);
+    branch.signed = fixture.signed[..2].to_vec();
+    branch.source = fixture.source.clone();
+    branch.source.change_status("s3", Status::Suspended, at("2025-11-01T00:00:00Z"), "branch").unwrap();
+    let (branch_three, branch_three_jws) = branch.build_next(86_400);
+    assert_ne!(branch_three.digest(), three.digest());
+    branch.accepted((branch_three.clone(), branch_three_jws));
+    let (four, four_jws) = branch.edit_and_build(|_| {});
+    upstream.announce(ChangeEvent::between(Some(&branch_three), &four, &four_jws, usize::MAX).unwrap());
+    upstream.offer(4, four.bytes().to_vec(), &four_jws);
+    let forks = |reply: &crate::support::node::Reply| reply.json()["mirror"]["forks"].as_array().map_or(0, Vec::len);
+    eventually(&b, &status_path, "fork evidence", |reply| forks(reply) == 1).await;
+    let status = b.get(&status_path, &[]).await.json();
+    let evidence = &status["mirror"]["forks"][0];
+    assert_eq!(
+        (&evidence["sequence"], &evidence["served_digest"], &evidence["upstream_digest"], &evidence["shown_by"]),
+        (&json!(3), &json!(three.digest().to_string()), &json!(branch_three.digest().to_string()), &json!(4))
+    );
+    assert_eq!(status["mirror"]["last_error"]["kind"], "fork");
+    let text = metrics().await;
+    let broken = mirror_metric(&text, "trustnode_mirror_feed_fallbacks_total", &fixture, Some("broken-chain"));
+    assert!(broken >= 1.0, "{text}");
+    assert_eq!(b.get(&latest_path(&fixture), &[]).await.body, three.bytes(), "the first snapshot 3 stays served");
 }

@@ -30,7 +30,9 @@ use super::jws::{JwsError, VerifiedSignature};
 use super::merkle::{leaf_hash, MerkleTree};
 use super::model::Statement;
 use super::proof::{Inclusion, LinkError};
-use super::snapshot::{statement_bytes, Digest, SignedHeader, SnapshotContent, SnapshotLink};
+use super::snapshot::{
+    statement_bytes, CanonicalSnapshot, Digest, SignedHeader, Snapshot, SnapshotContent, SnapshotLink,
+};
 
 /// One snapshot's changes, as served by the feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +200,13 @@ pub enum FeedError {
         proven: u64,
         /// The event's `statement_count`.
         count: u64,
+    },
+    /// The event's signed `entities_digest` is not the held snapshot's: the entities changed, and an event does not
+    /// carry them, so the receiver must fetch that snapshot whole.
+    #[error("snapshot {sequence} changes the registry's entities, which an event does not carry")]
+    EntitiesChanged {
+        /// The event's sequence.
+        sequence: u64,
     },
     /// Applying the event to the previous statements contradicts it.
     #[error("snapshot {sequence} does not apply to the statements held: {why}")]
@@ -387,6 +396,44 @@ impl ChangeEvent {
         }
         Ok(next)
     }
+
+    /// The whole snapshot of this (unfiltered) event, rebuilt on `previous` (the snapshot its header follows): the
+    /// statements by [`ChangeEvent::apply`], the entities kept (refused with [`FeedError::EntitiesChanged`] when the
+    /// signed `entities_digest` says they changed), every other member from the signed header. The result is the
+    /// publisher's snapshot byte for byte: its digest must be the event's. Verify the event first; the signature
+    /// over the rebuilt snapshot is the header's, so it verifies too.
+    pub fn rebuild(&self, previous: &SnapshotContent) -> Result<CanonicalSnapshot, FeedError> {
+        let sequence = self.sequence;
+        let fail = |why: String| FeedError::DoesNotApply { sequence, why };
+        if self.header.previous != Some(previous.link()) {
+            return Err(fail(format!("it does not follow snapshot {}", previous.snapshot().sequence)));
+        }
+        if self.header.entities_digest != previous.signed_header().entities_digest {
+            return Err(FeedError::EntitiesChanged { sequence });
+        }
+        let header = &self.header;
+        let snapshot = Snapshot {
+            authority_id: header.authority_id.clone(),
+            entities: previous.snapshot().entities.clone(),
+            governance_framework: header.governance_framework.clone(),
+            issued: header.issued,
+            merkle_root: header.merkle_root,
+            name: header.name.clone(),
+            next_update: header.next_update,
+            previous: header.previous,
+            sequence: header.sequence,
+            statements: self.apply(&previous.snapshot().statements)?,
+        };
+        let rebuilt = CanonicalSnapshot::assemble(&snapshot).map_err(|error| fail(error.to_string()))?;
+        if rebuilt.digest() != self.digest {
+            return Err(fail(format!(
+                "the rebuilt snapshot's digest is {}, not the event's {}",
+                rebuilt.digest(),
+                self.digest
+            )));
+        }
+        Ok(rebuilt)
+    }
 }
 
 /// An event that verified: where the receiver now stands, and the key that signed it.
@@ -403,7 +450,6 @@ mod tests {
     use super::*;
     use crate::jws::{SigningKey, SigningKeyType};
     use crate::model::{EntityMetadata, NewStatement, RegistrySource, StatementKind, Status, Timestamp};
-    use crate::snapshot::CanonicalSnapshot;
     use trustnode_did::key::{self, KeyOptions};
 
     fn at(text: &str) -> Timestamp {
@@ -555,6 +601,28 @@ mod tests {
         let none = event.filtered(&ChangeFilter { action: Some("accredit"), ..Default::default() });
         assert!(none.changes.is_empty() && none.sequence == 1);
         assert!(ChangeFilter::default().is_everything());
+    }
+
+    #[test]
+    fn events_rebuild_the_publishers_snapshot_byte_for_byte() {
+        let mut chain = Chain::new();
+        (0..4).for_each(|n| drop(chain.add(n)));
+        chain.publish();
+        chain.source.change_status("s1", Status::Suspended, at("2025-06-01T12:00:00Z"), "audit").unwrap();
+        let event = chain.publish();
+        let (first, second) = (&chain.snapshots[0].0, &chain.snapshots[1].0);
+        let rebuilt = event.rebuild(first).unwrap();
+        assert_eq!((rebuilt.bytes(), rebuilt.digest()), (second.bytes(), second.digest()));
+
+        let mut digest = event.clone();
+        digest.digest = Digest::of(b"another snapshot");
+        assert!(matches!(digest.rebuild(first), Err(FeedError::DoesNotApply { sequence: 2, .. })));
+        assert!(matches!(event.rebuild(second), Err(FeedError::DoesNotApply { sequence: 2, .. })));
+
+        // The entities travel in no event: a snapshot that changes them (here: a new entity) is fetched whole.
+        chain.add(4);
+        let renamed = chain.publish();
+        assert_eq!(renamed.rebuild(&chain.snapshots[1].0).err(), Some(FeedError::EntitiesChanged { sequence: 3 }));
     }
 
     #[test]

@@ -493,6 +493,20 @@ impl CanonicalSnapshot {
         Ok(CanonicalSnapshot { content, bytes })
     }
 
+    /// The canonical form of `snapshot`, checked exactly as published bytes are by [`CanonicalSnapshot::parse`]:
+    /// how a receiver that rebuilt a snapshot's content (from a change event) gets the bytes the publisher served.
+    pub(crate) fn assemble(snapshot: &Snapshot) -> Result<CanonicalSnapshot, SnapshotError> {
+        let mut bytes = snapshot.canonical_prefix()?;
+        for (position, statement) in snapshot.statements.iter().enumerate() {
+            if position > 0 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(&statement_bytes(statement)?);
+        }
+        bytes.extend_from_slice(DOCUMENT_END);
+        CanonicalSnapshot::parse(bytes)
+    }
+
     /// The exact canonical bytes, as served (their digest is the `previous` link and the ETag).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes

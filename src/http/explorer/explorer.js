@@ -4,6 +4,7 @@
 // in the URL hash (values percent-encoded), e.g.
 //   #resolve=did:key:z6Mk…
 //   #registry=<authority DID>&entity=<entity DID>&time=2025-01-01T00:00:00Z
+//   #registry=<authority DID>&live.until=<sequence>   (follows its live changes until that snapshot)
 //   #ask.authority=<DID>&ask.entity=<DID>&ask.action=issue&ask.resource=Degree&ask.time=2025-01-01T00:00:00Z
 //   #verify=<credential or presentation JSON>&verify.challenge=<text>&verify.domain=<text>
 // The hash never leaves the browser, so a credential given there is sent only to this node, and only to verify it.
@@ -228,7 +229,91 @@ async function openRegistry(authorityId, time) {
       " ", el("code", {}, item.entity_id))));
   show($("registry-detail"),
     el("h3", { id: "entities-heading", tabindex: "-1" }, "Entities of " + title),
-    timeForm, list, el("div", { id: "entity-detail" }));
+    timeForm, list, el("div", { id: "entity-detail" }), liveChanges(authorityId, registry));
+}
+
+/** The change feed stream of the registry view open, if it is followed (opening another view closes it). */
+let liveFeed;
+
+/**
+ * A "Live changes" panel: once "Follow" is pressed, it follows the registry's Server-Sent Events from the sequence
+ * listed on and shows each snapshot's event as it arrives, newest first. `#…&live.until=N` in the URL starts it on
+ * load and stops it after snapshot N, for scripted runs (a headless browser waits for open streams to end).
+ */
+function liveChanges(authorityId, registry) {
+  if (liveFeed) liveFeed.close();
+  liveFeed = undefined;
+  const since = registry && registry.sequence !== undefined ? registry.sequence : 0;
+  const until = Number(new URLSearchParams(location.hash.slice(1)).get("live.until")) || undefined;
+  const status = el("p", { id: "live-status", class: "status", role: "status", "aria-live": "polite" },
+    "Not following: press Follow to see new snapshots as they are published.");
+  const events = el("ol", { id: "live-events", class: "entities", reversed: true });
+  const button = el("button", { type: "button" }, "Follow");
+  const stop = (why, kind) => {
+    if (liveFeed) liveFeed.close();
+    liveFeed = undefined;
+    button.textContent = "Follow";
+    status.textContent = why;
+    status.className = "status" + (kind ? " " + kind : "");
+  };
+  const follow = () => {
+    if (liveFeed) return stop("Stopped following.");
+    const feed = new EventSource("/registries/" + enc(authorityId) + "/changes?since=" + since);
+    liveFeed = feed;
+    button.textContent = "Stop";
+    status.textContent = "Following changes after snapshot " + since + "…";
+    feed.addEventListener("open", () => {
+      status.textContent = "Live: new snapshots appear here as they are published.";
+      status.className = "status ok";
+    });
+    feed.addEventListener("message", (message) => {
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch (error) {
+        return;
+      }
+      events.prepend(liveEvent(event));
+      if (until !== undefined && event.sequence >= until) stop("Stopped after snapshot " + event.sequence + ".", "ok");
+    });
+    feed.addEventListener("error", (message) => {
+      // The node's own `error` event carries a problem and ends the stream; a dropped connection has no data,
+      // and the browser reconnects from the last event id.
+      if (!message.data) {
+        status.textContent = "Live changes: connection lost; reconnecting…";
+        status.className = "status error";
+        return;
+      }
+      let detail;
+      try {
+        detail = JSON.parse(message.data).detail;
+      } catch (error) {
+        detail = undefined;
+      }
+      stop("Live changes ended: " + (detail || String(message.data)), "error");
+    });
+  };
+  button.addEventListener("click", follow);
+  if (until !== undefined) follow();
+  return el("section", { class: "card", "aria-labelledby": "live-heading" },
+    el("h3", { id: "live-heading" }, "Live changes"), button, status, events);
+}
+
+/** One change event: its sequence, issue time and each changed statement with its latest status. */
+function liveEvent(event) {
+  const header = event.header || {};
+  const changes = Array.isArray(event.changes) ? event.changes : [];
+  return el("li", { class: "live-event", "data-sequence": event.sequence },
+    el("strong", {}, "Snapshot " + event.sequence), " issued " + text(header.issued) + ", " + changes.length +
+      (changes.length === 1 ? " change" : " changes"),
+    el("ul", {}, changes.map((change) => {
+      const statement = change.statement || {};
+      const history = Array.isArray(statement.history) ? statement.history : [];
+      const latest = history.length ? history[history.length - 1] : {};
+      return el("li", {}, badge(text(change.change), "neutral"), " ", el("code", {}, text(statement.id)), " ",
+        text(statement.entity_id) + " may " + text(statement.action) + " " + text(statement.resource) + ": ",
+        statusBadge(latest.status));
+    })));
 }
 
 async function openEntity(authorityId, entityId, time) {
