@@ -395,6 +395,38 @@ async fn a_mirror_follows_a_publish_through_the_feed_without_fetching_the_snapsh
 }
 
 #[tokio::test]
+async fn an_empty_mirror_catches_up_through_the_feed_fetching_only_the_first_snapshot_whole() {
+    let mut fixture = Fixture::new();
+    // A starts at sequence 4: a revocation, then two snapshots that only move next_update.
+    fixture.extend(|source| {
+        source.change_status("s2", Status::Revoked, at("2025-09-01T00:00:00Z"), "closed").unwrap();
+    });
+    fixture.extend(|_| {});
+    fixture.extend(|_| {});
+    let a = node_for(&fixture, |_| {}).await;
+    let last = fixture.signed.last().unwrap().0.clone();
+    let fetched = snapshot_requests(&a).await;
+    // Polls an hour apart: only the feed can bring sequences 2 to 4 within the test's deadline.
+    let b = mirror_from(&fixture, format!("http://{}", a.addr), |config| {
+        config.mirroring.allow_http = true;
+        config.mirroring.poll_interval_s = 3_600;
+    })
+    .await;
+    serves(&b, &fixture, &last).await;
+    assert_eq!(snapshot_requests(&a).await - fetched, 1.0, "B fetched only its first snapshot whole");
+    for sequence in 1..=4 {
+        let path = format!("/registries/{}/snapshots/{sequence}", fixture.encoded_authority());
+        let (from_a, from_b) = (a.get(&path, &[]).await, b.get(&path, &[]).await);
+        assert_eq!(from_b.status, 200, "B serves sequence {sequence}");
+        assert_eq!(from_b.body, from_a.body, "B holds A's bytes for sequence {sequence}");
+    }
+    let answer = college_answer(&b, &fixture).await;
+    assert_eq!((answer["authorized"].as_bool(), answer["registry_sequence"].as_u64()), (Some(false), Some(4)));
+    let metrics = String::from_utf8(b.get("/metrics", &[]).await.body.to_vec()).unwrap();
+    assert_eq!(mirror_metric(&metrics, "trustnode_mirror_feed_events_total", &fixture, None), 3.0, "{metrics}");
+}
+
+#[tokio::test]
 async fn a_mirror_polls_whole_snapshots_when_the_upstream_has_no_feed() {
     let mut fixture = Fixture::new();
     let older = Replayer::default();
