@@ -85,6 +85,9 @@ pub struct Feed {
     /// Sequence → its event, made by the first reader that needs it while the others wait for that one. A refusal
     /// is kept too: making it may have cost parsing two large snapshots, which asking again must not repeat.
     events: Mutex<BTreeMap<u64, Arc<OnceCell<Made>>>>,
+    /// The stored snapshot parsed last, with its JWS: making the events of a page in order needs each snapshot as
+    /// one event's `next` and the following event's `previous`, and it is read and parsed once, not twice.
+    last_parsed: Mutex<Option<(u64, Arc<CanonicalSnapshot>, String)>>,
 }
 
 impl Feed {
@@ -124,11 +127,13 @@ impl Feed {
 
     async fn make(&self, sequence: u64) -> Made {
         let max_changes = self.max_changes;
-        let (next, jws) = self.content(sequence).await?;
+        // The previous snapshot first, so that the one left in `last_parsed` is this event's: the next event's
+        // previous.
         let previous = match sequence {
             1 => None,
             _ => Some(self.content(sequence - 1).await?.0),
         };
+        let (next, jws) = self.content(sequence).await?;
         tokio::task::spawn_blocking(move || {
             let internal = |why: String| EventUnavailable::Internal { sequence, why };
             let previous = previous.as_ref().map(|p| p.content());
@@ -152,13 +157,20 @@ impl Feed {
             let jws = published.jws.clone();
             return Ok((published, jws));
         }
+        let last_parsed = self.last_parsed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        if let Some((_, parsed, jws)) = last_parsed.filter(|(parsed, ..)| *parsed == sequence) {
+            return Ok((parsed, jws));
+        }
         let stored = self.registry.stored(sequence).await.ok_or(EventUnavailable::HistoryUnavailable(sequence))?;
-        let parsed =
+        let (parsed, jws) =
             tokio::task::spawn_blocking(move || CanonicalSnapshot::parse(stored.bytes).map(|p| (p, stored.jws)))
                 .await
                 .map_err(|join| EventUnavailable::Internal { sequence, why: join.to_string() })?
                 .map_err(|error| EventUnavailable::Internal { sequence, why: error.to_string() })?;
-        Ok((Arc::new(parsed.0), parsed.1))
+        let parsed = Arc::new(parsed);
+        *self.last_parsed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Some((sequence, parsed.clone(), jws.clone()));
+        Ok((parsed, jws))
     }
 }
 
@@ -235,7 +247,12 @@ impl Feeds {
             .iter()
             .map(|registry| {
                 let events = Mutex::new(BTreeMap::new());
-                let feed = Feed { registry: registry.clone(), max_changes: config.max_event_changes, events };
+                let feed = Feed {
+                    registry: registry.clone(),
+                    max_changes: config.max_event_changes,
+                    events,
+                    last_parsed: Mutex::default(),
+                };
                 (registry.authority_id().to_owned(), Arc::new(feed))
             })
             .collect();
