@@ -14,6 +14,7 @@ use crate::identity::NodeIdentity;
 use crate::mirror::Mirrors;
 use crate::telemetry::metrics::{Family, Metrics};
 use crate::telemetry::readiness::Readiness;
+use crate::telemetry::trqp_batches::TrqpBatchMetrics;
 use crate::verifier::{Grounds, ProofMemo};
 use crate::webhooks::Webhooks;
 use trustnode_credential::contexts::ContextSet;
@@ -35,6 +36,8 @@ pub struct NodeState {
     pub webhooks: Webhooks,
     /// Metrics; other parts of the node register their families here.
     pub metrics: Metrics,
+    /// TRQP batches and their queries answered.
+    pub trqp_batches: TrqpBatchMetrics,
     /// Readiness conditions; other parts of the node add theirs here.
     pub readiness: Readiness,
     /// The mirrored registries' pollers and status.
@@ -113,8 +116,10 @@ pub async fn open(config: Config) -> Result<NodeState, NodeError> {
     let feeds = Feeds::new(&registries, &config.feed, &metrics);
     let identity = Arc::new(identity);
     let webhooks = Webhooks::new(&config, &feeds, &identity, &metrics)?;
+    let trqp_batches = TrqpBatchMetrics::register(&metrics);
     Ok(NodeState {
         resolver: Arc::new(resolver),
+        trqp_batches,
         feeds,
         webhooks,
         registries,

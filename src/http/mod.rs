@@ -57,8 +57,6 @@ pub struct HttpState {
     pub node: Arc<NodeState>,
     /// The admission pools: the guard takes each request's slot, and a batch handler the slots of its extra weight.
     pub(crate) pools: admission::Pools,
-    /// Batches and their queries answered.
-    pub(crate) trqp_batches: trqp::BatchMetrics,
     /// TRQP batches decided at once: one per core.
     pub(crate) batch_workers: Arc<tokio::sync::Semaphore>,
     /// Rendered resolution answers reused within their second.
@@ -127,7 +125,6 @@ pub fn router(node: Arc<NodeState>) -> Router {
         answers: microcache::MicroCache::new(node.config.resolver.answer_slots),
         trqp_answers: microcache::MicroCache::new(node.config.trqp.answer_slots),
         pools: admission::Pools::new(&node.config),
-        trqp_batches: trqp::BatchMetrics::register(&node.metrics),
         batch_workers: Arc::new(tokio::sync::Semaphore::new(crate::node::cores())),
         node,
     });

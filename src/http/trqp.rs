@@ -44,7 +44,6 @@ use super::microcache::{request_key, unix_second, MAX_VALUE_BYTES};
 use super::problem::{Problem, Refusal};
 use super::HttpState;
 use crate::clock::now;
-use crate::telemetry::metrics::{Family, Metrics};
 use trustnode_registry::batch::{BatchAnswer, BatchRequest, Pinned};
 use trustnode_registry::model::{StatementKind, Timestamp};
 use trustnode_registry::proof::ProvableRegistry;
@@ -256,50 +255,11 @@ fn evaluate_batch(
         }
     }
     let answer = answer.finish(&pinned);
-    state.trqp_batches.record(kind, &statuses);
+    state.node.trqp_batches.record(kind, &statuses);
     if signed {
         return sign(state, BATCH_JWS_TYPE, &answer);
     }
     Ok(answer)
-}
-
-/// The metrics of TRQP batches: batches answered, and their queries by the status each was answered with.
-pub struct BatchMetrics {
-    batches: Arc<Family<1>>,
-    queries: Arc<Family<2>>,
-}
-
-impl std::fmt::Debug for BatchMetrics {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BatchMetrics").finish_non_exhaustive()
-    }
-}
-
-impl BatchMetrics {
-    /// Registers the families with `metrics`.
-    pub(crate) fn register(metrics: &Metrics) -> BatchMetrics {
-        BatchMetrics {
-            batches: metrics.counter(
-                "trustnode_trqp_batches_total",
-                "TRQP batches answered (200), by endpoint (authorization, recognition).",
-                ["endpoint"],
-            ),
-            queries: metrics.counter(
-                "trustnode_trqp_batch_queries_total",
-                "Queries of answered TRQP batches, by endpoint and the status the item was answered with.",
-                ["endpoint", "status"],
-            ),
-        }
-    }
-
-    /// Counts one batch of `kind`'s endpoint whose items had these `(status, count)`s.
-    fn record(&self, kind: StatementKind, statuses: &[(u16, u64)]) {
-        let endpoint = kind.as_str();
-        self.batches.add([endpoint], 1.0);
-        for (status, count) in statuses {
-            self.queries.add([endpoint, &status.to_string()], *count as f64);
-        }
-    }
 }
 
 /// `GET /metadata?authority_id=`: the registry's name, governance framework, current snapshot and endpoints.
