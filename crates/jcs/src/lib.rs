@@ -6,12 +6,16 @@
 //! and the double that ECMAScript would read it as no longer agree, so signing it would sign something else than
 //! what a verifier in another language sees; that includes doubles such as `1e17` whose canonical form is such an
 //! integer. Other numbers are accepted and written the ECMAScript way.
+//!
+//! [`proof_hash_data`] is the one place the JCS Data Integrity suites turn proof options and a document into the
+//! bytes they sign: the credential core and the did:webvh log verifier both use it.
 //! No I/O here.
 
 use std::cmp::Ordering;
 
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
+use sha2::Digest;
 
 /// The largest integer magnitude every JSON implementation reads exactly: 2^53.
 const MAX_SAFE_INTEGER: u64 = 1 << 53;
@@ -41,6 +45,13 @@ pub fn canonicalize(value: &Value) -> Result<Vec<u8>, JcsError> {
 pub fn to_canonical<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, JcsError> {
     let value = serde_json::to_value(value).map_err(|e| JcsError::NotJson(e.to_string()))?;
     canonicalize(&value)
+}
+
+/// Data Integrity's hash data for the JCS cryptosuites (eddsa-jcs-2022, ecdsa-jcs-2019): `D(JCS(options)) ‖
+/// D(JCS(document))`, where `options` is the proof without `proofValue` and `document` the secured data without
+/// `proof`. The signature covers these bytes.
+pub fn proof_hash_data<D: Digest>(options: &Value, document: &Value) -> Result<Vec<u8>, JcsError> {
+    Ok([D::digest(canonicalize(options)?), D::digest(canonicalize(document)?)].concat())
 }
 
 /// Appends the canonical bytes of `value` to `out`.
