@@ -148,9 +148,14 @@ impl LogBuilder {
         }
     }
 
-    /// Changes version `version` (1-based) with `change` (which sees the entry without `proof`). With `rehash` its
-    /// `versionId` gets the hash of the changed entry (keeping the number the change left); with a `signer` it is
-    /// signed again, otherwise it keeps its old proof. Later entries are left as they were.
+    /// Forgets every witness proof (to write another witness file for the same log).
+    pub fn clear_witness_proofs(&mut self) {
+        self.witness_proofs.clear();
+    }
+
+    /// Changes version `version` (1-based) with `change` (which sees the whole entry, `proof` included). With
+    /// `rehash` its `versionId` gets the hash of the changed entry (keeping the number the change left); with a
+    /// `signer` its proof is replaced by one over the changed entry. Later entries are left as they were.
     pub fn tamper(
         &mut self,
         version: usize,
@@ -163,18 +168,17 @@ impl LogBuilder {
             _ => self.version_id(version - 1),
         };
         let entry = &mut self.entries[version - 1];
-        let proof = entry.remove("proof");
         change(entry);
         if rehash {
             let number = entry["versionId"].as_str().and_then(|id| id.split('-').next()).unwrap_or("0").to_owned();
             let hash = entry_hash(entry, &previous).expect("a tampered entry is still canonical JSON");
             entry.insert("versionId".into(), json!(format!("{number}-{hash}")));
         }
-        let proof = match signer {
-            Some(signer) => json!([sign(&Value::Object(entry.clone()), signer, &entry["versionTime"])]),
-            None => proof.unwrap_or(Value::Null),
-        };
-        entry.insert("proof".into(), proof);
+        if let Some(signer) = signer {
+            entry.remove("proof");
+            let proof = sign(&Value::Object(entry.clone()), signer, &entry["versionTime"]);
+            entry.insert("proof".into(), json!([proof]));
+        }
     }
 
     /// The bytes of `did.jsonl`: one entry per line, each ending in a newline.
