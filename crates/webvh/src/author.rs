@@ -56,7 +56,8 @@ pub struct LogBuilder {
 
 impl LogBuilder {
     /// Creates a DID at `place` (the identifier after the SCID: `example.com`, `example.com%3A8443:dids:issuer`)
-    /// with a first entry carrying `parameters` (an object; `method` and `scid` are added) and the document
+    /// with a first entry carrying `parameters` (an object; `scid` is added, and `method` `did:webvh:1.0` unless it
+    /// names one) and the document
     /// `document(did)`, signed by `signer` at `time`.
     pub fn create(
         place: &str,
@@ -66,7 +67,7 @@ impl LogBuilder {
         signer: &SigningKey,
     ) -> LogBuilder {
         let mut parameters = parameters.as_object().cloned().unwrap_or_default();
-        parameters.insert("method".into(), json!("did:webvh:1.0"));
+        parameters.entry("method").or_insert_with(|| json!("did:webvh:1.0"));
         parameters.insert("scid".into(), json!(SCID_PLACEHOLDER));
         let did = format!("did:webvh:{SCID_PLACEHOLDER}:{place}");
         let template = json!({
