@@ -6,12 +6,16 @@
 //! and the double that ECMAScript would read it as no longer agree, so signing it would sign something else than
 //! what a verifier in another language sees; that includes doubles such as `1e17` whose canonical form is such an
 //! integer. Other numbers are accepted and written the ECMAScript way.
+//!
+//! [`proof_hash_data`] is the one place the JCS Data Integrity suites turn proof options and a document into the
+//! bytes they sign: the credential core and the did:webvh log verifier both use it.
 //! No I/O here.
 
 use std::cmp::Ordering;
 
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
+use sha2::Digest;
 
 /// The largest integer magnitude every JSON implementation reads exactly: 2^53.
 const MAX_SAFE_INTEGER: u64 = 1 << 53;
@@ -41,6 +45,13 @@ pub fn canonicalize(value: &Value) -> Result<Vec<u8>, JcsError> {
 pub fn to_canonical<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, JcsError> {
     let value = serde_json::to_value(value).map_err(|e| JcsError::NotJson(e.to_string()))?;
     canonicalize(&value)
+}
+
+/// Data Integrity's hash data for the JCS cryptosuites (eddsa-jcs-2022, ecdsa-jcs-2019): `D(JCS(options)) ‖
+/// D(JCS(document))`, where `options` is the proof without `proofValue` and `document` the secured data without
+/// `proof`. The signature covers these bytes.
+pub fn proof_hash_data<D: Digest>(options: &Value, document: &Value) -> Result<Vec<u8>, JcsError> {
+    Ok([D::digest(canonicalize(options)?), D::digest(canonicalize(document)?)].concat())
 }
 
 /// Appends the canonical bytes of `value` to `out`.
@@ -332,5 +343,17 @@ mod tests {
             canonical_text(r#"{"b":[{"z":1,"a":2}],"a":{"y":true,"x":1.0}}"#).unwrap(),
             r#"{"a":{"x":1,"y":true},"b":[{"a":2,"z":1}]}"#
         );
+    }
+
+    #[test]
+    fn proof_hash_data_matches_the_w3c_eddsa_jcs_2022_vector() {
+        let vectors = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/credentials/eddsa-jcs-2022/");
+        let read = |name: &str| std::fs::read_to_string(format!("{vectors}{name}")).unwrap();
+        let options: Value = serde_json::from_str(&read("proofConfigJCS.json")).unwrap();
+        let mut document: Value = serde_json::from_str(&read("signedJCS.json")).unwrap();
+        document.as_object_mut().unwrap().remove("proof");
+        let combined = proof_hash_data::<sha2::Sha256>(&options, &document).unwrap();
+        let hex: String = combined.iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(hex, read("combinedHashJCS.txt").trim());
     }
 }
