@@ -88,7 +88,7 @@ pub(crate) enum Severity {
 /// deactivation policy.
 pub(crate) fn version_used(did: &str, method: &str, as_of: AsOf, metadata: &Map<String, Value>) -> VersionUsed {
     let text = |name: &str| metadata.get(name).and_then(Value::as_str);
-    let latest = metadata.get("versionId").is_some() && metadata.get("nextVersionId").is_none();
+    let latest = !metadata.contains_key("nextVersionId");
     let deactivated = metadata.get("deactivated").and_then(Value::as_bool).unwrap_or(false);
     // Nothing follows a deactivating version, so the last version's time (`updated`) is the deactivation's.
     let deactivated_at = text("updated").filter(|_| deactivated);
@@ -101,12 +101,13 @@ pub(crate) fn version_used(did: &str, method: &str, as_of: AsOf, metadata: &Map<
         "id": did,
         "method": method,
         "asOf": {"time": as_of_time, "source": as_of_source},
-        "version": {
+        // A resolution that failed may have no version to name.
+        "version": metadata.contains_key("versionId").then(|| json!({
             "versionId": text("versionId"),
             "versionTime": text("versionTime"),
             "versionNumber": metadata.get("versionNumber"),
             "latest": latest,
-        },
+        })),
         "updated": text("updated"),
         "deactivated": deactivated,
         "deactivatedAt": deactivated_at,
@@ -244,6 +245,8 @@ mod tests {
         assert_eq!(codes(&used), [(Severity::Warning, "issuance_time_unknown")]);
         assert_eq!(used.evidence["version"]["latest"], true);
         assert_eq!(used.evidence["asOf"]["source"], "none");
+        let failed = version_used(DID, "webvh", AsOf::Unknown, &Map::new());
+        assert_eq!(failed.evidence["version"], Value::Null, "no version is named when none was resolved");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod conformance_registry;
 mod crash_safety;
 mod credential_interop;
 mod credentials;
+mod credentials_webvh;
 mod did_jwk;
 mod did_key;
 mod did_web;
