@@ -285,19 +285,13 @@ fn hash_data<D: Digest>(options: &[u8], document: &[u8]) -> Vec<u8> {
 /// or P-384 with SHA-384 of the message. Any other key type never verifies; callers check the type first to name it.
 pub(crate) fn signature_holds(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
     match key {
-        PublicKey::Ed25519(_) => ed25519_verify(&key.raw_bytes(), message, signature),
+        PublicKey::Ed25519(key) => key.verify(message, signature),
         PublicKey::P256(point) => p256::ecdsa::Signature::from_slice(signature)
             .is_ok_and(|signature| p256::ecdsa::VerifyingKey::from(point).verify(message, &signature).is_ok()),
         PublicKey::P384(point) => p384::ecdsa::Signature::from_slice(signature)
             .is_ok_and(|signature| p384::ecdsa::VerifyingKey::from(point).verify(message, &signature).is_ok()),
         _ => false,
     }
-}
-
-fn ed25519_verify(key: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    let Ok(key) = <[u8; 32]>::try_from(key) else { return false };
-    let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else { return false };
-    ed25519_dalek::VerifyingKey::from_bytes(&key).is_ok_and(|key| key.verify_strict(message, &signature).is_ok())
 }
 
 #[cfg(test)]

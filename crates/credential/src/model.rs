@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use time::PrimitiveDateTime;
 
 use crate::error::CredentialError;
 
@@ -186,12 +187,26 @@ fn date(document: &Map<String, Value>, member: &'static str) -> Result<Option<Of
     document.get(member).map(|value| parse_date(value, member)).transpose()
 }
 
-/// A date-time member: RFC 3339 with a time zone, as VCDM 2.0's `dateTimeStamp` requires.
+/// A date-time member: RFC 3339 with a time zone, as VCDM 2.0's `dateTimeStamp` requires; VCDM 1.1's
+/// [`ZONE_OPTIONAL`] members may also leave the zone out.
 pub(crate) fn parse_date(value: &Value, member: &'static str) -> Result<OffsetDateTime, CredentialError> {
     let text = value.as_str().ok_or(CredentialError::InvalidMember { member, expected: "a date-time string" })?;
     OffsetDateTime::parse(text, &Rfc3339)
+        .or_else(|error| match ZONE_OPTIONAL.contains(&member) {
+            true => PrimitiveDateTime::parse(text, ZONELESS).map(PrimitiveDateTime::assume_utc).map_err(|_| error),
+            false => Err(error),
+        })
         .map_err(|_| CredentialError::InvalidDateTime { member, value: text.to_owned() })
 }
+
+/// VCDM 1.1's `issuanceDate` and `expirationDate` are `xsd:dateTime`, whose time zone is optional. One without a
+/// zone is read as UTC: the issuer's zone is unknown, and UTC is what the node's clock and answers use (JavaScript
+/// verifiers such as verifier-core read it in their server's zone, so they may disagree by the zone's offset).
+const ZONE_OPTIONAL: [&str; 2] = ["issuanceDate", "expirationDate"];
+
+/// `xsd:dateTime` without a zone: seconds required, any fraction.
+const ZONELESS: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]");
 
 pub(crate) fn proofs(document: &Map<String, Value>) -> Result<Vec<&Map<String, Value>>, CredentialError> {
     let Some(proof) = document.get("proof") else { return Ok(Vec::new()) };
@@ -252,6 +267,36 @@ mod tests {
         let mut undated = value;
         undated.as_object_mut().unwrap().remove("issuanceDate");
         assert_eq!(Credential::parse(undated), Err(CredentialError::MissingMember("issuanceDate")));
+    }
+
+    #[test]
+    fn vcdm_1_1_dates_without_a_zone_are_utc_and_vcdm_2_dates_need_one() {
+        let dated = |issued: &str, expires: &str| {
+            Credential::parse(json!({
+                "@context": [CONTEXT_V1_1],
+                "type": "VerifiableCredential",
+                "issuer": "did:example:issuer",
+                "issuanceDate": issued,
+                "expirationDate": expires,
+            }))
+        };
+        let parsed = dated("2020-01-01T10:30:00", "2030-06-01T00:00:00.250").unwrap();
+        assert_eq!(parsed.valid_from().unwrap().unix_timestamp(), 1_577_874_600);
+        assert_eq!(parsed.valid_until().unwrap().millisecond(), 250);
+        assert_eq!(
+            dated("2020-01-01", "2030-01-01T00:00:00Z"),
+            Err(CredentialError::InvalidDateTime { member: "issuanceDate", value: "2020-01-01".into() }),
+            "a date without a time is not an xsd:dateTime"
+        );
+        assert!(matches!(
+            dated("2020-01-01T10:30:00Z", "2030-13-01T00:00:00"),
+            Err(CredentialError::InvalidDateTime { member: "expirationDate", .. })
+        ));
+        // VCDM 2.0's dateTimeStamp requires the zone.
+        assert_eq!(
+            Credential::parse(credential(json!({"validFrom": "2026-01-01T00:00:00"}))),
+            Err(CredentialError::InvalidDateTime { member: "validFrom", value: "2026-01-01T00:00:00".into() })
+        );
     }
 
     #[test]

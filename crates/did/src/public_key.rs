@@ -36,6 +36,8 @@ use p256::elliptic_curve::{self, AffinePoint, CurveArithmetic, FieldBytesSize};
 use pkcs1::der::asn1::UintRef;
 #[cfg(feature = "rsa")]
 use pkcs1::der::{Decode, Encode};
+use std::sync::OnceLock;
+
 use serde_json::{Map, Value};
 
 use super::curve25519::{ed25519_to_x25519, Refusal, LOW_ORDER_U};
@@ -149,11 +151,23 @@ const SECRET_KEY_CODECS: std::ops::RangeInclusive<u64> = 0x1300..=0x13ff;
 
 /// An Ed25519 public key: its canonical encoding and the u-coordinate of its X25519 counterpart, found while
 /// validating it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Ed25519Key {
     encoded: [u8; 32],
     x25519: [u8; 32],
+    /// The decompressed point, made on the first signature check and kept: resolving a did:key never needs it,
+    /// while a verifier holding a resolved key checks many signatures with it (decompressing is a field
+    /// exponentiation, a tenth of a check). `None` inside: ed25519-dalek refused a key this module accepted.
+    verifying: OnceLock<Option<ed25519_dalek::VerifyingKey>>,
 }
+
+impl PartialEq for Ed25519Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.encoded == other.encoded
+    }
+}
+
+impl Eq for Ed25519Key {}
 
 /// An X25519 public key: a canonical, non-low-order Montgomery u-coordinate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,7 +264,15 @@ impl Ed25519Key {
             Refusal::NotOnCurve => invalid_public_key("ed25519-pub key is not a point on the curve"),
             Refusal::SmallOrder => invalid_public_key("ed25519-pub key is a small-order point"),
         })?;
-        Ok(Ed25519Key { encoded, x25519 })
+        Ok(Ed25519Key { encoded, x25519, verifying: OnceLock::new() })
+    }
+
+    /// Whether `signature` (64 bytes) is this key's signature of `message`, by RFC 8032's rules with the strict
+    /// checks (canonical `S`, no small-order `R`), which refuse the malleable signatures lax verifiers accept.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else { return false };
+        let key = self.verifying.get_or_init(|| ed25519_dalek::VerifyingKey::from_bytes(&self.encoded).ok());
+        key.is_some_and(|key| key.verify_strict(message, &signature).is_ok())
     }
 }
 
@@ -681,6 +703,34 @@ mod tests {
             assert_eq!(code(PublicKey::from_raw(KeyType::X25519, &u)), Some(ErrorCode::InvalidPublicKey));
         }
         assert!(PublicKey::from_raw(KeyType::X25519, &[9u8; 32]).is_ok());
+    }
+
+    #[test]
+    fn ed25519_signatures_are_checked_strictly_with_the_kept_point() {
+        use ed25519_dalek::Signer as _;
+        let secret = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let raw = secret.verifying_key().to_bytes();
+        let PublicKey::Ed25519(key) = PublicKey::from_raw(KeyType::Ed25519, &raw).unwrap() else { unreachable!() };
+        let signature = secret.sign(b"message").to_bytes();
+        assert!(key.verify(b"message", &signature));
+        // The second check uses the point the first one decompressed, and must agree with it.
+        assert!(key.verify(b"message", &signature) && !key.verify(b"massage", &signature));
+        assert!(!key.verify(b"message", &signature[..63]), "a short signature is refused, not a panic");
+        // S + L is the same signature to a lax verifier; strict checking refuses the non-canonical S.
+        const L: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut malleated = signature;
+        let mut carry = 0u16;
+        for (byte, add) in malleated[32..].iter_mut().zip(L) {
+            let sum = u16::from(*byte) + u16::from(add) + carry;
+            *byte = sum as u8;
+            carry = sum >> 8;
+        }
+        assert!(!key.verify(b"message", &malleated));
+        let other = ed25519_dalek::SigningKey::from_bytes(&[8; 32]).sign(b"message").to_bytes();
+        assert!(!key.verify(b"message", &other), "another key's signature");
     }
 
     #[test]
