@@ -4,7 +4,8 @@
 
 Seeds are what the parsers see in production: method-specific ids of the did:key, did:jwk and did:web vectors (valid
 and invalid), full DID URLs, Accept headers, TRQP bodies, the example registry's signed snapshots and their JWS,
-the Bitstring Status List specification's example list and entries, and the signed credentials of the RDF cryptosuites.
+the Bitstring Status List specification's example list and entries, the signed credentials of the RDF cryptosuites, and the did:webvh test suite's logs (with their witness files after
+a NUL byte).
 """
 import hashlib
 import json
@@ -85,3 +86,8 @@ for signed in sorted((vectors / "credentials").glob("*rdfc*/signed*.json")) + so
     (vectors / "credentials").glob("Ed25519Signature2020/signed*.json")
 ) + sorted((vectors / "credentials" / "dcc").glob("*.json")):
     seed("credential_rdf", signed.read_bytes())
+
+# did:webvh: every log of the test-suite copy, its witness file (if any) after a NUL byte, as webvh_log.rs reads them.
+for log in sorted((root / "crates" / "webvh" / "tests" / "vectors").glob("*/*/did.jsonl")):
+    witness = log.with_name("did-witness.json")
+    seed("webvh_log", log.read_bytes() + (b"\0" + witness.read_bytes() if witness.exists() else b""))

@@ -56,7 +56,8 @@ pub struct LogBuilder {
 
 impl LogBuilder {
     /// Creates a DID at `place` (the identifier after the SCID: `example.com`, `example.com%3A8443:dids:issuer`)
-    /// with a first entry carrying `parameters` (an object; `method` and `scid` are added) and the document
+    /// with a first entry carrying `parameters` (an object; `scid` is added, and `method` `did:webvh:1.0` unless it
+    /// names one) and the document
     /// `document(did)`, signed by `signer` at `time`.
     pub fn create(
         place: &str,
@@ -66,7 +67,7 @@ impl LogBuilder {
         signer: &SigningKey,
     ) -> LogBuilder {
         let mut parameters = parameters.as_object().cloned().unwrap_or_default();
-        parameters.insert("method".into(), json!("did:webvh:1.0"));
+        parameters.entry("method").or_insert_with(|| json!("did:webvh:1.0"));
         parameters.insert("scid".into(), json!(SCID_PLACEHOLDER));
         let did = format!("did:webvh:{SCID_PLACEHOLDER}:{place}");
         let template = json!({
@@ -148,9 +149,14 @@ impl LogBuilder {
         }
     }
 
-    /// Changes version `version` (1-based) with `change` (which sees the entry without `proof`). With `rehash` its
-    /// `versionId` gets the hash of the changed entry (keeping the number the change left); with a `signer` it is
-    /// signed again, otherwise it keeps its old proof. Later entries are left as they were.
+    /// Forgets every witness proof (to write another witness file for the same log).
+    pub fn clear_witness_proofs(&mut self) {
+        self.witness_proofs.clear();
+    }
+
+    /// Changes version `version` (1-based) with `change` (which sees the whole entry, `proof` included). With
+    /// `rehash` its `versionId` gets the hash of the changed entry (keeping the number the change left); with a
+    /// `signer` its proof is replaced by one over the changed entry. Later entries are left as they were.
     pub fn tamper(
         &mut self,
         version: usize,
@@ -163,18 +169,17 @@ impl LogBuilder {
             _ => self.version_id(version - 1),
         };
         let entry = &mut self.entries[version - 1];
-        let proof = entry.remove("proof");
         change(entry);
         if rehash {
             let number = entry["versionId"].as_str().and_then(|id| id.split('-').next()).unwrap_or("0").to_owned();
             let hash = entry_hash(entry, &previous).expect("a tampered entry is still canonical JSON");
             entry.insert("versionId".into(), json!(format!("{number}-{hash}")));
         }
-        let proof = match signer {
-            Some(signer) => json!([sign(&Value::Object(entry.clone()), signer, &entry["versionTime"])]),
-            None => proof.unwrap_or(Value::Null),
-        };
-        entry.insert("proof".into(), proof);
+        if let Some(signer) = signer {
+            entry.remove("proof");
+            let proof = sign(&Value::Object(entry.clone()), signer, &entry["versionTime"]);
+            entry.insert("proof".into(), json!([proof]));
+        }
     }
 
     /// The bytes of `did.jsonl`: one entry per line, each ending in a newline.

@@ -81,7 +81,9 @@ impl History {
     /// The version a query names. NOT_FOUND when no verified version matches; the verification failure when the
     /// query asks for the latest version of a log whose tail failed, or lands on or beyond the failed entry.
     pub fn select(&self, query: &VersionQuery) -> Result<Version<'_>, ResolutionError> {
-        let last = self.records.len() - 1;
+        let Some(last) = self.records.len().checked_sub(1) else {
+            return Err(not_found("the DID has no verified version"));
+        };
         let index = match query {
             VersionQuery::Latest => Some(last),
             VersionQuery::Id(id) => self.records.iter().position(|record| &record.version_id == id),
@@ -119,7 +121,7 @@ impl History {
         self.records.len()
     }
 
-    /// Always false: a history has at least its first version (kept for the `len` convention).
+    /// Whether no version was verified (never, for a history `Log::verify` returned).
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
@@ -162,12 +164,13 @@ fn method_keys(document: &Value) -> Vec<MethodKey> {
 }
 
 impl<'a> Version<'a> {
-    fn record(&self) -> &'a crate::history::Record {
+    fn record(&self) -> &'a Record {
         &self.history.records[self.index]
     }
 
-    fn last(&self) -> &'a crate::history::Record {
-        &self.history.records[self.history.records.len() - 1]
+    fn last(&self) -> &'a Record {
+        // A Version exists only for an index into a non-empty history.
+        self.history.records.last().unwrap_or(self.record())
     }
 
     /// The DID document of this version, with the implicit `#files` and `#whois` services; `None` when this version

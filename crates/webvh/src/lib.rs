@@ -11,17 +11,20 @@
 //!   *active* `updateKeys`, the `did:key` body and fragment identical), pre-rotation (`nextKeyHashes`: the next
 //!   entry restates `updateKeys` and `nextKeyHashes`, every key committed), deactivation (nothing after it),
 //!   portability (a move only with `portable: true` from the first entry, the old DID in `alsoKnownAs`), every
-//!   `state.id` a did:webvh DID with the log's SCID — and then the witness proofs (see `witness`). At least one
+//!   `state.id` a did:webvh DID with the log's SCID — and then the witness proofs: an entry needs the list in force
+//!   before it (a list replacing `{}` applies to its own entry), approved by distinct witnesses for that entry or a
+//!   later one of this log (a witness id may also be written as a bare Multikey, as didwebvh-rs does). At least one
 //!   verified `state.id` must be the DID asked for.
 //! - [`History::select`] answers `Latest`, `versionId`, `versionTime` and `versionNumber` queries with the document
 //!   and its metadata.
 //!
-//! Behaviour this crate decides (also in `docs/did-webvh.md`):
+//! Behaviour this crate decides (also in `docs/did-webvh.md`, with the differences from other implementations):
 //! - **Invalid tail.** Verification stops at the first failing entry; [`Verification`] holds the valid prefix *and*
 //!   that failure. `Latest` is refused with the failure (a verifier must not silently get an old key), and so is a
-//!   `versionTime` after the last valid version or a `versionId`/`versionNumber` that is not in the prefix; an
+//!   `versionTime` at or after the last valid version or a `versionId`/`versionNumber` outside the prefix; an
 //!   explicit query naming a version in the prefix still resolves (the specification allows it). An entry that is
-//!   not witnessed ends the prefix just before it.
+//!   not witnessed ends the prefix just before it; an entry that failed its own checks stays the failure reported
+//!   even when it leaves earlier entries unwitnessed.
 //! - **Implicit services.** Every version's document gets `<did>#files` (`relativeRef`, the log's directory without
 //!   `.well-known/`, ending in `/`) and `<did>#whois` (`LinkedVerifiablePresentation`, `whois.vp` there) unless it
 //!   defines a service with that id (relative or absolute). Absolute ids, like every other id in the documents.

@@ -50,7 +50,7 @@ pub(crate) fn check<'p>(
         return Err((Rule::UnauthorizedKey, format!("{multikey} is not an authorized key here")));
     }
     let key = match trustnode_did::key::decode(multikey) {
-        Ok(key @ PublicKey::Ed25519(_)) => key,
+        Ok(PublicKey::Ed25519(key)) => key,
         Ok(other) => return Err(bad(format!("{multikey} is a {} key, not Ed25519", other.key_type().name()))),
         Err(error) => return Err(bad(format!("{multikey} is not a key: {}", error.detail))),
     };
@@ -62,7 +62,7 @@ pub(crate) fn check<'p>(
     options.remove("proofValue");
     let message = trustnode_jcs::proof_hash_data::<Sha256>(&Value::Object(options), document)
         .map_err(|error| bad(format!("the signed data has no canonical form: {error}")))?;
-    if !ed25519_verify(&key, &message, &signature) {
+    if !key.verify(&message, &signature) {
         return Err(bad(format!("the signature by {multikey} does not verify")));
     }
     Ok(multikey)
@@ -72,11 +72,4 @@ pub(crate) fn check<'p>(
 fn did_key_method(method: &str) -> Option<&str> {
     let (body, fragment) = method.strip_prefix("did:key:")?.split_once('#')?;
     (body == fragment && !body.is_empty()).then_some(body)
-}
-
-// Shim until trustnode-did's `Ed25519Key::verify` lands on main: the same strict verification.
-fn ed25519_verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
-    let Ok(key) = <[u8; 32]>::try_from(key.raw_bytes()) else { return false };
-    let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else { return false };
-    ed25519_dalek::VerifyingKey::from_bytes(&key).is_ok_and(|key| key.verify_strict(message, &signature).is_ok())
 }

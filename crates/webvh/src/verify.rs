@@ -22,7 +22,8 @@ use crate::{proof, witness, FUTURE_TOLERANCE};
 pub struct Verification {
     /// The verified versions (possibly fewer than the log has).
     pub history: Option<History>,
-    /// The first failure, if any.
+    /// The first entry that failed its own checks or, when every entry passed them, the first entry not
+    /// witnessed; `None` when the whole log verified.
     pub failure: Option<LogError>,
 }
 
@@ -59,10 +60,12 @@ pub(crate) fn verify(log: Log, did: &str, witness_proofs: Option<&[u8]>, now: Of
     let required: Vec<Option<&Witnesses>> = verified.iter().map(|v| v.record.witnesses.as_ref()).collect();
     let version_ids: Vec<&str> = verified.iter().map(|v| v.record.version_id.as_str()).collect();
     if let Err(error) = witness::check(&required, &version_ids, witness_proofs, &log.limits) {
-        // An unwitnessed entry ends the valid prefix there, before any later failure.
+        // An unwitnessed entry ends the valid prefix there. When an entry failed its own checks, that stays the
+        // failure reported: approvals given to entries after it cannot count, and that is why entries before it
+        // may be left unwitnessed, but the cause is the failed entry.
         let cut = error.entry.map_or(0, |entry| entry as usize - 1);
         verified.truncate(cut);
-        failure = Some(error);
+        failure = failure.or(Some(error));
     }
     if !verified.iter().any(|v| v.record.document.get("id").and_then(Value::as_str) == Some(did)) {
         let never_named = LogError::whole(Rule::StateId, format!("no verified entry's state.id is {did}"));
