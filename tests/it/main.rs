@@ -42,3 +42,4 @@ mod trqp;
 mod trqp_batch;
 mod web_faults;
 mod webhooks;
+mod webvh;
