@@ -37,8 +37,9 @@ impl Published {
     }
 }
 
-/// The issuer whose key A is rotated to B on 2025-06-01, and the one deactivated that day.
-fn issuers(port: u16) -> (Published, Published) {
+/// The issuer whose key A is rotated to B on 2025-06-01; the one deactivated that day; and one rotated like the
+/// first whose third entry (2025-09-01) was altered after signing, so its log verifies only up to version 2.
+fn issuers(port: u16) -> [Published; 3] {
     let update = key();
     let parameters = json!({"updateKeys": [multikey(&update)]});
     let create = |place: &str, key_a: &SigningKey| {
@@ -50,25 +51,33 @@ fn issuers(port: u16) -> (Published, Published) {
             &update,
         )
     };
-    let (key_a, key_b) = (key(), key());
-    let mut rotated = create(&format!("issuer.test%3A{port}"), &key_a);
-    let did = rotated.did();
-    rotated.update(json!({}), Some(document(&did, &[&key_b])), datetime!(2025-06-01 0:00 UTC), &update);
-    let rotated = Published { log: rotated, key_a, key_b };
+    let rotate = |place: &str| {
+        let (key_a, key_b) = (key(), key());
+        let mut log = create(place, &key_a);
+        let did = log.did();
+        log.update(json!({}), Some(document(&did, &[&key_b])), datetime!(2025-06-01 0:00 UTC), &update);
+        Published { log, key_a, key_b }
+    };
+    let rotated = rotate(&format!("issuer.test%3A{port}"));
 
     let (key_a, key_b) = (key(), key());
     let mut closed = create(&format!("issuer.test%3A{port}:dids:closed"), &key_a);
     closed.deactivate(datetime!(2025-06-01 0:00 UTC), &update);
-    (rotated, Published { log: closed, key_a, key_b })
+
+    let mut broken = rotate(&format!("issuer.test%3A{port}:dids:broken"));
+    broken.log.update(json!({}), None, datetime!(2025-09-01 0:00 UTC), &update);
+    broken.log.tamper(3, false, None, |entry| entry["state"]["alsoKnownAs"] = json!(["did:example:forged"]));
+    [rotated, Published { log: closed, key_a, key_b }, broken]
 }
 
-/// The test origin serving both logs, and a node that resolves did:webvh through it and whose registry authorizes
-/// both issuers to issue Open Badges.
+/// The test origin serving the logs, and a node that resolves did:webvh through it and whose registry authorizes
+/// the issuers to issue Open Badges.
 struct Lab {
     dir: tempfile::TempDir,
     node: TestNode,
     rotated: Published,
     closed: Published,
+    broken: Published,
     _origin: Origin,
     _fixture: Fixture,
 }
@@ -77,22 +86,23 @@ async fn lab() -> Lab {
     let dir = tempfile::tempdir().unwrap();
     let ca = TestCa::new();
     let origin = Origin::start(&ca).await;
-    let (rotated, closed) = issuers(origin.port());
+    let [rotated, closed, broken] = issuers(origin.port());
     let jsonl = |log: &LogBuilder| OriginReply::Document {
         body: String::from_utf8(log.log()).unwrap(),
         headers: vec![("content-type".into(), "text/jsonl".into())],
     };
     origin.set("/.well-known/did.jsonl", jsonl(&rotated.log));
     origin.set("/dids/closed/did.jsonl", jsonl(&closed.log));
+    origin.set("/dids/broken/did.jsonl", jsonl(&broken.log));
     let mut fixture = Fixture::new();
     fixture.extend(|source| {
-        for did in [rotated.log.did(), closed.log.did()] {
+        for did in [rotated.log.did(), closed.log.did(), broken.log.did()] {
             register_from_now(source, &did, EntityMetadata { name: "College".into(), ..Default::default() });
         }
     });
     let pem = ca.write_pem(dir.path()).display().to_string();
     let node = node_for(&fixture, move |config| webvh_through_origin(config, pem)).await;
-    Lab { dir, node, rotated, closed, _origin: origin, _fixture: fixture }
+    Lab { dir, node, rotated, closed, broken, _origin: origin, _fixture: fixture }
 }
 
 /// did:webvh enabled, and the did:web client reaching `issuer.test` (the test origin) through the test CA.
@@ -233,6 +243,24 @@ async fn a_deactivated_issuer_still_vouches_for_what_it_issued_before() {
     let with_b = closed.signer(&closed.key_b);
     let verdict = verify(node, &badge(&with_b, Some("2025-07-01T00:00:00Z")), json!({})).await.json();
     assert_eq!(codes(&verdict, "errors"), ["issuer/issuer_deactivated"], "{verdict}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_that_fails_after_a_version_still_vouches_for_credentials_dated_before_it() {
+    let lab = lab().await;
+    let (node, broken) = (&lab.node, &lab.broken);
+    let reply = verify(node, &badge(&broken.signer(&broken.key_a), Some("2025-03-01T00:00:00Z")), json!({})).await;
+    let verdict = reply.json();
+    assert_eq!(reply.status, 200, "version 1 is verified and was in force then: {verdict}");
+    assert_eq!(verdict["trustnode"]["issuer"]["version"]["versionNumber"], 1);
+
+    // Version 2 is the last verified one: what followed it is unknown, so nothing dated in it is vouched for.
+    let verdict = verify(node, &badge(&broken.signer(&broken.key_b), Some("2025-07-01T00:00:00Z")), json!({})).await;
+    let verdict = verdict.json();
+    assert_eq!(codes(&verdict, "errors"), ["issuer/unresolved"], "{verdict}");
+    let message = verdict["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("invalidDidDocument") && message.contains("entry 3"), "{message}");
+    assert_eq!(verdict["trustnode"]["issuer"]["version"], Value::Null, "no version is named: {verdict}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
