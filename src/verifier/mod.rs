@@ -459,9 +459,17 @@ impl<'a> Verifier<'a> {
                 Some(method)
             }
             Err(error) => {
+                // The version in force did not list the key (under the purpose): it was not authorized then. A
+                // method that is listed but unusable is a fault of the document, not of the time.
+                let absent = matches!(
+                    error,
+                    CredentialError::MethodNotInDocument(_) | CredentialError::MethodNotForPurpose { .. }
+                );
                 verdict.fail(match &version {
-                    Some(version) => issuance::not_authorized_then(task.as_of, &version.evidence, &error.to_string()),
-                    None => finding(Check::Issuer, &error),
+                    Some(version) if absent => {
+                        issuance::not_authorized_then(task.as_of, &version.evidence, &error.to_string())
+                    }
+                    _ => finding(Check::Issuer, &error),
                 });
                 None
             }

@@ -78,7 +78,7 @@ struct Lab {
     rotated: Published,
     closed: Published,
     broken: Published,
-    _origin: Origin,
+    origin: Origin,
     _fixture: Fixture,
 }
 
@@ -102,7 +102,7 @@ async fn lab() -> Lab {
     });
     let pem = ca.write_pem(dir.path()).display().to_string();
     let node = node_for(&fixture, move |config| webvh_through_origin(config, pem)).await;
-    Lab { dir, node, rotated, closed, broken, _origin: origin, _fixture: fixture }
+    Lab { dir, node, rotated, closed, broken, origin, _fixture: fixture }
 }
 
 /// did:webvh enabled, and the did:web client reaching `issuer.test` (the test origin) through the test CA.
@@ -261,6 +261,27 @@ async fn a_log_that_fails_after_a_version_still_vouches_for_credentials_dated_be
     let message = verdict["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("invalidDidDocument") && message.contains("entry 3"), "{message}");
     assert_eq!(verdict["trustnode"]["issuer"]["version"], Value::Null, "no version is named: {verdict}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_key_that_cannot_be_read_is_a_fault_of_the_document_not_of_the_time() {
+    let lab = lab().await;
+    let (update, signing) = (key(), key());
+    let unreadable = |did: &str| {
+        let mut document = document(did, &[&signing]);
+        document["verificationMethod"][0]["publicKeyMultibase"] = json!("z6MkNotAKey");
+        document
+    };
+    let place = format!("issuer.test%3A{}:dids:odd", lab.origin.port());
+    let parameters = json!({"updateKeys": [multikey(&update)]});
+    let log = LogBuilder::create(&place, parameters, unreadable, datetime!(2025-01-01 0:00 UTC), &update);
+    let body = String::from_utf8(log.log()).unwrap();
+    lab.origin.set("/dids/odd/did.jsonl", OriginReply::Document { body, headers: Vec::new() });
+    let did = log.did();
+    let method = unreadable(&did)["verificationMethod"][0]["id"].as_str().unwrap().to_owned();
+    let credential = badge(&Issuer::of(&signing, &did, &method), Some("2025-03-01T00:00:00Z"));
+    let verdict = verify(&lab.node, &credential, json!({})).await.json();
+    assert_eq!(codes(&verdict, "errors"), ["issuer/invalid_multikey", "trust/issuer_not_authorized"], "{verdict}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
