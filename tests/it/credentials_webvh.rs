@@ -197,6 +197,17 @@ async fn a_credential_is_checked_with_the_key_its_issuer_authorized_when_it_was_
     let verdict = verify(node, &badge(&with_a, None), json!({})).await.json();
     assert_eq!(codes(&verdict, "errors"), ["proof/key_not_authorized_at_issuance"], "{verdict}");
 
+    // A JOSE-secured credential: its `kid` is checked against the same version.
+    let jws = |valid_from: &str| {
+        let mut unsigned = with_a.badge();
+        unsigned["validFrom"] = json!(valid_from);
+        json!(with_a.jws(&json!({"alg": "EdDSA", "typ": "vc+jwt", "kid": with_a.method()}), &unsigned))
+    };
+    let reply = verify(node, &jws("2025-03-01T00:00:00Z"), json!({})).await;
+    assert_eq!(reply.status, 200, "{}", reply.json());
+    let verdict = verify(node, &jws("2025-07-01T00:00:00Z"), json!({})).await.json();
+    assert_eq!(codes(&verdict, "errors"), ["proof/key_not_authorized_at_issuance"], "{verdict}");
+
     // VCDM 1.1: issuanceDate is the issuance time.
     let credential = |issuer: &Issuer| {
         issuer.sign(&json!({
