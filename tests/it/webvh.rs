@@ -223,6 +223,29 @@ async fn appended_versions_appear_after_the_ttl_and_not_before() {
 }
 
 #[tokio::test]
+async fn an_expired_log_is_revalidated_and_a_down_origin_is_covered_by_it() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let log = three_versions(&origin, 1);
+    let body = String::from_utf8(log.log()).unwrap();
+    origin.set(LOG_PATH, Reply::Document { body, headers: vec![("etag".into(), "\"v3\"".into())] });
+    let did = log.did();
+    let node = TestNode::start(lab_config(&lab)).await;
+    assert_eq!(resolve(&node, &did, "").await.0, 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, revalidated) = resolve(&node, &did, "").await;
+    assert_eq!(status, 200, "{revalidated}");
+    assert_eq!(revalidated["didResolutionMetadata"]["cache"]["revalidated"], true, "{revalidated}");
+    assert_eq!(origin.not_modified(), 1, "the stored log's ETag was sent and confirmed");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    origin.set_down(true);
+    let (status, stale) = resolve(&node, &did, "").await;
+    assert_eq!(status, 200, "{stale}");
+    assert_eq!(stale["didResolutionMetadata"]["cache"]["stale"], true, "{stale}");
+    assert_eq!(stale["didDocumentMetadata"]["versionId"], log.version_id(3));
+}
+
+#[tokio::test]
 async fn a_rewritten_history_is_refused_flagged_counted_until_purged() {
     let lab = Lab::new();
     let origin = Origin::start(&lab.ca).await;
