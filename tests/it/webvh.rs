@@ -223,6 +223,29 @@ async fn appended_versions_appear_after_the_ttl_and_not_before() {
 }
 
 #[tokio::test]
+async fn an_expired_log_is_revalidated_and_a_down_origin_is_covered_by_it() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let log = three_versions(&origin, 1);
+    let body = String::from_utf8(log.log()).unwrap();
+    origin.set(LOG_PATH, Reply::Document { body, headers: vec![("etag".into(), "\"v3\"".into())] });
+    let did = log.did();
+    let node = TestNode::start(lab_config(&lab)).await;
+    assert_eq!(resolve(&node, &did, "").await.0, 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, revalidated) = resolve(&node, &did, "").await;
+    assert_eq!(status, 200, "{revalidated}");
+    assert_eq!(revalidated["didResolutionMetadata"]["cache"]["revalidated"], true, "{revalidated}");
+    assert_eq!(origin.not_modified(), 1, "the stored log's ETag was sent and confirmed");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    origin.set_down(true);
+    let (status, stale) = resolve(&node, &did, "").await;
+    assert_eq!(status, 200, "{stale}");
+    assert_eq!(stale["didResolutionMetadata"]["cache"]["stale"], true, "{stale}");
+    assert_eq!(stale["didDocumentMetadata"]["versionId"], log.version_id(3));
+}
+
+#[tokio::test]
 async fn a_rewritten_history_is_refused_flagged_counted_until_purged() {
     let lab = Lab::new();
     let origin = Origin::start(&lab.ca).await;
@@ -239,6 +262,14 @@ async fn a_rewritten_history_is_refused_flagged_counted_until_purged() {
     let node = TestNode::start(lab_config(&lab)).await;
     assert_eq!(resolve(&node, &did, "").await.0, 200);
 
+    // The node's tasks run on this test's one thread, so a thread-local subscriber sees their log lines.
+    let warnings = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(warnings.clone())
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .finish();
+    let logging = tracing::subscriber::set_default(subscriber);
     serve(&origin, &fork);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, flagged) = resolve(&node, &did, "").await;
@@ -248,6 +279,10 @@ async fn a_rewritten_history_is_refused_flagged_counted_until_purged() {
     assert_eq!(webvh["historyRewritten"], true, "{flagged}");
     assert_eq!(webvh["firstDifferingVersionId"], kept.version_id(2));
     assert!(metrics(&node).await.contains("trustnode_did_webvh_history_rewrites_total 1\n"));
+    drop(logging);
+    let logged = warnings.text();
+    assert!(logged.contains("WARN") && logged.contains("rewritten did:webvh history"), "{logged}");
+    assert!(logged.contains(&kept.version_id(2)), "the warning names the first differing version: {logged}");
     // The flag stays while the origin keeps serving the fork, and on the version history too.
     let history = node.get(&format!("/1.0/history/{did}"), &[]).await.json();
     assert_eq!(history["webvh"]["historyRewritten"], true, "{history}");
@@ -454,5 +489,34 @@ async fn resolution_by_version_number_equals_the_cores_selection() {
             assert_eq!(Some(&body["didDocument"]), version.document(), "case {case} version {number}");
             assert_eq!(body["didDocumentMetadata"], Value::Object(version.metadata()), "case {case} version {number}");
         }
+    }
+}
+
+/// Log lines written by a test's subscriber.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
     }
 }
