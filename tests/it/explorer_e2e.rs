@@ -464,5 +464,19 @@ fn the_explorer_shows_a_did_webvh_version_history_in_chromium() {
         assert_eq!(row.contains(r#"class="deactivated""#), deactivated, "version {number}: {row}");
         assert_eq!(row.contains(">deactivated</span>"), deactivated, "version {number}: {row}");
     }
+
+    // A credential its key A signed in March 2025 (version 1 in force; the DID deactivated since): the verify panel's
+    // issuer row names the version it was checked against.
+    let method = document(&did, &[&key_a])["verificationMethod"][0]["id"].as_str().expect("method id").to_owned();
+    let issuer = Issuer::of(&key_a, &did, &method);
+    let mut badge = issuer.badge();
+    badge["validFrom"] = json!("2025-03-01T00:00:00Z");
+    let url = format!("http://{address}/#{}", fragment(&[("verify", &issuer.sign(&badge).to_string())]));
+    let dom = run_chromium(&browser, &["--dump-dom"], &url);
+    let row = check_row(&dom, "issuer");
+    assert!(row.contains("validFrom 2025-03-01T00:00:00Z"), "{row}");
+    assert!(row.contains(&format!(r#"title="{}""#, log.version_id(1))), "{row}");
+    assert!(row.contains("no — updated 2025-09-01T00:00:00Z") && row.contains("yes, at 2025-09-01T00:00:00Z"), "{row}");
+    assert!(row.contains("<code>issuer_deactivated</code>"), "the deactivation warning is in the row: {row}");
     drop(origin);
 }
