@@ -344,4 +344,16 @@ mod tests {
             r#"{"a":{"x":1,"y":true},"b":[{"a":2,"z":1}]}"#
         );
     }
+
+    #[test]
+    fn proof_hash_data_matches_the_w3c_eddsa_jcs_2022_vector() {
+        let vectors = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/credentials/eddsa-jcs-2022/");
+        let read = |name: &str| std::fs::read_to_string(format!("{vectors}{name}")).unwrap();
+        let options: Value = serde_json::from_str(&read("proofConfigJCS.json")).unwrap();
+        let mut document: Value = serde_json::from_str(&read("signedJCS.json")).unwrap();
+        document.as_object_mut().unwrap().remove("proof");
+        let combined = proof_hash_data::<sha2::Sha256>(&options, &document).unwrap();
+        let hex: String = combined.iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(hex, read("combinedHashJCS.txt").trim());
+    }
 }
