@@ -22,15 +22,21 @@ use trustnode_resolver::web::WebResolver;
 /// Route prefix of the per-DID invalidation.
 const CACHE_PREFIX: &str = "/1.0/cache/";
 
-/// `GET /1.0/cache`: entry count, disk size and counters.
+/// `GET /1.0/cache`: entry count, disk size and counters of the did:web cache, with the did:webvh cache's under
+/// `webvh`.
 pub(crate) async fn cache_stats(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
     if let Err(problem) = authorize(&state, &headers) {
         return problem.into_response();
     }
-    match state.node.resolver.method::<WebResolver>() {
-        Some(web) => Json(web.stats()).into_response(),
-        None => did_web_disabled().into_response(),
+    let resolver = &state.node.resolver;
+    let Some(web) = resolver.method::<WebResolver>() else { return did_web_disabled().into_response() };
+    let mut stats = json!(web.stats());
+    if let Some(webvh) = resolver.method::<WebVhResolver>() {
+        let mut logs = json!(webvh.stats());
+        logs["historyRewrites"] = json!(webvh.history_rewrites());
+        stats["webvh"] = logs;
     }
+    Json(stats).into_response()
 }
 
 /// `DELETE /1.0/cache`: drop every cached did:web document and did:webvh log.

@@ -286,15 +286,12 @@ async fn a_rewritten_history_is_refused_flagged_counted_until_purged() {
     // The flag stays while the origin keeps serving the fork, and on the version history too.
     let history = node.get(&format!("/1.0/history/{did}"), &[]).await.json();
     assert_eq!(history["webvh"]["historyRewritten"], true, "{history}");
+    let bearer = format!("Bearer {TOKEN}");
+    let stats = node.get("/1.0/cache", &[("authorization", &bearer)]).await.json();
+    assert_eq!((stats["webvh"]["entries"].clone(), stats["webvh"]["historyRewrites"].clone()), (json!(1), json!(1)));
 
-    let purged = node
-        .request(
-            hyper::Method::DELETE,
-            &format!("/1.0/cache/{did}"),
-            &[("authorization", &format!("Bearer {TOKEN}"))],
-            "",
-        )
-        .await;
+    let purged =
+        node.request(hyper::Method::DELETE, &format!("/1.0/cache/{did}"), &[("authorization", &bearer)], "").await;
     assert_eq!(purged.json()["purged"], 1);
     let (status, after) = resolve(&node, &did, "").await;
     assert_eq!(status, 200, "{after}");

@@ -4,7 +4,8 @@
 //! This is the seam between the pure DID core (`trustnode_did`) and the edges: it owns method dispatch, options,
 //! dereferencing and timing, but no HTTP server types, so the node's HTTP handlers and the `resolve` command share
 //! it. did:key and did:jwk ([`computed`]) are computed in memory; did:web ([`web`], the default-on `web` feature)
-//! fetches over hardened HTTPS with a sled cache. A new method is one more [`DidMethod`] handed to
+//! fetches over hardened HTTPS with a sled cache, and did:webvh ([`web::webvh`]) fetches its verifiable log with the
+//! same client into a cache of its own. A new method is one more [`DidMethod`] handed to
 //! [`Resolver::new`]: nothing here matches on method names.
 //!
 //! ```

@@ -18,7 +18,7 @@ use trustnode_did::syntax::DidUrl;
 pub struct ResolutionOptions {
     /// `accept`: the media type the caller wants (an HTTP `Accept` header takes precedence when both are given).
     pub accept: Option<String>,
-    /// `noCache`: bypass the did:web cache.
+    /// `noCache`: bypass the did:web and did:webvh caches.
     pub no_cache: bool,
     /// `expandRelativeUrls`: rewrite relative DID URLs in the document to absolute ones.
     pub expand_relative_urls: bool,
