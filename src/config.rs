@@ -455,8 +455,8 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |setting, message: &str| Err(ConfigError::Invalid { setting, message: message.to_owned() });
         for method in &self.resolver.methods {
-            if !matches!(method.as_str(), "key" | "jwk" | "web") {
-                return invalid("resolver.methods", &format!("unknown method {method:?}; known: key, jwk, web"));
+            if !matches!(method.as_str(), "key" | "jwk" | "web" | "webvh") {
+                return invalid("resolver.methods", &format!("unknown method {method:?}; known: key, jwk, web, webvh"));
             }
         }
         if self.resolver.max_batch == 0 {
@@ -494,6 +494,12 @@ impl Config {
         }
         if self.web.max_status_lists == 0 {
             return invalid("web.max_status_lists", "must be at least 1");
+        }
+        if self.web.max_webvh_log_bytes == 0 {
+            return invalid("web.max_webvh_log_bytes", "must be at least 1");
+        }
+        if self.web.max_webvh_log_entries == 0 {
+            return invalid("web.max_webvh_log_entries", "must be at least 1");
         }
         let public_url = &self.server.public_url;
         let has_scheme = public_url.starts_with("https://") || public_url.starts_with("http://");
@@ -627,7 +633,7 @@ mod tests {
         let config = Config::load(None, env(&[])).unwrap();
         assert_eq!(config.server.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.server.data_dir, PathBuf::from("./data"));
-        assert_eq!(config.resolver.methods, ["key", "jwk", "web"]);
+        assert_eq!(config.resolver.methods, ["key", "jwk", "web", "webvh"]);
         assert_eq!(config.registries.len(), 1);
         assert!(!config.web.allow_private_addresses);
         assert_eq!(config.server.access_log, AccessLog::Errors);

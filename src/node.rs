@@ -18,6 +18,7 @@ use crate::telemetry::trqp_batches::TrqpBatchMetrics;
 use crate::verifier::{Grounds, ProofMemo};
 use crate::webhooks::Webhooks;
 use trustnode_credential::contexts::ContextSet;
+use trustnode_resolver::web::webvh::WebVhResolver;
 use trustnode_resolver::web::{CacheStats, WebResolver};
 use trustnode_resolver::{computed, DidMethod, Resolver};
 
@@ -144,12 +145,20 @@ pub fn open_resolver(config: &Config) -> Result<Resolver, NodeError> {
     let data_dir = &config.server.data_dir;
     std::fs::create_dir_all(data_dir).map_err(|source| NodeError::DataDir { path: data_dir.clone(), source })?;
     let computed = computed::key_and_jwk(config.resolver.memo_entries);
+    let enabled = |name: &str| config.resolver.methods.iter().any(|method| method == name);
+    // did:webvh fetches with did:web's client (one SSRF guard, one set of origin turns), so either needs it.
+    let web = match enabled("web") || enabled("webvh") {
+        true => Some(Arc::new(WebResolver::open(&config.web, &config.cache, data_dir)?)),
+        false => None,
+    };
     let mut methods: Vec<Arc<dyn DidMethod>> = Vec::new();
     for name in &config.resolver.methods {
         if let Some(method) = computed.iter().find(|method| method.name() == name) {
             methods.push(method.clone());
-        } else if name == "web" {
-            methods.push(Arc::new(WebResolver::open(&config.web, &config.cache, data_dir)?));
+        } else if let (Some(web), "web") = (&web, name.as_str()) {
+            methods.push(web.clone());
+        } else if let (Some(web), "webvh") = (&web, name.as_str()) {
+            methods.push(Arc::new(WebVhResolver::open(web, &config.web, &config.cache, data_dir)?));
         }
     }
     Ok(Resolver::new(methods))
@@ -170,11 +179,16 @@ pub fn close(state: &NodeState) {
     close_resolver(&state.resolver);
 }
 
-/// Flushes the resolver's did:web cache.
+/// Flushes the resolver's did:web and did:webvh caches.
 pub(crate) fn close_resolver(resolver: &Resolver) {
     if let Some(web) = resolver.method::<WebResolver>() {
         if let Err(error) = web.flush() {
             tracing::warn!(%error, "the did:web cache could not be flushed; recent entries may be refetched");
+        }
+    }
+    if let Some(webvh) = resolver.method::<WebVhResolver>() {
+        if let Err(error) = webvh.flush() {
+            tracing::warn!(%error, "the did:webvh cache could not be flushed; recent logs may be refetched");
         }
     }
 }
@@ -183,11 +197,23 @@ pub(crate) fn close_resolver(resolver: &Resolver) {
 fn register_cache_metrics(metrics: &Metrics, resolver: Weak<Resolver>) {
     let did_web = CacheFamilies::register(metrics, &DID_WEB_CACHE);
     let status_lists = CacheFamilies::register(metrics, &STATUS_LIST_CACHE);
+    let did_webvh = CacheFamilies::register(metrics, &DID_WEBVH_CACHE);
+    let rewrites = metrics.counter(
+        "trustnode_did_webvh_history_rewrites_total",
+        "did:webvh logs refused because they rewrote the verified history the node holds (the last verified log \
+         keeps being served, flagged); each refetch that still finds the rewrite counts.",
+        [],
+    );
     metrics.on_scrape(move || {
         let Some(resolver) = resolver.upgrade() else { return };
-        let Some(web) = resolver.method::<WebResolver>() else { return };
-        did_web.set(&web.stats());
-        status_lists.set(&web.status_list_stats());
+        if let Some(web) = resolver.method::<WebResolver>() {
+            did_web.set(&web.stats());
+            status_lists.set(&web.status_list_stats());
+        }
+        if let Some(webvh) = resolver.method::<WebVhResolver>() {
+            did_webvh.set(&webvh.stats());
+            rewrites.set([], webvh.history_rewrites() as f64);
+        }
     });
 }
 
@@ -229,6 +255,21 @@ const STATUS_LIST_CACHE: CacheMetricNames = CacheMetricNames {
     errors: (
         "trustnode_status_list_upstream_errors_total",
         "Failed status list fetches by kind (whether or not a stale copy covered them).",
+    ),
+};
+
+const DID_WEBVH_CACHE: CacheMetricNames = CacheMetricNames {
+    events: (
+        "trustnode_did_webvh_cache_events_total",
+        "did:webvh log cache events, as for did:web: hit, miss, stale, fetch (logs and witness files), revalidated, \
+         store_failed, reopened.",
+    ),
+    entries: ("trustnode_did_webvh_cache_entries", "Verified did:webvh logs in their cache."),
+    disk: ("trustnode_did_webvh_cache_disk_bytes", "Bytes the did:webvh cache uses on disk."),
+    in_flight: ("trustnode_did_webvh_fetches_in_flight", "did:webvh DIDs being fetched from origins now."),
+    errors: (
+        "trustnode_did_webvh_upstream_errors_total",
+        "Failed did:webvh origin fetches (logs and witness files) by kind (whether or not a stale copy covered them).",
     ),
 };
 

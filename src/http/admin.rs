@@ -1,4 +1,5 @@
-//! Operator endpoints behind the admin bearer token: did:web cache statistics and invalidation.
+//! Operator endpoints behind the admin bearer token: did:web cache statistics, and invalidation of the did:web and
+//! did:webvh caches (a purge also clears a did:webvh history-rewrite flag).
 //!
 //! Off (404) unless `admin.token` is configured; a missing or wrong token is 401. The token is compared in
 //! constant time.
@@ -15,28 +16,35 @@ use subtle::ConstantTimeEq;
 use super::identifiers::split_request;
 use super::problem::{Problem, Refusal};
 use super::HttpState;
+use trustnode_resolver::web::webvh::WebVhResolver;
 use trustnode_resolver::web::WebResolver;
 
 /// Route prefix of the per-DID invalidation.
 const CACHE_PREFIX: &str = "/1.0/cache/";
 
-/// `GET /1.0/cache`: entry count, disk size and counters.
+/// `GET /1.0/cache`: entry count, disk size and counters of the did:web cache, with the did:webvh cache's under
+/// `webvh`.
 pub(crate) async fn cache_stats(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
     if let Err(problem) = authorize(&state, &headers) {
         return problem.into_response();
     }
-    match state.node.resolver.method::<WebResolver>() {
-        Some(web) => Json(web.stats()).into_response(),
-        None => did_web_disabled().into_response(),
+    let resolver = &state.node.resolver;
+    let Some(web) = resolver.method::<WebResolver>() else { return did_web_disabled().into_response() };
+    let mut stats = json!(web.stats());
+    if let Some(webvh) = resolver.method::<WebVhResolver>() {
+        let mut logs = json!(webvh.stats());
+        logs["historyRewrites"] = json!(webvh.history_rewrites());
+        stats["webvh"] = logs;
     }
+    Json(stats).into_response()
 }
 
-/// `DELETE /1.0/cache`: drop every cached did:web document.
+/// `DELETE /1.0/cache`: drop every cached did:web document and did:webvh log.
 pub(crate) async fn purge_all(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
     purge(&state, &headers, None)
 }
 
-/// `DELETE /1.0/cache/{did}`: drop one DID's cached document (raw or percent-encoded DID).
+/// `DELETE /1.0/cache/{did}`: drop one DID's cached document or log (raw or percent-encoded DID).
 pub(crate) async fn purge_one(State(state): State<Arc<HttpState>>, headers: HeaderMap, uri: Uri) -> Response {
     let raw = uri.path().strip_prefix(CACHE_PREFIX).unwrap_or_default();
     match split_request(raw, None) {
@@ -49,12 +57,17 @@ fn purge(state: &HttpState, headers: &HeaderMap, did: Option<&str>) -> Response 
     if let Err(problem) = authorize(state, headers) {
         return problem.into_response();
     }
-    let Some(web) = state.node.resolver.method::<WebResolver>() else { return did_web_disabled().into_response() };
+    let resolver = &state.node.resolver;
+    let (web, webvh) = (resolver.method::<WebResolver>(), resolver.method::<WebVhResolver>());
+    if web.is_none() && webvh.is_none() {
+        return did_web_disabled().into_response();
+    }
     // Rendered answers hold documents too: forget them all, so no purged document is served again.
     state.answers.clear();
-    match web.purge(did) {
+    let purges = [web.map(|web| web.purge(did)), webvh.map(|webvh| webvh.purge(did))];
+    match purges.into_iter().flatten().sum::<Result<usize, _>>() {
         Ok(purged) => {
-            tracing::info!(did = did.unwrap_or("*"), purged, "did:web cache purged by an operator");
+            tracing::info!(did = did.unwrap_or("*"), purged, "did:web and did:webvh caches purged by an operator");
             Json(json!({ "purged": purged })).into_response()
         }
         Err(error) => Problem::from(Refusal::CacheError(error.to_string())).into_response(),

@@ -3,16 +3,23 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
 use super::HttpState;
 use trustnode_resolver::DidMethod;
 
-/// `GET /1.0/methods`: the enabled method names.
-pub async fn methods(State(state): State<Arc<HttpState>>) -> Json<Vec<&'static str>> {
-    Json(state.node.resolver.methods().map(|method| method.name()).collect())
+/// `GET /1.0/methods`: the enabled method names, as the Universal Resolver lists them. With `?versions=true`, an
+/// object instead: each method's name with the versions of its specification the node implements (`[]` for methods
+/// without versions), e.g. `"webvh": ["1.0", "0.5"]`.
+pub async fn methods(State(state): State<Arc<HttpState>>, RawQuery(query): RawQuery) -> Response {
+    let resolver = &state.node.resolver;
+    if query.is_some_and(|query| query.split('&').any(|pair| pair == "versions=true")) {
+        return Json(per_method(&state, |method| json!(method.specification_versions()))).into_response();
+    }
+    Json(resolver.methods().map(|method| method.name()).collect::<Vec<_>>()).into_response()
 }
 
 /// `GET /1.0/testIdentifiers`: identifiers per method that resolve, for clients that probe a resolver.
@@ -40,6 +47,11 @@ pub async fn properties(State(state): State<Arc<HttpState>>) -> Json<Value> {
             "connectTimeoutMs": config.web.connect_timeout_ms,
             "maxDocumentBytes": config.web.max_document_bytes,
             "allowPrivateAddresses": config.web.allow_private_addresses,
+        },
+        "webvh": {
+            "versions": state.node.resolver.methods().find(|m| m.name() == "webvh").map(|m| m.specification_versions()),
+            "maxLogBytes": config.web.max_webvh_log_bytes,
+            "maxLogEntries": config.web.max_webvh_log_entries,
         },
         "cache": {
             "defaultTtlS": config.cache.default_ttl_s,

@@ -14,6 +14,7 @@ pub mod explorer;
 pub mod federation;
 pub mod feed;
 pub mod guard;
+pub mod history;
 pub mod identifiers;
 pub mod idle;
 pub mod microcache;
@@ -84,6 +85,7 @@ pub(crate) fn routes() -> Vec<(&'static str, Class, MethodRouter<Arc<HttpState>>
         ("/1.0/properties", Ordinary, get(discovery::properties)),
         ("/1.0/cache", Ordinary, get(admin::cache_stats).delete(admin::purge_all)),
         ("/1.0/cache/{*did}", Ordinary, delete(admin::purge_one)),
+        ("/1.0/history/{*did}", Resolve, get(history::get)),
         ("/healthz", Probe, get(discovery::healthz)),
         ("/readyz", Probe, get(operator::readyz)),
         ("/metrics", Probe, get(operator::metrics)),

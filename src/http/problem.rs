@@ -152,6 +152,16 @@ impl From<RequestError> for Problem {
     }
 }
 
+/// A resolution error outside a resolution result (`/1.0/history`): the status the DID Resolution HTTP binding gives
+/// its code, and the code's name as the kind.
+impl From<trustnode_did::error::ResolutionError> for Problem {
+    fn from(error: trustnode_did::error::ResolutionError) -> Problem {
+        let status = trustnode_resolver::render::status_of(error.code);
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Problem::new(status, error.code.current(), error.detail)
+    }
+}
+
 /// Batch resolution bodies that are not a batch: 400; more identifiers than `resolver.max_batch`: 413.
 impl From<ResolutionBatchError> for Problem {
     fn from(error: ResolutionBatchError) -> Problem {
@@ -294,6 +304,8 @@ pub enum Refusal {
     DidWebDisabled,
     /// A DID to purge is not a DID.
     InvalidDid(String),
+    /// The DID's method keeps no version history (`/1.0/history`): the method's name.
+    NoVersionHistory(String),
     /// The did:web cache failed.
     CacheError(String),
     /// No hosted registry has this authority.
@@ -436,6 +448,11 @@ impl From<Refusal> for Problem {
                 "did:web is not enabled on this node, so nothing is cached",
             ),
             InvalidDid(detail) => Problem::new(StatusCode::BAD_REQUEST, "invalid-did", detail),
+            NoVersionHistory(method) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "no-version-history",
+                format!("did:{method} keeps no version history: its documents have one version, the current one"),
+            ),
             CacheError(detail) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "cache-error", detail),
             RegistryNotHosted(named) => Problem::new(
                 StatusCode::NOT_FOUND,

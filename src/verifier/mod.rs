@@ -9,6 +9,7 @@
 //! What must not live here: HTTP (the handlers in `crate::http::credentials` read requests and write verdicts),
 //! canonicalization or signature arithmetic (the credential core), and clock reads below [`Verifier::new`]'s caller.
 
+mod issuance;
 mod memo;
 mod status;
 mod trust;
@@ -29,11 +30,13 @@ use trustnode_credential::presentation::Presentation;
 use trustnode_credential::validity::{self, Validity};
 use trustnode_credential::verification_method::{authorized_method, controller_did, VerificationMethod};
 use trustnode_did::public_key::PublicKey;
+use trustnode_did::syntax::DidUrl;
 use trustnode_registry::model::Timestamp;
 use trustnode_resolver::{Content, ResolutionOptions, Resolver};
 
 use crate::config::{CredentialsConfig, TrustPolicy};
 use crate::hosting::Registries;
+use issuance::{AsOf, Severity};
 pub use memo::ProofMemo;
 use verdict::{Check, Finding, Verdict};
 
@@ -72,13 +75,15 @@ pub fn load_contexts(config: &CredentialsConfig) -> Result<ContextSet, ContextsE
     })
 }
 
-/// A proof to check, with what it must match: the document it secures, the DID its key must belong to, and the
-/// purpose (and relationship) it must be made for.
+/// A proof to check, with what it must match: the document it secures, the DID its key must belong to, the
+/// purpose (and relationship) it must be made for, and the moment whose version of a DID with history it is checked
+/// against.
 struct ProofTask<'d> {
     document: &'d Map<String, Value>,
     proof: Securing<'d>,
     controller: Option<&'d str>,
     purpose: &'static str,
+    as_of: AsOf,
 }
 
 /// What secures a document: an embedded Data Integrity proof, or the compact JWS a credential arrived in.
@@ -215,6 +220,7 @@ impl<'a> Verifier<'a> {
                 proof: Securing::DataIntegrity(proof),
                 controller: presentation.holder(),
                 purpose: AUTHENTICATION,
+                as_of: AsOf::Latest,
             });
             self.check_proofs(tasks, &mut verdict).await;
         }
@@ -286,6 +292,7 @@ impl<'a> Verifier<'a> {
             proof,
             controller: Some(credential.issuer()),
             purpose: ASSERTION,
+            as_of: AsOf::issued(credential),
         });
         self.check_proofs(tasks, verdict).await;
     }
@@ -386,8 +393,9 @@ impl<'a> Verifier<'a> {
     }
 
     /// The key of verification method `method_id`: it must belong to the task's controller (issuer or holder),
-    /// whose DID the node's resolver resolves, and be listed under the purpose's relationship. The resolution and
-    /// the key go into `evidence`; a failure is reported and gives `None`.
+    /// whose DID the node's resolver resolves — at the task's moment when its method keeps a history (see
+    /// [`issuance`]) — and be listed under the purpose's relationship. The resolution and the key go into
+    /// `evidence`, the version used into the `issuer` evidence; a failure is reported and gives `None`.
     async fn authorized_key(
         &self,
         task: &ProofTask<'_>,
@@ -404,12 +412,35 @@ impl<'a> Verifier<'a> {
             verdict.fail(Finding::new(Check::Issuer, format!("method_not_{whose}s"), message));
             return None;
         }
-        let resolution = self.grounds.resolver.resolve(did, &ResolutionOptions::default()).await;
+        let versioned = self.has_history(did);
+        let options = if versioned { task.as_of.options() } else { ResolutionOptions::default() };
+        let resolution = self.grounds.resolver.resolve(did, &options).await;
         evidence["resolution"] = json!({
             "method": resolution.method,
             "didDocumentMetadata": resolution.document_metadata,
             "cache": resolution.extra_metadata.get("cache"),
         });
+        let version = versioned.then(|| {
+            let method = resolution.method.unwrap_or_default();
+            issuance::version_used(did, method, task.as_of, &resolution.document_metadata)
+        });
+        if let Some(version) = &version {
+            verdict.evidence(Check::Issuer, version.evidence.clone());
+            let mut refused = false;
+            for (severity, finding) in &version.findings {
+                // Each proof by the same controller finds the same thing: say it once.
+                let known = verdict.errors.iter().chain(&verdict.warnings).any(|known| known == finding);
+                refused |= *severity == Severity::Error;
+                match severity {
+                    _ if known => {}
+                    Severity::Error => verdict.fail(finding.clone()),
+                    Severity::Warning => verdict.warn(finding.clone()),
+                }
+            }
+            if refused {
+                return None;
+            }
+        }
         let document = match resolution.result {
             Ok(Content::Document(document)) => document,
             Ok(_) => {
@@ -428,10 +459,28 @@ impl<'a> Verifier<'a> {
                 Some(method)
             }
             Err(error) => {
-                verdict.fail(finding(Check::Issuer, &error));
+                // The version in force did not list the key (under the purpose): it was not authorized then. A
+                // method that is listed but unusable is a fault of the document, not of the time.
+                let absent = matches!(
+                    error,
+                    CredentialError::MethodNotInDocument(_) | CredentialError::MethodNotForPurpose { .. }
+                );
+                verdict.fail(match &version {
+                    Some(version) if absent => {
+                        issuance::not_authorized_then(task.as_of, &version.evidence, &error.to_string())
+                    }
+                    _ => finding(Check::Issuer, &error),
+                });
                 None
             }
         }
+    }
+
+    /// Whether `did`'s method keeps a version history (did:webvh), so that a proof is checked against the version in
+    /// force at its moment rather than the latest.
+    fn has_history(&self, did: &str) -> bool {
+        let Ok(url) = DidUrl::parse(did) else { return false };
+        self.grounds.resolver.methods().any(|method| method.name() == url.method && method.traits().history_available)
     }
 
     /// The signature check. The RDF suites run on the blocking pool: JSON-LD expansion and RDFC-1.0 of a document

@@ -185,7 +185,29 @@ fn summary(check: Check, evidence: &Value) -> Option<String> {
                 if parts.is_empty() { "no registry".to_owned() } else { parts.join("; ") }
             ))
         }
-        Check::Context | Check::Issuer | Check::Presentation | Check::Nested => None,
+        Check::Issuer => {
+            let version = &evidence["version"];
+            let at = match (text(&evidence["asOf"]["source"]), text(&evidence["asOf"]["time"])) {
+                (Some(member), Some(time)) => format!("in force at its {member} {time}"),
+                (Some(source), None) if source == "presentation" => "in force now, at presentation".to_owned(),
+                _ => "in force now (no issuance time)".to_owned(),
+            };
+            let latest = if version["latest"] == true {
+                "the latest".to_owned()
+            } else {
+                format!("not the latest (updated {})", text(&evidence["updated"]).unwrap_or_default())
+            };
+            let deactivated = text(&evidence["deactivatedAt"]).map(|at| format!("; deactivated at {at}"));
+            Some(format!(
+                "{} version {} ({}, {}) {at}, {latest}{}",
+                text(&evidence["id"])?,
+                version["versionNumber"],
+                text(&version["versionId"])?,
+                text(&version["versionTime"]).unwrap_or_default(),
+                deactivated.unwrap_or_default(),
+            ))
+        }
+        Check::Context | Check::Presentation | Check::Nested => None,
     }
 }
 
@@ -214,5 +236,25 @@ mod tests {
         let text = verdict.explain();
         assert!(text.starts_with("NOT VERIFIED\n  credential   passed\n  proof        failed\n"), "{text}");
         assert!(text.contains("warning: [trust/not_authorized] no registry lists the issuer"), "{text}");
+    }
+
+    #[test]
+    fn the_issuer_line_names_the_version_of_a_did_with_history() {
+        let mut verdict = Verdict::default();
+        verdict.evidence(
+            Check::Issuer,
+            json!({"id": "did:webvh:QmS:issuer.example", "asOf": {"time": "2026-03-01T00:00:00Z", "source": "validFrom"},
+                "version": {"versionId": "1-QmA", "versionTime": "2026-01-01T00:00:00Z", "versionNumber": 1, "latest": false},
+                "updated": "2027-01-01T00:00:00Z", "deactivatedAt": null}),
+        );
+        verdict.ran(Check::Issuer);
+        let text = verdict.conclude().explain();
+        assert!(
+            text.contains(
+                "issuer       passed: did:webvh:QmS:issuer.example version 1 (1-QmA, 2026-01-01T00:00:00Z) in force at its \
+                 validFrom 2026-03-01T00:00:00Z, not the latest (updated 2027-01-01T00:00:00Z)\n"
+            ),
+            "{text}"
+        );
     }
 }

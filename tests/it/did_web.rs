@@ -40,6 +40,8 @@ impl Lab {
             host_overrides: BTreeMap::from([("issuer.test".into(), loopback), ("other.test".into(), loopback)]),
             max_status_list_bytes: 4 << 20,
             max_status_lists: 256,
+            max_webvh_log_bytes: 4 << 20,
+            max_webvh_log_entries: 1000,
         };
         let cache = CacheConfig {
             default_ttl_s: 300,

@@ -56,7 +56,7 @@ async fn the_api_paths_the_script_calls_exist() {
     let called: Vec<&str> = script.split("call(\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
     let expected =
         ["/readyz", "/1.0/methods", "/registries", "/authorization", "/1.0/identifiers/", "/credentials/verify"];
-    for path in expected.into_iter().chain(["/presentations/verify"]) {
+    for path in expected.into_iter().chain(["/presentations/verify", "/1.0/history/"]) {
         assert!(called.contains(&path), "the script does not call {path}: {called:?}");
     }
     let routes = trustnode::http::route_templates();

@@ -3,7 +3,8 @@
 //! entities are listed, and an as-of authorization question round-trips with the same answer the API gives. Its
 //! "Verify a credential" panel, against a node whose registry authorizes a test issuer, shows each verdict with its
 //! checks and evidence, reports malformed JSON without asking the node, and shows hostile text as text. A
-//! registry's "Live changes" panel shows a snapshot published while the page is open.
+//! registry's "Live changes" panel shows a snapshot published while the page is open. Resolving a did:webvh served
+//! by the HTTPS test origin shows its version history: one row per version with the keys in force.
 //!
 //! Chromium is driven by its command-line modes (`--dump-dom`, `--screenshot`) with the page's state in the URL
 //! fragment, so no WebDriver is needed. Skips (passing) with a message when no Chromium is installed;
@@ -15,11 +16,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::credentials::{presentation, Issuer};
-use crate::support::process::{exchange, spawn_node};
+use crate::support::origin::{Origin, Reply as OriginReply, TestCa};
+use crate::support::process::{exchange, spawn_node, spawn_node_with};
 use crate::support::registry::{at, register_from_now, Fixture, EXAMPLE_REGISTRY};
 use serde_json::{json, Value};
 use trustnode_registry::model::{EntityMetadata, Status};
 use trustnode_registry::wire::SNAPSHOT_JWS_HEADER;
+use trustnode_webvh::author::{document, multikey, LogBuilder};
 
 const DID: &str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
 /// Longest a single Chromium run may take before the test gives up on it.
@@ -402,4 +405,78 @@ fn the_explorer_shows_a_registrys_changes_live_in_chromium() {
     assert!(live.contains(r#"data-sequence="2""#) && live.contains("Snapshot 2"), "snapshot 2 did not appear:\n{dom}");
     assert!(live.contains("1 change") && live.contains("modified") && live.contains("revoked"), "{dom}");
     assert!(!live.contains(r#"data-sequence="1""#), "the feed starts after the sequence listed:\n{dom}");
+}
+
+#[test]
+fn the_explorer_shows_a_did_webvh_version_history_in_chromium() {
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED: no chromium binary found (run scripts/e2e-explorer, or set CHROMIUM=/path/to/chromium)");
+        return;
+    };
+    // The HTTPS origin runs on a runtime of its own, alive for the whole test.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let ca = TestCa::new();
+    let origin = runtime.block_on(Origin::start(&ca));
+    let key = || ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+    let (update, key_a, key_b) = (key(), key(), key());
+    let place = format!("issuer.test%3A{}", origin.port());
+    let parameters = json!({"updateKeys": [multikey(&update)]});
+    let created = time::macros::datetime!(2025-01-01 0:00 UTC);
+    let mut log = LogBuilder::create(&place, parameters, |did| document(did, &[&key_a]), created, &update);
+    let did = log.did();
+    log.update(json!({}), Some(document(&did, &[&key_b])), time::macros::datetime!(2025-06-01 0:00 UTC), &update);
+    log.deactivate(time::macros::datetime!(2025-09-01 0:00 UTC), &update);
+    let body = String::from_utf8(log.log()).expect("log text");
+    origin.set("/.well-known/did.jsonl", OriginReply::Document { body, headers: Vec::new() });
+
+    let data = tempfile::tempdir().expect("data dir");
+    let ca_file = ca.write_pem(data.path());
+    let config = format!(
+        "[resolver]\nmethods = [\"key\", \"jwk\", \"web\", \"webvh\"]\n[web]\nextra_ca_file = {ca_file:?}\n\
+         allow_private_addresses = true\nhost_overrides = {{ \"issuer.test\" = \"127.0.0.1\" }}\n"
+    );
+    let (child, address) = spawn_node_with(&config, &data.path().join("node"));
+    let _node = Node(child);
+
+    let dom = run_chromium(&browser, &["--dump-dom"], &format!("http://{address}/#{}", fragment(&[("resolve", &did)])));
+    assert!(dom.contains(r#"data-ready="true""#), "the page did not finish loading:\n{dom}");
+    assert!(dom.contains(&format!("{did} is deactivated (HTTP 410).")), "a deactivation is no failure:\n{dom}");
+    let history = dom.split(r#"id="resolve-history""#).nth(1).unwrap_or_else(|| panic!("no history:\n{dom}"));
+    assert!(history.contains("3 verified versions"), "{history}");
+    let body = history.split("<tbody>").nth(1).and_then(|rows| rows.split("</tbody>").next()).expect("table body");
+    let rows: Vec<&str> = body.split("<tr").skip(1).collect();
+    assert_eq!(rows.len(), 3, "{body}");
+    let expected = [
+        (1, "2025-01-01T00:00:00Z", Some(&key_a), false),
+        (2, "2025-06-01T00:00:00Z", Some(&key_b), false),
+        (3, "2025-09-01T00:00:00Z", None, true),
+    ];
+    for (row, (number, time, assertion_key, deactivated)) in rows.iter().zip(expected) {
+        assert!(row.contains(&format!("<td>{number}</td>")), "version {number}: {row}");
+        let version_id = log.version_id(number);
+        assert!(row.contains(&format!(r#"title="{version_id}""#)), "the full versionId on hover: {row}");
+        assert!(!row.contains(&format!(">{version_id}<")), "the versionId is shortened: {row}");
+        assert!(row.contains(&format!(">{time}</time>")), "version {number}: {row}");
+        assert!(row.contains(&format!(r#"title="{}""#, multikey(&update))) != (number == 3), "update keys: {row}");
+        if let Some(key) = assertion_key {
+            assert!(row.contains(&format!(r#"title="{}""#, multikey(key))), "assertion key of {number}: {row}");
+        }
+        assert_eq!(row.contains(r#"class="deactivated""#), deactivated, "version {number}: {row}");
+        assert_eq!(row.contains(">deactivated</span>"), deactivated, "version {number}: {row}");
+    }
+
+    // A credential its key A signed in March 2025 (version 1 in force; the DID deactivated since): the verify panel's
+    // issuer row names the version it was checked against.
+    let method = document(&did, &[&key_a])["verificationMethod"][0]["id"].as_str().expect("method id").to_owned();
+    let issuer = Issuer::of(&key_a, &did, &method);
+    let mut badge = issuer.badge();
+    badge["validFrom"] = json!("2025-03-01T00:00:00Z");
+    let url = format!("http://{address}/#{}", fragment(&[("verify", &issuer.sign(&badge).to_string())]));
+    let dom = run_chromium(&browser, &["--dump-dom"], &url);
+    let row = check_row(&dom, "issuer");
+    assert!(row.contains("validFrom 2025-03-01T00:00:00Z"), "{row}");
+    assert!(row.contains(&format!(r#"title="{}""#, log.version_id(1))), "{row}");
+    assert!(row.contains("no — updated 2025-09-01T00:00:00Z") && row.contains("yes, at 2025-09-01T00:00:00Z"), "{row}");
+    assert!(row.contains("<code>issuer_deactivated</code>"), "the deactivation warning is in the row: {row}");
+    drop(origin);
 }

@@ -298,7 +298,7 @@ async fn versions_are_feature_not_supported() {
 #[tokio::test]
 async fn discovery_endpoints_describe_the_node() {
     let node = node().await;
-    assert_eq!(node.get("/1.0/methods", &[]).await.json(), serde_json::json!(["key", "jwk", "web"]));
+    assert_eq!(node.get("/1.0/methods", &[]).await.json(), serde_json::json!(["key", "jwk", "web", "webvh"]));
     let traits = node.get("/1.0/traits", &[]).await.json();
     assert_eq!(traits["web"]["updatable"], true);
     assert_eq!(traits["key"]["updatable"], false);

@@ -9,7 +9,7 @@ use crate::support::origin::{Origin, Reply, TestCa};
 use serde_json::{json, Value};
 use trustnode::config::Config;
 
-const TOKEN: &str = "s3cret-admin-token";
+pub(crate) const TOKEN: &str = "s3cret-admin-token";
 
 /// A node that trusts the test CA and pins `issuer.test` to loopback, where the origin lives.
 fn lab_config(ca_file: String) -> impl FnOnce(&mut Config) {
@@ -22,17 +22,18 @@ fn lab_config(ca_file: String) -> impl FnOnce(&mut Config) {
     }
 }
 
-struct Lab {
-    ca: TestCa,
-    ca_dir: tempfile::TempDir,
+/// The test CA and the directory its PEM is written to (also for `tests/it/webvh.rs`).
+pub(crate) struct Lab {
+    pub(crate) ca: TestCa,
+    pub(crate) ca_dir: tempfile::TempDir,
 }
 
 impl Lab {
-    fn new() -> Lab {
+    pub(crate) fn new() -> Lab {
         Lab { ca: TestCa::new(), ca_dir: tempfile::tempdir().unwrap() }
     }
 
-    fn config(&self) -> impl FnOnce(&mut Config) {
+    pub(crate) fn config(&self) -> impl FnOnce(&mut Config) {
         lab_config(self.ca.write_pem(self.ca_dir.path()).display().to_string())
     }
 }

@@ -2,8 +2,10 @@
 //! `i < COUNT` it serves two did:web documents: `/u/<i>/did.json` for `did:web:<HOST>%3A<PORT>:u:<i>`, cacheable for
 //! an hour, and `/cold/<i>/did.json` for `did:web:<HOST>%3A<PORT>:cold:<i>` with `Cache-Control: no-store`, so
 //! every resolution of it goes to the origin. HOST is `issuer.test` unless given (the certificate is also valid for
-//! `localhost`). With `--plain` as the last argument it speaks plain HTTP instead (for peers that fetch
-//! `localhost` without TLS) and still writes the unused CA file. Runs until killed. Loopback only.
+//! `localhost`). It also serves one did:webvh log of three versions (ttl one hour) at `/vh/did.jsonl`, made with a
+//! fixed key, and writes its DID to `CA_FILE.webvh` (the SCID depends on the port). With `--plain` as the last
+//! argument it speaks plain HTTP instead (for peers that fetch `localhost` without TLS) and still writes the unused
+//! CA file. Runs until killed. Loopback only.
 //!
 //! Run: `cargo run --release -p trustnode-bench --bin did_web_origin -- PORT CA_FILE [COUNT] [HOST] [--plain]`
 
@@ -11,6 +13,30 @@
 mod origin;
 
 use origin::{Origin, Reply, TestCa};
+use trustnode_webvh::author::{self, LogBuilder};
+
+/// A did:webvh log at `place` of three versions (create, add a key, drop the first), signed by fixed keys.
+fn webvh_log(place: &str) -> LogBuilder {
+    let (first, second) =
+        (ed25519_dalek::SigningKey::from_bytes(&[7; 32]), ed25519_dalek::SigningKey::from_bytes(&[8; 32]));
+    let created = time::OffsetDateTime::now_utc() - time::Duration::hours(3);
+    let parameters = serde_json::json!({"updateKeys": [author::multikey(&first)], "ttl": 3600});
+    let mut log = LogBuilder::create(place, parameters, |did| author::document(did, &[&first]), created, &first);
+    let did = log.did();
+    log.update(
+        serde_json::json!({}),
+        Some(author::document(&did, &[&first, &second])),
+        created + time::Duration::hours(1),
+        &first,
+    );
+    log.update(
+        serde_json::json!({}),
+        Some(author::document(&did, &[&second])),
+        created + time::Duration::hours(2),
+        &first,
+    );
+    log
+}
 
 #[tokio::main]
 async fn main() {
@@ -42,6 +68,10 @@ async fn main() {
             origin.set(&format!("/{segment}/{i}/did.json"), reply);
         }
     }
+    let log = webvh_log(&format!("{host}%3A{port}:vh"));
+    origin
+        .set("/vh/did.jsonl", Reply::Document { body: String::from_utf8(log.log()).expect("UTF-8"), headers: vec![] });
+    std::fs::write(format!("{ca_file}.webvh"), log.did()).expect("write the did:webvh DID");
     let scheme = if plain { "http" } else { "https" };
     eprintln!("did:web origin {scheme}://127.0.0.1:{} for {host} with 2 × {count} documents", origin.port());
     std::future::pending::<()>().await;

@@ -83,6 +83,8 @@ async fn main() {
         host_overrides: BTreeMap::from([("issuer.test".into(), "127.0.0.1".parse().expect("ip"))]),
         max_status_list_bytes: 4 << 20,
         max_status_lists: 256,
+        max_webvh_log_bytes: 4 << 20,
+        max_webvh_log_entries: 1000,
     };
     let cache = CacheConfig {
         default_ttl_s: 300,

@@ -23,8 +23,9 @@ pub struct DidUrl<'a> {
     pub fragment: Option<&'a str>,
 }
 
-/// DID parameters defined by DID Core that may appear at most once in a DID URL query.
-const DID_PARAMETERS: [&str; 5] = ["service", "relativeRef", "versionId", "versionTime", "hl"];
+/// DID parameters defined by DID Core (and did:webvh's `versionNumber`) that may appear at most once in a DID URL
+/// query.
+const DID_PARAMETERS: [&str; 6] = ["service", "relativeRef", "versionId", "versionTime", "versionNumber", "hl"];
 
 impl<'a> DidUrl<'a> {
     /// Parses a DID or DID URL.

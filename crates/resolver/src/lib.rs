@@ -4,7 +4,8 @@
 //! This is the seam between the pure DID core (`trustnode_did`) and the edges: it owns method dispatch, options,
 //! dereferencing and timing, but no HTTP server types, so the node's HTTP handlers and the `resolve` command share
 //! it. did:key and did:jwk ([`computed`]) are computed in memory; did:web ([`web`], the default-on `web` feature)
-//! fetches over hardened HTTPS with a sled cache. A new method is one more [`DidMethod`] handed to
+//! fetches over hardened HTTPS with a sled cache, and did:webvh ([`web::webvh`]) fetches its verifiable log with the
+//! same client into a cache of its own. A new method is one more [`DidMethod`] handed to
 //! [`Resolver::new`]: nothing here matches on method names.
 //!
 //! ```
@@ -64,6 +65,12 @@ pub trait DidMethod: Any + Send + Sync + fmt::Debug {
 
     /// What documents of this method can do (`/1.0/traits`).
     fn traits(&self) -> MethodTraits;
+
+    /// The versions of the method's specification this resolver implements (did:webvh's `1.0`, `0.5`), for
+    /// `/1.0/methods?versions=true`; empty for methods whose specification has no versions to choose from.
+    fn specification_versions(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// True when resolving may wait on the network (did:web), false when documents are computed (did:key). Servers
     /// admit the two kinds of work separately, so that slow origins cannot hold up computed answers.
@@ -298,27 +305,20 @@ impl Resolver {
         let url = DidUrl::parse(input)
             .inspect_err(|error| metadata.dereferencing = error.code == ErrorCode::InvalidDidUrl)?;
         metadata.dereferencing = !url.is_bare_did();
-        if options.version_id.is_some() || options.version_time.is_some() {
-            return Err(feature_not_supported(format!(
-                "versionId and versionTime select versions, and the methods of this node ({}) have none",
-                self.method_names().join(", ")
-            )));
-        }
-        for parameter in ["versionId", "versionTime"] {
-            if url.parameter(parameter)?.is_some() {
-                return Err(feature_not_supported(format!(
-                    "DID parameter {parameter} is not supported by did:{}",
-                    url.method
-                )));
-            }
-        }
         let method = self
             .methods
             .iter()
             .find(|method| method.name() == url.method)
             .ok_or_else(|| method_not_supported(format!("did:{} is not supported by this node", url.method)))?;
+        let options = options.with_version_parameters(&url)?;
+        if options.selects_version() && !method.traits().history_available {
+            return Err(feature_not_supported(format!(
+                "did:{} keeps no version history: versionId, versionTime and versionNumber cannot be honoured",
+                url.method
+            )));
+        }
         metadata.method = Some(method.name());
-        let outcome = match method.resolve(url.did, url.method_specific_id, options) {
+        let outcome = match method.resolve(url.did, url.method_specific_id, &options) {
             MethodCall::Ready(outcome) => outcome,
             MethodCall::Pending(future) => future.await,
         };
@@ -334,10 +334,6 @@ impl Resolver {
             }
             Dereferenced::ServiceUrl(url) => Content::ServiceUrl(url),
         })
-    }
-
-    fn method_names(&self) -> Vec<&'static str> {
-        self.methods.iter().map(|method| method.name()).collect()
     }
 }
 

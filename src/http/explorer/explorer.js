@@ -126,9 +126,12 @@ async function resolve(did, noCache) {
   const result = reply.body || {};
   const metadata = result.didResolutionMetadata || {};
   const parts = [];
-  if (reply.ok) {
+  // A deactivated DID resolves (410 Gone) to its metadata and a document that is only its id: no error to show.
+  const deactivated = reply.status === 410 && (result.didDocumentMetadata || {}).deactivated === true;
+  if (reply.ok || deactivated) {
     const document_ = result.didDocument || result.contentStream;
-    announce("resolve-status", "Resolved " + did + " (HTTP " + reply.status + ").", "ok");
+    if (deactivated) announce("resolve-status", did + " is deactivated (HTTP 410).", "error");
+    else announce("resolve-status", "Resolved " + did + " (HTTP " + reply.status + ").", "ok");
     if (document_) parts.push(el("h3", {}, "DID document"), json(document_));
   } else {
     announce("resolve-status", "Could not resolve " + did + ": " + failure(reply), "error");
@@ -153,6 +156,62 @@ async function resolve(did, noCache) {
     if (result.didDocumentMetadata) parts.push(el("h3", {}, "Document metadata"), json(result.didDocumentMetadata));
   }
   show($("resolve-result"), parts);
+  // did:webvh keeps a verified history: which keys were authorized when. Asked for the bare DID, after the
+  // resolution is shown, so a slow history never holds up the document.
+  const bare = did.split(/[?#/]/, 1)[0];
+  if (/^did:webvh:/.test(bare)) $("resolve-result").append(await historyView(bare));
+}
+
+/** A long identifier shortened to its start and end; the whole of it on hover and for assistive technology. */
+function shortened(value) {
+  const full = text(value) || "";
+  const short = full.length > 24 ? full.slice(0, 14) + "…" + full.slice(-6) : full;
+  return el("code", { title: full, "aria-label": full }, short);
+}
+
+/** Each key of a list, shortened, one per line. */
+function keyList(keys) {
+  return keys.length ? el("ul", { class: "keys" }, keys.map((key) => el("li", {}, shortened(key)))) : "none";
+}
+
+/** The version history of a did:webvh DID from `/1.0/history/{did}`: one row per verified version. */
+async function historyView(did) {
+  const reply = await call("/1.0/history/" + enc(did));
+  const section = el("div", { id: "resolve-history" }, el("h3", {}, "Version history"));
+  const versions = reply.body && Array.isArray(reply.body.versions) ? reply.body.versions : null;
+  if (!reply.ok || !versions) {
+    section.append(el("p", { class: "error-box" }, "The history could not be read: HTTP " + reply.status + " — " +
+      failure(reply)));
+    return section;
+  }
+  const assertionKeys = (version) => (Array.isArray(version.verificationMethods) ? version.verificationMethods : [])
+    .filter((method) => Array.isArray(method.relationships) && method.relationships.includes("assertionMethod"))
+    // A Multikey is shown as itself; a JWK (an object) by its method's id.
+    .map((method) => (typeof method.publicKey === "string" ? method.publicKey : text(method.id)));
+  const rows = versions.map((version) => el("tr", { class: version.deactivated ? "deactivated" : undefined },
+    el("td", {}, text(version.versionNumber)),
+    el("td", {}, shortened(version.versionId)),
+    el("td", {}, el("time", { datetime: text(version.versionTime) }, text(version.versionTime))),
+    el("td", {}, keyList(Array.isArray(version.updateKeys) ? version.updateKeys : [])),
+    el("td", {}, keyList(assertionKeys(version))),
+    el("td", {}, version.deactivated ? badge("deactivated", "bad") : badge("active", "good")),
+  ));
+  section.append(
+    el("p", { class: "muted" }, "Every version of the log, verified: each row's keys are those in force from its time " +
+      "until the next version's. A credential is checked with the assertion keys of the version in force when it " +
+      "was issued."),
+    el("div", { class: "table-wrap" }, el("table", { class: "history" },
+      el("caption", {}, versions.length + " verified version" + (versions.length === 1 ? "" : "s")),
+      el("thead", {}, el("tr", {}, ["Version", "versionId", "versionTime", "Update keys", "Assertion keys", "State"]
+        .map((name) => el("th", { scope: "col" }, name)))),
+      el("tbody", {}, rows))),
+  );
+  const invalid = reply.body.invalidAfter;
+  if (invalid) {
+    section.append(el("p", { class: "error-box" }, "The log fails verification at entry " + text(invalid.entry) +
+      " (" + text(invalid.rule) + "): " + text(invalid.detail) + ". Only the versions above were verified."));
+  }
+  return section;
 }
 
 // ---- registries -------------------------------------------------------------------------------------------------
@@ -547,7 +606,9 @@ function evidenceView(check, evidence, document_, level) {
     case "proof":
       return Array.isArray(value) && value.length ? el("ol", { class: "evidence" }, value.map(proofView)) : null;
     case "issuer":
-      // The issuer's key is found while checking each proof, so its evidence is there.
+      // A DID with history (did:webvh) names the version its keys were taken from.
+      if (value && value.version) return issuerVersionView(value);
+      // Otherwise the issuer's key is found while checking each proof, so its evidence is there.
       return Array.isArray(evidence.proof) && evidence.proof.length
         ? el("p", { class: "muted" }, "Each proof's verification method, its DID resolution and key are shown under proof.")
         : null;
@@ -571,6 +632,22 @@ function evidenceView(check, evidence, document_, level) {
     default:
       return value === undefined ? null : genericView(value);
   }
+}
+
+function issuerVersionView(issuer) {
+  const version = issuer.version || {};
+  const asOf = issuer.asOf || {};
+  const moment = asOf.time ? text(asOf.source) + " " + text(asOf.time)
+    : asOf.source === "presentation" ? "now (a presentation)" : "now (no issuance time)";
+  return facts([
+    ["DID", el("code", {}, text(issuer.id))],
+    ["Version in force at", moment],
+    ["Version", text(version.versionNumber)],
+    ["versionId", version.versionId && shortened(version.versionId)],
+    ["versionTime", text(version.versionTime)],
+    ["Latest version", version.latest ? "yes" : "no — updated " + text(issuer.updated)],
+    ["Deactivated", issuer.deactivated ? "yes, at " + text(issuer.deactivatedAt) : "no"],
+  ]);
 }
 
 function proofView(proof) {

@@ -7,25 +7,32 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use trustnode_registry::jws::SigningKey;
 
-/// An issuer: its Ed25519 key and did:key.
+/// An issuer: its Ed25519 key, its DID and the verification method of the key in the DID's document.
 pub struct Issuer {
     /// The signing key.
     pub key: ed25519_dalek::SigningKey,
-    /// `did:key:z6Mk…`.
+    /// `did:key:z6Mk…` by default.
     pub did: String,
+    method: String,
 }
 
 impl Issuer {
-    /// A fresh issuer.
+    /// A fresh issuer with a did:key.
     pub fn generate() -> Issuer {
         let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
         let did = SigningKey::Ed25519(key.clone()).did_key().unwrap();
-        Issuer { key, did }
+        let method = format!("{did}#{}", did.trim_start_matches("did:key:"));
+        Issuer { key, did, method }
     }
 
-    /// The verification method of its did:key.
+    /// An issuer whose `key` is the verification method `method` of `did` (a did:web or did:webvh it publishes).
+    pub fn of(key: &ed25519_dalek::SigningKey, did: &str, method: &str) -> Issuer {
+        Issuer { key: key.clone(), did: did.to_owned(), method: method.to_owned() }
+    }
+
+    /// The verification method its proofs name.
     pub fn method(&self) -> String {
-        format!("{}#{}", self.did, self.did.trim_start_matches("did:key:"))
+        self.method.clone()
     }
 
     /// An unsigned Open Badges 3.0 credential (VCDM 2.0) it issues, valid from 2025.

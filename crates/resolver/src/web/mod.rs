@@ -25,7 +25,7 @@
 //!   the way out.
 //!
 //! The same client, guard, origin turns and cache machinery ([`Tier`]) fetch status list credentials for the
-//! verifier ([`status_list`]), into a cache of their own.
+//! verifier ([`status_list`]) and did:webvh logs ([`webvh`]), each into a cache of its own.
 
 pub mod cache;
 pub mod connect;
@@ -36,6 +36,7 @@ mod origins;
 pub mod settings;
 pub mod ssrf;
 pub mod status_list;
+pub mod webvh;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -236,6 +237,19 @@ impl<T: Clone> Tier<T> {
         Ok(Tier { name, store, flights: SingleFlight::default(), counters: Counters::default() })
     }
 
+    /// The status to serve `entry` with, without asking the origin, when it is fresh at `now` and `noCache` (if asked)
+    /// may not bypass it yet; counts the hit. `None`: the origin is needed.
+    fn fresh_hit(&self, entry: &Entry, no_cache: bool, now: u64, config: &CacheConfig) -> Option<CacheStatus> {
+        if freshness(entry.stored_at, entry.ttl_s, now, config.max_stale_s) != Freshness::Fresh {
+            return None;
+        }
+        if no_cache && bypass_allowed(Some(entry.stored_at), now, config.no_cache_min_interval_s) {
+            return None;
+        }
+        bump(&self.counters.hits);
+        Some(CacheStatus { no_cache_limited: no_cache, ..CacheStatus::cached(entry, now) })
+    }
+
     /// Asks the origin, conditionally when `cached` has validators; counts the request and any failure by kind.
     /// Failures are for the caller to log (info, not warn: anyone who can ask for a DID or have a credential
     /// verified can cause them).
@@ -318,6 +332,29 @@ impl<T: Clone> Tier<T> {
         }
     }
 
+    /// Removes one key's entry (`Some`) or all entries (`None`) from the store and from `hot`, its parsed copies in
+    /// memory; returns how many stored entries were removed.
+    fn purge<V: Clone>(
+        &self,
+        key: Option<&str>,
+        hot: &quick_cache::sync::Cache<String, V>,
+    ) -> Result<usize, CacheError> {
+        Ok(match key {
+            // The store first: a lookup racing with this must not re-read the old entry after the memory copy
+            // is dropped.
+            Some(key) => {
+                let removed = usize::from(self.store.remove(key)?);
+                hot.remove(key);
+                removed
+            }
+            None => {
+                let removed = self.store.clear()?;
+                hot.clear();
+                removed
+            }
+        })
+    }
+
     fn forget(&self, key: &str) {
         if let Err(error) = self.store.remove(key) {
             bump(&self.counters.store_failures);
@@ -350,7 +387,8 @@ impl<T: Clone> Tier<T> {
 /// The did:web resolver: fetcher, cache and single flight, and the status list fetcher that shares its client.
 /// `Send + Sync`; share it as an `Arc`.
 pub struct WebResolver {
-    fetcher: Fetcher,
+    /// Shared with the did:webvh resolver: one client, one set of origin turns.
+    fetcher: Arc<Fetcher>,
     documents: Tier<WebOutcome>,
     /// Parsed copies of recently served entries, in front of sled: a hit costs no decoding or JSON parsing.
     /// Every write to the store replaces or drops the DID's copy here.
@@ -382,6 +420,7 @@ impl WebResolver {
         )
         .map_err(|e| WebSetupError::Dns(e.to_string()))?;
         let fetcher = Fetcher::new(connector, Duration::from_millis(web.timeout_ms), web.max_fetches_per_origin);
+        let fetcher = Arc::new(fetcher);
         Ok(WebResolver {
             fetcher,
             documents: Tier::open("did:web", data_dir.join("cache"), cache.max_entries)?,
@@ -401,15 +440,8 @@ impl WebResolver {
         let now = unix_now();
         let cached = self.lookup(did);
         if let Some(hot) = &cached {
-            let entry = &hot.entry;
-            if freshness(entry.stored_at, entry.ttl_s, now, self.cache.max_stale_s) == Freshness::Fresh {
-                let bypass =
-                    options.no_cache && bypass_allowed(Some(entry.stored_at), now, self.cache.no_cache_min_interval_s);
-                if !bypass {
-                    bump(&self.documents.counters.hits);
-                    let status = CacheStatus { no_cache_limited: options.no_cache, ..CacheStatus::cached(entry, now) };
-                    return finish(hot.outcome(status), did, options);
-                }
+            if let Some(status) = self.documents.fresh_hit(&hot.entry, options.no_cache, now, &self.cache) {
+                return finish(hot.outcome(status), did, options);
             }
         }
         bump(&self.documents.counters.misses);
@@ -421,20 +453,7 @@ impl WebResolver {
 
     /// Admin invalidation: removes one DID's entry (`Some`) or all entries (`None`); returns how many were removed.
     pub fn purge(&self, did: Option<&str>) -> Result<usize, CacheError> {
-        Ok(match did {
-            // The store first: a lookup racing with this must not re-read the old entry after the memory copy
-            // is dropped.
-            Some(did) => {
-                let removed = usize::from(self.documents.store.remove(did)?);
-                self.hot.remove(did);
-                removed
-            }
-            None => {
-                let removed = self.documents.store.clear()?;
-                self.hot.clear();
-                removed
-            }
-        })
+        self.documents.purge(did, &self.hot)
     }
 
     /// The entry for `did`: the parsed copy if there is one, else the stored entry, parsed and remembered.
@@ -670,16 +689,18 @@ impl DidMethod for WebResolver {
     }
 }
 
-/// A did:web outcome in the resolver's terms: its validity is the cache entry's remaining lifetime, and an answer
-/// is repeatable within its second only when it came fresh from the cache with more than a second left.
+/// An answer's validity and repeatability from how the cache took part: the entry's remaining lifetime (unknown
+/// for a stale copy or without the cache), repeatable within its second only when it came fresh from the cache
+/// with more than a second left.
+fn cache_validity(status: Option<&CacheStatus>) -> (Validity, bool) {
+    let Some(status) = status.filter(|status| !status.stale) else { return (Validity::Unknown, false) };
+    let remaining = status.ttl_seconds.saturating_sub(status.age_seconds);
+    (Validity::Seconds(remaining), status.hit && !status.revalidated && !status.no_cache_limited && remaining > 1)
+}
+
+/// A did:web outcome in the resolver's terms (see [`cache_validity`]).
 fn method_outcome(outcome: WebOutcome) -> MethodOutcome {
-    let mut validity = Validity::Unknown;
-    let mut repeatable = false;
-    if let Some(status) = outcome.cache.as_ref().filter(|status| !status.stale) {
-        let remaining = status.ttl_seconds.saturating_sub(status.age_seconds);
-        validity = Validity::Seconds(remaining);
-        repeatable = status.hit && !status.revalidated && !status.no_cache_limited && remaining > 1;
-    }
+    let (validity, repeatable) = cache_validity(outcome.cache.as_ref());
     let mut extra_metadata = serde_json::Map::new();
     if let Some(cache) = outcome.cache.and_then(|status| serde_json::to_value(status).ok()) {
         extra_metadata.insert("cache".into(), cache);

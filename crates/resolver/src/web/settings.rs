@@ -29,6 +29,10 @@ pub struct WebConfig {
     pub max_status_list_bytes: usize,
     /// Most status list credentials kept in their cache.
     pub max_status_lists: usize,
+    /// Largest did:webvh log (and witness file) in bytes.
+    pub max_webvh_log_bytes: usize,
+    /// Most entries a did:webvh log may have.
+    pub max_webvh_log_entries: usize,
 }
 
 /// `[cache]`.
