@@ -3,11 +3,13 @@
 //! scenarios (create; update; rotate update keys; pre-rotation consumed; two witnesses with threshold 2;
 //! deactivate) and resolve every version with their own library from those files.
 //!
-//! What is checked here needs neither trustnode's verifier nor its resolver: the files and the manifest exist and
-//! agree, every log line is an entry with the five members, numbered, timed, signed, and each scenario did what its
-//! name says. [`compare_with_trustnode`] is the comparison the resolver's interop test runs, version by version,
-//! with trustnode's resolution plugged in; here it is checked against each library's own resolutions (a library
-//! agrees with itself, a mutated copy does not).
+//! First the files: the manifest and the files agree, every log line is an entry with the five members, numbered,
+//! timed, signed, and each scenario did what its name says. Then [`compare_with_trustnode`] is checked against each
+//! library's own resolutions (a library agrees with itself, a mutated copy does not). Then the HTTPS test origin
+//! serves every scenario's `did.jsonl` (and `did-witness.json`) and the node's `/1.0/identifiers/{did}` answer for
+//! every version (`versionNumber`) must equal the library's own resolution: documents exactly, and the metadata both
+//! define, with the documented readings of [`comparable_document`], [`library_metadata`] and
+//! [`deactivation_as_trustnode_reads_it`].
 //!
 //! Each test skips (passing) with a message when its toolchain (Node.js and npm, or Python 3 with venv) is missing
 //! or the pinned package cannot be installed; `scripts/install-test-deps` installs Node.js and npm.
@@ -18,6 +20,10 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
+
+use crate::http_did_web::Lab;
+use crate::support::node::TestNode;
+use crate::support::origin::{Origin, Reply};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/webvh-interop");
 /// Status of `scripts/webvh-interop` when the library could not be installed.
@@ -54,10 +60,10 @@ impl Program {
         rest[..rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '.')).unwrap()].to_owned()
     }
 
-    /// The DIDs' domain and path: the port is fixed because nothing serves these logs yet. A test that serves them
-    /// through `support::origin` puts the origin's port here.
-    fn domain(&self) -> String {
-        format!("issuer.test%3A8443:webvh:{}", self.name)
+    /// The DIDs' domain and path, on the test origin listening on `port` (`issuer.test` is pinned to loopback and
+    /// certified by the test CA): scenario `s` is served at `/webvh/<program>/<s>/did.jsonl`.
+    fn domain(&self, port: u16) -> String {
+        format!("issuer.test%3A{port}:webvh:{}", self.name)
     }
 
     /// Runs the program into `out` and returns its manifest, or `None` (after saying why) when the test must skip.
@@ -267,9 +273,15 @@ where
     let entry = manifest["scenarios"].as_array().unwrap().iter().find(|entry| entry["name"] == name);
     let entry = entry.unwrap_or_else(|| panic!("{name} is not in the manifest"));
     let mut differences = Vec::new();
-    for number in 1..=entry["versions"].as_array().unwrap().len() as u64 {
-        let theirs = read_json(&scenario.join(format!("resolution.{number}.json")));
+    let versions = entry["versions"].as_array().unwrap().len() as u64;
+    let last = read_json(&scenario.join(format!("resolution.{versions}.json")));
+    let deactivated = last["didDocumentMetadata"]["deactivated"] == true;
+    for number in 1..=versions {
+        let mut theirs = read_json(&scenario.join(format!("resolution.{number}.json")));
         let ours = resolve(text(entry, "did").to_owned(), number).await;
+        if deactivated {
+            deactivation_as_trustnode_reads_it(&mut theirs, number == versions);
+        }
         let (their_document, our_document) =
             (comparable_document(&theirs["didDocument"]), comparable_document(&ours["didDocument"]));
         if their_document != our_document {
@@ -293,18 +305,39 @@ where
     }
 }
 
+/// The one place trustnode reads a log differently from both libraries, on purpose (docs/did-webvh.md,
+/// "Interoperability"): once a DID is deactivated, trustnode says `deactivated: true` on every version (DID Core's
+/// metadata describes the DID, and a verifier holding a version must learn the DID is gone), where the libraries
+/// say `false` before the deactivating version; and the deactivating version itself has no keys in trustnode's
+/// answer (HTTP 410, a document with only its `id`), where the libraries return that entry's `state`. Applied to
+/// the library's resolution of a deactivated DID's version, so that everything else is still compared exactly.
+fn deactivation_as_trustnode_reads_it(theirs: &mut Value, deactivating: bool) {
+    theirs["didDocumentMetadata"]["deactivated"] = json!(true);
+    if deactivating {
+        let id = theirs["didDocument"]["id"].clone();
+        theirs["didDocument"] = json!({ "id": id });
+    }
+}
+
 /// The manifest of the program whose scenario is in `scenario`.
 fn manifest_of(scenario: &Path) -> Value {
     read_json(&scenario.parent().unwrap().join("manifest.json"))
 }
 
 /// The comparison's stand-in resolver: the library's own resolution of version `n` of the scenario in `dir`, with
-/// the metadata spelled as did:webvh v1.0 spells it ([`library_metadata`]), as trustnode answers.
+/// the metadata spelled as did:webvh v1.0 spells it ([`library_metadata`]) and a deactivation read as trustnode
+/// reads it ([`deactivation_as_trustnode_reads_it`]), as trustnode answers.
 fn own_resolution(dir: &Path) -> impl FnMut(String, u64) -> std::future::Ready<Value> + '_ {
     let manifest = manifest_of(dir);
     let library = text(&manifest["library"], "name").to_owned();
+    let versions = (1..).take_while(|n| dir.join(format!("resolution.{n}.json")).exists()).count() as u64;
+    let last = read_json(&dir.join(format!("resolution.{versions}.json")));
+    let deactivated = last["didDocumentMetadata"]["deactivated"] == true;
     move |_, number| {
         let mut resolution = read_json(&dir.join(format!("resolution.{number}.json")));
+        if deactivated {
+            deactivation_as_trustnode_reads_it(&mut resolution, number == versions);
+        }
         let metadata = library_metadata(&library, &resolution["didDocumentMetadata"]);
         resolution["didDocumentMetadata"] =
             Value::Object(metadata.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
@@ -365,20 +398,45 @@ async fn check_comparison(out: &Path) {
     }
 }
 
-async fn logs_are_well_formed_and_resolve_with_their_own_library(program: Program) {
+/// The library's logs are well formed and its own resolutions pass [`compare_with_trustnode`]; then the test origin
+/// serves every scenario's files, and the node's resolution of every version (`?versionNumber=n`) must agree with the
+/// library's.
+async fn logs_resolve_in_trustnode_as_in_their_own_library(program: Program) {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
     let work = tempfile::tempdir().unwrap();
-    let domain = program.domain();
+    let domain = program.domain(origin.port());
     let Some(manifest) = program.generate(work.path(), &domain) else { return };
     check_outputs(&program, work.path(), &manifest, &domain);
     check_comparison(work.path()).await;
+
+    for name in SCENARIOS {
+        for file in ["did.jsonl", "did-witness.json"] {
+            if let Ok(body) = std::fs::read_to_string(work.path().join(name).join(file)) {
+                origin
+                    .set(&format!("/webvh/{}/{name}/{file}", program.name), Reply::Document { body, headers: vec![] });
+            }
+        }
+    }
+    let node = TestNode::start(lab.config()).await;
+    for name in SCENARIOS {
+        let resolve = |did: String, number: u64| {
+            let node = &node;
+            async move { node.get(&format!("/1.0/identifiers/{did}?versionNumber={number}"), &[]).await.json() }
+        };
+        compare_with_trustnode(&work.path().join(name), resolve)
+            .await
+            .unwrap_or_else(|differences| panic!("{differences}"));
+    }
+    assert!(origin.requests_to(&format!("/webvh/{}/witnesses/did-witness.json", program.name)) > 0);
 }
 
 #[tokio::test]
-async fn didwebvh_ts_logs_are_well_formed_and_resolve_with_their_own_library() {
-    logs_are_well_formed_and_resolve_with_their_own_library(TS).await;
+async fn didwebvh_ts_logs_resolve_in_trustnode_as_in_didwebvh_ts() {
+    logs_resolve_in_trustnode_as_in_their_own_library(TS).await;
 }
 
 #[tokio::test]
-async fn did_webvh_py_logs_are_well_formed_and_resolve_with_their_own_library() {
-    logs_are_well_formed_and_resolve_with_their_own_library(PY).await;
+async fn did_webvh_py_logs_resolve_in_trustnode_as_in_did_webvh_py() {
+    logs_resolve_in_trustnode_as_in_their_own_library(PY).await;
 }
