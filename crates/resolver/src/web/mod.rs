@@ -334,10 +334,10 @@ impl<T: Clone> Tier<T> {
 
     /// Removes one key's entry (`Some`) or all entries (`None`) from the store and from `hot`, its parsed copies in
     /// memory; returns how many stored entries were removed.
-    fn purge<V: Clone>(
+    fn purge<V: Clone, W: quick_cache::Weighter<String, V> + Clone>(
         &self,
         key: Option<&str>,
-        hot: &quick_cache::sync::Cache<String, V>,
+        hot: &quick_cache::sync::Cache<String, V, W>,
     ) -> Result<usize, CacheError> {
         Ok(match key {
             // The store first: a lookup racing with this must not re-read the old entry after the memory copy

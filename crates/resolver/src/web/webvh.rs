@@ -86,6 +86,25 @@ struct VerifiedLog {
     rewrite: Option<Rewrite>,
 }
 
+/// Most memory the parsed logs in front of the cache may take, estimated by [`LogWeight`]: without it, 10,000 logs
+/// of `web.max_webvh_log_bytes` (4 MiB) each could be held at once.
+const HOT_LOG_BYTES: u64 = 256 << 20;
+
+/// Estimates the memory a parsed log holds from its stored text: the history and the documents parsed from it
+/// take about twice the text again.
+#[derive(Debug, Clone, Copy)]
+struct LogWeight;
+
+impl quick_cache::Weighter<String, Arc<VerifiedLog>> for LogWeight {
+    fn weight(&self, did: &String, log: &Arc<VerifiedLog>) -> u64 {
+        let text = match &log.entry.body {
+            EntryBody::Document { text, .. } => text.len(),
+            EntryBody::NotFound { detail } => detail.len(),
+        };
+        (3 * text + did.len()) as u64 + 1024
+    }
+}
+
 /// One fetch's result, shared by every caller that waited on it.
 #[derive(Clone)]
 struct LogOutcome {
@@ -103,8 +122,9 @@ impl LogOutcome {
 pub struct WebVhResolver {
     fetcher: Arc<Fetcher>,
     logs: Tier<LogOutcome>,
-    /// Verified histories of recently served DIDs, in front of sled: a hit neither decodes nor verifies.
-    hot: quick_cache::sync::Cache<String, Arc<VerifiedLog>>,
+    /// Verified histories of recently served DIDs, in front of sled: a hit neither decodes nor verifies. Bounded
+    /// by weight ([`HOT_LOG_BYTES`]) as well as by count: a log may be megabytes.
+    hot: quick_cache::sync::Cache<String, Arc<VerifiedLog>, LogWeight>,
     cache: CacheConfig,
     limits: Limits,
     rewrites: AtomicU64,
@@ -128,7 +148,11 @@ impl WebVhResolver {
         Ok(WebVhResolver {
             fetcher: Arc::clone(&web.fetcher),
             logs: Tier::open("did:webvh", data_dir.join("webvh-cache"), cache.max_entries)?,
-            hot: quick_cache::sync::Cache::new(super::HOT_ENTRIES.min(cache.max_entries)),
+            hot: quick_cache::sync::Cache::with_weighter(
+                super::HOT_ENTRIES.min(cache.max_entries),
+                HOT_LOG_BYTES,
+                LogWeight,
+            ),
             cache: cache.clone(),
             limits: Limits { max_entries: config.max_webvh_log_entries, max_bytes: config.max_webvh_log_bytes },
             rewrites: AtomicU64::new(0),
@@ -611,5 +635,42 @@ impl DidMethod for WebVhResolver {
     /// The host with its `%3A`-encoded port: the segment after the SCID.
     fn origin<'a>(&self, method_specific_id: &'a str) -> Option<&'a str> {
         method_specific_id.split(':').nth(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trustnode_webvh::author::{self, LogBuilder};
+
+    /// Many megabyte logs do not fit in the memory bound: the weighted cache gives older ones up, whatever their
+    /// count.
+    #[test]
+    fn parsed_logs_in_memory_are_bounded_by_weight_not_only_by_count() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+        let parameters = json!({"updateKeys": [author::multikey(&key)]});
+        let created = OffsetDateTime::now_utc() - time::Duration::hours(1);
+        let log = LogBuilder::create("issuer.test", parameters, |did| author::document(did, &[&key]), created, &key);
+        let did = log.did();
+        let history = Log::parse(&log.log(), &Limits { max_entries: 10, max_bytes: 1 << 20 })
+            .unwrap()
+            .verify(&did, None, OffsetDateTime::now_utc())
+            .into_result()
+            .unwrap();
+        let versions = Arc::new(Versions::new(&did, history));
+        let hot = quick_cache::sync::Cache::with_weighter(10_000, HOT_LOG_BYTES, LogWeight);
+        // A log at the default size bound, stored 200 times under other names: 800 MiB of text.
+        let text = "x".repeat(4 << 20);
+        for n in 0..200 {
+            let body = EntryBody::Document { text: text.clone(), etag: None, last_modified: None };
+            let entry = Entry { stored_at: 0, ttl_s: 60, body };
+            hot.insert(
+                format!("{did}:{n}"),
+                Arc::new(VerifiedLog { entry, versions: Arc::clone(&versions), rewrite: None }),
+            );
+        }
+        assert!(hot.weight() <= HOT_LOG_BYTES, "{} bytes held", hot.weight());
+        assert!(hot.len() <= 21, "at most 256 MiB / 12 MiB logs are kept, not {}", hot.len());
+        assert!(hot.len() >= 15, "the bound is used, not emptied: {}", hot.len());
     }
 }
