@@ -517,3 +517,25 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
         self.clone()
     }
 }
+
+#[tokio::test]
+async fn did_url_paths_lead_to_the_files_and_whois_services() {
+    let lab = Lab::new();
+    let origin = Origin::start(&lab.ca).await;
+    let log = three_versions(&origin, 3600);
+    serve(&origin, &log);
+    let did = log.did();
+    let node = TestNode::start(lab_config(&lab)).await;
+    let base = format!("https://issuer.test:{}/dids/alice/", origin.port());
+    let uri_list = [("accept", "text/uri-list")];
+
+    let file = node.get(&format!("/1.0/identifiers/{did}/credentials/diploma.json"), &uri_list).await;
+    assert_eq!(file.status, 303, "{}", String::from_utf8_lossy(&file.body));
+    assert_eq!(file.header("location"), Some(format!("{base}credentials/diploma.json").as_str()));
+    let whois = node.get(&format!("/1.0/identifiers/{did}/whois"), &uri_list).await;
+    assert_eq!(whois.header("location"), Some(format!("{base}whois.vp").as_str()));
+    // A path may not climb out of the DID's directory.
+    let climbing = node.get(&format!("/1.0/identifiers/{did}/a/%2E%2E/%2E%2E/secret"), &uri_list).await;
+    assert_eq!(climbing.status, 400, "{:?} {}", climbing.header("location"), String::from_utf8_lossy(&climbing.body));
+    assert_eq!(origin.requests_to(LOG_PATH), 1, "paths are answered from the one verified log");
+}

@@ -33,15 +33,23 @@ const METHOD_PROPERTIES: [&str; 7] = [
     "capabilityDelegation",
 ];
 
-/// Dereferences `url` against `document` (the resolved document of `url.did`).
-pub fn dereference(document: &Document, url: &DidUrl<'_>) -> Result<Dereferenced, ResolutionError> {
+/// Dereferences `url` against `document` (the resolved document of `url.did`). `path_service` is the service and
+/// `relativeRef` the method maps `url.path` to (see `DidMethod::path_service`); without one, a path names nothing.
+pub fn dereference(
+    document: &Document,
+    url: &DidUrl<'_>,
+    path_service: Option<(&str, Option<&str>)>,
+) -> Result<Dereferenced, ResolutionError> {
     if let Some(service) = url.parameter("service")? {
         let relative_ref = url.parameter("relativeRef")?;
         let url = service_url(document.value(), url.did, &service, relative_ref.as_deref())?;
         return Ok(Dereferenced::ServiceUrl(url));
     }
     if !url.path.is_empty() {
-        return Err(not_found(format!("{} defines no resources at DID URL paths", url.did)));
+        let Some((service, relative_ref)) = path_service else {
+            return Err(not_found(format!("{} defines no resources at DID URL paths", url.did)));
+        };
+        return service_url(document.value(), url.did, service, relative_ref).map(Dereferenced::ServiceUrl);
     }
     match url.fragment {
         Some(fragment) => find_by_fragment(document.value(), url.did, fragment).cloned().map(Dereferenced::Object),
@@ -125,7 +133,27 @@ mod tests {
     }
 
     fn deref(url: &str) -> Result<Dereferenced, ResolutionError> {
-        dereference(&Document::new(document()), &DidUrl::parse(url).unwrap())
+        dereference(&Document::new(document()), &DidUrl::parse(url).unwrap(), None)
+    }
+
+    #[test]
+    fn paths_go_through_the_service_the_method_names_and_stay_under_it() {
+        let document = Document::new(document());
+        let at = |url: &str, service: Option<(&str, Option<&str>)>| {
+            dereference(&document, &DidUrl::parse(url).unwrap(), service)
+        };
+        assert_eq!(
+            at("did:web:example.com/a/b.json", Some(("files", Some("a/b.json")))).unwrap(),
+            Dereferenced::ServiceUrl("https://example.com/files/a/b.json".into())
+        );
+        assert_eq!(
+            at("did:web:example.com/whois", Some(("many", None))).unwrap(),
+            Dereferenced::ServiceUrl("https://cdn.example.com/".into())
+        );
+        let climbing = at("did:web:example.com/a/%2E%2E/x", Some(("files", Some("a/%2E%2E/x")))).unwrap_err();
+        assert_eq!(climbing.code, ErrorCode::InvalidDidUrl);
+        assert_eq!(at("did:web:example.com/a", Some(("nope", Some("a")))).unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(at("did:web:example.com/a", None).unwrap_err().code, ErrorCode::NotFound, "no service: nothing");
     }
 
     #[test]

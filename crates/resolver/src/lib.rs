@@ -78,6 +78,14 @@ pub trait DidMethod: Any + Send + Sync + fmt::Debug {
         false
     }
 
+    /// The service a DID URL path (non-empty, starting with `/`) dereferences through, and the `relativeRef` to
+    /// apply under it, for methods whose specification gives paths a meaning (did:webvh: `/whois` is the `#whois`
+    /// service, any other path a file under `#files`). `None`, the default: paths name nothing in this method.
+    fn path_service<'p>(&self, path: &'p str) -> Option<(&'static str, Option<&'p str>)> {
+        let _ = path;
+        None
+    }
+
     /// The origin resolving `method_specific_id` contacts (did:web: its host and port, as written), so that callers
     /// resolving many DIDs at once can pace them per origin; `None` for methods that contact nothing.
     fn origin<'a>(&self, method_specific_id: &'a str) -> Option<&'a str> {
@@ -327,7 +335,7 @@ impl Resolver {
         metadata.document = outcome.document_metadata;
         metadata.extra = outcome.extra_metadata;
         let document = outcome.document?;
-        Ok(match dereference::dereference(&document, &url)? {
+        Ok(match dereference::dereference(&document, &url, method.path_service(url.path))? {
             Dereferenced::Document => Content::Document(document),
             Dereferenced::Object(object) => {
                 Content::Object { object, context: document.value().get("@context").cloned() }

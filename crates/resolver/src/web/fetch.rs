@@ -210,6 +210,10 @@ impl FetchError {
     }
 }
 
+/// The least time left before a fetch's deadline for its request to be sent: a fetch whose turn at the origin comes
+/// later gives up at once (a timeout) instead of sending a request it would abandon unanswered.
+const LAST_REQUEST_TIME: Duration = Duration::from_millis(100);
+
 /// The HTTPS client with its limits.
 pub(crate) struct Fetcher {
     client: Client<GuardedConnector, Empty<Bytes>>,
@@ -254,8 +258,10 @@ impl Fetcher {
                 true,
             ));
         };
-        // A turn that came just as time ran out: sending the request would only leave the origin answering nobody.
-        if tokio::time::Instant::now() >= deadline {
+        // A turn that came as time ran out: a request sent now would be abandoned before any origin could answer,
+        // leaving it working for nobody while the turn goes to the next fetch (more requests at the origin than
+        // `max_per_origin`).
+        if tokio::time::Instant::now() + LAST_REQUEST_TIME >= deadline {
             return Err(out_of_time());
         }
         tokio::time::timeout_at(deadline, self.follow(target, validators, max_bytes))

@@ -615,6 +615,16 @@ impl DidMethod for WebVhResolver {
         MethodCall::Pending(Box::pin(WebVhResolver::resolve(self, did, method_specific_id, options)))
     }
 
+    /// did:webvh v1.0's DID URL paths: `<did>/whois` is the `#whois` service's endpoint (a Linked Verifiable
+    /// Presentation), any other path a file under the `#files` service (the log's directory). The core adds both
+    /// services to every version unless the document defines them, so a publisher's own definitions win.
+    fn path_service<'p>(&self, path: &'p str) -> Option<(&'static str, Option<&'p str>)> {
+        match path {
+            "/whois" => Some(("whois", None)),
+            _ => Some(("files", Some(path.trim_start_matches('/')))),
+        }
+    }
+
     /// None: no public did:webvh is stable enough to promise that it resolves.
     fn test_identifiers(&self) -> &'static [&'static str] {
         &[]
