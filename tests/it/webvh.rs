@@ -56,6 +56,15 @@ fn three_versions(origin: &Origin, ttl: u64) -> LogBuilder {
     log
 }
 
+/// An origin serving [`three_versions`] with an hour's ttl, and a node of `lab` resolving through it.
+async fn served_three_versions(lab: &Lab) -> (Origin, LogBuilder, TestNode) {
+    let origin = Origin::start(&lab.ca).await;
+    let log = three_versions(&origin, 3600);
+    serve(&origin, &log);
+    let node = TestNode::start(lab_config(lab)).await;
+    (origin, log, node)
+}
+
 fn serve(origin: &Origin, log: &LogBuilder) {
     origin.set(LOG_PATH, Reply::Document { body: String::from_utf8(log.log()).unwrap(), headers: Vec::new() });
 }
@@ -80,11 +89,8 @@ async fn metrics(node: &TestNode) -> String {
 #[tokio::test]
 async fn resolves_the_latest_version_and_each_by_id_time_and_number() {
     let lab = Lab::new();
-    let origin = Origin::start(&lab.ca).await;
-    let log = three_versions(&origin, 3600);
-    serve(&origin, &log);
+    let (origin, log, node) = served_three_versions(&lab).await;
     let did = log.did();
-    let node = TestNode::start(lab_config(&lab)).await;
 
     let (status, latest) = resolve(&node, &did, "").await;
     assert_eq!(status, 200, "{latest}");
@@ -521,11 +527,8 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 #[tokio::test]
 async fn did_url_paths_lead_to_the_files_and_whois_services() {
     let lab = Lab::new();
-    let origin = Origin::start(&lab.ca).await;
-    let log = three_versions(&origin, 3600);
-    serve(&origin, &log);
+    let (origin, log, node) = served_three_versions(&lab).await;
     let did = log.did();
-    let node = TestNode::start(lab_config(&lab)).await;
     let base = format!("https://issuer.test:{}/dids/alice/", origin.port());
     let uri_list = [("accept", "text/uri-list")];
 
