@@ -273,15 +273,10 @@ where
     let entry = manifest["scenarios"].as_array().unwrap().iter().find(|entry| entry["name"] == name);
     let entry = entry.unwrap_or_else(|| panic!("{name} is not in the manifest"));
     let mut differences = Vec::new();
-    let versions = entry["versions"].as_array().unwrap().len() as u64;
-    let last = read_json(&scenario.join(format!("resolution.{versions}.json")));
-    let deactivated = last["didDocumentMetadata"]["deactivated"] == true;
-    for number in 1..=versions {
-        let mut theirs = read_json(&scenario.join(format!("resolution.{number}.json")));
+    let library_resolution = library_resolutions(scenario);
+    for number in 1..=entry["versions"].as_array().unwrap().len() as u64 {
+        let theirs = library_resolution(number);
         let ours = resolve(text(entry, "did").to_owned(), number).await;
-        if deactivated {
-            deactivation_as_trustnode_reads_it(&mut theirs, number == versions);
-        }
         let (their_document, our_document) =
             (comparable_document(&theirs["didDocument"]), comparable_document(&ours["didDocument"]));
         if their_document != our_document {
@@ -319,6 +314,21 @@ fn deactivation_as_trustnode_reads_it(theirs: &mut Value, deactivating: bool) {
     }
 }
 
+/// The library's own resolution of each version of the scenario in `scenario` (`resolution.<n>.json`), with a
+/// deactivation read as trustnode reads it ([`deactivation_as_trustnode_reads_it`]).
+fn library_resolutions(scenario: &Path) -> impl Fn(u64) -> Value + '_ {
+    let path = |number: u64| scenario.join(format!("resolution.{number}.json"));
+    let versions = (1..).take_while(|&number| path(number).exists()).count() as u64;
+    let deactivated = read_json(&path(versions))["didDocumentMetadata"]["deactivated"] == true;
+    move |number| {
+        let mut resolution = read_json(&path(number));
+        if deactivated {
+            deactivation_as_trustnode_reads_it(&mut resolution, number == versions);
+        }
+        resolution
+    }
+}
+
 /// The manifest of the program whose scenario is in `scenario`.
 fn manifest_of(scenario: &Path) -> Value {
     read_json(&scenario.parent().unwrap().join("manifest.json"))
@@ -330,14 +340,9 @@ fn manifest_of(scenario: &Path) -> Value {
 fn own_resolution(dir: &Path) -> impl FnMut(String, u64) -> std::future::Ready<Value> + '_ {
     let manifest = manifest_of(dir);
     let library = text(&manifest["library"], "name").to_owned();
-    let versions = (1..).take_while(|n| dir.join(format!("resolution.{n}.json")).exists()).count() as u64;
-    let last = read_json(&dir.join(format!("resolution.{versions}.json")));
-    let deactivated = last["didDocumentMetadata"]["deactivated"] == true;
+    let library_resolution = library_resolutions(dir);
     move |_, number| {
-        let mut resolution = read_json(&dir.join(format!("resolution.{number}.json")));
-        if deactivated {
-            deactivation_as_trustnode_reads_it(&mut resolution, number == versions);
-        }
+        let mut resolution = library_resolution(number);
         let metadata = library_metadata(&library, &resolution["didDocumentMetadata"]);
         resolution["didDocumentMetadata"] =
             Value::Object(metadata.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
